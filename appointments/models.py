@@ -1,0 +1,169 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
+from django.db import models
+from django.db.models import F, Func, Q
+from django.utils import timezone
+
+from patients.models import Patient
+from practice.models import Location, Practitioner, Room, Service
+
+
+class TsTzRange(Func):
+    function = "TSTZRANGE"
+    output_field = DateTimeRangeField()
+
+
+class Status(models.TextChoices):
+    BOOKED = "booked", "Booked"
+    CHECKED_IN = "checked_in", "Checked in"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+    LATE_CANCELLED = "late_cancelled", "Late cancellation"
+    NO_SHOW = "no_show", "No-show"
+
+
+# Appointments in these states hold their practitioner, patient and room place.
+OCCUPYING_STATUSES = (Status.BOOKED, Status.CHECKED_IN, Status.COMPLETED)
+CANCELLED_STATUSES = (Status.CANCELLED, Status.LATE_CANCELLED)
+
+# The lifecycle: which status may follow which.
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.BOOKED: frozenset(
+        {
+            Status.CHECKED_IN,
+            Status.COMPLETED,
+            Status.CANCELLED,
+            Status.LATE_CANCELLED,
+            Status.NO_SHOW,
+        }
+    ),
+    Status.CHECKED_IN: frozenset({Status.COMPLETED}),
+    Status.COMPLETED: frozenset(),
+    Status.CANCELLED: frozenset(),
+    Status.LATE_CANCELLED: frozenset(),
+    Status.NO_SHOW: frozenset(),
+}
+
+
+class Source(models.TextChoices):
+    ONLINE = "online", "Online (patient)"
+    RECEPTION = "reception", "Reception"
+    PRACTITIONER = "practitioner", "Practitioner"
+
+
+_occupying = Q(status__in=OCCUPYING_STATUSES)
+
+
+class Appointment(models.Model):
+    """One booked session. `blocked_until` is the end plus the service's buffer: the
+    practitioner and the room stay taken until then, the patient only until `end`."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments")
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.PROTECT, related_name="appointments"
+    )
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="appointments")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="appointments")
+    room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="appointments")
+    room_place = models.PositiveSmallIntegerField(
+        default=1, help_text="Which of the room's places (1..capacity) the session uses."
+    )
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    blocked_until = models.DateTimeField()
+    price = models.DecimalField(max_digits=8, decimal_places=2)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.BOOKED)
+    source = models.CharField(max_length=20, choices=Source.choices)
+    note = models.CharField(max_length=500, blank=True, help_text="For the front desk.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who last moved, cancelled or changed the status of the appointment.",
+    )
+    rescheduled_at = models.DateTimeField(null=True, blank=True)
+    checked_in_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    cancellation_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start__lt=F("end")) & Q(end__lte=F("blocked_until")),
+                name="appointment_times_ordered",
+            ),
+            models.CheckConstraint(condition=Q(room_place__gte=1), name="appointment_room_place"),
+            # Bounds the index scan that finds the appointments overlapping a window.
+            models.CheckConstraint(
+                condition=Q(blocked_until__lte=F("start") + timedelta(hours=24)),
+                name="appointment_at_most_a_day",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=CANCELLED_STATUSES) | Q(cancelled_at__isnull=False),
+                name="appointment_cancellation_recorded",
+            ),
+            ExclusionConstraint(
+                name="appointment_no_practitioner_overlap",
+                expressions=[
+                    ("practitioner", RangeOperators.EQUAL),
+                    (TsTzRange("start", "blocked_until", RangeBoundary()), RangeOperators.OVERLAPS),
+                ],
+                condition=_occupying,
+            ),
+            ExclusionConstraint(
+                name="appointment_no_patient_overlap",
+                expressions=[
+                    ("patient", RangeOperators.EQUAL),
+                    (TsTzRange("start", "end", RangeBoundary()), RangeOperators.OVERLAPS),
+                ],
+                condition=_occupying,
+            ),
+            ExclusionConstraint(
+                name="appointment_no_room_place_overlap",
+                expressions=[
+                    ("room", RangeOperators.EQUAL),
+                    ("room_place", RangeOperators.EQUAL),
+                    (TsTzRange("start", "blocked_until", RangeBoundary()), RangeOperators.OVERLAPS),
+                ],
+                condition=_occupying,
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["start"], condition=_occupying, name="appointment_occupying_start"
+            ),
+            models.Index(fields=["patient", "start"], name="appointment_patient_start"),
+            models.Index(fields=["practitioner", "start"], name="appointment_practitioner_start"),
+            models.Index(fields=["location", "start"], name="appointment_location_start"),
+        ]
+
+    def __str__(self) -> str:
+        when = timezone.localtime(self.start)
+        return f"{self.service} for {self.patient} with {self.practitioner}, {when:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_occupying(self) -> bool:
+        return self.status in OCCUPYING_STATUSES

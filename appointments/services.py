@@ -1,0 +1,455 @@
+"""Booking, rescheduling, cancelling and the appointment lifecycle.
+
+Each function is one transaction and either does all of its work or none. A refusal is a
+`DomainError` with a stable code:
+
+- `slot_unavailable` — the practitioner, the patient or every room place is taken then;
+- `outside_hours` — not inside the practitioner's working hours (rota, breaks, leave);
+- `slot_in_past`, `inside_lead_time`, `beyond_booking_horizon`, `not_on_slot_grid`;
+- `service_unavailable`, `not_bookable_online`, `practitioner_unavailable`,
+  `patient_inactive`, `new_patient_needs_assessment`;
+- `inside_cancellation_window`, `invalid_status_transition`, `reason_required`,
+  `appointment_not_started`.
+
+Double booking is refused by PostgreSQL's exclusion constraints, not by the checks here:
+the checks give good messages, the constraints give the guarantee under concurrency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import User
+from clinic.errors import DomainError
+from patients.models import Patient
+from practice.models import BookingRules, Leave, Location, Practitioner, Room, Service
+
+from .availability import WorkingWindow, practitioners_for, working_windows
+from .models import (
+    ALLOWED_TRANSITIONS,
+    OCCUPYING_STATUSES,
+    Appointment,
+    Source,
+    Status,
+)
+
+_CONSTRAINT_MESSAGES = {
+    "appointment_no_practitioner_overlap": "{practitioner} is already booked at that time.",
+    "appointment_no_patient_overlap": "The patient already has an appointment at that time.",
+}
+_ROOM_PLACE_CONSTRAINT = "appointment_no_room_place_overlap"
+
+
+@dataclass(frozen=True)
+class _Placement:
+    """Where and until when a requested booking would sit."""
+
+    start: datetime
+    end: datetime
+    blocked_until: datetime
+    location: Location
+
+
+def book_appointment(
+    *,
+    patient: Patient,
+    service: Service,
+    practitioner: Practitioner,
+    start: datetime,
+    location: Location | None = None,
+    source: str = Source.RECEPTION,
+    created_by: User | None = None,
+    note: str = "",
+) -> Appointment:
+    """Book `service` for `patient` with `practitioner` at `start`, in a free room.
+
+    Patients booking online (`source=online`) are held to the online rules: lead time,
+    horizon, slot grid, online-bookable services.
+    """
+    online = source == Source.ONLINE
+    with _refusing_conflicts(practitioner), transaction.atomic():
+        placement = _check_bookable(
+            patient=patient,
+            service=service,
+            practitioner=practitioner,
+            start=start,
+            location=location,
+            online=online,
+        )
+        appointment = Appointment(
+            patient=patient,
+            practitioner=practitioner,
+            service=service,
+            location=placement.location,
+            start=placement.start,
+            end=placement.end,
+            blocked_until=placement.blocked_until,
+            price=service.price,
+            source=source,
+            created_by=created_by,
+            note=note,
+        )
+        _save_in_a_free_room(appointment, service)
+    return appointment
+
+
+def reschedule_appointment(
+    *,
+    appointment: Appointment,
+    start: datetime,
+    practitioner: Practitioner | None = None,
+    by: User | None = None,
+    online: bool = False,
+) -> Appointment:
+    """Move a booked appointment to `start` (and optionally another practitioner).
+
+    Atomic: if the new time is refused the appointment keeps its old time, room and
+    practitioner.
+    """
+    new_practitioner = practitioner or appointment.practitioner
+    with _refusing_conflicts(new_practitioner), transaction.atomic():
+        current = _lock(appointment)
+        if current.status != Status.BOOKED:
+            raise DomainError(
+                "invalid_status_transition",
+                f"A {current.get_status_display().lower()} appointment cannot be moved.",
+            )
+        if online:
+            _check_outside_cancellation_window(current, "moved")
+        placement = _check_bookable(
+            patient=current.patient,
+            service=current.service,
+            practitioner=new_practitioner,
+            start=start,
+            location=None,
+            online=online,
+            rescheduling=current,
+        )
+        current.practitioner = new_practitioner
+        current.location = placement.location
+        current.start = placement.start
+        current.end = placement.end
+        current.blocked_until = placement.blocked_until
+        current.rescheduled_at = timezone.now()
+        current.updated_by = by
+        _save_in_a_free_room(current, current.service)
+    _copy_state(current, appointment)
+    return appointment
+
+
+def cancel_appointment(
+    *,
+    appointment: Appointment,
+    by: User | None,
+    reason: str = "",
+    online: bool = False,
+) -> Appointment:
+    """Cancel a booked appointment.
+
+    Online, a patient cannot cancel inside the cancellation window. Staff can; inside the
+    window (or after the start) it is recorded as a late cancellation. Staff must give a
+    reason.
+    """
+    reason = reason.strip()
+    if not online and not reason:
+        raise DomainError(
+            "reason_required",
+            "Say why the appointment is cancelled.",
+            fields={"reason": ["This field is required."]},
+        )
+    with transaction.atomic():
+        current = _lock(appointment)
+        if current.status != Status.BOOKED:
+            raise DomainError(
+                "invalid_status_transition",
+                f"A {current.get_status_display().lower()} appointment cannot be cancelled.",
+            )
+        if online:
+            _check_outside_cancellation_window(current, "cancelled")
+        late = timezone.now() > current.start - BookingRules.current().cancellation_window
+        current.status = Status.LATE_CANCELLED if late else Status.CANCELLED
+        current.cancelled_at = timezone.now()
+        current.cancelled_by = current.updated_by = by
+        current.cancellation_reason = reason
+        current.save(
+            update_fields=[
+                "status",
+                "cancelled_at",
+                "cancelled_by",
+                "cancellation_reason",
+                "updated_at",
+                "updated_by",
+            ]
+        )
+    _copy_state(current, appointment)
+    return appointment
+
+
+def check_in_appointment(*, appointment: Appointment, by: User | None) -> Appointment:
+    """The patient has arrived."""
+    return _change_status(appointment, Status.CHECKED_IN, by=by, stamp="checked_in_at")
+
+
+def complete_appointment(*, appointment: Appointment, by: User | None) -> Appointment:
+    """The session took place."""
+    return _change_status(
+        appointment, Status.COMPLETED, by=by, stamp="completed_at", after_start=True
+    )
+
+
+def mark_no_show(*, appointment: Appointment, by: User | None) -> Appointment:
+    """The patient did not come. Frees the practitioner and the room for the rest of the slot."""
+    return _change_status(appointment, Status.NO_SHOW, by=by, after_start=True)
+
+
+def _change_status(
+    appointment: Appointment,
+    status: str,
+    *,
+    by: User | None,
+    stamp: str | None = None,
+    after_start: bool = False,
+) -> Appointment:
+    with transaction.atomic():
+        current = _lock(appointment)
+        if status not in ALLOWED_TRANSITIONS[current.status]:
+            raise DomainError(
+                "invalid_status_transition",
+                f"A {current.get_status_display().lower()} appointment cannot become "
+                f"{Status(status).label.lower()}.",
+            )
+        if after_start and timezone.now() < current.start:
+            raise DomainError(
+                "appointment_not_started",
+                f"The appointment has not started yet; it cannot be marked "
+                f"{Status(status).label.lower()}.",
+            )
+        current.status = status
+        current.updated_by = by
+        fields = ["status", "updated_at", "updated_by"]
+        if stamp:
+            setattr(current, stamp, timezone.now())
+            fields.append(stamp)
+        current.save(update_fields=fields)
+    _copy_state(current, appointment)
+    return appointment
+
+
+def _lock(appointment: Appointment) -> Appointment:
+    return (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("patient", "service", "practitioner__user")
+        .get(pk=appointment.pk)
+    )
+
+
+def _copy_state(source: Appointment, target: Appointment) -> None:
+    if source is not target:
+        target.__dict__.update(
+            {k: v for k, v in source.__dict__.items() if not k.startswith("_state")}
+        )
+        target._state.fields_cache = dict(source._state.fields_cache)
+
+
+def _check_outside_cancellation_window(appointment: Appointment, verb: str) -> None:
+    window = BookingRules.current().cancellation_window
+    if timezone.now() > appointment.start - window:
+        hours = int(window.total_seconds() // 3600)
+        raise DomainError(
+            "inside_cancellation_window",
+            f"Appointments cannot be {verb} online less than {hours} hours before they "
+            f"start; please call the clinic.",
+        )
+
+
+def _check_bookable(
+    *,
+    patient: Patient,
+    service: Service,
+    practitioner: Practitioner,
+    start: datetime,
+    location: Location | None,
+    online: bool,
+    rescheduling: Appointment | None = None,
+) -> _Placement:
+    if timezone.is_naive(start):
+        raise ValueError("start must be timezone-aware")
+    start = start.replace(microsecond=0)
+    now = timezone.now()
+    rules = BookingRules.current()
+
+    if not patient.is_active:
+        raise DomainError("patient_inactive", "This patient's record is not active.")
+    if not service.is_active:
+        raise DomainError("service_unavailable", f"{service} is no longer offered.")
+    if online and not service.bookable_online:
+        raise DomainError(
+            "not_bookable_online", f"{service} cannot be booked online; please call the clinic."
+        )
+    if not Practitioner.objects.filter(practitioners_for(service), pk=practitioner.pk).exists():
+        raise DomainError(
+            "practitioner_unavailable",
+            f"{practitioner} does not deliver {service}.",
+            fields={"practitioner": [f"{practitioner} does not deliver {service}."]},
+        )
+    if start <= now:
+        raise DomainError("slot_in_past", "That time has already passed.")
+    if online:
+        if start < now + rules.online_lead_time:
+            raise DomainError(
+                "inside_lead_time",
+                f"Online bookings must be made at least "
+                f"{rules.online_lead_time_minutes} minutes ahead.",
+            )
+        if start > now + rules.online_horizon:
+            raise DomainError(
+                "beyond_booking_horizon",
+                f"Online bookings open {rules.online_horizon_days} days ahead.",
+            )
+
+    end = start + service.duration
+    window = _window_containing(practitioner, start, end, location)
+    if online:
+        local = start.astimezone(window.zone)
+        if (local.hour * 60 + local.minute) % rules.slot_grid_minutes or local.second:
+            raise DomainError(
+                "not_on_slot_grid",
+                f"Appointments start every {rules.slot_grid_minutes} minutes.",
+            )
+    if Leave.objects.filter(practitioner=practitioner, start__lt=end, end__gt=start).exists():
+        raise DomainError("outside_hours", f"{practitioner} is on leave at that time.")
+    if rules.new_patients_start_with_assessment and not service.is_assessment:
+        _check_assessed(patient, start, rescheduling)
+    return _Placement(
+        start=start,
+        end=end,
+        blocked_until=end + service.buffer_after,
+        location=Location.objects.get(pk=window.location_id),
+    )
+
+
+def _window_containing(
+    practitioner: Practitioner, start: datetime, end: datetime, location: Location | None
+) -> WorkingWindow:
+    # The local date differs by location; a day either side covers every zone.
+    day = start.astimezone(timezone.get_default_timezone()).date()
+    windows = working_windows(
+        [practitioner.pk],
+        day - timedelta(days=1),
+        day + timedelta(days=1),
+        location_id=location.pk if location else None,
+    )
+    start_epoch, end_epoch = int(start.timestamp()), int(end.timestamp())
+    for window in windows:
+        if window.start <= start_epoch and end_epoch <= window.end:
+            return window
+    where = f" at {location}" if location else ""
+    raise DomainError(
+        "outside_hours",
+        f"{practitioner} is not working{where} for the whole of that time.",
+    )
+
+
+def _check_assessed(patient: Patient, start: datetime, rescheduling: Appointment | None) -> None:
+    assessed = Appointment.objects.filter(
+        Q(service__is_assessment=True, status__in=OCCUPYING_STATUSES, start__lt=start)
+        | Q(status=Status.COMPLETED),
+        patient=patient,
+    )
+    if rescheduling is not None:
+        assessed = assessed.exclude(pk=rescheduling.pk)
+    if not assessed.exists():
+        raise DomainError(
+            "new_patient_needs_assessment",
+            "New patients start with an initial assessment; please book that first.",
+        )
+
+
+def _save_in_a_free_room(appointment: Appointment, service: Service) -> None:
+    """Put the appointment in the first free place of a room of the service's kind.
+
+    Another transaction may take the same place between our look and our write; the
+    exclusion constraint then refuses ours, and we look again. Each retry sees at least
+    one more place taken, so this ends after at most as many tries as there are places.
+    """
+    rooms = list(
+        Room.objects.filter(
+            location=appointment.location, kind=service.room_kind, is_active=True
+        ).order_by("name")
+    )
+    for _ in range(sum(room.capacity for room in rooms) + 1):
+        taken = set(
+            Appointment.objects.filter(
+                room__in=rooms,
+                status__in=OCCUPYING_STATUSES,
+                start__lt=appointment.blocked_until,
+                blocked_until__gt=appointment.start,
+            )
+            .exclude(pk=appointment.pk)
+            .values_list("room_id", "room_place")
+        )
+        free = next(
+            (
+                (room, place)
+                for room in rooms
+                for place in range(1, room.capacity + 1)
+                if (room.pk, place) not in taken
+            ),
+            None,
+        )
+        if free is None:
+            break
+        appointment.room, appointment.room_place = free
+        try:
+            with transaction.atomic():
+                appointment.save()
+            return
+        except IntegrityError as error:
+            if _constraint_name(error) != _ROOM_PLACE_CONSTRAINT:
+                raise
+    kind = Room._meta.get_field("kind")
+    kind_label = dict(kind.choices).get(service.room_kind, service.room_kind).lower()
+    raise DomainError(
+        "slot_unavailable",
+        f"No {kind_label} is free at {appointment.location} at that time.",
+    )
+
+
+@contextmanager
+def _refusing_conflicts(practitioner: Practitioner) -> Iterator[None]:
+    """Turn the database's refusals of a double booking into `slot_unavailable`."""
+    try:
+        yield
+    except IntegrityError as error:
+        message = _CONSTRAINT_MESSAGES.get(_constraint_name(error) or "")
+        if message is None:
+            raise
+        raise DomainError("slot_unavailable", message.format(practitioner=practitioner)) from error
+    except OperationalError as error:
+        if _sqlstate(error) not in _RETRYABLE_SQLSTATES:
+            raise
+        raise DomainError(
+            "slot_unavailable",
+            "Another booking for that time was being made at the same moment; "
+            "please pick the time again.",
+        ) from error
+
+
+# deadlock_detected, serialization_failure, lock_not_available
+_RETRYABLE_SQLSTATES = {"40P01", "40001", "55P03"}
+
+
+def _constraint_name(error: Exception) -> str | None:
+    diag = getattr(error.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None)
+
+
+def _sqlstate(error: Exception) -> str | None:
+    return getattr(error.__cause__, "sqlstate", None)

@@ -1,0 +1,64 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from phonenumber_field.modelfields import PhoneNumberField
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    SMS = "sms", "SMS"
+
+
+class Patient(models.Model):
+    """A person the clinic treats. Online patients have a login; others are kept by reception."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="patient",
+    )
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField()
+    email = models.EmailField(blank=True)
+    mobile = PhoneNumberField(blank=True, help_text="Stored in E.164, e.g. +61412345678.")
+    preferred_channel = models.CharField(
+        max_length=10, choices=Channel.choices, default=Channel.EMAIL
+    )
+    consent_email = models.BooleanField(
+        "email reminders", default=False, help_text="The patient agreed to messages by email."
+    )
+    consent_sms = models.BooleanField(
+        "SMS reminders", default=False, help_text="The patient agreed to messages by SMS."
+    )
+    consents_updated_at = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        indexes = [
+            models.Index(Lower("last_name"), Lower("first_name"), name="patient_name_ci"),
+            models.Index(fields=["date_of_birth"], name="patient_dob"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(consent_email=False) | ~Q(email=""),
+                name="patient_email_consent_needs_email",
+            ),
+            models.CheckConstraint(
+                condition=Q(consent_sms=False) | ~Q(mobile=""),
+                name="patient_sms_consent_needs_mobile",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"

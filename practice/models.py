@@ -1,0 +1,353 @@
+"""How the clinic is set up: where it works, what it offers, who works when.
+
+The manager edits all of this in the admin; the scheduling core in `appointments` reads it.
+Rota times are wall-clock times in the location's zone, so a 09:00 start stays 09:00 on
+both sides of a daylight-saving change.
+"""
+
+import zoneinfo
+from datetime import timedelta
+from decimal import Decimal
+
+from django import forms
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+
+class Discipline(models.TextChoices):
+    MYOTHERAPY = "myotherapy", "Myotherapy"
+    NMPT = "nmpt", "Neuro-Muscular Power Training"
+    SCIATICA = "sciatica", "Sciatica specialist"
+
+
+class RoomKind(models.TextChoices):
+    TREATMENT = "treatment", "Treatment room"
+    GYM = "gym", "Gym"
+
+
+class DisciplinesField(ArrayField):
+    """A set of disciplines, edited in forms as checkboxes rather than comma-separated text."""
+
+    def __init__(self, **kwargs):
+        kwargs["base_field"] = models.CharField(max_length=20, choices=Discipline.choices)
+        kwargs.setdefault("default", list)
+        super().__init__(**kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs.pop("base_field", None)
+        return name, path, args, kwargs
+
+    def formfield(self, **kwargs):
+        return forms.TypedMultipleChoiceField(
+            choices=Discipline.choices,
+            required=not self.blank,
+            widget=forms.CheckboxSelectMultiple,
+            label=self.verbose_name.capitalize(),
+            help_text=self.help_text,
+        )
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not an IANA time zone (e.g. Australia/Melbourne).")
+
+
+class Location(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    address = models.CharField(max_length=255, blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+    time_zone = models.CharField(
+        max_length=64, default="Australia/Melbourne", validators=[validate_time_zone]
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class Room(models.Model):
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="rooms")
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20, choices=RoomKind.choices)
+    capacity = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1)],
+        help_text="How many sessions the room holds at once (the gym takes several).",
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["location__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["location", "name"], name="room_unique_name"),
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="room_capacity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.location})"
+
+
+class Practitioner(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="practitioner"
+    )
+    title = models.CharField(max_length=100, help_text="Shown to patients, e.g. Myotherapist.")
+    bio = models.TextField(blank=True)
+    disciplines = DisciplinesField(help_text="What this practitioner delivers.")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["user__first_name", "user__last_name"]
+
+    def __str__(self) -> str:
+        return self.user.get_full_name() or self.user.email
+
+
+class Service(models.Model):
+    """An appointment type: what is booked, for how long, by whom, in which kind of room."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    duration_minutes = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(5), MaxValueValidator(480)]
+    )
+    buffer_after_minutes = models.PositiveSmallIntegerField(
+        default=0,
+        validators=[MaxValueValidator(120)],
+        help_text="Time after the session the practitioner and room stay blocked.",
+    )
+    price = models.DecimalField(
+        max_digits=8, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
+    room_kind = models.CharField(max_length=20, choices=RoomKind.choices)
+    disciplines = DisciplinesField(help_text="Practitioners of any of these may deliver it.")
+    bookable_online = models.BooleanField(default=True)
+    is_assessment = models.BooleanField(
+        default=False, help_text="The new-patient assessment every patient starts with."
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gte=5, duration_minutes__lte=480),
+                name="service_duration_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(buffer_after_minutes__lte=120), name="service_buffer_range"
+            ),
+            models.CheckConstraint(condition=Q(price__gte=0), name="service_price_not_negative"),
+            models.CheckConstraint(condition=~Q(disciplines=[]), name="service_has_a_discipline"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def duration(self) -> timedelta:
+        return timedelta(minutes=self.duration_minutes)
+
+    @property
+    def buffer_after(self) -> timedelta:
+        return timedelta(minutes=self.buffer_after_minutes)
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class WorkingHours(models.Model):
+    """One line of a practitioner's weekly rota: a weekday's hours at one location."""
+
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="rota")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="rota")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start_time = models.TimeField(help_text="Wall-clock time at the location.")
+    end_time = models.TimeField()
+    valid_from = models.DateField(null=True, blank=True, help_text="Empty: since always.")
+    valid_until = models.DateField(null=True, blank=True, help_text="Empty: until changed.")
+
+    class Meta:
+        verbose_name = "working hours"
+        verbose_name_plural = "weekly rota"
+        ordering = ["practitioner", "weekday", "start_time"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start_time__lt=F("end_time")), name="working_hours_start_before_end"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True)
+                | Q(valid_until__isnull=True)
+                | Q(valid_from__lte=F("valid_until")),
+                name="working_hours_valid_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.practitioner} {self.get_weekday_display()} "
+            f"{self.start_time:%H:%M}-{self.end_time:%H:%M} at {self.location}"
+        )
+
+    def clean(self) -> None:
+        if self.start_time and self.end_time and self.start_time >= self.end_time:
+            raise ValidationError({"end_time": "The shift must end after it starts."})
+        if not self.practitioner_id or self.weekday is None or not self.start_time:
+            return
+        clashes = WorkingHours.objects.filter(
+            practitioner_id=self.practitioner_id,
+            weekday=self.weekday,
+            start_time__lt=self.end_time,
+            end_time__gt=self.start_time,
+        ).exclude(pk=self.pk)
+        for other in clashes:
+            if _date_ranges_overlap(
+                self.valid_from, self.valid_until, other.valid_from, other.valid_until
+            ):
+                raise ValidationError(f"These hours overlap the practitioner's shift: {other}.")
+
+
+class Break(models.Model):
+    """A recurring break inside one rota line (lunch, admin time)."""
+
+    working_hours = models.ForeignKey(WorkingHours, on_delete=models.CASCADE, related_name="breaks")
+    start_time = models.TimeField()
+    end_time = models.TimeField()
+
+    class Meta:
+        ordering = ["start_time"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start_time__lt=F("end_time")), name="break_start_before_end"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"break {self.start_time:%H:%M}-{self.end_time:%H:%M}"
+
+
+class Leave(models.Model):
+    """Time a practitioner is away (holiday, sick, training): no slots inside it."""
+
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="leave")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name_plural = "leave"
+        ordering = ["-start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(start__lt=F("end")), name="leave_start_before_end"),
+        ]
+        indexes = [models.Index(fields=["practitioner", "end"], name="leave_practitioner_end")]
+
+    def __str__(self) -> str:
+        return f"{self.practitioner} away {self.start:%Y-%m-%d %H:%M} to {self.end:%Y-%m-%d %H:%M}"
+
+
+class ExtraHours(models.Model):
+    """One-off hours outside the weekly rota (a Saturday clinic, covering a colleague)."""
+
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.CASCADE, related_name="extra_hours"
+    )
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="extra_hours")
+    date = models.DateField()
+    start_time = models.TimeField(help_text="Wall-clock time at the location.")
+    end_time = models.TimeField()
+
+    class Meta:
+        verbose_name_plural = "extra hours"
+        ordering = ["-date", "start_time"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start_time__lt=F("end_time")), name="extra_hours_start_before_end"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.practitioner} {self.date} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
+
+
+class BookingRules(models.Model):
+    """The clinic's booking rules; exactly one row (id 1), edited by the manager."""
+
+    SINGLETON_ID = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_ID, editable=False)
+    slot_grid_minutes = models.PositiveSmallIntegerField(
+        default=15,
+        validators=[MinValueValidator(5)],
+        help_text="Appointments start on this grid of the local clock (15: :00, :15, :30, :45).",
+    )
+    online_lead_time_minutes = models.PositiveIntegerField(
+        default=120, help_text="Patients booking online cannot book sooner than this."
+    )
+    online_horizon_days = models.PositiveSmallIntegerField(
+        default=56, validators=[MinValueValidator(1)], help_text="...nor further ahead than this."
+    )
+    cancellation_window_hours = models.PositiveSmallIntegerField(
+        default=24,
+        help_text="Inside it patients cannot cancel or move online; reception's cancellations "
+        "are recorded as late.",
+    )
+    new_patients_start_with_assessment = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "booking rules"
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="booking_rules_single_row"),
+            models.CheckConstraint(
+                condition=Q(slot_grid_minutes__gte=5), name="booking_rules_grid_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return "Booking rules"
+
+    @classmethod
+    def current(cls) -> "BookingRules":
+        rules, _ = cls.objects.get_or_create(id=cls.SINGLETON_ID)
+        return rules
+
+    @property
+    def slot_grid(self) -> timedelta:
+        return timedelta(minutes=self.slot_grid_minutes)
+
+    @property
+    def online_lead_time(self) -> timedelta:
+        return timedelta(minutes=self.online_lead_time_minutes)
+
+    @property
+    def online_horizon(self) -> timedelta:
+        return timedelta(days=self.online_horizon_days)
+
+    @property
+    def cancellation_window(self) -> timedelta:
+        return timedelta(hours=self.cancellation_window_hours)
+
+
+def _date_ranges_overlap(a_from, a_until, b_from, b_until) -> bool:
+    return (a_until is None or b_from is None or b_from <= a_until) and (
+        b_until is None or a_from is None or a_from <= b_until
+    )
