@@ -1,0 +1,570 @@
+from datetime import time, timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+
+from appointments.availability import free_slots
+from appointments.models import Appointment, Source, Status
+from appointments.services import (
+    book_appointment,
+    cancel_appointment,
+    check_in_appointment,
+    complete_appointment,
+    mark_no_show,
+    reschedule_appointment,
+)
+from clinic.errors import DomainError
+from practice.models import Break, Leave
+from tests.factories import PatientFactory, PractitionerFactory, ServiceFactory
+
+from .conftest import MELBOURNE, TODAY, at, work_every_day
+
+TUESDAY = TODAY + timedelta(days=1)
+
+
+def refusal(action) -> DomainError:
+    with pytest.raises(DomainError) as caught:
+        action()
+    return caught.value
+
+
+def snapshot():
+    return list(Appointment.objects.order_by("pk").values())
+
+
+class TestBooking:
+    def test_a_new_patient_books_the_assessment(
+        self, new_patient, assessment, myotherapist, treatment_rooms, reception_user
+    ):
+        appointment = book_appointment(
+            patient=new_patient,
+            service=assessment,
+            practitioner=myotherapist,
+            start=at(TUESDAY, 10),
+            created_by=reception_user,
+        )
+
+        appointment.refresh_from_db()
+        assert appointment.status == Status.BOOKED
+        assert appointment.end == at(TUESDAY, 11)
+        assert appointment.blocked_until == at(TUESDAY, 11)
+        assert appointment.room == treatment_rooms[0] and appointment.room_place == 1
+        assert appointment.location == treatment_rooms[0].location
+        assert appointment.price == assessment.price
+        assert appointment.source == Source.RECEPTION
+        assert appointment.created_by == reception_user
+
+    def test_the_buffer_blocks_the_practitioner_after_the_session(
+        self, assessed_patient, myotherapy, myotherapist
+    ):
+        appointment = book_appointment(
+            patient=assessed_patient,
+            service=myotherapy,
+            practitioner=myotherapist,
+            start=at(TUESDAY, 10),
+        )
+
+        assert appointment.end == at(TUESDAY, 10, 45)
+        assert appointment.blocked_until == at(TUESDAY, 11)
+
+    def test_a_new_patient_must_start_with_an_assessment(
+        self, new_patient, myotherapy, myotherapist
+    ):
+        error = refusal(
+            lambda: book_appointment(
+                patient=new_patient,
+                service=myotherapy,
+                practitioner=myotherapist,
+                start=at(TUESDAY, 10),
+            )
+        )
+
+        assert error.code == "new_patient_needs_assessment"
+
+    def test_a_follow_up_may_be_booked_after_a_booked_assessment(
+        self, new_patient, assessment, myotherapy, myotherapist
+    ):
+        book_appointment(
+            patient=new_patient,
+            service=assessment,
+            practitioner=myotherapist,
+            start=at(TUESDAY, 9),
+        )
+
+        before = refusal(
+            lambda: book_appointment(
+                patient=new_patient,
+                service=myotherapy,
+                practitioner=myotherapist,
+                start=at(TODAY, 14),
+            )
+        )
+        after = book_appointment(
+            patient=new_patient,
+            service=myotherapy,
+            practitioner=myotherapist,
+            start=at(TUESDAY + timedelta(days=7), 9),
+        )
+
+        assert before.code == "new_patient_needs_assessment"
+        assert after.status == Status.BOOKED
+
+    def test_a_taken_practitioner_is_refused(
+        self, assessed_patient, other_patient, assessment, myotherapist
+    ):
+        book_appointment(
+            patient=assessed_patient,
+            service=assessment,
+            practitioner=myotherapist,
+            start=at(TUESDAY, 10),
+        )
+
+        for start in (at(TUESDAY, 10), at(TUESDAY, 9, 15), at(TUESDAY, 10, 45)):
+            error = refusal(
+                lambda start=start: book_appointment(
+                    patient=other_patient,
+                    service=assessment,
+                    practitioner=myotherapist,
+                    start=start,
+                )
+            )
+            assert error.code == "slot_unavailable"
+            assert "already booked" in error.detail
+
+    def test_a_session_cannot_start_inside_anothers_buffer(
+        self, assessed_patient, other_patient, myotherapy, assessment, myotherapist
+    ):
+        book_appointment(
+            patient=assessed_patient,
+            service=myotherapy,
+            practitioner=myotherapist,
+            start=at(TUESDAY, 10),
+        )
+
+        error = refusal(
+            lambda: book_appointment(
+                patient=other_patient,
+                service=assessment,
+                practitioner=myotherapist,
+                start=at(TUESDAY, 10, 50),
+            )
+        )
+
+        assert error.code == "slot_unavailable"
+
+    def test_a_patient_cannot_be_in_two_places_at_once(
+        self, assessed_patient, assessment, myotherapist, second_myotherapist
+    ):
+        book_appointment(
+            patient=assessed_patient,
+            service=assessment,
+            practitioner=myotherapist,
+            start=at(TUESDAY, 10),
+        )
+
+        error = refusal(
+            lambda: book_appointment(
+                patient=assessed_patient,
+                service=assessment,
+                practitioner=second_myotherapist,
+                start=at(TUESDAY, 10, 30),
+            )
+        )
+
+        assert error.code == "slot_unavailable"
+        assert "patient already has an appointment" in error.detail
+
+    def test_back_to_back_sessions_for_one_patient_are_fine(
+        self, assessed_patient, myotherapy, nmpt, myotherapist, coach
+    ):
+        # The myotherapy buffer blocks the practitioner and the room, not the patient.
+        book_appointment(
+            patient=assessed_patient,
+            service=myotherapy,
+            practitioner=myotherapist,
+            start=at(TUESDAY, 10),
+        )
+
+        gym_session = book_appointment(
+            patient=assessed_patient,
+            service=nmpt,
+            practitioner=coach,
+            start=at(TUESDAY, 10, 45),
+        )
+
+        assert gym_session.status == Status.BOOKED
+
+    def test_two_practitioners_at_once_get_different_rooms(
+        self, assessed_patient, other_patient, assessment, myotherapist, second_myotherapist
+    ):
+        first = book_appointment(
+            patient=assessed_patient,
+            service=assessment,
+            practitioner=myotherapist,
+            start=at(TUESDAY, 10),
+        )
+        second = book_appointment(
+            patient=other_patient,
+            service=assessment,
+            practitioner=second_myotherapist,
+            start=at(TUESDAY, 10),
+        )
+
+        assert first.room != second.room
+
+    def test_no_free_room_is_refused_and_nothing_is_written(
+        self, assessment, myotherapist, second_myotherapist, location
+    ):
+        third = PractitionerFactory()
+        work_every_day(third, location)
+        for practitioner in (myotherapist, second_myotherapist):
+            book_appointment(
+                patient=PatientFactory(),
+                service=assessment,
+                practitioner=practitioner,
+                start=at(TUESDAY, 10),
+            )
+        before = snapshot()
+
+        error = refusal(
+            lambda: book_appointment(
+                patient=PatientFactory(),
+                service=assessment,
+                practitioner=third,
+                start=at(TUESDAY, 10, 30),
+            )
+        )
+
+        assert error.code == "slot_unavailable"
+        assert "No treatment room is free" in error.detail
+        assert snapshot() == before
+
+    @pytest.mark.parametrize(
+        ("start", "reason"),
+        [
+            (at(TUESDAY, 8, 30), "before opening"),
+            (at(TUESDAY, 16, 30), "runs past closing"),
+            (at(TUESDAY, 12, 15), "runs into the break"),
+        ],
+    )
+    def test_outside_working_hours_is_refused(
+        self, new_patient, assessment, myotherapist, start, reason
+    ):
+        line = myotherapist.rota.get(weekday=TUESDAY.weekday())
+        Break.objects.create(working_hours=line, start_time=time(13), end_time=time(13, 30))
+
+        error = refusal(
+            lambda: book_appointment(
+                patient=new_patient, service=assessment, practitioner=myotherapist, start=start
+            )
+        )
+
+        assert error.code == "outside_hours", reason
+
+    def test_leave_is_refused(self, new_patient, assessment, myotherapist):
+        Leave.objects.create(
+            practitioner=myotherapist, start=at(TUESDAY, 0), end=at(TUESDAY, 23, 59)
+        )
+
+        error = refusal(
+            lambda: book_appointment(
+                patient=new_patient,
+                service=assessment,
+                practitioner=myotherapist,
+                start=at(TUESDAY, 10),
+            )
+        )
+
+        assert error.code == "outside_hours"
+        assert "on leave" in error.detail
+
+    def test_the_past_is_refused(self, new_patient, assessment, myotherapist):
+        error = refusal(
+            lambda: book_appointment(
+                patient=new_patient,
+                service=assessment,
+                practitioner=myotherapist,
+                start=at(TODAY - timedelta(days=1), 10),
+            )
+        )
+
+        assert error.code == "slot_in_past"
+
+    def test_a_practitioner_who_does_not_deliver_the_service_is_refused(
+        self, assessed_patient, nmpt, myotherapist, gym
+    ):
+        error = refusal(
+            lambda: book_appointment(
+                patient=assessed_patient,
+                service=nmpt,
+                practitioner=myotherapist,
+                start=at(TUESDAY, 10),
+            )
+        )
+
+        assert error.code == "practitioner_unavailable"
+        assert "practitioner" in error.fields
+
+    def test_an_inactive_patient_is_refused(self, assessment, myotherapist):
+        archived = PatientFactory(is_active=False)
+
+        error = refusal(
+            lambda: book_appointment(
+                patient=archived,
+                service=assessment,
+                practitioner=myotherapist,
+                start=at(TUESDAY, 10),
+            )
+        )
+
+        assert error.code == "patient_inactive"
+
+
+class TestOnlineRules:
+    def book_online(self, patient, service, practitioner, start):
+        return book_appointment(
+            patient=patient,
+            service=service,
+            practitioner=practitioner,
+            start=start,
+            source=Source.ONLINE,
+        )
+
+    @pytest.mark.parametrize(
+        ("start", "code"),
+        [
+            (at(TODAY, 9, 30), "inside_lead_time"),
+            (at(TODAY + timedelta(days=60), 10), "beyond_booking_horizon"),
+            (at(TUESDAY, 10, 5), "not_on_slot_grid"),
+        ],
+    )
+    def test_patients_are_held_to_the_online_rules(
+        self, new_patient, assessment, myotherapist, start, code
+    ):
+        error = refusal(lambda: self.book_online(new_patient, assessment, myotherapist, start))
+
+        assert error.code == code
+
+    def test_reception_is_not(self, new_patient, other_patient, assessment, myotherapist):
+        soon = book_appointment(
+            patient=new_patient,
+            service=assessment,
+            practitioner=myotherapist,
+            start=at(TODAY, 9, 5),
+        )
+
+        assert soon.status == Status.BOOKED
+
+    def test_services_not_bookable_online_are_refused_online(self, new_patient, myotherapist):
+        phone_only = ServiceFactory(is_assessment=True, bookable_online=False)
+
+        error = refusal(
+            lambda: self.book_online(new_patient, phone_only, myotherapist, at(TUESDAY, 10))
+        )
+
+        assert error.code == "not_bookable_online"
+
+    def test_every_offered_online_slot_can_be_booked_online(
+        self, assessment, myotherapist, second_myotherapist
+    ):
+        slots = free_slots(assessment, TODAY, TUESDAY, online=True)
+
+        for slot in slots[:: max(1, len(slots) // 12)]:
+            appointment = self.book_online(
+                PatientFactory(),
+                assessment,
+                myotherapist if slot.practitioner_id == myotherapist.pk else second_myotherapist,
+                slot.start,
+            )
+            assert appointment.start == slot.start
+
+
+class TestReschedule:
+    @pytest.fixture
+    def booked(self, assessed_patient, assessment, myotherapist):
+        return book_appointment(
+            patient=assessed_patient,
+            service=assessment,
+            practitioner=myotherapist,
+            start=at(TUESDAY + timedelta(days=2), 10),
+        )
+
+    def test_moves_the_same_appointment_and_frees_the_old_time(
+        self, booked, assessment, myotherapist, reception_user
+    ):
+        old_start = booked.start
+
+        moved = reschedule_appointment(
+            appointment=booked, start=at(TUESDAY + timedelta(days=2), 14), by=reception_user
+        )
+
+        moved.refresh_from_db()
+        assert moved.pk == booked.pk
+        assert moved.start == at(TUESDAY + timedelta(days=2), 14)
+        assert moved.end == at(TUESDAY + timedelta(days=2), 15)
+        assert moved.rescheduled_at is not None and moved.updated_by == reception_user
+        day = old_start.astimezone(MELBOURNE).date()
+        assert old_start in {s.start for s in free_slots(assessment, day, day)}
+
+    def test_a_small_move_may_overlap_its_own_old_time(self, booked):
+        moved = reschedule_appointment(
+            appointment=booked, start=booked.start + timedelta(minutes=15)
+        )
+
+        assert moved.start == at(TUESDAY + timedelta(days=2), 10, 15)
+
+    def test_to_another_practitioner(self, booked, second_myotherapist):
+        moved = reschedule_appointment(
+            appointment=booked, start=booked.start, practitioner=second_myotherapist
+        )
+
+        moved.refresh_from_db()
+        assert moved.practitioner == second_myotherapist
+
+    def test_a_refused_move_keeps_the_old_slot(
+        self, booked, other_patient, assessment, myotherapist
+    ):
+        book_appointment(
+            patient=other_patient,
+            service=assessment,
+            practitioner=myotherapist,
+            start=at(TUESDAY + timedelta(days=2), 14),
+        )
+        before = snapshot()
+
+        error = refusal(
+            lambda: reschedule_appointment(
+                appointment=booked, start=at(TUESDAY + timedelta(days=2), 14, 30)
+            )
+        )
+
+        assert error.code == "slot_unavailable"
+        assert snapshot() == before
+
+    def test_patients_cannot_move_inside_the_cancellation_window(self, booked):
+        with time_machine.travel(booked.start - timedelta(hours=23), tick=False):
+            error = refusal(
+                lambda: reschedule_appointment(
+                    appointment=booked,
+                    start=booked.start + timedelta(days=7),
+                    online=True,
+                )
+            )
+
+        assert error.code == "inside_cancellation_window"
+
+    def test_only_booked_appointments_move(self, booked, reception_user):
+        cancel_appointment(appointment=booked, by=reception_user, reason="Unwell")
+
+        error = refusal(lambda: reschedule_appointment(appointment=booked, start=at(TUESDAY, 10)))
+
+        assert error.code == "invalid_status_transition"
+
+
+class TestCancel:
+    @pytest.fixture
+    def booked(self, new_patient, assessment, myotherapist):
+        return book_appointment(
+            patient=new_patient,
+            service=assessment,
+            practitioner=myotherapist,
+            start=at(TUESDAY + timedelta(days=2), 10),
+        )
+
+    def test_a_patient_cancels_online_ahead_of_the_window(self, booked, assessment):
+        cancelled = cancel_appointment(appointment=booked, by=None, online=True)
+
+        cancelled.refresh_from_db()
+        assert cancelled.status == Status.CANCELLED
+        assert cancelled.cancelled_at is not None
+        day = booked.start.astimezone(MELBOURNE).date()
+        assert booked.start in {s.start for s in free_slots(assessment, day, day)}
+
+    def test_a_patient_cannot_cancel_online_inside_the_window(self, booked):
+        with time_machine.travel(booked.start - timedelta(hours=2), tick=False):
+            error = refusal(lambda: cancel_appointment(appointment=booked, by=None, online=True))
+
+        booked.refresh_from_db()
+        assert error.code == "inside_cancellation_window"
+        assert booked.status == Status.BOOKED
+
+    def test_reception_inside_the_window_records_a_late_cancellation(self, booked, reception_user):
+        with time_machine.travel(booked.start - timedelta(hours=2), tick=False):
+            cancelled = cancel_appointment(
+                appointment=booked, by=reception_user, reason="Called in sick"
+            )
+
+        cancelled.refresh_from_db()
+        assert cancelled.status == Status.LATE_CANCELLED
+        assert cancelled.cancelled_by == reception_user
+        assert cancelled.cancellation_reason == "Called in sick"
+
+    def test_reception_must_give_a_reason(self, booked, reception_user):
+        error = refusal(lambda: cancel_appointment(appointment=booked, by=reception_user))
+
+        assert error.code == "reason_required"
+        assert "reason" in error.fields
+
+    def test_a_cancelled_appointment_cannot_be_cancelled_again(self, booked, reception_user):
+        cancel_appointment(appointment=booked, by=reception_user, reason="Moved away")
+
+        error = refusal(
+            lambda: cancel_appointment(appointment=booked, by=reception_user, reason="again")
+        )
+
+        assert error.code == "invalid_status_transition"
+
+
+class TestStatusChanges:
+    @pytest.fixture
+    def booked(self, new_patient, assessment, myotherapist):
+        return book_appointment(
+            patient=new_patient,
+            service=assessment,
+            practitioner=myotherapist,
+            start=at(TODAY, 10),
+        )
+
+    def test_check_in_then_complete(self, booked, reception_user):
+        check_in_appointment(appointment=booked, by=reception_user)
+        with time_machine.travel(at(TODAY, 11), tick=False):
+            complete_appointment(appointment=booked, by=reception_user)
+
+        booked.refresh_from_db()
+        assert booked.status == Status.COMPLETED
+        assert booked.checked_in_at and booked.completed_at
+        assert booked.updated_by == reception_user
+
+    def test_no_show_only_after_the_start(self, booked, reception_user):
+        early = refusal(lambda: mark_no_show(appointment=booked, by=reception_user))
+        with time_machine.travel(at(TODAY, 10, 20), tick=False):
+            mark_no_show(appointment=booked, by=reception_user)
+
+        booked.refresh_from_db()
+        assert early.code == "appointment_not_started"
+        assert booked.status == Status.NO_SHOW
+
+    def test_a_completed_appointment_cannot_be_cancelled_or_checked_in(
+        self, booked, reception_user
+    ):
+        with time_machine.travel(at(TODAY, 11), tick=False):
+            complete_appointment(appointment=booked, by=reception_user)
+
+        for action in (
+            lambda: check_in_appointment(appointment=booked, by=reception_user),
+            lambda: cancel_appointment(appointment=booked, by=reception_user, reason="x"),
+            lambda: mark_no_show(appointment=booked, by=reception_user),
+        ):
+            assert refusal(action).code == "invalid_status_transition"
+
+
+def test_price_is_kept_at_booking_time(new_patient, assessment, myotherapist):
+    appointment = book_appointment(
+        patient=new_patient, service=assessment, practitioner=myotherapist, start=at(TUESDAY, 10)
+    )
+    assessment.price = Decimal("150.00")
+    assessment.save()
+
+    appointment.refresh_from_db()
+    assert appointment.price == Decimal("110.00")

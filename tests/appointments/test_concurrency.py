@@ -1,0 +1,161 @@
+"""Many desks and phones booking at once: the database lets exactly the right number through.
+
+Each booker runs in its own thread on its own database connection, and all of them are
+released together by a barrier, so the bookings really race inside PostgreSQL.
+"""
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+
+from appointments.models import Appointment, Status
+from appointments.services import book_appointment, reschedule_appointment
+from clinic.errors import DomainError
+from practice.models import BookingRules
+from tests.factories import PatientFactory, PractitionerFactory, RoomFactory
+
+from .conftest import TODAY, at, make_coach, work_every_day
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+TUESDAY = TODAY + timedelta(days=1)
+BOOKERS = 20
+
+
+def race(actions: list[Callable[[], object]]) -> Counter:
+    """Run the actions at the same moment, one thread and connection each; count outcomes."""
+    barrier = threading.Barrier(len(actions))
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def run(action):
+        try:
+            barrier.wait()
+            action()
+            outcome = "booked"
+        except DomainError as error:
+            outcome = error.code
+        except Exception as error:  # anything else is a bug the test must show
+            outcome = f"{type(error).__name__}: {error}"
+        finally:
+            connection.close()
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=run, args=(action,)) for action in actions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return Counter(outcomes)
+
+
+def occupying():
+    return Appointment.objects.filter(status=Status.BOOKED)
+
+
+def test_twenty_bookers_one_practitioner_one_time(assessment, myotherapist):
+    patients = [PatientFactory() for _ in range(BOOKERS)]
+
+    outcomes = race(
+        [
+            lambda p=p: book_appointment(
+                patient=p, service=assessment, practitioner=myotherapist, start=at(TUESDAY, 10)
+            )
+            for p in patients
+        ]
+    )
+
+    assert outcomes == Counter({"booked": 1, "slot_unavailable": BOOKERS - 1})
+    assert occupying().count() == 1
+
+
+def test_twenty_bookers_overlapping_but_different_times(assessment, myotherapist):
+    # Starts two minutes apart: every pair of these 60-minute sessions overlaps.
+    patients = [PatientFactory() for _ in range(BOOKERS)]
+
+    outcomes = race(
+        [
+            lambda p=p, n=n: book_appointment(
+                patient=p,
+                service=assessment,
+                practitioner=myotherapist,
+                start=at(TUESDAY, 10) + timedelta(minutes=2 * n),
+            )
+            for n, p in enumerate(patients)
+        ]
+    )
+
+    assert outcomes == Counter({"booked": 1, "slot_unavailable": BOOKERS - 1})
+    assert occupying().count() == 1
+
+
+def test_one_patient_with_twenty_practitioners_at_once(assessment, new_patient, location):
+    practitioners = []
+    for n in range(BOOKERS):
+        RoomFactory(location=location, name=f"Room {n}")
+        practitioner = PractitionerFactory()
+        work_every_day(practitioner, location)
+        practitioners.append(practitioner)
+
+    outcomes = race(
+        [
+            lambda pr=pr: book_appointment(
+                patient=new_patient, service=assessment, practitioner=pr, start=at(TUESDAY, 10)
+            )
+            for pr in practitioners
+        ]
+    )
+
+    assert outcomes == Counter({"booked": 1, "slot_unavailable": BOOKERS - 1})
+    assert occupying().filter(patient=new_patient).count() == 1
+
+
+@pytest.mark.parametrize("bookers", [4, BOOKERS], ids=["capacity+1", "twenty"])
+def test_the_gym_holds_exactly_its_capacity(nmpt, location, gym, bookers):
+    coaches = [make_coach(location, gym, f"Coach{n}") for n in range(bookers)]
+    patients = [PatientFactory() for _ in range(bookers)]
+    # Capacity is the point here, not the new-patient pathway.
+    rules = BookingRules.current()
+    rules.new_patients_start_with_assessment = False
+    rules.save()
+
+    outcomes = race(
+        [
+            lambda c=c, p=p: book_appointment(
+                patient=p, service=nmpt, practitioner=c, start=at(TUESDAY, 10)
+            )
+            for c, p in zip(coaches, patients, strict=True)
+        ]
+    )
+
+    assert outcomes == Counter({"booked": gym.capacity, "slot_unavailable": bookers - 3})
+    booked = occupying().filter(room=gym, start=at(TUESDAY, 10))
+    assert sorted(booked.values_list("room_place", flat=True)) == [1, 2, 3]
+
+
+def test_racing_reschedules_into_one_slot(assessment, myotherapist, location):
+    appointments = [
+        book_appointment(
+            patient=PatientFactory(),
+            service=assessment,
+            practitioner=myotherapist,
+            start=at(TUESDAY + timedelta(days=n), 10),
+        )
+        for n in range(1, 9)
+    ]
+
+    outcomes = race(
+        [
+            lambda a=a: reschedule_appointment(appointment=a, start=at(TUESDAY, 14))
+            for a in appointments
+        ]
+    )
+
+    assert outcomes == Counter({"booked": 1, "slot_unavailable": len(appointments) - 1})
+    assert occupying().filter(start=at(TUESDAY, 14)).count() == 1
+    assert occupying().count() == len(appointments)
