@@ -1,8 +1,9 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import F, Func, Q
 from django.utils import timezone
@@ -167,3 +168,31 @@ class Appointment(models.Model):
     @property
     def is_occupying(self) -> bool:
         return self.status in OCCUPYING_STATUSES
+
+    @property
+    def local_start(self) -> datetime:
+        return self.start.astimezone(self.location.zone)
+
+    @property
+    def local_end(self) -> datetime:
+        return self.end.astimezone(self.location.zone)
+
+
+class BookingRequest(models.Model):
+    """A `POST /appointments/` remembered by its Idempotency-Key, so that a phone retrying
+    on a bad network gets the first answer again instead of a second booking."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the request body.")
+    response_status = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="booking_request_unique_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.response_status})"

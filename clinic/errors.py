@@ -1,30 +1,95 @@
-"""The one error type of the domain, and how the API turns errors into JSON."""
+"""The one error type of the domain, and the one JSON shape every API error takes.
+
+Every 4xx body is `{"code": ..., "detail": ..., "fields"?: {field: [messages]}}`: `code` is
+stable and machine-readable, `detail` is for people, `fields` names what to fix.
+"""
 
 from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
 
 
 class DomainError(Exception):
     """A business rule refused an action. `code` is stable: clients and tests match on it."""
 
-    status_code = 409
-
-    def __init__(self, code: str, detail: str, *, fields: dict[str, list[str]] | None = None):
+    def __init__(
+        self,
+        code: str,
+        detail: str,
+        *,
+        fields: dict[str, list[str]] | None = None,
+        status: int = 409,
+    ):
         super().__init__(detail)
         self.code = code
         self.detail = detail
         self.fields = fields
+        self.status_code = status
 
     def as_dict(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"code": self.code, "detail": self.detail}
-        if self.fields:
-            body["fields"] = self.fields
-        return body
+        return error_body(self.code, self.detail, self.fields)
 
 
-def api_exception_handler(exc: Exception, context: dict) -> Any:
-    from rest_framework.response import Response
-    from rest_framework.views import exception_handler
+def error_body(code: str, detail: str, fields: dict[str, list[str]] | None = None) -> dict:
+    body: dict[str, Any] = {"code": code, "detail": detail}
+    if fields:
+        body["fields"] = fields
+    return body
 
+
+def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, DomainError):
         return Response(exc.as_dict(), status=exc.status_code)
-    return exception_handler(exc, context)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = exception_handler(exc, context)
+    if response is None or not isinstance(exc, exceptions.APIException):
+        return response
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = error_body("invalid", "Some fields are not valid.", _flatten(exc.detail))
+    else:
+        response.data = error_body(_code_of(exc), _message_of(exc.detail))
+    return response
+
+
+def _code_of(exc: exceptions.APIException) -> str:
+    codes = exc.get_codes()
+    if isinstance(codes, str):
+        return codes
+    if isinstance(codes, dict) and isinstance(codes.get("code"), str):
+        return codes["code"]  # simplejwt's token errors
+    return exc.default_code
+
+
+def _message_of(detail: Any) -> str:
+    if isinstance(detail, dict):
+        detail = detail.get("detail", next(iter(detail.values()), ""))
+    if isinstance(detail, list):
+        detail = detail[0] if detail else ""
+    return str(detail)
+
+
+def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested error detail as {"field": [...], "nested.field": [...], "items.0.x": [...]}."""
+    if isinstance(detail, dict):
+        flat: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if key == "non_field_errors" and prefix:
+                name = prefix
+            flat.update(_flatten(value, name))
+        return flat
+    if isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            return {prefix or "non_field_errors": [str(item) for item in detail]}
+        flat = {}
+        for index, item in enumerate(detail):
+            flat.update(_flatten(item, f"{prefix}.{index}" if prefix else str(index)))
+        return flat
+    return {prefix or "non_field_errors": [str(detail)]}

@@ -1,0 +1,456 @@
+"""Availability and appointments over HTTP: thin views over the scheduling core."""
+
+from datetime import date, datetime, time, timedelta
+
+import django_filters
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.roles import Role, is_staff_member, roles_of
+from clinic.api_common import (
+    FORBIDDEN,
+    NOT_AUTHENTICATED,
+    NOT_FOUND,
+    THROTTLED,
+    VALIDATION_ERROR,
+    BookingThrottle,
+    ZonedDateTimeField,
+    error_response,
+)
+from patients.models import Patient
+from patients.selectors import patients_for
+from practice.models import Location, Practitioner, Service
+from practice.selectors import services_for
+
+from .availability import free_slots
+from .idempotency import book_once
+from .models import Appointment, Source, Status
+from .selectors import appointments_for
+from .services import book_appointment, cancel_appointment, reschedule_appointment
+
+MAX_WINDOW_DAYS = 31
+
+
+# --- availability -----------------------------------------------------------------------
+
+
+class AvailabilityQuerySerializer(serializers.Serializer):
+    service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.none())
+    to = serializers.DateField(help_text="Last local date, inclusive.")
+    practitioner = serializers.PrimaryKeyRelatedField(
+        queryset=Practitioner.objects.filter(is_active=True), required=False
+    )
+    location = serializers.PrimaryKeyRelatedField(
+        queryset=Location.objects.filter(is_active=True), required=False
+    )
+
+    def get_fields(self):
+        fields = super().get_fields()
+        # `from` is a Python keyword, so it cannot be a class attribute.
+        fields["from"] = serializers.DateField(help_text="First local date.")
+        fields["service"].queryset = services_for(self.context["request"].user)
+        return fields
+
+    def validate(self, attrs):
+        first, last = attrs["from"], attrs["to"]
+        if last < first:
+            raise serializers.ValidationError({"to": ["Must not be before `from`."]})
+        if (last - first).days + 1 > MAX_WINDOW_DAYS:
+            raise serializers.ValidationError(
+                {"to": [f"The window is at most {MAX_WINDOW_DAYS} days."]}
+            )
+        return attrs
+
+
+class SlotSerializer(serializers.Serializer):
+    start = ZonedDateTimeField(help_text="In the location's time zone.")
+    end = ZonedDateTimeField()
+    practitioner = serializers.IntegerField()
+    location = serializers.IntegerField()
+
+
+class AvailabilitySerializer(serializers.Serializer):
+    slots = SlotSerializer(many=True)
+
+
+class AvailabilityView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Free slots for a service",
+        description=(
+            "Every start at which the service can be booked, by practitioner and location. "
+            "The public sees the online rules (lead time, horizon, online-bookable "
+            f"services); signed-in staff see every free slot. At most {MAX_WINDOW_DAYS} days."
+        ),
+        tags=["availability"],
+        parameters=[
+            OpenApiParameter("service", int, required=True),
+            OpenApiParameter("from", OpenApiTypes.DATE, required=True),
+            OpenApiParameter("to", OpenApiTypes.DATE, required=True),
+            OpenApiParameter("practitioner", int),
+            OpenApiParameter("location", int),
+        ],
+        responses={200: AvailabilitySerializer, 400: VALIDATION_ERROR},
+        examples=[
+            OpenApiExample(
+                "slots",
+                value={
+                    "slots": [
+                        {
+                            "start": "2026-12-01T09:00:00+11:00",
+                            "end": "2026-12-01T10:00:00+11:00",
+                            "practitioner": 3,
+                            "location": 1,
+                        }
+                    ]
+                },
+                response_only=True,
+            )
+        ],
+    )
+    def get(self, request: Request) -> Response:
+        query = AvailabilityQuerySerializer(data=request.query_params, context={"request": request})
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        slots = free_slots(
+            params["service"],
+            params["from"],
+            params["to"],
+            practitioner=params.get("practitioner"),
+            location=params.get("location"),
+            online=not is_staff_member(request.user),
+        )
+        zones = {
+            location.pk: location.zone
+            for location in Location.objects.filter(pk__in={s.location_id for s in slots})
+        }
+        # Thousands of slots: plain dicts, not a serializer per slot.
+        return Response(
+            {
+                "slots": [
+                    {
+                        "start": slot.start.astimezone(zones[slot.location_id]).isoformat(),
+                        "end": slot.end.astimezone(zones[slot.location_id]).isoformat(),
+                        "practitioner": slot.practitioner_id,
+                        "location": slot.location_id,
+                    }
+                    for slot in slots
+                ]
+            }
+        )
+
+
+# --- appointments -----------------------------------------------------------------------
+
+
+class NamedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="__str__")
+
+
+class AppointmentSerializer(serializers.ModelSerializer):
+    patient = NamedSerializer()
+    service = NamedSerializer()
+    practitioner = NamedSerializer()
+    location = NamedSerializer()
+    room = serializers.CharField(source="room.name")
+    start = ZonedDateTimeField(source="local_start", help_text="In the location's time zone.")
+    end = ZonedDateTimeField(source="local_end")
+
+    class Meta:
+        model = Appointment
+        fields = [
+            "id",
+            "patient",
+            "service",
+            "practitioner",
+            "location",
+            "room",
+            "start",
+            "end",
+            "status",
+            "source",
+            "price",
+            "created_at",
+            "rescheduled_at",
+            "cancelled_at",
+            "cancellation_reason",
+        ]
+        read_only_fields = fields
+
+
+class StaffAppointmentSerializer(AppointmentSerializer):
+    """What the front desk sees on top: its own note."""
+
+    class Meta(AppointmentSerializer.Meta):
+        fields = [*AppointmentSerializer.Meta.fields, "note"]
+        read_only_fields = fields
+
+
+class BookingSerializer(serializers.Serializer):
+    service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.none())
+    practitioner = serializers.PrimaryKeyRelatedField(
+        queryset=Practitioner.objects.filter(is_active=True)
+    )
+    start = ZonedDateTimeField()
+    location = serializers.PrimaryKeyRelatedField(
+        queryset=Location.objects.filter(is_active=True), required=False, allow_null=True
+    )
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["service"].queryset = services_for(self.context["request"].user)
+        return fields
+
+
+class StaffBookingSerializer(BookingSerializer):
+    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.none())
+    note = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["patient"].queryset = patients_for(self.context["request"].user).filter(
+            is_active=True
+        )
+        return fields
+
+
+class RescheduleSerializer(serializers.Serializer):
+    start = ZonedDateTimeField()
+    practitioner = serializers.PrimaryKeyRelatedField(
+        queryset=Practitioner.objects.filter(is_active=True), required=False
+    )
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=500,
+        default="",
+        help_text="Required for staff; optional for patients.",
+    )
+
+
+class AppointmentFilter(django_filters.FilterSet):
+    to = django_filters.DateFilter(method="filter_to", help_text="Starting on or before.")
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    practitioner = django_filters.NumberFilter(field_name="practitioner_id")
+
+    class Meta:
+        model = Appointment
+        fields = ["to", "status", "practitioner"]
+
+    def filter_from(self, appointments, name, value: date):
+        return appointments.filter(start__gte=_clinic_midnight(value))
+
+    def filter_to(self, appointments, name, value: date):
+        return appointments.filter(start__lt=_clinic_midnight(value + timedelta(days=1)))
+
+
+AppointmentFilter.base_filters["from"] = django_filters.DateFilter(
+    method="filter_from", help_text="Starting on or after."
+)
+
+
+def _clinic_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=timezone.get_default_timezone())
+
+
+class IsPatientOrStaff(BasePermission):
+    message = "Only patients and clinic staff have appointments."
+
+    def has_permission(self, request, view) -> bool:
+        return bool(roles_of(request.user))
+
+
+APPOINTMENT_REFUSED = error_response(
+    "The booking rules refused it.",
+    ("slot_unavailable", "Dr Mia Myo is already booked at that time."),
+    ("new_patient_needs_assessment", "New patients start with an initial assessment."),
+    ("inside_cancellation_window", "Appointments cannot be moved online less than 24 hours."),
+    ("outside_hours", "Mia Myo is not working for the whole of that time."),
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Appointments",
+        description="A patient sees their own; reception and managers every one; a "
+        "practitioner their own diary.",
+        responses={
+            200: StaffAppointmentSerializer(many=True),
+            401: NOT_AUTHENTICATED,
+            403: FORBIDDEN,
+        },
+    ),
+    retrieve=extend_schema(
+        summary="One appointment",
+        responses={
+            200: StaffAppointmentSerializer,
+            401: NOT_AUTHENTICATED,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+        },
+    ),
+)
+class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    permission_classes = [IsAuthenticated, IsPatientOrStaff]
+    filterset_class = AppointmentFilter
+    throttle_classes = [BookingThrottle]
+    throttle_scope = "booking"
+
+    def get_queryset(self):
+        return appointments_for(self.request.user).order_by("start", "pk")
+
+    def get_serializer_class(self):
+        if is_staff_member(self.request.user):
+            return StaffAppointmentSerializer
+        return AppointmentSerializer
+
+    def _is_staff(self) -> bool:
+        return is_staff_member(self.request.user)
+
+    @extend_schema(
+        summary="Book an appointment",
+        description=(
+            "A patient books for themselves (the online rules apply); staff name the "
+            "`patient`. Send an `Idempotency-Key` header to make retries safe: the same key "
+            "and body return the first answer instead of booking twice."
+        ),
+        request=StaffBookingSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key", str, OpenApiParameter.HEADER, description="Any unique string."
+            )
+        ],
+        responses={
+            201: StaffAppointmentSerializer,
+            400: VALIDATION_ERROR,
+            401: NOT_AUTHENTICATED,
+            403: FORBIDDEN,
+            409: APPOINTMENT_REFUSED,
+            422: error_response(
+                "The Idempotency-Key was used for another request.",
+                (
+                    "idempotency_key_reused",
+                    "This Idempotency-Key was used for a different request.",
+                ),
+            ),
+            429: THROTTLED,
+        },
+    )
+    def create(self, request: Request) -> Response:
+        staff = self._is_staff()
+        serializer_class = StaffBookingSerializer if staff else BookingSerializer
+        booking = serializer_class(data=request.data, context={"request": request})
+        booking.is_valid(raise_exception=True)
+        data = booking.validated_data
+        user = request.user
+
+        def book() -> tuple[int, dict]:
+            appointment = book_appointment(
+                patient=data["patient"] if staff else user.patient,
+                service=data["service"],
+                practitioner=data["practitioner"],
+                start=data["start"],
+                location=data.get("location"),
+                source=_source_for(user),
+                created_by=user,
+                note=data.get("note", ""),
+            )
+            appointment = self.get_queryset().get(pk=appointment.pk)
+            return status.HTTP_201_CREATED, self.get_serializer(appointment).data
+
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if not key:
+            code, body = book()
+            return Response(body, status=code)
+        if len(key) > 255:
+            raise serializers.ValidationError({"Idempotency-Key": ["At most 255 characters."]})
+        (code, body), replayed = book_once(
+            user=user, key=key, payload=dict(request.data), book=book
+        )
+        return Response(body, status=code, headers={"Idempotent-Replayed": str(replayed).lower()})
+
+    @extend_schema(
+        summary="Cancel an appointment",
+        description="Inside the cancellation window a patient is refused (409); staff may "
+        "cancel, recorded as a late cancellation, and must give a reason.",
+        request=CancelSerializer,
+        responses={
+            200: StaffAppointmentSerializer,
+            400: VALIDATION_ERROR,
+            401: NOT_AUTHENTICATED,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: APPOINTMENT_REFUSED,
+            429: THROTTLED,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str) -> Response:
+        appointment = self.get_object()
+        body = CancelSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        cancel_appointment(
+            appointment=appointment,
+            by=request.user,
+            reason=body.validated_data["reason"],
+            online=not self._is_staff(),
+        )
+        return Response(self.get_serializer(appointment).data)
+
+    @extend_schema(
+        summary="Move an appointment",
+        description="Atomic: if the new time is refused the appointment keeps its old one.",
+        request=RescheduleSerializer,
+        responses={
+            200: StaffAppointmentSerializer,
+            400: VALIDATION_ERROR,
+            401: NOT_AUTHENTICATED,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: APPOINTMENT_REFUSED,
+            429: THROTTLED,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def reschedule(self, request: Request, pk: str) -> Response:
+        appointment = self.get_object()
+        body = RescheduleSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        reschedule_appointment(
+            appointment=appointment,
+            start=body.validated_data["start"],
+            practitioner=body.validated_data.get("practitioner"),
+            by=request.user,
+            online=not self._is_staff(),
+        )
+        appointment = self.get_queryset().get(pk=appointment.pk)
+        return Response(self.get_serializer(appointment).data)
+
+
+def _source_for(user) -> str:
+    roles = roles_of(user)
+    if roles & {Role.RECEPTION, Role.MANAGER}:
+        return Source.RECEPTION
+    if Role.PRACTITIONER in roles:
+        return Source.PRACTITIONER
+    if Role.PATIENT in roles:
+        return Source.ONLINE
+    raise PermissionDenied()

@@ -1,0 +1,25 @@
+"""Version 1 of the HTTP API: the paths of shared/API.md."""
+
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from accounts.api import TokenRefreshView, TokenView
+from appointments.api import AppointmentViewSet, AvailabilityView
+from patients.api import MeView, PatientViewSet, RegisterView
+from practice.api import LocationViewSet, PractitionerViewSet, ServiceViewSet
+
+router = SimpleRouter()
+router.register("locations", LocationViewSet, basename="location")
+router.register("services", ServiceViewSet, basename="service")
+router.register("practitioners", PractitionerViewSet, basename="practitioner")
+router.register("appointments", AppointmentViewSet, basename="appointment")
+router.register("patients", PatientViewSet, basename="patient")
+
+urlpatterns = [
+    path("auth/register/", RegisterView.as_view(), name="register"),
+    path("auth/token/", TokenView.as_view(), name="token"),
+    path("auth/token/refresh/", TokenRefreshView.as_view(), name="token-refresh"),
+    path("availability/", AvailabilityView.as_view(), name="availability"),
+    path("patients/me/", MeView.as_view(), name="patient-me"),
+    *router.urls,
+]

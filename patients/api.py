@@ -1,0 +1,188 @@
+"""Patients over HTTP: self-registration, a patient's own profile, and staff search."""
+
+from datetime import date
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from phonenumber_field.serializerfields import PhoneNumberField
+from rest_framework import generics, mixins, serializers, status, viewsets
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+
+from accounts.roles import Role, is_staff_member, roles_of
+from clinic.api_common import (
+    FORBIDDEN,
+    NOT_AUTHENTICATED,
+    NOT_FOUND,
+    THROTTLED,
+    VALIDATION_ERROR,
+)
+
+from .models import Patient
+from .selectors import patients_for, search_patients
+from .services import register_patient, update_patient_profile
+
+OLDEST_AGE_YEARS = 120
+
+
+def _validate_date_of_birth(value: date) -> date:
+    today = date.today()
+    if value > today:
+        raise serializers.ValidationError("Cannot be in the future.")
+    if value.year < today.year - OLDEST_AGE_YEARS:
+        raise serializers.ValidationError("Check the year.")
+    return value
+
+
+class RegistrationSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(
+        write_only=True, max_length=128, style={"input_type": "password"}
+    )
+    first_name = serializers.CharField(max_length=100)
+    last_name = serializers.CharField(max_length=100)
+    phone = PhoneNumberField(help_text="A mobile number; stored in E.164 (+61412345678).")
+    date_of_birth = serializers.DateField(validators=[_validate_date_of_birth])
+
+
+class PatientSerializer(serializers.ModelSerializer):
+    """A patient's details and reminder consents."""
+
+    mobile = PhoneNumberField(required=False, allow_blank=True)
+    date_of_birth = serializers.DateField(validators=[_validate_date_of_birth])
+
+    class Meta:
+        model = Patient
+        fields = [
+            "id",
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "email",
+            "mobile",
+            "preferred_channel",
+            "consent_email",
+            "consent_sms",
+            "consents_updated_at",
+        ]
+        read_only_fields = ["id", "email", "consents_updated_at"]
+
+
+class StaffPatientSerializer(PatientSerializer):
+    class Meta(PatientSerializer.Meta):
+        fields = [*PatientSerializer.Meta.fields, "is_active", "created_at"]
+        read_only_fields = [*PatientSerializer.Meta.fields, "is_active", "created_at"]
+
+
+@extend_schema(
+    summary="Register as a patient",
+    description="Creates the login (email) and the patient record together. Then sign in "
+    "at `/api/v1/auth/token/`.",
+    tags=["auth"],
+    request=RegistrationSerializer,
+    responses={201: PatientSerializer, 400: VALIDATION_ERROR, 429: THROTTLED},
+)
+class RegisterView(generics.GenericAPIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
+    serializer_class = RegistrationSerializer
+
+    def post(self, request: Request) -> Response:
+        registration = RegistrationSerializer(data=request.data)
+        registration.is_valid(raise_exception=True)
+        data = registration.validated_data
+        patient = register_patient(
+            email=data["email"],
+            password=data["password"],
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            mobile=data["phone"],
+            date_of_birth=data["date_of_birth"],
+        )
+        return Response(PatientSerializer(patient).data, status=status.HTTP_201_CREATED)
+
+
+class IsPatient(BasePermission):
+    message = "This is for patients; your login has no patient record."
+
+    def has_permission(self, request, view) -> bool:
+        return Role.PATIENT in roles_of(request.user)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="My profile",
+        tags=["patients"],
+        responses={200: PatientSerializer, 401: NOT_AUTHENTICATED, 403: FORBIDDEN},
+    ),
+    patch=extend_schema(
+        summary="Update my contact details and reminder consents",
+        tags=["patients"],
+        responses={
+            200: PatientSerializer,
+            400: VALIDATION_ERROR,
+            401: NOT_AUTHENTICATED,
+            403: FORBIDDEN,
+        },
+    ),
+)
+class MeView(generics.GenericAPIView):
+    permission_classes = [IsAuthenticated, IsPatient]
+    serializer_class = PatientSerializer
+    http_method_names = ["get", "patch", "options", "head"]
+
+    def get(self, request: Request) -> Response:
+        return Response(PatientSerializer(request.user.patient).data)
+
+    def patch(self, request: Request) -> Response:
+        edit = PatientSerializer(request.user.patient, data=request.data, partial=True)
+        edit.is_valid(raise_exception=True)
+        patient = update_patient_profile(
+            patient=request.user.patient, changes=dict(edit.validated_data)
+        )
+        return Response(PatientSerializer(patient).data)
+
+
+class IsStaffMember(BasePermission):
+    message = "Only clinic staff can search patients."
+
+    def has_permission(self, request, view) -> bool:
+        return is_staff_member(request.user)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Search patients",
+        description="Reception and managers search every patient; a practitioner the "
+        "patients they treat. `q` matches names, email, mobile, or a date of birth "
+        "(YYYY-MM-DD); every word must match.",
+        tags=["patients"],
+        parameters=[OpenApiParameter("q", str)],
+        responses={
+            200: StaffPatientSerializer(many=True),
+            401: NOT_AUTHENTICATED,
+            403: FORBIDDEN,
+        },
+    ),
+    retrieve=extend_schema(
+        summary="One patient",
+        tags=["patients"],
+        responses={
+            200: StaffPatientSerializer,
+            401: NOT_AUTHENTICATED,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+        },
+    ),
+)
+class PatientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    permission_classes = [IsAuthenticated, IsStaffMember]
+    serializer_class = StaffPatientSerializer
+
+    def get_queryset(self):
+        patients = patients_for(self.request.user).order_by("last_name", "first_name", "pk")
+        query = self.request.query_params.get("q", "").strip()
+        return search_patients(patients, query[:200]) if query else patients

@@ -1,0 +1,85 @@
+"""Changes to patients: self-registration and profile updates."""
+
+from datetime import date
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from phonenumber_field.phonenumber import PhoneNumber
+
+from accounts.models import User
+from clinic.errors import DomainError
+
+from .models import Channel, Patient
+
+_CONSENT_FIELDS = ("consent_email", "consent_sms")
+
+
+def register_patient(
+    *,
+    email: str,
+    password: str,
+    first_name: str,
+    last_name: str,
+    mobile: PhoneNumber | str,
+    date_of_birth: date,
+) -> Patient:
+    """Create a patient's login and record together: both or neither."""
+    email = email.strip().lower()
+    candidate = User(email=email, first_name=first_name, last_name=last_name)
+    try:
+        validate_password(password, user=candidate)
+    except ValidationError as error:
+        raise _invalid("password", list(error.messages)) from error
+    if User.objects.filter(email__iexact=email).exists():
+        raise _email_taken()
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                email=email, password=password, first_name=first_name, last_name=last_name
+            )
+            return Patient.objects.create(
+                user=user,
+                first_name=first_name,
+                last_name=last_name,
+                email=email,
+                mobile=mobile,
+                date_of_birth=date_of_birth,
+            )
+    except IntegrityError as error:  # the same email registering twice at once
+        raise _email_taken() from error
+
+
+def update_patient_profile(*, patient: Patient, changes: dict[str, Any]) -> Patient:
+    """Apply a patient's (or reception's) edits, keeping consents consistent with contacts.
+
+    Consent to a channel needs a way to reach the patient on it; the time consents last
+    changed is recorded.
+    """
+    with transaction.atomic():
+        patient = Patient.objects.select_for_update().get(pk=patient.pk)
+        consents_before = [getattr(patient, name) for name in _CONSENT_FIELDS]
+        for name, value in changes.items():
+            setattr(patient, name, value)
+        if patient.consent_email and not patient.email:
+            raise _invalid("consent_email", ["Add an email address to get messages by email."])
+        if patient.consent_sms and not patient.mobile:
+            raise _invalid("consent_sms", ["Add a mobile number to get messages by SMS."])
+        if patient.preferred_channel == Channel.SMS and not patient.mobile:
+            raise _invalid("preferred_channel", ["Add a mobile number to prefer SMS."])
+        if [getattr(patient, name) for name in _CONSENT_FIELDS] != consents_before:
+            patient.consents_updated_at = timezone.now()
+        patient.save()
+    return patient
+
+
+def _invalid(field: str, messages: list[str]) -> DomainError:
+    return DomainError(
+        "invalid", "Some fields are not valid.", fields={field: messages}, status=400
+    )
+
+
+def _email_taken() -> DomainError:
+    return _invalid("email", ["An account with this email address already exists."])

@@ -1,0 +1,34 @@
+"""The public catalogue: what the clinic offers, where, and by whom."""
+
+from django.db.models import Prefetch, QuerySet
+
+from accounts.models import User
+from accounts.roles import is_staff_member
+
+from .models import Location, Practitioner, Service, WorkingHours
+
+
+def locations_for(user: User) -> QuerySet[Location]:
+    return Location.objects.filter(is_active=True)
+
+
+def services_for(user: User) -> QuerySet[Service]:
+    """Staff see every active service; the public only those bookable online."""
+    services = Service.objects.filter(is_active=True)
+    return services if is_staff_member(user) else services.filter(bookable_online=True)
+
+
+def practitioners_for(user: User) -> QuerySet[Practitioner]:
+    """Active practitioners with the rota lines that say where they work."""
+    return (
+        Practitioner.objects.filter(is_active=True)
+        .select_related("user")
+        .prefetch_related(
+            Prefetch(
+                "rota",
+                queryset=WorkingHours.objects.filter(location__is_active=True).only(
+                    "practitioner_id", "location_id"
+                ),
+            )
+        )
+    )
