@@ -2,6 +2,7 @@
 
 from datetime import date
 
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import generics, mixins, serializers, status, viewsets
@@ -27,7 +28,7 @@ OLDEST_AGE_YEARS = 120
 
 
 def _validate_date_of_birth(value: date) -> date:
-    today = date.today()
+    today = timezone.localdate()
     if value > today:
         raise serializers.ValidationError("Cannot be in the future.")
     if value.year < today.year - OLDEST_AGE_YEARS:

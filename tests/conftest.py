@@ -4,6 +4,8 @@ import pytest
 
 from tests.factories import PatientFactory, UserFactory
 
+pytest_plugins = ["tests.fixtures.clinic"]
+
 
 @pytest.fixture
 def patient(db):

@@ -6,24 +6,12 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
-from tests.appointments.conftest import (  # noqa: F401  (fixtures)
-    MELBOURNE,
-    TODAY,
-    assessed_patient,
-    assessment,
-    at,
-    coach,
-    frozen_now,
-    gym,
-    location,
-    myotherapist,
-    myotherapy,
-    new_patient,
-    nmpt,
-    second_myotherapist,
-    treatment_rooms,
-)
 from tests.factories import PatientFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _clock_frozen(frozen_now):
+    yield
 
 
 @pytest.fixture(autouse=True)

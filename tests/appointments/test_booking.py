@@ -17,8 +17,7 @@ from appointments.services import (
 from clinic.errors import DomainError
 from practice.models import Break, Leave
 from tests.factories import PatientFactory, PractitionerFactory, ServiceFactory
-
-from .conftest import MELBOURNE, TODAY, at, work_every_day
+from tests.fixtures.clinic import MELBOURNE, TODAY, at, work_every_day
 
 TUESDAY = TODAY + timedelta(days=1)
 

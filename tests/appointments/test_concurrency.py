@@ -17,8 +17,7 @@ from appointments.services import book_appointment, reschedule_appointment
 from clinic.errors import DomainError
 from practice.models import BookingRules
 from tests.factories import PatientFactory, PractitionerFactory, RoomFactory
-
-from .conftest import TODAY, at, make_coach, work_every_day
+from tests.fixtures.clinic import TODAY, at, make_coach, work_every_day
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

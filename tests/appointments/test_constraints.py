@@ -7,8 +7,7 @@ from django.db import IntegrityError, connection, transaction
 
 from appointments.models import Status
 from tests.factories import AppointmentFactory, PatientFactory, PractitionerFactory
-
-from .conftest import TODAY, at
+from tests.fixtures.clinic import TODAY, at
 
 TUESDAY = TODAY + timedelta(days=1)
 

@@ -16,8 +16,7 @@ from tests.factories import (
     ServiceFactory,
     WorkingHoursFactory,
 )
-
-from .conftest import MELBOURNE, TODAY, at, make_coach, work_every_day
+from tests.fixtures.clinic import MELBOURNE, TODAY, at, make_coach, work_every_day
 
 TUESDAY = TODAY + timedelta(days=1)
 
