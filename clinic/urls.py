@@ -1,6 +1,14 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from clinic import health
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Exact path, no trailing slash: SECURE_REDIRECT_EXEMPT matches "^healthz$".
+    path("healthz", health.healthz, name="healthz"),
+    path("api/v1/", include("clinic.api_v1")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]

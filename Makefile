@@ -1,0 +1,56 @@
+# Two commands for a newcomer: `make run` and `make test`. Both create .venv and install
+# the project on first use, and start PostgreSQL and Redis themselves (see tools/devenv.py)
+# unless DATABASE_URL and REDIS_URL are set.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEVENV := $(BIN)/python tools/devenv.py
+ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint fmt shell migrations-check
+
+help:
+	@echo "make run               migrate, seed demo data, serve on http://127.0.0.1:$${PORT:-8000} with worker and beat"
+	@echo "make test [ARGS=...]   ruff, migrations check, pytest (ARGS go to pytest)"
+	@echo "make lint / make fmt   ruff check and format check / fix and format"
+	@echo "make shell             Django shell with the development servers"
+	@echo "make migrations-check  fail if models changed without a migration"
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+		echo "error: Python >= 3.11 is required; '$(PYTHON)' is $$($(PYTHON) --version 2>&1)." >&2; \
+		echo "       Install it, then e.g.: make PYTHON=python3.11 $(MAKECMDGOALS)" >&2; \
+		exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when pyproject.toml changed since the last install.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --disable-pip-version-check -e ".[dev]"
+	@touch $@
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(DEVENV) run
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(DEVENV) exec -- python manage.py makemigrations --check --dry-run
+	$(DEVENV) test $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+shell: $(STAMP)
+	$(DEVENV) exec -- python manage.py shell
+
+migrations-check: $(STAMP)
+	$(DEVENV) exec -- python manage.py makemigrations --check --dry-run
