@@ -499,6 +499,7 @@ def banner(base_url: str, email: str, password: str, health: int) -> str:
             f"  Admin:     {base_url}/admin/",
             f"  Log in as: {email}",
             f"  Password:  {password}",
+            f"  API docs:  {base_url}/api/docs/",
             f"  Health:    {base_url}/healthz ({health_note})",
             "",
             "  In another terminal: make shell, or",
