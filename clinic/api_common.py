@@ -21,7 +21,10 @@ class ZonedDateTimeField(serializers.DateTimeField):
 
     def to_internal_value(self, value) -> datetime:
         if isinstance(value, str):
-            parsed = parse_datetime(value.strip()) if len(value) <= 64 else None
+            try:
+                parsed = parse_datetime(value.strip()) if len(value) <= 64 else None
+            except ValueError:  # well formed but impossible, e.g. minute 60
+                self.fail("invalid", format="YYYY-MM-DDThh:mm:ss+hh:mm")
             if parsed is not None and parsed.tzinfo is None:
                 self.fail("naive")
         return super().to_internal_value(value)
