@@ -83,13 +83,21 @@ def exit_status(returncode: int) -> int:
 
 
 def pid_alive(pid: int) -> bool:
+    """Whether process pid exists and is not a zombie (one nobody has reaped yet)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
+        pass
+    proc = Path("/proc")
+    if not proc.is_dir():  # not Linux: kill() has to do
         return True
-    return True
+    try:
+        state = (proc / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
 
 
 def raise_system_exit(signum: int, _frame: FrameType | None) -> None:
@@ -182,13 +190,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def die_with_parent() -> None:
-    """In the child before exec: on Linux, get SIGTERM if devenv dies, even by SIGKILL."""
-    if sys.platform.startswith("linux"):
-        import ctypes
+def die_with_parent() -> Callable[[], None] | None:
+    """A preexec_fn: on Linux, the child gets SIGTERM if devenv dies, even by SIGKILL.
 
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    prctl is looked up here, in the parent: between fork and exec the hook only calls it.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    pr_set_pdeathsig = 1
+    return lambda: prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def stop_process(process: subprocess.Popen[bytes], timeout: float = STOP_TIMEOUT_SECONDS) -> None:
@@ -226,7 +239,7 @@ def embedded_redis() -> Iterator[str]:
         command,
         stdin=subprocess.DEVNULL,
         start_new_session=True,
-        preexec_fn=die_with_parent,  # safe: devenv runs no other threads yet
+        preexec_fn=die_with_parent(),
     )
     try:
         client = redis.Redis(port=port, socket_connect_timeout=0.5, socket_timeout=0.5)
@@ -401,6 +414,7 @@ class Supervisor:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=die_with_parent(),
             )
             colour = COLOURS[index % len(COLOURS)]
             assert process.stdout is not None
