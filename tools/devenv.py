@@ -82,6 +82,18 @@ def exit_status(returncode: int) -> int:
     return returncode if returncode >= 0 else 128 - returncode
 
 
+PROC = Path("/proc")
+
+
+def proc_stat(stat_file: Path) -> tuple[str, int] | None:
+    """(state, process group) from a /proc/<pid>/stat file; None if it is gone."""
+    try:
+        fields = stat_file.read_text().rsplit(")", 1)[1].split()
+        return fields[0], int(fields[2])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def pid_alive(pid: int) -> bool:
     """Whether process pid exists and is not a zombie (one nobody has reaped yet)."""
     try:
@@ -90,14 +102,22 @@ def pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         pass
-    proc = Path("/proc")
-    if not proc.is_dir():  # not Linux: kill() has to do
+    if not PROC.is_dir():  # not Linux: kill() has to do
         return True
+    stat = proc_stat(PROC / str(pid) / "stat")
+    return stat is not None and stat[0] != "Z"
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether process group pgid still has a member that is not a zombie."""
     try:
-        state = (proc / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
         return False
-    return state != "Z"
+    if not PROC.is_dir():
+        return True
+    stats = (proc_stat(path) for path in PROC.glob("[0-9]*/stat"))
+    return any(stat is not None and stat[1] == pgid and stat[0] != "Z" for stat in stats)
 
 
 def raise_system_exit(signum: int, _frame: FrameType | None) -> None:
@@ -359,14 +379,6 @@ class Child:
     colour: str
     process: subprocess.Popen[bytes]
     reader: threading.Thread
-
-
-def group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except (ProcessLookupError, PermissionError):
-        return False
-    return True
 
 
 @dataclass
