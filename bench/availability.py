@@ -1,0 +1,348 @@
+"""Benchmark `free_slots` against the cost of fetching the rows it needs with one query.
+
+    python tools/devenv.py exec -- python bench/availability.py [--runs 50] [--reseed]
+
+It never touches the development database: it uses a database of its own on the same
+server (`clinic_bench`, or --db-name), created and migrated when missing and seeded once
+with a busy clinic (see bench/busy_clinic.py); later runs reuse it, --reseed starts over.
+
+Then, for the fortnight starting next Monday, it times `free_slots` for one practitioner
+and for the whole clinic, each call followed by the baseline: one raw SQL query fetching
+the appointments that overlap the fortnight for the same practitioners and rooms (the
+rows `free_slots` reads the most of). It prints a table and writes
+bench/results/availability.json.
+
+DEBUG is forced off: with it on, Django keeps every query in memory and timings drift.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    from practice.models import Practitioner, Service
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "availability.json"
+DEFAULT_DB_NAME = "clinic_bench"
+SERVICE = "Myotherapy — SMM (45 min)"
+TARGET_RATIO = 2.0  # free_slots p95 at most this many times the raw fetch's p95
+TARGETS_MS = {"one practitioner": 25.0, "whole clinic": 100.0}
+
+
+# The benchmark's own database -------------------------------------------------------------
+
+
+def bench_database_url(database_url: str, db_name: str) -> str:
+    """DATABASE_URL with its database name replaced; never the development database."""
+    parts = urlsplit(database_url)
+    if db_name == parts.path.lstrip("/"):
+        raise SystemExit(
+            f"Refusing to use {db_name!r}, the database DATABASE_URL points at: the benchmark "
+            "seeds its database and --reseed drops it. Pick another --db-name."
+        )
+    return urlunsplit(parts._replace(path="/" + db_name))
+
+
+def create_database(admin_url: str, name: str, *, drop_first: bool) -> None:
+    """Create database `name` on the server of `admin_url` if missing (drop it first if
+    asked). The connection to `admin_url` only issues CREATE/DROP DATABASE."""
+    import psycopg
+    from psycopg import sql
+
+    identifier = sql.Identifier(name)
+    with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
+        if drop_first:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(identifier))
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(identifier))
+            print(f"Created database {name}.")
+
+
+def setup_django(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "clinic.settings.base"
+    os.environ["DEBUG"] = "0"
+    if len(os.environ.get("SECRET_KEY", "")) < 50:
+        os.environ["SECRET_KEY"] = "benchmark-only-not-secret-" + "x" * 40
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+
+
+# Measuring --------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    workload: str
+    service: str
+    practitioners: int
+    runs: int
+    p50_ms: float
+    p95_ms: float
+    max_ms: float
+    baseline_p50_ms: float
+    baseline_p95_ms: float
+    baseline_rows: int
+    ratio_p95: float
+    target_p95_ms: float
+    target_ratio: float
+    queries_per_call: int
+    slots: int
+    meets_p95: bool
+    meets_ratio: bool
+
+
+def percentile(samples: list[float], q: int) -> float:
+    return statistics.quantiles(samples, n=100, method="inclusive")[q - 1]
+
+
+def measure(
+    workload: str,
+    service: Service,
+    first_day: date,
+    practitioner: Practitioner | None,
+    *,
+    runs: int,
+    warmup: int,
+) -> Result:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from appointments.availability import MAX_APPOINTMENT_SPAN, free_slots, practitioners_for
+    from appointments.models import OCCUPYING_STATUSES
+    from practice.models import Practitioner, Room, WorkingHours
+
+    last_day = first_day + timedelta(days=13)
+
+    def call() -> list:
+        return free_slots(service, first_day, last_day, practitioner=practitioner)
+
+    # The baseline reads what free_slots's main query reads: the appointments overlapping
+    # the fortnight for these practitioners, or in a room of the kind the service needs at
+    # a location where they work.
+    eligible = Practitioner.objects.filter(practitioners_for(service))
+    if practitioner is not None:
+        eligible = eligible.filter(pk=practitioner.pk)
+    practitioner_ids = list(eligible.values_list("pk", flat=True))
+    room_ids = list(
+        Room.objects.filter(
+            kind=service.room_kind,
+            is_active=True,
+            location__in=WorkingHours.objects.filter(practitioner_id__in=practitioner_ids).values(
+                "location_id"
+            ),
+        ).values_list("pk", flat=True)
+    )
+    zone = timezone.get_default_timezone()  # the demo's locations are all in it
+    span_start = datetime.combine(first_day, datetime.min.time(), tzinfo=zone)
+    span_end = datetime.combine(last_day + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+    sql = (
+        "SELECT practitioner_id, room_id, room_place, start, blocked_until "
+        "FROM appointments_appointment "
+        "WHERE (practitioner_id = ANY(%s) OR room_id = ANY(%s)) AND status = ANY(%s) "
+        "AND start > %s AND start < %s AND blocked_until > %s"
+    )
+    params = [
+        practitioner_ids,
+        room_ids,
+        [str(status) for status in OCCUPYING_STATUSES],
+        span_start - MAX_APPOINTMENT_SPAN,
+        span_end + service.buffer_after,
+        span_start,
+    ]
+
+    def baseline() -> list:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    for _ in range(warmup):
+        call()
+        baseline()
+    with CaptureQueriesContext(connection) as queries:
+        slots = call()
+    rows = baseline()
+
+    timings: list[float] = []
+    baseline_timings: list[float] = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        call()
+        timings.append((time.perf_counter() - began) * 1000)
+        began = time.perf_counter()
+        baseline()
+        baseline_timings.append((time.perf_counter() - began) * 1000)
+
+    p95, baseline_p95 = percentile(timings, 95), percentile(baseline_timings, 95)
+    target_ms = TARGETS_MS[workload.split(" (")[0]]
+    return Result(
+        workload=workload,
+        service=service.name,
+        practitioners=len(practitioner_ids),
+        runs=runs,
+        p50_ms=round(percentile(timings, 50), 2),
+        p95_ms=round(p95, 2),
+        max_ms=round(max(timings), 2),
+        baseline_p50_ms=round(percentile(baseline_timings, 50), 2),
+        baseline_p95_ms=round(baseline_p95, 2),
+        baseline_rows=len(rows),
+        ratio_p95=round(p95 / baseline_p95, 2),
+        target_p95_ms=target_ms,
+        target_ratio=TARGET_RATIO,
+        queries_per_call=len(queries.captured_queries),
+        slots=len(slots),
+        meets_p95=p95 <= target_ms,
+        meets_ratio=p95 <= TARGET_RATIO * baseline_p95,
+    )
+
+
+def print_table(results: list[Result]) -> None:
+    header = ("workload", "p50 ms", "p95 ms", "raw p95 ms", "ratio", "target", "result")
+    lines = [header]
+    for r in results:
+        missed = [name for name, ok in (("p95", r.meets_p95), ("ratio", r.meets_ratio)) if not ok]
+        lines.append(
+            (
+                r.workload,
+                f"{r.p50_ms:.1f}",
+                f"{r.p95_ms:.1f}",
+                f"{r.baseline_p95_ms:.1f}",
+                f"{r.ratio_p95:.1f}x",
+                f"p95 <= {r.target_p95_ms:.0f} ms, <= {r.target_ratio:.0f}x raw",
+                f"FAIL ({', '.join(missed)})" if missed else "pass",
+            )
+        )
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    for n, line in enumerate(lines):
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
+        if n == 0:
+            print("  ".join("-" * width for width in widths))
+    print()
+    for r in results:
+        print(
+            f"{r.workload}: {r.queries_per_call} queries per free_slots call, {r.slots} slots "
+            f"over {r.practitioners} practitioner(s); the raw fetch returns {r.baseline_rows} rows"
+        )
+
+
+def print_profile(service: Service, first_day: date) -> None:
+    import cProfile
+    import pstats
+
+    from appointments.availability import free_slots
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(20):
+        free_slots(service, first_day, first_day + timedelta(days=13))
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(20)
+
+
+# Entry point ------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=50, help="timed calls per workload")
+    parser.add_argument("--warmup", type=int, default=5, help="untimed calls before them")
+    parser.add_argument("--db-name", default=DEFAULT_DB_NAME, help="the benchmark's database")
+    parser.add_argument("--reseed", action="store_true", help="drop the database, seed again")
+    parser.add_argument("--profile", action="store_true", help="cProfile clinic-wide calls")
+    parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="where to write JSON")
+    args = parser.parse_args(argv)
+    if args.runs < 2:
+        parser.error("--runs must be at least 2")
+    if not os.environ.get("DATABASE_URL"):
+        raise SystemExit("DATABASE_URL is not set; run through `python tools/devenv.py exec --`.")
+
+    url = bench_database_url(os.environ["DATABASE_URL"], args.db_name)
+    create_database(os.environ["DATABASE_URL"], args.db_name, drop_first=args.reseed)
+    setup_django(url)
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from appointments.models import Appointment
+    from bench import busy_clinic
+    from practice.models import Practitioner, Service
+
+    today = timezone.localdate()
+    if busy_clinic.is_seeded():
+        print(f"Reusing the benchmark data in {args.db_name}.")
+    else:
+        began = time.perf_counter()
+        counts = busy_clinic.seed(today)
+        print(
+            f"Seeded {args.db_name} in {time.perf_counter() - began:.1f} s: "
+            + ", ".join(f"{n} {what}" for what, n in counts.items())
+        )
+
+    service = Service.objects.get(name=SERVICE)
+    one = Practitioner.objects.filter(disciplines=["myotherapy"]).order_by("pk").first()
+    first_day = today + timedelta(days=7 - today.weekday())  # next Monday
+    appointments = Appointment.objects.count()
+    print(
+        f"free_slots({service.name!r}, {first_day}, {first_day + timedelta(days=13)}): "
+        f"{args.runs} timed runs after {args.warmup} warm-up, {appointments} appointments\n"
+    )
+    results = [
+        measure(
+            f"one practitioner ({one})",
+            service,
+            first_day,
+            one,
+            runs=args.runs,
+            warmup=args.warmup,
+        ),
+        measure("whole clinic", service, first_day, None, runs=args.runs, warmup=args.warmup),
+    ]
+    print_table(results)
+    if args.profile:
+        print_profile(service, first_day)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        (server_version,) = cursor.fetchone()
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    report = {
+        "benchmark": "appointments.availability.free_slots",
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "database": args.db_name,
+        "appointments": appointments,
+        "window": {"first_day": first_day.isoformat(), "days": 14},
+        "python": platform.python_version(),
+        "postgresql": server_version,
+        "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+        "results": [asdict(result) for result in results],
+    }
+    args.output.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nWrote {args.output}")
+    missed = not all(r.meets_p95 and r.meets_ratio for r in results)
+    return 1 if args.check and missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
