@@ -4,6 +4,7 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from rest_framework.throttling import ScopedRateThrottle
 
 from appointments.models import Appointment, Source, Status
 from appointments.services import book_appointment
@@ -421,3 +422,20 @@ class TestListing:
 
         assert many[1] == few[1] + 30
         assert many[0] == few[0]
+
+
+def test_booking_changes_are_throttled_but_reading_is_not(
+    as_patient, assessment, myotherapist, monkeypatch
+):
+
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"booking": "3/minute"})
+    posts = [
+        as_patient.post(
+            APPOINTMENTS, booking(assessment, myotherapist, f"2027-03-2{5 + n}T10:00:00+11:00")
+        )
+        for n in range(4)
+    ]
+
+    assert [p.status_code for p in posts] == [201, 201, 201, 429]
+    assert posts[-1].json()["code"] == "throttled" and posts[-1]["Retry-After"]
+    assert as_patient.get(APPOINTMENTS).status_code == 200
