@@ -1,8 +1,9 @@
 """The demo clinic, as data: locations, rooms, services, practitioners and their rotas, patients.
 
 Everything here is fictitious. Emails use the reserved `example.com` / `clinic.example`
-domains; mobiles are drawn from the 0491 570 xxx block, the range the ACMA sets aside
-for numbers in creative works, so a misconfigured SMS sender cannot reach a real person.
+domains. Mobiles are +61 491 570 xxx: the ACMA's numbers for creative works lie in that
+block, but not every number in it is reserved, so never point a real SMS gateway at demo
+data.
 """
 
 from __future__ import annotations
