@@ -45,6 +45,8 @@ _CONSTRAINT_MESSAGES = {
     "appointment_no_patient_overlap": "The patient already has an appointment at that time.",
 }
 _ROOM_PLACE_CONSTRAINT = "appointment_no_room_place_overlap"
+_DEADLOCK_DETECTED = "40P01"
+_DEADLOCK_RETRIES = 5
 
 
 @dataclass(frozen=True)
@@ -377,15 +379,17 @@ def _save_in_a_free_room(appointment: Appointment, service: Service) -> None:
     """Put the appointment in the first free place of a room of the service's kind.
 
     Another transaction may take the same place between our look and our write; the
-    exclusion constraint then refuses ours, and we look again. Each retry sees at least
-    one more place taken, so this ends after at most as many tries as there are places.
+    exclusion constraint then refuses ours, and we look again. Each such retry sees at
+    least one more place taken. Two inserts racing for one place can also deadlock inside
+    PostgreSQL's exclusion check, which then aborts one of them: the loser rolls back to
+    its savepoint and looks again too, a bounded number of times.
     """
     rooms = list(
         Room.objects.filter(
             location=appointment.location, kind=service.room_kind, is_active=True
         ).order_by("name")
     )
-    for _ in range(sum(room.capacity for room in rooms) + 1):
+    for _ in range(sum(room.capacity for room in rooms) + _DEADLOCK_RETRIES + 1):
         taken = set(
             Appointment.objects.filter(
                 room__in=rooms,
@@ -414,6 +418,9 @@ def _save_in_a_free_room(appointment: Appointment, service: Service) -> None:
             return
         except IntegrityError as error:
             if _constraint_name(error) != _ROOM_PLACE_CONSTRAINT:
+                raise
+        except OperationalError as error:
+            if _sqlstate(error) != _DEADLOCK_DETECTED:
                 raise
     kind = Room._meta.get_field("kind")
     kind_label = dict(kind.choices).get(service.room_kind, service.room_kind).lower()
@@ -444,7 +451,7 @@ def _refusing_conflicts(practitioner: Practitioner) -> Iterator[None]:
 
 
 # deadlock_detected, serialization_failure, lock_not_available
-_RETRYABLE_SQLSTATES = {"40P01", "40001", "55P03"}
+_RETRYABLE_SQLSTATES = {_DEADLOCK_DETECTED, "40001", "55P03"}
 
 
 def _constraint_name(error: Exception) -> str | None:

@@ -72,7 +72,7 @@ class Migration(migrations.Migration):
                     "online_horizon_days",
                     models.PositiveSmallIntegerField(
                         default=56,
-                        help_text="…nor further ahead than this.",
+                        help_text="...nor further ahead than this.",
                         validators=[django.core.validators.MinValueValidator(1)],
                     ),
                 ),
