@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework_simplejwt import views as jwt
 
-from clinic.api_common import THROTTLED, VALIDATION_ERROR, error_response
+from clinic.api_common import error_response
 
 BAD_CREDENTIALS = error_response(
     "Wrong email or password, or an inactive account.",
@@ -21,9 +21,7 @@ BAD_CREDENTIALS = error_response(
         tags=["auth"],
         responses={
             200: jwt.TokenObtainPairView.serializer_class,
-            400: VALIDATION_ERROR,
             401: BAD_CREDENTIALS,
-            429: THROTTLED,
         },
     )
 )
@@ -38,9 +36,7 @@ class TokenView(jwt.TokenObtainPairView):
         tags=["auth"],
         responses={
             200: jwt.TokenRefreshView.serializer_class,
-            400: VALIDATION_ERROR,
             401: BAD_CREDENTIALS,
-            429: THROTTLED,
         },
     )
 )

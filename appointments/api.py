@@ -21,14 +21,11 @@ from rest_framework.views import APIView
 
 from accounts.roles import Role, is_staff_member, roles_of
 from clinic.api_common import (
-    FORBIDDEN,
-    NOT_AUTHENTICATED,
-    NOT_FOUND,
-    THROTTLED,
-    VALIDATION_ERROR,
     BookingThrottle,
+    CalendarDateField,
     ZonedDateTimeField,
     error_response,
+    within_calendar,
 )
 from patients.models import Patient
 from patients.selectors import patients_for
@@ -49,7 +46,7 @@ MAX_WINDOW_DAYS = 31
 
 class AvailabilityQuerySerializer(serializers.Serializer):
     service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.none())
-    to = serializers.DateField(help_text="Last local date, inclusive.")
+    to = CalendarDateField(help_text="Last local date, inclusive.")
     practitioner = serializers.PrimaryKeyRelatedField(
         queryset=Practitioner.objects.filter(is_active=True), required=False
     )
@@ -60,7 +57,7 @@ class AvailabilityQuerySerializer(serializers.Serializer):
     def get_fields(self):
         fields = super().get_fields()
         # `from` is a Python keyword, so it cannot be a class attribute.
-        fields["from"] = serializers.DateField(help_text="First local date.")
+        fields["from"] = CalendarDateField(help_text="First local date.")
         fields["service"].queryset = services_for(self.context["request"].user)
         return fields
 
@@ -104,7 +101,7 @@ class AvailabilityView(APIView):
             OpenApiParameter("practitioner", int),
             OpenApiParameter("location", int),
         ],
-        responses={200: AvailabilitySerializer, 400: VALIDATION_ERROR},
+        responses={200: AvailabilitySerializer},
         examples=[
             OpenApiExample(
                 "slots",
@@ -170,6 +167,9 @@ class AppointmentSerializer(serializers.ModelSerializer):
     room = serializers.CharField(source="room.name")
     start = ZonedDateTimeField(source="local_start", help_text="In the location's time zone.")
     end = ZonedDateTimeField(source="local_end")
+    note = serializers.SerializerMethodField(
+        help_text="The front desk's note; null for patients, who do not see it."
+    )
 
     class Meta:
         model = Appointment
@@ -185,6 +185,7 @@ class AppointmentSerializer(serializers.ModelSerializer):
             "status",
             "source",
             "price",
+            "note",
             "created_at",
             "rescheduled_at",
             "cancelled_at",
@@ -192,13 +193,8 @@ class AppointmentSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-
-class StaffAppointmentSerializer(AppointmentSerializer):
-    """What the front desk sees on top: its own note."""
-
-    class Meta(AppointmentSerializer.Meta):
-        fields = [*AppointmentSerializer.Meta.fields, "note"]
-        read_only_fields = fields
+    def get_note(self, appointment: Appointment) -> str | None:
+        return appointment.note if self.context.get("staff") else None
 
 
 class BookingSerializer(serializers.Serializer):
@@ -247,7 +243,9 @@ class CancelSerializer(serializers.Serializer):
 
 
 class AppointmentFilter(django_filters.FilterSet):
-    to = django_filters.DateFilter(method="filter_to", help_text="Starting on or before.")
+    to = django_filters.DateFilter(
+        method="filter_to", help_text="Starting on or before.", validators=[within_calendar]
+    )
     status = django_filters.MultipleChoiceFilter(choices=Status.choices)
     practitioner = django_filters.NumberFilter(field_name="practitioner_id")
 
@@ -263,7 +261,7 @@ class AppointmentFilter(django_filters.FilterSet):
 
 
 AppointmentFilter.base_filters["from"] = django_filters.DateFilter(
-    method="filter_from", help_text="Starting on or after."
+    method="filter_from", help_text="Starting on or after.", validators=[within_calendar]
 )
 
 
@@ -293,18 +291,13 @@ APPOINTMENT_REFUSED = error_response(
         description="A patient sees their own; reception and managers every one; a "
         "practitioner their own diary.",
         responses={
-            200: StaffAppointmentSerializer(many=True),
-            401: NOT_AUTHENTICATED,
-            403: FORBIDDEN,
+            200: AppointmentSerializer(many=True),
         },
     ),
     retrieve=extend_schema(
         summary="One appointment",
         responses={
-            200: StaffAppointmentSerializer,
-            401: NOT_AUTHENTICATED,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
+            200: AppointmentSerializer,
         },
     ),
 )
@@ -317,10 +310,10 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def get_queryset(self):
         return appointments_for(self.request.user).order_by("start", "pk")
 
-    def get_serializer_class(self):
-        if is_staff_member(self.request.user):
-            return StaffAppointmentSerializer
-        return AppointmentSerializer
+    serializer_class = AppointmentSerializer
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "staff": self._is_staff()}
 
     def _is_staff(self) -> bool:
         return is_staff_member(self.request.user)
@@ -339,10 +332,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             )
         ],
         responses={
-            201: StaffAppointmentSerializer,
-            400: VALIDATION_ERROR,
-            401: NOT_AUTHENTICATED,
-            403: FORBIDDEN,
+            201: AppointmentSerializer,
             409: APPOINTMENT_REFUSED,
             422: error_response(
                 "The Idempotency-Key was used for another request.",
@@ -351,7 +341,6 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
                     "This Idempotency-Key was used for a different request.",
                 ),
             ),
-            429: THROTTLED,
         },
     )
     def create(self, request: Request) -> Response:
@@ -380,8 +369,10 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         if not key:
             code, body = book()
             return Response(body, status=code)
-        if len(key) > 255:
-            raise serializers.ValidationError({"Idempotency-Key": ["At most 255 characters."]})
+        if len(key) > 255 or not key.isprintable():
+            raise serializers.ValidationError(
+                {"Idempotency-Key": ["At most 255 printable characters."]}
+            )
         (code, body), replayed = book_once(
             user=user, key=key, payload=dict(request.data), book=book
         )
@@ -393,13 +384,8 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         "cancel, recorded as a late cancellation, and must give a reason.",
         request=CancelSerializer,
         responses={
-            200: StaffAppointmentSerializer,
-            400: VALIDATION_ERROR,
-            401: NOT_AUTHENTICATED,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
+            200: AppointmentSerializer,
             409: APPOINTMENT_REFUSED,
-            429: THROTTLED,
         },
     )
     @action(detail=True, methods=["post"])
@@ -420,13 +406,8 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         description="Atomic: if the new time is refused the appointment keeps its old one.",
         request=RescheduleSerializer,
         responses={
-            200: StaffAppointmentSerializer,
-            400: VALIDATION_ERROR,
-            401: NOT_AUTHENTICATED,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
+            200: AppointmentSerializer,
             409: APPOINTMENT_REFUSED,
-            429: THROTTLED,
         },
     )
     @action(detail=True, methods=["post"])

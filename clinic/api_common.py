@@ -1,6 +1,6 @@
 """Pieces every API module shares: zoned times, the error body in the schema, throttles."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
@@ -27,10 +27,32 @@ class ZonedDateTimeField(serializers.DateTimeField):
                 self.fail("invalid", format="YYYY-MM-DDThh:mm:ss+hh:mm")
             if parsed is not None and parsed.tzinfo is None:
                 self.fail("naive")
-        return super().to_internal_value(value)
+        parsed = super().to_internal_value(value)
+        within_calendar(parsed.date())
+        return parsed
 
     def to_representation(self, value: datetime) -> str:
         return value.isoformat()
+
+
+# Dates the clinic's calendar can mean: wide enough for any real query, narrow enough
+# that arithmetic on them (the day after, midnight in a zone) never leaves Python's range.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2199, 12, 31)
+
+
+def within_calendar(value: date) -> date:
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise serializers.ValidationError(
+            f"Must be between {EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}."
+        )
+    return value
+
+
+class CalendarDateField(serializers.DateField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validators", []).append(within_calendar)
+        super().__init__(**kwargs)
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -80,6 +102,10 @@ FORBIDDEN = error_response(
     ("permission_denied", "You do not have permission to perform this action."),
 )
 NOT_FOUND = error_response("No such object visible to you.", ("not_found", "Not found."))
+UNSUPPORTED_MEDIA_TYPE = error_response(
+    "Send JSON (`Content-Type: application/json`).",
+    ("unsupported_media_type", 'Unsupported media type "text/plain" in request.'),
+)
 THROTTLED = error_response(
     "Too many requests; retry after the `Retry-After` header's seconds.",
     ("throttled", "Request was throttled. Expected available in 42 seconds."),

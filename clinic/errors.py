@@ -7,7 +7,8 @@ stable and machine-readable, `detail` is for people, `fields` names what to fix.
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -93,3 +94,26 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
             flat.update(_flatten(item, f"{prefix}.{index}" if prefix else str(index)))
         return flat
     return {prefix or "non_field_errors": [str(detail)]}
+
+
+# Django's own error pages, for requests that never reach a DRF view (an /api/ path that
+# matches no route, a crash in middleware): JSON under /api/, HTML elsewhere.
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(error_body("not_found", "Not found."), status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(
+            error_body("server_error", "Something went wrong on our side; it is logged."),
+            status=500,
+        )
+    return defaults.server_error(request)

@@ -12,13 +12,6 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.roles import Role, is_staff_member, roles_of
-from clinic.api_common import (
-    FORBIDDEN,
-    NOT_AUTHENTICATED,
-    NOT_FOUND,
-    THROTTLED,
-    VALIDATION_ERROR,
-)
 
 from .models import Patient
 from .selectors import patients_for, search_patients
@@ -82,7 +75,7 @@ class StaffPatientSerializer(PatientSerializer):
     "at `/api/v1/auth/token/`.",
     tags=["auth"],
     request=RegistrationSerializer,
-    responses={201: PatientSerializer, 400: VALIDATION_ERROR, 429: THROTTLED},
+    responses={201: PatientSerializer},
 )
 class RegisterView(generics.GenericAPIView):
     permission_classes = [AllowAny]
@@ -117,16 +110,13 @@ class IsPatient(BasePermission):
     get=extend_schema(
         summary="My profile",
         tags=["patients"],
-        responses={200: PatientSerializer, 401: NOT_AUTHENTICATED, 403: FORBIDDEN},
+        responses={200: PatientSerializer},
     ),
     patch=extend_schema(
         summary="Update my contact details and reminder consents",
         tags=["patients"],
         responses={
             200: PatientSerializer,
-            400: VALIDATION_ERROR,
-            401: NOT_AUTHENTICATED,
-            403: FORBIDDEN,
         },
     ),
 )
@@ -147,6 +137,10 @@ class MeView(generics.GenericAPIView):
         return Response(PatientSerializer(patient).data)
 
 
+class PatientSearchSerializer(serializers.Serializer):
+    q = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
 class IsStaffMember(BasePermission):
     message = "Only clinic staff can search patients."
 
@@ -164,8 +158,6 @@ class IsStaffMember(BasePermission):
         parameters=[OpenApiParameter("q", str)],
         responses={
             200: StaffPatientSerializer(many=True),
-            401: NOT_AUTHENTICATED,
-            403: FORBIDDEN,
         },
     ),
     retrieve=extend_schema(
@@ -173,9 +165,6 @@ class IsStaffMember(BasePermission):
         tags=["patients"],
         responses={
             200: StaffPatientSerializer,
-            401: NOT_AUTHENTICATED,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
         },
     ),
 )
@@ -185,5 +174,9 @@ class PatientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def get_queryset(self):
         patients = patients_for(self.request.user).order_by("last_name", "first_name", "pk")
-        query = self.request.query_params.get("q", "").strip()
-        return search_patients(patients, query[:200]) if query else patients
+        if self.action != "list":
+            return patients
+        search = PatientSearchSerializer(data=self.request.query_params)
+        search.is_valid(raise_exception=True)
+        query = search.validated_data.get("q", "").strip()
+        return search_patients(patients, query) if query else patients

@@ -4,8 +4,6 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.permissions import AllowAny
 
-from clinic.api_common import NOT_FOUND
-
 from .models import Discipline, Location, Practitioner, Service
 from .selectors import locations_for, practitioners_for, services_for
 
@@ -63,7 +61,7 @@ class PractitionerSerializer(serializers.ModelSerializer):
     retrieve=extend_schema(
         summary="One location",
         tags=["catalogue"],
-        responses={200: LocationSerializer, 404: NOT_FOUND},
+        responses={200: LocationSerializer},
     ),
 )
 class LocationViewSet(viewsets.ReadOnlyModelViewSet):
@@ -83,7 +81,7 @@ class LocationViewSet(viewsets.ReadOnlyModelViewSet):
     retrieve=extend_schema(
         summary="One service",
         tags=["catalogue"],
-        responses={200: ServiceSerializer, 404: NOT_FOUND},
+        responses={200: ServiceSerializer},
     ),
 )
 class ServiceViewSet(viewsets.ReadOnlyModelViewSet):
@@ -99,7 +97,7 @@ class ServiceViewSet(viewsets.ReadOnlyModelViewSet):
     retrieve=extend_schema(
         summary="One practitioner",
         tags=["catalogue"],
-        responses={200: PractitionerSerializer, 404: NOT_FOUND},
+        responses={200: PractitionerSerializer},
     ),
 )
 class PractitionerViewSet(viewsets.ReadOnlyModelViewSet):

@@ -146,7 +146,7 @@ REST_FRAMEWORK = {
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "DEFAULT_PAGINATION_CLASS": "clinic.pagination.PageNumberPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "clinic.schema.ClinicAutoSchema",
     "EXCEPTION_HANDLER": "clinic.errors.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         # Per client address for sign-in and sign-up, per user for booking changes.

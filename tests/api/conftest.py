@@ -31,7 +31,8 @@ def client_for(user=None) -> APIClient:
 
 def staff_user(email: str, group: str):
     user = UserFactory(email=email, is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
+    # get_or_create: a transactional test's flush removes the groups the migration made.
+    user.groups.add(Group.objects.get_or_create(name=group)[0])
     return user
 
 
@@ -96,11 +97,11 @@ def as_manager(manager):
 
 @pytest.fixture
 def as_practitioner(myotherapist):
-    myotherapist.user.groups.add(Group.objects.get(name="Practitioner"))
+    myotherapist.user.groups.add(Group.objects.get_or_create(name="Practitioner")[0])
     return client_for(myotherapist.user)
 
 
 @pytest.fixture
 def as_other_practitioner(second_myotherapist):
-    second_myotherapist.user.groups.add(Group.objects.get(name="Practitioner"))
+    second_myotherapist.user.groups.add(Group.objects.get_or_create(name="Practitioner")[0])
     return client_for(second_myotherapist.user)

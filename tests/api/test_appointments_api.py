@@ -55,7 +55,7 @@ class TestPatientBooks:
         assert body["end"] == "2027-03-25T10:45:00+11:00"
         assert body["status"] == "booked" and body["source"] == "online"
         assert body["patient"]["id"] == assessed_patient.pk
-        assert "note" not in body
+        assert body["note"] is None
 
     def test_a_patient_cannot_book_for_someone_else(
         self, as_patient, assessed_patient, other_patient_user, myotherapy, myotherapist

@@ -35,9 +35,9 @@ from tests.factories import AppointmentFactory, UserFactory
 from tests.fixtures.clinic import TODAY, at
 
 # The WSGI handler closes and reopens connections around each request, so the test must
-# not sit inside one transaction: flush between tests, restore the migrations' rows (the
-# staff groups), and restart the sequences so the fixture's ids are 1, 2, 3...
-pytestmark = pytest.mark.django_db(transaction=True, reset_sequences=True, serialized_rollback=True)
+# not sit inside one transaction: flush between tests and restart the sequences so the
+# fixture's ids are 1, 2, 3... (The staff groups a flush removes are recreated on demand.)
+pytestmark = pytest.mark.django_db(transaction=True, reset_sequences=True)
 
 ROLES = ["anonymous", "patient", "reception"]
 MAX_EXAMPLES = 30
