@@ -8,18 +8,19 @@ which keeps a clinic-wide fortnight to a few tens of milliseconds.
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q
+from django.db.models import BigIntegerField, Func, IntegerField, Q, QuerySet, Value
 from django.utils import timezone
 
 from practice.models import (
     BookingRules,
+    Break,
     ExtraHours,
     Leave,
     Location,
@@ -34,6 +35,13 @@ from .models import OCCUPYING_STATUSES, Appointment
 # No appointment lasts longer than this (a database check says so), which lets a window's
 # overlapping appointments be found with a bounded index range scan on `start`.
 MAX_APPOINTMENT_SPAN = timedelta(hours=24)
+
+
+class Epoch(Func):
+    """A timestamp as whole seconds since 1970 (UTC)."""
+
+    template = "EXTRACT(EPOCH FROM %(expressions)s)::bigint"
+    output_field = BigIntegerField()
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +69,8 @@ class WorkingWindow:
     start: int
     end: int
 
-    def grid_starts(self, grid_seconds: int) -> Iterator[int]:
-        """Epoch seconds of every grid time on the local clock inside the window.
+    def grid_starts(self, grid_seconds: int) -> Sequence[int]:
+        """Epoch seconds of every grid time on the local clock inside the window, ascending.
 
         A wall-clock time that daylight saving skips is not offered; one it repeats is
         offered once, at its first occurrence.
@@ -71,14 +79,15 @@ class WorkingWindow:
         if self.end - self.start == self.end_second - self.start_second:
             # No clock change inside the window: local seconds map 1:1 onto epoch seconds.
             midnight = self.start - self.start_second
-            yield from range(midnight + first, midnight + self.end_second, grid_seconds)
-            return
+            return range(midnight + first, midnight + self.end_second, grid_seconds)
         midnight_wall = datetime.combine(self.day, time())
+        starts = []
         for second in range(first, self.end_second, grid_seconds):
             wall = midnight_wall + timedelta(seconds=second)
             instant = wall.replace(tzinfo=self.zone).astimezone(UTC)
             if instant.astimezone(self.zone).replace(tzinfo=None) == wall:
-                yield int(instant.timestamp())
+                starts.append(int(instant.timestamp()))
+        return starts
 
 
 class _Busy:
@@ -97,8 +106,12 @@ class _Busy:
                 self.ends.append(end)
 
     def is_free(self, start: int, end: int) -> bool:
+        return self.busy_until(start, end) is None
+
+    def busy_until(self, start: int, end: int) -> int | None:
+        """When the busy interval overlapping [start, end) ends; None if nothing overlaps."""
         i = bisect_left(self.starts, end) - 1
-        return i < 0 or self.ends[i] <= start
+        return self.ends[i] if i >= 0 and self.ends[i] > start else None
 
 
 _NOTHING_BUSY = _Busy(())
@@ -125,11 +138,12 @@ def _subtract(start: int, end: int, cuts: Iterable[tuple[int, int]]) -> Iterator
         yield start, end
 
 
-def _window(practitioner_id: int, location: Location, day: date, start: int, end: int):
-    zone = location.zone
+def _window(
+    practitioner_id: int, location_id: int, zone: ZoneInfo, day: date, start: int, end: int
+):
     return WorkingWindow(
         practitioner_id=practitioner_id,
-        location_id=location.pk,
+        location_id=location_id,
         day=day,
         zone=zone,
         start_second=start,
@@ -141,8 +155,23 @@ def _window(practitioner_id: int, location: Location, day: date, start: int, end
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _RotaLine:
+    practitioner_id: int
+    location_id: int
+    zone: ZoneInfo
+    valid_from: date | None
+    valid_until: date | None
+    pieces: tuple[tuple[int, int], ...]  # the shift minus its breaks, in local seconds
+
+    def applies_on(self, day: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_until is None or day <= self.valid_until
+        )
+
+
 def working_windows(
-    practitioner_ids: Iterable[int],
+    practitioner_ids: Iterable[int] | QuerySet,
     start_date: date,
     end_date: date,
     *,
@@ -151,50 +180,79 @@ def working_windows(
     """The practitioners' working time on each local date from start_date to end_date.
 
     Weekly rota lines valid on the date, minus their breaks, plus one-off extra hours.
-    Two queries for the rota (with breaks) and one for the extra hours.
+    `practitioner_ids` may be a queryset of ids, which then runs as a subquery.
+    Three queries (rota, breaks, extra hours), read as plain values: this runs on every
+    availability request.
     """
-    practitioner_ids = list(practitioner_ids)
     rota = (
         WorkingHours.objects.filter(practitioner_id__in=practitioner_ids, location__is_active=True)
         .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=end_date))
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=start_date))
-        .select_related("location")
-        .prefetch_related("breaks")
+        .order_by()
     )
     extra = ExtraHours.objects.filter(
         practitioner_id__in=practitioner_ids,
         date__range=(start_date, end_date),
         location__is_active=True,
-    ).select_related("location")
+    ).order_by()
     if location_id is not None:
         rota = rota.filter(location_id=location_id)
         extra = extra.filter(location_id=location_id)
 
-    rota_by_weekday: dict[int, list[WorkingHours]] = defaultdict(list)
-    for line in rota:
-        rota_by_weekday[line.weekday].append(line)
+    rota_rows = list(
+        rota.values_list(
+            "pk",
+            "practitioner_id",
+            "location_id",
+            "location__time_zone",
+            "weekday",
+            "start_time",
+            "end_time",
+            "valid_from",
+            "valid_until",
+        )
+    )
+    breaks: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    if rota_rows:
+        for line_id, start, end in Break.objects.filter(
+            working_hours_id__in=[row[0] for row in rota_rows]
+        ).values_list("working_hours_id", "start_time", "end_time"):
+            breaks[line_id].append((_seconds(start), _seconds(end)))
+    zones: dict[str, ZoneInfo] = {}
+    rota_by_weekday: dict[int, list[_RotaLine]] = defaultdict(list)
+    for (
+        line_id,
+        practitioner_id,
+        line_location_id,
+        zone_name,
+        weekday,
+        start,
+        end,
+        since,
+        until,
+    ) in rota_rows:
+        zone = zones.setdefault(zone_name, ZoneInfo(zone_name))
+        pieces = tuple(_subtract(_seconds(start), _seconds(end), breaks[line_id]))
+        rota_by_weekday[weekday].append(
+            _RotaLine(practitioner_id, line_location_id, zone, since, until, pieces)
+        )
 
     windows: list[WorkingWindow] = []
     day = start_date
     while day <= end_date:
         for line in rota_by_weekday.get(day.weekday(), ()):
-            if (line.valid_from and day < line.valid_from) or (
-                line.valid_until and day > line.valid_until
-            ):
-                continue
-            breaks = [(_seconds(b.start_time), _seconds(b.end_time)) for b in line.breaks.all()]
-            for start, end in _subtract(_seconds(line.start_time), _seconds(line.end_time), breaks):
-                windows.append(_window(line.practitioner_id, line.location, day, start, end))
+            if line.applies_on(day):
+                windows.extend(
+                    _window(line.practitioner_id, line.location_id, line.zone, day, start, end)
+                    for start, end in line.pieces
+                )
         day += timedelta(days=1)
-    for hours in extra:
+    for practitioner_id, line_location_id, zone_name, day, start, end in extra.values_list(
+        "practitioner_id", "location_id", "location__time_zone", "date", "start_time", "end_time"
+    ):
+        zone = zones.setdefault(zone_name, ZoneInfo(zone_name))
         windows.append(
-            _window(
-                hours.practitioner_id,
-                hours.location,
-                hours.date,
-                _seconds(hours.start_time),
-                _seconds(hours.end_time),
-            )
+            _window(practitioner_id, line_location_id, zone, day, _seconds(start), _seconds(end))
         )
     return windows
 
@@ -231,11 +289,13 @@ def free_slots(
     practitioners = Practitioner.objects.filter(practitioners_for(service))
     if practitioner is not None:
         practitioners = practitioners.filter(pk=getattr(practitioner, "pk", practitioner))
-    practitioner_ids = list(practitioners.values_list("pk", flat=True))
     location_id = getattr(location, "pk", location)
-    windows = working_windows(practitioner_ids, start_date, end_date, location_id=location_id)
+    windows = working_windows(
+        practitioners.order_by().values("pk"), start_date, end_date, location_id=location_id
+    )
     if not windows:
         return []
+    practitioner_ids = list({w.practitioner_id for w in windows})
 
     span_start = min(w.start for w in windows)
     span_end = max(w.end for w in windows)
@@ -245,30 +305,45 @@ def free_slots(
     )
     location_ids = {w.location_id for w in windows}
     rooms = list(
-        Room.objects.filter(
-            kind=service.room_kind, is_active=True, location_id__in=location_ids
-        ).values_list("pk", "location_id", "capacity")
+        Room.objects.filter(kind=service.room_kind, is_active=True, location_id__in=location_ids)
+        .order_by()
+        .values_list("pk", "location_id", "capacity")
     )
     room_ids = [room_id for room_id, _, _ in rooms]
 
     busy_by_practitioner: dict[int, list[tuple[int, int]]] = defaultdict(list)
     busy_by_place: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
-    booked = Appointment.objects.filter(
-        Q(practitioner_id__in=practitioner_ids) | Q(room_id__in=room_ids),
-        status__in=OCCUPYING_STATUSES,
-        start__gt=span[0] - MAX_APPOINTMENT_SPAN,
-        start__lt=span[1],
-        blocked_until__gt=span[0],
-    ).values_list("practitioner_id", "room_id", "room_place", "start", "blocked_until")
-    for practitioner_id, room_id, place, start, blocked_until in booked:
-        interval = (int(start.timestamp()), int(blocked_until.timestamp()))
-        busy_by_practitioner[practitioner_id].append(interval)
-        busy_by_place[room_id, place].append(interval)
-    away = Leave.objects.filter(
-        practitioner_id__in=practitioner_ids, start__lt=span[1], end__gt=span[0]
-    ).values_list("practitioner_id", "start", "end")
-    for practitioner_id, start, end in away:
-        busy_by_practitioner[practitioner_id].append((int(start.timestamp()), int(end.timestamp())))
+    # One round trip for booked time and leave, as epoch seconds straight from PostgreSQL:
+    # parsing thousands of timestamps in Python would cost more than the query itself.
+    booked = (
+        Appointment.objects.filter(
+            Q(practitioner_id__in=practitioner_ids) | Q(room_id__in=room_ids),
+            status__in=OCCUPYING_STATUSES,
+            start__gt=span[0] - MAX_APPOINTMENT_SPAN,
+            start__lt=span[1],
+            blocked_until__gt=span[0],
+        )
+        .order_by()
+        .annotate(busy_from=Epoch("start"), busy_until=Epoch("blocked_until"))
+        .values_list("practitioner_id", "room_id", "room_place", "busy_from", "busy_until")
+    )
+    away = (
+        Leave.objects.filter(
+            practitioner_id__in=practitioner_ids, start__lt=span[1], end__gt=span[0]
+        )
+        .order_by()
+        .annotate(
+            no_room=Value(None, output_field=BigIntegerField()),
+            no_place=Value(None, output_field=IntegerField()),
+            busy_from=Epoch("start"),
+            busy_until=Epoch("end"),
+        )
+        .values_list("practitioner_id", "no_room", "no_place", "busy_from", "busy_until")
+    )
+    for practitioner_id, room_id, place, start, end in booked.union(away, all=True):
+        busy_by_practitioner[practitioner_id].append((start, end))
+        if room_id is not None:
+            busy_by_place[room_id, place].append((start, end))
 
     practitioner_busy = {pid: _Busy(iv) for pid, iv in busy_by_practitioner.items()}
     places_by_location: dict[int, list[_Busy]] = defaultdict(list)
@@ -291,14 +366,22 @@ def free_slots(
     for window in windows:
         busy = practitioner_busy.get(window.practitioner_id, _NOTHING_BUSY)
         places = places_by_location.get(window.location_id, ())
-        for start in window.grid_starts(grid):
-            if start < earliest or (latest is not None and start > latest):
-                continue
-            if start + duration > window.end:
-                break
+        starts = window.grid_starts(grid)
+        k = bisect_left(starts, earliest)
+        stop = bisect_right(starts, window.end - duration)
+        if latest is not None:
+            stop = min(stop, bisect_right(starts, latest))
+        while k < stop:
+            start = starts[k]
             end = start + blocked
-            if busy.is_free(start, end) and any(p.is_free(start, end) for p in places):
+            taken_until = busy.busy_until(start, end)
+            if taken_until is not None:
+                # Every start before the end of that booking overlaps it too: skip them.
+                k = bisect_left(starts, taken_until, k + 1)
+                continue
+            if any(place.is_free(start, end) for place in places):
                 found.setdefault((start, window.practitioner_id), window.location_id)
+            k += 1
 
     return [
         Slot(
