@@ -62,12 +62,17 @@ class Appointment(models.Model):
     """One booked session. `blocked_until` is the end plus the service's buffer: the
     practitioner and the room stay taken until then, the patient only until `end`."""
 
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments")
+    # The (patient|practitioner|location, start) indexes below serve these foreign keys too.
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="appointments", db_index=False
+    )
     practitioner = models.ForeignKey(
-        Practitioner, on_delete=models.PROTECT, related_name="appointments"
+        Practitioner, on_delete=models.PROTECT, related_name="appointments", db_index=False
     )
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="appointments")
-    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="appointments")
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="appointments", db_index=False
+    )
     room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="appointments")
     room_place = models.PositiveSmallIntegerField(
         default=1, help_text="Which of the room's places (1..capacity) the session uses."
@@ -79,12 +84,14 @@ class Appointment(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.BOOKED)
     source = models.CharField(max_length=20, choices=Source.choices)
     note = models.CharField(max_length=500, blank=True, help_text="For the front desk.")
+    # Who-did-it links are read with the appointment, never searched by user: no index.
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -94,6 +101,7 @@ class Appointment(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
         help_text="Who last moved, cancelled or changed the status of the appointment.",
     )
     rescheduled_at = models.DateTimeField(null=True, blank=True)
@@ -106,6 +114,7 @@ class Appointment(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     cancellation_reason = models.CharField(max_length=500, blank=True)
 

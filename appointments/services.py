@@ -31,7 +31,12 @@ from clinic.errors import DomainError
 from patients.models import Patient
 from practice.models import BookingRules, Leave, Location, Practitioner, Room, Service
 
-from .availability import WorkingWindow, practitioners_for, working_windows
+from .availability import (
+    MAX_APPOINTMENT_SPAN,
+    WorkingWindow,
+    practitioners_for,
+    working_windows,
+)
 from .models import (
     ALLOWED_TRANSITIONS,
     OCCUPYING_STATUSES,
@@ -394,6 +399,8 @@ def _save_in_a_free_room(appointment: Appointment, service: Service) -> None:
             Appointment.objects.filter(
                 room__in=rooms,
                 status__in=OCCUPYING_STATUSES,
+                # The lower bound keeps this an index range scan instead of the room's history.
+                start__gt=appointment.start - MAX_APPOINTMENT_SPAN,
                 start__lt=appointment.blocked_until,
                 blocked_until__gt=appointment.start,
             )

@@ -92,6 +92,11 @@ def _require_env(name: str) -> str:
 DATABASES = {"default": env.db_url_config(_require_env("DATABASE_URL"))}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Server-side parameters let psycopg prepare the statements a connection repeats, so
+# PostgreSQL stops re-planning the same booking and listing queries on every request.
+DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env.bool(
+    "DATABASE_SERVER_SIDE_BINDING", default=True
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = _require_env("REDIS_URL")
@@ -138,7 +143,7 @@ PHONENUMBER_DB_FORMAT = "E164"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "accounts.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
