@@ -200,7 +200,7 @@ class AppointmentSerializer(serializers.ModelSerializer):
 class BookingSerializer(serializers.Serializer):
     service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.none())
     practitioner = serializers.PrimaryKeyRelatedField(
-        queryset=Practitioner.objects.filter(is_active=True)
+        queryset=Practitioner.objects.filter(is_active=True).select_related("user")
     )
     start = ZonedDateTimeField()
     location = serializers.PrimaryKeyRelatedField(
@@ -228,7 +228,8 @@ class StaffBookingSerializer(BookingSerializer):
 class RescheduleSerializer(serializers.Serializer):
     start = ZonedDateTimeField()
     practitioner = serializers.PrimaryKeyRelatedField(
-        queryset=Practitioner.objects.filter(is_active=True), required=False
+        queryset=Practitioner.objects.filter(is_active=True).select_related("user"),
+        required=False,
     )
 
 
@@ -362,7 +363,6 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
                 created_by=user,
                 note=data.get("note", ""),
             )
-            appointment = self.get_queryset().get(pk=appointment.pk)
             return status.HTTP_201_CREATED, self.get_serializer(appointment).data
 
         key = request.headers.get("Idempotency-Key", "").strip()
@@ -422,7 +422,6 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             by=request.user,
             online=not self._is_staff(),
         )
-        appointment = self.get_queryset().get(pk=appointment.pk)
         return Response(self.get_serializer(appointment).data)
 
 

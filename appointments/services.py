@@ -366,8 +366,9 @@ def _window_containing(
 
 
 def _check_assessed(patient: Patient, start: datetime, rescheduling: Appointment | None) -> None:
+    assessments = Service.objects.filter(is_assessment=True).values("pk")
     assessed = Appointment.objects.filter(
-        Q(service__is_assessment=True, status__in=OCCUPYING_STATUSES, start__lt=start)
+        Q(service__in=assessments, status__in=OCCUPYING_STATUSES, start__lt=start)
         | Q(status=Status.COMPLETED),
         patient=patient,
     )

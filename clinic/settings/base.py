@@ -92,11 +92,14 @@ def _require_env(name: str) -> str:
 DATABASES = {"default": env.db_url_config(_require_env("DATABASE_URL"))}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# Server-side parameters let psycopg prepare the statements a connection repeats, so
-# PostgreSQL stops re-planning the same booking and listing queries on every request.
-DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env.bool(
-    "DATABASE_SERVER_SIDE_BINDING", default=True
-)
+# Prepared statements: psycopg prepares a statement a connection has run 5 times, so
+# PostgreSQL stops re-planning the same booking and listing queries (several joins over
+# a table with GiST indexes: planning cost more than running them). Needs server-side
+# binding; turn it off behind a transaction-pooling PgBouncer.
+if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=5
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = _require_env("REDIS_URL")
