@@ -1,18 +1,94 @@
-from django.contrib import admin
+"""The front desk in Django's admin: the day view, booking into free slots, moving,
+cancelling, check-in, completion and no-shows — all through the scheduling core."""
 
-from .models import Appointment
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from urllib.parse import urlencode
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+
+from clinic.errors import DomainError
+from practice.models import Location, Practitioner, Service
+
+from .admin_forms import BookingForm, CancelForm, RescheduleForm, initial_from_query
+from .availability import free_slots, working_windows
+from .models import ALLOWED_TRANSITIONS, CANCELLED_STATUSES, Appointment, Source, Status
+from .services import (
+    book_appointment,
+    cancel_appointment,
+    check_in_appointment,
+    complete_appointment,
+    mark_no_show,
+    reschedule_appointment,
+)
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    service: Callable[..., Appointment]
+    becomes: str
+    button: str
+    done: str
+
+
+# The buttons on an appointment's page and the list's actions, by URL slug.
+STATUS_CHANGES = {
+    "check-in": StatusChange(check_in_appointment, Status.CHECKED_IN, "Check in", "checked in"),
+    "complete": StatusChange(complete_appointment, Status.COMPLETED, "Complete", "completed"),
+    "no-show": StatusChange(mark_no_show, Status.NO_SHOW, "No-show", "marked as a no-show"),
+}
+
+
+class PractitionerFilter(admin.SimpleListFilter):
+    """By practitioner, with their names in one query (the stock filter asks per name)."""
+
+    title = "practitioner"
+    parameter_name = "practitioner__id__exact"
+
+    def lookups(self, request, model_admin):
+        return [
+            (practitioner.pk, str(practitioner))
+            for practitioner in Practitioner.objects.select_related("user")
+        ]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(practitioner_id=self.value()) if self.value() else queryset
 
 
 @admin.register(Appointment)
 class AppointmentAdmin(admin.ModelAdmin):
-    """Appointments are booked, moved and cancelled through the scheduling core, so this
-    page shows them but never writes times, rooms or statuses itself."""
-
-    list_display = ["start", "patient", "practitioner", "service", "location", "room", "status"]
-    list_filter = ["status", "location", "practitioner", "service"]
+    list_display = [
+        "local_start",
+        "patient",
+        "practitioner",
+        "service",
+        "location",
+        "room_name",
+        "status",
+    ]
+    list_filter = [
+        ("start", admin.DateFieldListFilter),
+        "status",
+        "location",
+        PractitionerFilter,
+        "service",
+    ]
     list_select_related = ["patient", "practitioner__user", "service", "location", "room"]
     search_fields = ["patient__first_name", "patient__last_name", "patient__email"]
     date_hierarchy = "start"
+    ordering = ["-start"]
+    actions = ["check_in_selected", "complete_selected", "mark_no_show_selected"]
     fields = [
         "patient",
         "practitioner",
@@ -38,10 +114,336 @@ class AppointmentAdmin(admin.ModelAdmin):
         "cancelled_by",
         "cancellation_reason",
     ]
+    # Times, rooms and statuses change only through the scheduling core (the buttons).
     readonly_fields = [f for f in fields if f != "note"]
+    change_form_template = "admin/appointments/appointment/change_form.html"
+    change_list_template = "admin/appointments/appointment/change_list.html"
 
-    def has_add_permission(self, request) -> bool:
-        return False
+    @admin.display(description="Start", ordering="start")
+    def local_start(self, appointment: Appointment) -> str:
+        return f"{appointment.local_start:%a %d %b %Y %H:%M}"
+
+    @admin.display(description="Room", ordering="room__name")
+    def room_name(self, appointment: Appointment) -> str:
+        return appointment.room.name
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+        return False  # appointments are cancelled, never deleted
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("day/", view(self.day_view), name="appointments_appointment_day"),
+            path("book/", view(self.book_view), name="appointments_appointment_book"),
+            path(
+                "<int:pk>/reschedule/",
+                view(self.reschedule_view),
+                name="appointments_appointment_reschedule",
+            ),
+            path(
+                "<int:pk>/cancel/",
+                view(self.cancel_view),
+                name="appointments_appointment_cancel",
+            ),
+            path(
+                "<int:pk>/status/<slug:change>/",
+                view(self.status_view),
+                name="appointments_appointment_status",
+            ),
+            *super().get_urls(),
+        ]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        # "Add appointment" means booking into a free slot.
+        return HttpResponseRedirect(reverse("admin:appointments_appointment_book"))
+
+    # --- the day ------------------------------------------------------------------------
+
+    def day_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        locations = list(Location.objects.filter(is_active=True))
+        services = list(Service.objects.filter(is_active=True))
+        if not locations or not services:
+            messages.warning(request, "Set up a location and a service first.")
+            return HttpResponseRedirect(reverse("admin:index"))
+        location = _pick(locations, request.GET.get("location"))
+        service = _pick(services, request.GET.get("service"))
+        day = _parse_date(request.GET.get("date")) or timezone.localdate(timezone=location.zone)
+
+        day_start = datetime.combine(day, time(), tzinfo=location.zone)
+        day_end = datetime.combine(day + timedelta(days=1), time(), tzinfo=location.zone)
+        appointments = list(
+            Appointment.objects.filter(location=location, start__gte=day_start, start__lt=day_end)
+            .exclude(status__in=CANCELLED_STATUSES)
+            .select_related("patient", "service", "room", "location")
+            .order_by("start")
+        )
+        windows = working_windows(
+            Practitioner.objects.filter(is_active=True).values("pk"),
+            day,
+            day,
+            location_id=location.pk,
+        )
+        slots = free_slots(service, day, day, location=location)
+        working_ids = {w.practitioner_id for w in windows}
+        shown_ids = working_ids | {a.practitioner_id for a in appointments}
+        practitioners = list(Practitioner.objects.filter(pk__in=shown_ids).select_related("user"))
+
+        items: dict[int, list[dict]] = defaultdict(list)
+        for appointment in appointments:
+            items[appointment.practitioner_id].append(
+                {
+                    "kind": "appointment",
+                    "sort": appointment.start,
+                    "time": f"{appointment.local_start:%H:%M}-{appointment.local_end:%H:%M}",
+                    "appointment": appointment,
+                    "url": reverse("admin:appointments_appointment_change", args=[appointment.pk]),
+                }
+            )
+        book_url = reverse("admin:appointments_appointment_book")
+        for slot in slots:
+            start = slot.start.astimezone(location.zone)
+            query = urlencode(
+                {
+                    "practitioner": slot.practitioner_id,
+                    "location": location.pk,
+                    "service": service.pk,
+                    "date": day.isoformat(),
+                    "start": start.isoformat(),
+                }
+            )
+            items[slot.practitioner_id].append(
+                {
+                    "kind": "slot",
+                    "sort": slot.start,
+                    "time": f"{start:%H:%M}",
+                    "url": f"{book_url}?{query}",
+                }
+            )
+        columns = [
+            {
+                "practitioner": practitioner,
+                "working": practitioner.pk in working_ids,
+                "items": sorted(items[practitioner.pk], key=lambda item: item["sort"]),
+            }
+            for practitioner in practitioners
+        ]
+
+        def day_link(other: date) -> str:
+            query = {"date": other.isoformat(), "location": location.pk, "service": service.pk}
+            return f"{request.path}?{urlencode(query)}"
+
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"{location} · {day:%A %d %B %Y}",
+            "day": day,
+            "location": location,
+            "service": service,
+            "locations": locations,
+            "services": services,
+            "columns": columns,
+            "previous_day_url": day_link(day - timedelta(days=1)),
+            "next_day_url": day_link(day + timedelta(days=1)),
+            "today_url": day_link(timezone.localdate(timezone=location.zone)),
+            "can_book": self.has_add_permission(request),
+        }
+        return TemplateResponse(request, "admin/appointments/appointment/day.html", context)
+
+    # --- booking ------------------------------------------------------------------------
+
+    def book_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            form = BookingForm(request.POST)
+        elif request.GET.get("service"):
+            form = BookingForm(initial_from_query(request.GET))
+        else:
+            form = BookingForm(initial=initial_from_query(request.GET))
+        if form.is_bound and form.is_valid() and "book" in request.POST:
+            chosen = form.cleaned_data["slot"]
+            try:
+                appointment = book_appointment(
+                    patient=form.cleaned_data["patient"],
+                    service=form.cleaned_data["service"],
+                    practitioner=chosen.practitioner,
+                    start=chosen.start,
+                    location=chosen.location,
+                    source=Source.RECEPTION,
+                    created_by=request.user,
+                    note=form.cleaned_data["note"],
+                )
+            except DomainError as refusal:
+                form.refuse(refusal)
+            else:
+                self.log_addition(request, appointment, "Booked at the front desk.")
+                messages.success(
+                    request,
+                    f"Booked {appointment.service} for {appointment.patient} with "
+                    f"{appointment.practitioner} at {appointment.local_start:%H:%M} on "
+                    f"{appointment.local_start:%A %d %B}.",
+                )
+                return HttpResponseRedirect(_day_url(appointment))
+        form.offer(form.free_slots() if form.is_bound else [])
+        return self._slot_page(request, form, title="Book an appointment", submit="book")
+
+    def reschedule_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        appointment = self._appointment_to_change(request, pk)
+        data = request.POST if request.method == "POST" else None
+        if data is None and request.GET.get("date"):
+            data = {**initial_from_query(request.GET), "service": appointment.service_id}
+        form = RescheduleForm(
+            data,
+            appointment=appointment,
+            initial={"date": appointment.local_start.date(), "location": appointment.location_id},
+        )
+        if form.is_bound and form.is_valid() and "move" in request.POST:
+            chosen = form.cleaned_data["slot"]
+            try:
+                reschedule_appointment(
+                    appointment=appointment,
+                    start=chosen.start,
+                    practitioner=chosen.practitioner,
+                    by=request.user,
+                )
+            except DomainError as refusal:
+                form.refuse(refusal)
+            else:
+                self.log_change(request, appointment, f"Moved to {appointment.local_start}.")
+                messages.success(request, f"Moved to {appointment.local_start:%H:%M on %A %d %B}.")
+                return HttpResponseRedirect(_day_url(appointment))
+        form.offer(form.free_slots() if form.is_bound else [])
+        return self._slot_page(
+            request, form, title=f"Move: {appointment}", submit="move", appointment=appointment
+        )
+
+    def cancel_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        appointment = self._appointment_to_change(request, pk)
+        form = CancelForm(request.POST or None)
+        if form.is_valid():
+            try:
+                cancel_appointment(
+                    appointment=appointment, by=request.user, reason=form.cleaned_data["reason"]
+                )
+            except DomainError as refusal:
+                form.add_error(None, refusal.detail)
+            else:
+                self.log_change(request, appointment, "Cancelled.")
+                messages.success(
+                    request, f"{appointment} — {appointment.get_status_display().lower()}."
+                )
+                return HttpResponseRedirect(_day_url(appointment))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Cancel: {appointment}",
+            "form": form,
+            "appointment": appointment,
+        }
+        return TemplateResponse(request, "admin/appointments/appointment/cancel.html", context)
+
+    def status_view(self, request: HttpRequest, pk: int, change: str) -> HttpResponse:
+        if request.method != "POST" or change not in STATUS_CHANGES:
+            raise PermissionDenied
+        appointment = self._appointment_to_change(request, pk)
+        status_change = STATUS_CHANGES[change]
+        try:
+            status_change.service(appointment=appointment, by=request.user)
+        except DomainError as refusal:
+            messages.error(request, refusal.detail)
+        else:
+            self.log_change(request, appointment, f"{status_change.done.capitalize()}.")
+            messages.success(request, f"{appointment.patient} {status_change.done}.")
+        return HttpResponseRedirect(
+            request.POST.get("next")
+            or reverse("admin:appointments_appointment_change", args=[appointment.pk])
+        )
+
+    # --- list actions -------------------------------------------------------------------
+
+    @admin.action(description="Check in the selected appointments", permissions=["change"])
+    def check_in_selected(self, request, queryset):
+        self._change_each(request, queryset, "check-in")
+
+    @admin.action(description="Complete the selected appointments", permissions=["change"])
+    def complete_selected(self, request, queryset):
+        self._change_each(request, queryset, "complete")
+
+    @admin.action(description="Mark the selected appointments as no-shows", permissions=["change"])
+    def mark_no_show_selected(self, request, queryset):
+        self._change_each(request, queryset, "no-show")
+
+    def _change_each(self, request, queryset: QuerySet[Appointment], change: str) -> None:
+        status_change = STATUS_CHANGES[change]
+        changed = 0
+        for appointment in queryset.select_related("patient", "service", "practitioner__user"):
+            try:
+                status_change.service(appointment=appointment, by=request.user)
+            except DomainError as refusal:
+                messages.error(request, f"{appointment}: {refusal.detail}")
+            else:
+                self.log_change(request, appointment, f"{status_change.done.capitalize()}.")
+                changed += 1
+        if changed:
+            messages.success(request, f"{changed} appointment(s) {status_change.done}.")
+
+    # --- helpers ------------------------------------------------------------------------
+
+    def _appointment_to_change(self, request: HttpRequest, pk: int) -> Appointment:
+        appointment = get_object_or_404(
+            Appointment.objects.select_related(
+                "patient", "service", "practitioner__user", "location", "room"
+            ),
+            pk=pk,
+        )
+        if not self.has_change_permission(request, appointment):
+            raise PermissionDenied
+        return appointment
+
+    def _slot_page(self, request, form, *, title: str, submit: str, appointment=None):
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": title,
+            "form": form,
+            "media": self.media + form.media,
+            "submit": submit,
+            "appointment": appointment,
+            "has_slots": bool(form.fields["slot"].widget.choices),
+        }
+        return TemplateResponse(request, "admin/appointments/appointment/book.html", context)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["status_changes"] = [
+                (slug, change.button)
+                for slug, change in STATUS_CHANGES.items()
+                if change.becomes in ALLOWED_TRANSITIONS[obj.status]
+            ]
+            context["can_move"] = obj.status == Status.BOOKED
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+def _pick(options: list, wanted: str | None):
+    by_id = {str(option.pk): option for option in options}
+    return by_id.get(wanted or "", options[0])
+
+
+def _parse_date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _day_url(appointment: Appointment) -> str:
+    query = urlencode(
+        {
+            "date": appointment.local_start.date().isoformat(),
+            "location": appointment.location_id,
+            "service": appointment.service_id,
+        }
+    )
+    return f"{reverse('admin:appointments_appointment_day')}?{query}"

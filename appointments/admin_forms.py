@@ -1,0 +1,181 @@
+"""Forms of the front desk: book into a free slot, move an appointment, cancel one.
+
+They only collect input and show the free slots the scheduling core offers; booking,
+moving and cancelling are the services' job, and a refusal comes back as a form error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.widgets import AdminDateWidget, AutocompleteSelect
+from django.core.exceptions import ObjectDoesNotExist
+from django.utils import timezone
+
+from clinic.errors import DomainError
+from patients.models import Patient
+from practice.models import Location, Practitioner, Service
+
+from .availability import Slot, free_slots
+from .models import Appointment
+
+
+@dataclass(frozen=True)
+class ChosenSlot:
+    practitioner: Practitioner
+    location: Location
+    start: datetime
+
+
+def slot_value(practitioner_id: int, location_id: int, start: datetime) -> str:
+    return f"{practitioner_id}|{location_id}|{int(start.timestamp())}"
+
+
+class SlotField(forms.CharField):
+    """A free slot picked from the list (practitioner, location, start).
+
+    Any well-formed slot is accepted, not only those listed: if another desk took it a
+    second ago, booking it gives the scheduling core's reason instead of "invalid choice".
+    """
+
+    widget = forms.RadioSelect
+
+    def to_python(self, value) -> ChosenSlot | None:
+        value = super().to_python(value)
+        if not value:
+            return None
+        try:
+            practitioner_id, location_id, epoch = (int(part) for part in value.split("|"))
+            return ChosenSlot(
+                practitioner=Practitioner.objects.select_related("user").get(pk=practitioner_id),
+                location=Location.objects.get(pk=location_id),
+                start=datetime.fromtimestamp(epoch, UTC),
+            )
+        except (ValueError, OverflowError, OSError, ObjectDoesNotExist):
+            raise forms.ValidationError("Pick one of the free slots.") from None
+
+
+class SlotPickerForm(forms.Form):
+    """Service, date and optionally practitioner and location → the free slots to pick."""
+
+    service = forms.ModelChoiceField(queryset=Service.objects.filter(is_active=True))
+    date = forms.DateField(widget=AdminDateWidget)
+    practitioner = forms.ModelChoiceField(
+        queryset=Practitioner.objects.filter(is_active=True).select_related("user"),
+        required=False,
+        help_text="Any practitioner who delivers the service, if left empty.",
+    )
+    location = forms.ModelChoiceField(
+        queryset=Location.objects.filter(is_active=True), required=False
+    )
+    slot = SlotField(required=False)
+
+    def free_slots(self) -> list[Slot]:
+        """The free slots for what the form says so far (none until service and date)."""
+        data = self.cleaned_data if self.is_bound and hasattr(self, "cleaned_data") else {}
+        service, day = data.get("service"), data.get("date")
+        if not service or not day:
+            return []
+        return free_slots(
+            service, day, day, practitioner=data.get("practitioner"), location=data.get("location")
+        )
+
+    def slot_choices(self, slots: list[Slot]) -> list[tuple[str, str]]:
+        practitioners = {p.pk: str(p) for p in self.fields["practitioner"].queryset}
+        locations = {loc.pk: loc for loc in self.fields["location"].queryset}
+        choices = []
+        for slot in slots:
+            location = locations[slot.location_id]
+            local = slot.start.astimezone(location.zone)
+            choices.append(
+                (
+                    slot_value(slot.practitioner_id, slot.location_id, slot.start),
+                    f"{local:%H:%M} · {practitioners[slot.practitioner_id]} · {location}",
+                )
+            )
+        return choices
+
+    def offer(self, slots: list[Slot]) -> None:
+        self.fields["slot"].widget.choices = self.slot_choices(slots)
+
+    def refuse(self, error: DomainError) -> None:
+        """Show the scheduling core's refusal on the form, on the field it names."""
+        fields = error.fields or {}
+        placed = False
+        for name, messages in fields.items():
+            if name in self.fields:
+                for message in messages:
+                    self.add_error(name, message)
+                placed = True
+        if not placed:
+            self.add_error(None, error.detail)
+
+
+class BookingForm(SlotPickerForm):
+    patient = forms.ModelChoiceField(
+        queryset=Patient.objects.filter(is_active=True),
+        widget=AutocompleteSelect(Appointment._meta.get_field("patient"), admin.site),
+        required=False,
+    )
+    note = forms.CharField(
+        required=False, max_length=500, help_text="For the front desk; patients do not see it."
+    )
+
+    field_order = ["patient", "service", "date", "practitioner", "location", "slot", "note"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.data.get("book") is not None:
+            if not cleaned.get("patient"):
+                self.add_error("patient", "Choose the patient.")
+            if not cleaned.get("slot"):
+                self.add_error("slot", "Pick one of the free slots.")
+        return cleaned
+
+
+class RescheduleForm(SlotPickerForm):
+    """Move an appointment: its own service, a new date and slot."""
+
+    def __init__(self, *args, appointment: Appointment, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.appointment = appointment
+        self.fields["service"].disabled = True
+        self.fields["service"].initial = appointment.service_id
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.data.get("move") is not None and not cleaned.get("slot"):
+            self.add_error("slot", "Pick the new time.")
+        return cleaned
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Inside the cancellation window this is recorded as a late cancellation.",
+    )
+
+
+def initial_from_query(query, *, default_date: date | None = None) -> dict:
+    """Pre-fill a slot picker from a day-view link (`?service=&date=&practitioner=&start=`)."""
+    initial = {
+        name: query[name]
+        for name in ("service", "practitioner", "location", "patient")
+        if query.get(name)
+    }
+    initial["date"] = query.get("date") or default_date or timezone.localdate()
+    start = query.get("start")
+    if start and initial.get("practitioner") and initial.get("location"):
+        try:
+            moment = datetime.fromisoformat(start)
+        except ValueError:
+            moment = None
+        if moment is not None and moment.tzinfo is not None:
+            initial["slot"] = slot_value(
+                int(initial["practitioner"]), int(initial["location"]), moment
+            )
+    return initial
