@@ -1,0 +1,82 @@
+"""A real headless Chromium (Debian's chromium and chromium-driver) driven by Selenium.
+
+The browser is required, never optional: without /usr/bin/chromium and /usr/bin/chromedriver
+the end-to-end tests fail (`.ci/run` installs both). Each test gets a fresh browser with a
+throw-away profile, quit however the test ends; a test that fails leaves a screenshot of
+the page it was on in test-artifacts/.
+"""
+
+import contextlib
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.chrome.service import Service
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+WINDOW = (1400, 1000)
+PAGE_LOAD_SECONDS = 20
+
+CHROMIUM_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the item, so fixtures can tell that the test failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
+def browser(request, artifacts_dir) -> Iterator[webdriver.Chrome]:
+    missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.is_file()]
+    if missing:
+        pytest.fail(
+            f"{' and '.join(missing)} missing: the end-to-end tests need Debian's chromium and "
+            "chromium-driver (apt-get install chromium chromium-driver; .ci/run installs them)",
+            pytrace=False,
+        )
+
+    profile = tempfile.mkdtemp(prefix="clinic-e2e-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={profile}"]:
+        options.add_argument(flag)
+    # An explicit driver path: Selenium Manager never runs, nothing is downloaded.
+    service = Service(executable_path=str(CHROMEDRIVER))
+    driver = None
+    try:
+        driver = webdriver.Chrome(service=service, options=options)
+        driver.set_window_size(*WINDOW)
+        driver.set_page_load_timeout(PAGE_LOAD_SECONDS)
+        yield driver
+        report = getattr(request.node, "report_call", None)
+        if report is not None and report.failed:
+            with contextlib.suppress(WebDriverException):
+                driver.save_screenshot(str(artifacts_dir / f"failed-{request.node.name}.png"))
+    finally:
+        if driver is not None:
+            driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
