@@ -9,13 +9,13 @@ import zoneinfo
 from datetime import timedelta
 from decimal import Decimal
 
-from django import forms
 from django.conf import settings
-from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+
+from clinic.fields import ChoiceArrayField
 
 
 class Discipline(models.TextChoices):
@@ -29,27 +29,17 @@ class RoomKind(models.TextChoices):
     GYM = "gym", "Gym"
 
 
-class DisciplinesField(ArrayField):
-    """A set of disciplines, edited in forms as checkboxes rather than comma-separated text."""
+class DisciplinesField(ChoiceArrayField):
+    """A set of disciplines (kept as its own class: the migrations name it)."""
 
     def __init__(self, **kwargs):
-        kwargs["base_field"] = models.CharField(max_length=20, choices=Discipline.choices)
-        kwargs.setdefault("default", list)
-        super().__init__(**kwargs)
+        kwargs.pop("base_field", None)
+        super().__init__(choices=Discipline.choices, max_length=20, **kwargs)
 
     def deconstruct(self):
         name, path, args, kwargs = super().deconstruct()
         kwargs.pop("base_field", None)
         return name, path, args, kwargs
-
-    def formfield(self, **kwargs):
-        return forms.TypedMultipleChoiceField(
-            choices=Discipline.choices,
-            required=not self.blank,
-            widget=forms.CheckboxSelectMultiple,
-            label=self.verbose_name.capitalize(),
-            help_text=self.help_text,
-        )
 
 
 def validate_time_zone(value: str) -> None:

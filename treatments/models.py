@@ -1,0 +1,408 @@
+"""Clinical records: intake and red flags, treatment plans, signed session notes with
+exercise logs and addenda, and outcome measures (pain, Oswestry Disability Index).
+
+A signed note is a clinical record: PostgreSQL triggers (migration 0002) refuse to change
+or delete it, its exercise log or any addendum, whatever code or SQL tries.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+from appointments.models import Appointment
+from clinic.fields import ChoiceArrayField
+from patients.models import Patient
+from practice.models import Practitioner
+
+
+class SymptomLocation(models.TextChoices):
+    LOWER_BACK = "lower_back", "Lower back"
+    BUTTOCK_LEFT = "buttock_left", "Buttock (left)"
+    BUTTOCK_RIGHT = "buttock_right", "Buttock (right)"
+    HIP_LEFT = "hip_left", "Hip (left)"
+    HIP_RIGHT = "hip_right", "Hip (right)"
+    LEG_LEFT = "leg_left", "Leg (left)"
+    LEG_RIGHT = "leg_right", "Leg (right)"
+
+
+class SciaticaSymptom(models.TextChoices):
+    PINS_AND_NEEDLES = "pins_and_needles", "Pins and needles"
+    NUMBNESS_BURNING_TINGLING = "numbness_burning_tingling", "Numbness, burning or tingling"
+    SHARP_PAIN_DOWN_LEG = "sharp_pain_down_leg", "Sharp or stabbing pain down a leg"
+    LEG_WEAKNESS = "leg_weakness", "Weakness in the legs"
+    CONSTANT_PAIN = "constant_pain", "Constant pain"
+    TROUBLE_SLEEPING = "trouble_sleeping", "Trouble sleeping from pain"
+
+
+class RedFlag(models.TextChoices):
+    """Answers that mean the patient may need a physician before the first session."""
+
+    SEVERE_LEG_PAIN = "severe_leg_pain", "Severe pain down the legs"
+    LEG_WEAKNESS_EPISODES = "leg_weakness_episodes", "Episodes of leg weakness"
+    BLADDER_BOWEL_CHANGE = "bladder_bowel_change", "Bladder or bowel changes"
+    SADDLE_NUMBNESS = "saddle_numbness", "Saddle numbness"
+    FEVER = "fever", "Fever"
+    UNEXPLAINED_WEIGHT_LOSS = "unexplained_weight_loss", "Unexplained weight loss"
+    RECENT_TRAUMA = "recent_trauma", "Recent trauma (fall, accident)"
+
+
+class SymptomDuration(models.TextChoices):
+    ACUTE = "acute", "Acute (under 6 weeks)"
+    SUBACUTE = "subacute", "Subacute (6 to 12 weeks)"
+    CHRONIC = "chronic", "Chronic (over 12 weeks)"
+
+
+class ActivityProfile(models.TextChoices):
+    SEDENTARY = "sedentary", "Mostly sedentary"
+    NEW_RUNNER = "new_runner", "New runner"
+    RETURNING_RUNNER = "returning_runner", "Returning after a break"
+    SEASONED_RUNNER = "seasoned_runner", "Seasoned runner"
+    OTHER_SPORT = "other_sport", "Other sport or training"
+
+
+def _score_field(**kwargs) -> models.PositiveSmallIntegerField:
+    return models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(0), MaxValueValidator(10)], **kwargs
+    )
+
+
+class Intake(models.Model):
+    """The intake questionnaire, filled in by the patient online or entered by staff."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="intakes")
+    submitted_at = models.DateTimeField(auto_now_add=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    complaint = models.TextField("presenting complaint")
+    symptom_locations = ChoiceArrayField(choices=SymptomLocation.choices, blank=True)
+    sciatica_symptoms = ChoiceArrayField(choices=SciaticaSymptom.choices, blank=True)
+    pain_score = _score_field(help_text="0 (none) to 10 (worst imaginable).")
+    duration = models.CharField(max_length=20, choices=SymptomDuration.choices)
+    activity = models.CharField(max_length=20, choices=ActivityProfile.choices)
+    goals = models.TextField(blank=True)
+    red_flags = ChoiceArrayField(
+        choices=RedFlag.choices, blank=True, help_text="Answered yes: physician first?"
+    )
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        indexes = [models.Index(fields=["patient", "-submitted_at"], name="intake_patient_latest")]
+        constraints = [
+            models.CheckConstraint(condition=Q(pain_score__lte=10), name="intake_pain_0_10"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Intake of {self.patient} ({self.submitted_at:%Y-%m-%d})"
+
+
+class RedFlagClearance(models.Model):
+    """A practitioner's record that an intake's red flags were dealt with (e.g. seen by a GP)."""
+
+    intake = models.OneToOneField(Intake, on_delete=models.PROTECT, related_name="clearance")
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    cleared_on = models.DateField(help_text="When the patient was cleared (e.g. the GP visit).")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    note = models.TextField(help_text="Who cleared the patient and what was found.")
+
+    def __str__(self) -> str:
+        return f"Red flags cleared on {self.cleared_on}"
+
+
+class Phase(models.TextChoices):
+    ASSESS = "assess", "Assess"
+    RELEASE = "release", "Release (myotherapy)"
+    STRENGTHEN = "strengthen", "Strengthen (NMPT)"
+    MAINTAIN = "maintain", "Maintain"
+
+
+PHASE_ORDER = [Phase.ASSESS, Phase.RELEASE, Phase.STRENGTHEN, Phase.MAINTAIN]
+
+
+class PlanStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    COMPLETED = "completed", "Completed"
+    DISCONTINUED = "discontinued", "Discontinued"
+
+
+class TreatmentPlan(models.Model):
+    """A course of care: goals, the pathway's phases, and where the patient is on it."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="plans")
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="plans")
+    goals = models.TextField()
+    status = models.CharField(max_length=20, choices=PlanStatus.choices, default=PlanStatus.ACTIVE)
+    current_phase = models.CharField(max_length=20, choices=Phase.choices, default=Phase.ASSESS)
+    maintenance_interval_weeks = models.PositiveSmallIntegerField(
+        default=6,
+        validators=[MinValueValidator(1), MaxValueValidator(52)],
+        help_text="In the maintenance phase, how often the patient should come back.",
+    )
+    maintenance_started_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # One active course of care per patient at a time.
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=Q(status=PlanStatus.ACTIVE),
+                name="plan_one_active_per_patient",
+            ),
+            models.CheckConstraint(
+                condition=Q(maintenance_interval_weeks__gte=1, maintenance_interval_weeks__lte=52),
+                name="plan_maintenance_interval_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Plan for {self.patient} ({self.get_current_phase_display()})"
+
+
+class PlanPhase(models.Model):
+    """The planned sessions and frequency of one phase of a plan."""
+
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.CASCADE, related_name="phases")
+    phase = models.CharField(max_length=20, choices=Phase.choices)
+    planned_sessions = models.PositiveSmallIntegerField(validators=[MaxValueValidator(100)])
+    sessions_per_week = models.DecimalField(
+        max_digits=3,
+        decimal_places=1,
+        validators=[MinValueValidator(Decimal("0.1")), MaxValueValidator(Decimal("7"))],
+        help_text="0.5 = fortnightly.",
+    )
+    started_on = models.DateField(null=True, blank=True)
+    ended_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["plan", "started_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "phase"], name="plan_phase_once"),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True)
+                | Q(started_on__isnull=True)
+                | Q(started_on__lte=F("ended_on")),
+                name="plan_phase_dates_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_phase_display()}: {self.planned_sessions} sessions"
+
+
+class PostureFinding(models.TextChoices):
+    ANTERIOR_PELVIC_TILT = "anterior_pelvic_tilt", "Anterior pelvic tilt"
+    POSTERIOR_PELVIC_TILT = "posterior_pelvic_tilt", "Posterior pelvic tilt"
+    HYPERLORDOSIS = "hyperlordosis", "Hyperlordosis"
+    FLAT_BACK = "flat_back", "Flattened lumbar curve"
+    HIPS_INTERNALLY_ROTATED = "hips_internally_rotated", "Hips internally rotated"
+    HIPS_EXTERNALLY_ROTATED = "hips_externally_rotated", "Hips externally rotated"
+    SHOULDER_HIGHER_LEFT = "shoulder_higher_left", "Left shoulder higher"
+    SHOULDER_HIGHER_RIGHT = "shoulder_higher_right", "Right shoulder higher"
+    TIGHT_HIP_FLEXORS = "tight_hip_flexors", "Tight hip flexors"
+    TIGHT_QUADRICEPS = "tight_quadriceps", "Tight quadriceps"
+    WEAK_GLUTES = "weak_glutes", "Weak gluteus maximus"
+    WEAK_HAMSTRINGS = "weak_hamstrings", "Weak hamstrings"
+
+
+class TreatedRegion(models.TextChoices):
+    LOWER_BACK = "lower_back", "Lower back"
+    HIPS = "hips", "Hips"
+    BUTTOCK = "buttock", "Buttock"
+    PIRIFORMIS = "piriformis", "Piriformis"
+    GEMELLI = "gemelli", "Gemelli"
+    OBTURATORS = "obturators", "Obturators"
+    QUADRATUS_FEMORIS = "quadratus_femoris", "Quadratus femoris"
+    HIP_FLEXORS = "hip_flexors", "Hip flexors"
+    HAMSTRINGS = "hamstrings", "Hamstrings"
+    ADDUCTORS = "adductors", "Adductors"
+
+
+class TreatmentNote(models.Model):
+    """The SOAP note of one session. Draft (its author edits it) → signed (locked for ever)."""
+
+    appointment = models.OneToOneField(
+        Appointment, on_delete=models.PROTECT, related_name="treatment_note"
+    )
+    author = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="notes")
+    # Subjective
+    subjective = models.TextField(blank=True, help_text="What the patient reports.")
+    pain_score = _score_field(null=True, blank=True)
+    pain_locations = ChoiceArrayField(choices=SymptomLocation.choices, blank=True)
+    # Objective
+    posture_findings = ChoiceArrayField(choices=PostureFinding.choices, blank=True)
+    regions_treated = ChoiceArrayField(choices=TreatedRegion.choices, blank=True)
+    objective = models.TextField(blank=True, help_text="Findings and treatment, in words.")
+    # Assessment and plan
+    assessment = models.TextField(blank=True)
+    plan = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    signed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(pain_score__isnull=True) | Q(pain_score__lte=10),
+                name="note_pain_0_10",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Note for {self.appointment}"
+
+    @property
+    def is_signed(self) -> bool:
+        return self.signed_at is not None
+
+
+class ExerciseEntry(models.Model):
+    """One exercise of an NMPT session's log."""
+
+    note = models.ForeignKey(TreatmentNote, on_delete=models.CASCADE, related_name="exercises")
+    position = models.PositiveSmallIntegerField(default=0)
+    exercise = models.CharField(max_length=100, help_text="e.g. Back squat, Deadlift, Sprint.")
+    sets = models.PositiveSmallIntegerField(validators=[MaxValueValidator(50)])
+    reps = models.PositiveSmallIntegerField(validators=[MaxValueValidator(500)])
+    load_kg = models.DecimalField(
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    effort = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(10)], help_text="RPE, 1 to 10."
+    )
+    guarded = models.BooleanField(
+        default=False, help_text="Held back or refused for fear of old pain."
+    )
+    comment = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["note", "position", "pk"]
+        verbose_name_plural = "exercise log"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(effort__gte=1, effort__lte=10), name="exercise_effort"
+            ),
+            models.CheckConstraint(
+                condition=Q(load_kg__isnull=True) | Q(load_kg__gte=0), name="exercise_load"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.exercise} {self.sets}x{self.reps}"
+
+
+class Addendum(models.Model):
+    """A correction or addition to a signed note; the note itself is never changed."""
+
+    note = models.ForeignKey(TreatmentNote, on_delete=models.PROTECT, related_name="addenda")
+    author = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="addenda")
+    created_at = models.DateTimeField(auto_now_add=True)
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name_plural = "addenda"
+
+    def __str__(self) -> str:
+        return f"Addendum by {self.author} ({self.created_at:%Y-%m-%d})"
+
+
+class MeasureKind(models.TextChoices):
+    PAIN = "pain", "Pain score (0-10)"
+    ODI = "odi", "Oswestry Disability Index"
+
+
+ODI_SECTIONS = [
+    "pain_intensity",
+    "personal_care",
+    "lifting",
+    "walking",
+    "sitting",
+    "standing",
+    "sleeping",
+    "sex_life",
+    "social_life",
+    "travelling",
+]
+# Fewer answered sections than this and the ODI is not scored (the questionnaire's
+# usual rule tolerates one or two skipped sections, e.g. sex life).
+ODI_MIN_ANSWERED = 8
+
+
+def odi_percent(answers: list[int | None]) -> Decimal:
+    """The Oswestry Disability Index as a percentage, one decimal.
+
+    Each of the ten sections scores 0-5; unanswered sections (None) leave the total out of
+    five times the sections answered, so skipping one does not lower the score.
+    """
+    if len(answers) != len(ODI_SECTIONS):
+        raise ValueError(f"The ODI has {len(ODI_SECTIONS)} sections.")
+    answered = [score for score in answers if score is not None]
+    if any(not 0 <= score <= 5 for score in answered):
+        raise ValueError("Each ODI section scores 0 to 5.")
+    if len(answered) < ODI_MIN_ANSWERED:
+        raise ValueError(f"Answer at least {ODI_MIN_ANSWERED} of the ten sections.")
+    percent = Decimal(sum(answered) * 100) / Decimal(5 * len(answered))
+    return percent.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+class OutcomeMeasure(models.Model):
+    """A pain score or an ODI result at one point in time."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="outcomes")
+    kind = models.CharField(max_length=10, choices=MeasureKind.choices)
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.PROTECT, null=True, blank=True, related_name="outcomes"
+    )
+    value = models.DecimalField(
+        max_digits=4,
+        decimal_places=1,
+        help_text="Pain 0-10, or the ODI percentage (computed from the answers).",
+    )
+    odi_answers = ArrayField(
+        models.PositiveSmallIntegerField(null=True, validators=[MaxValueValidator(5)]),
+        size=len(ODI_SECTIONS),
+        null=True,
+        blank=True,
+        help_text="The ten ODI sections, 0-5 each, null where unanswered.",
+    )
+
+    class Meta:
+        ordering = ["patient", "recorded_at"]
+        indexes = [
+            models.Index(fields=["patient", "kind", "recorded_at"], name="outcome_series"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind=MeasureKind.PAIN, value__gte=0, value__lte=10)
+                | Q(kind=MeasureKind.ODI, value__gte=0, value__lte=100),
+                name="outcome_value_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind=MeasureKind.PAIN, odi_answers__isnull=True)
+                | Q(kind=MeasureKind.ODI, odi_answers__isnull=False),
+                name="outcome_odi_has_answers",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.value} ({self.recorded_at:%Y-%m-%d})"

@@ -1,0 +1,62 @@
+"""Who may read clinical records: the one place that decides it.
+
+Managers read every patient's records; a practitioner those of the patients they treat
+(anyone with an appointment with them); reception and other patients nobody's. Patients
+read their own signed notes and scores through their export, not through these.
+"""
+
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+
+from accounts.models import User
+from accounts.roles import Role, roles_of
+from appointments.models import Appointment
+from patients.models import Patient
+
+from .models import Addendum, Intake, OutcomeMeasure, PlanPhase, TreatmentNote, TreatmentPlan
+
+
+def clinical_patients_for(user: User) -> QuerySet[Patient]:
+    roles = roles_of(user)
+    if Role.MANAGER in roles:
+        return Patient.objects.all()
+    if Role.PRACTITIONER in roles and hasattr(user, "practitioner"):
+        treated = Appointment.objects.filter(patient=OuterRef("pk"), practitioner=user.practitioner)
+        return Patient.objects.filter(Exists(treated))
+    return Patient.objects.none()
+
+
+def notes_for(user: User) -> QuerySet[TreatmentNote]:
+    return (
+        TreatmentNote.objects.filter(appointment__patient__in=clinical_patients_for(user))
+        .select_related(
+            "appointment__patient",
+            "appointment__service",
+            "appointment__location",
+            "author__user",
+        )
+        .prefetch_related("exercises", Prefetch("addenda", queryset=_addenda()))
+    )
+
+
+def plans_for(user: User) -> QuerySet[TreatmentPlan]:
+    return (
+        TreatmentPlan.objects.filter(patient__in=clinical_patients_for(user))
+        .select_related("patient", "practitioner__user")
+        .prefetch_related(Prefetch("phases", queryset=PlanPhase.objects.order_by("pk")))
+    )
+
+
+def outcomes_for(user: User) -> QuerySet[OutcomeMeasure]:
+    return OutcomeMeasure.objects.filter(patient__in=clinical_patients_for(user)).select_related(
+        "patient"
+    )
+
+
+def intakes_for(user: User) -> QuerySet[Intake]:
+    return Intake.objects.filter(patient__in=clinical_patients_for(user)).select_related(
+        "patient", "clearance"
+    )
+
+
+def _addenda() -> QuerySet[Addendum]:
+    return Addendum.objects.select_related("author__user").order_by("created_at", "pk")

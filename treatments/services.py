@@ -1,0 +1,281 @@
+"""Changes to clinical records: intake, red-flag clearance, plans, notes, outcomes.
+
+Each function is one transaction. Refusals are `DomainError`s with stable codes:
+`note_signed` (a signed note is final), `not_the_author` (only the author edits or signs a
+draft), `note_not_signed` (addenda amend signed notes), `note_exists` (one note per
+session), `not_a_session` (a note needs a session that took place or is under way),
+`red_flags_clear` (nothing to clear), `plan_active` (one active plan per patient),
+`invalid_phase`, `invalid_measure`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from appointments.models import Appointment, Status
+from clinic.errors import DomainError
+from patients.models import Patient
+from practice.models import Practitioner
+
+from .models import (
+    Addendum,
+    ExerciseEntry,
+    Intake,
+    MeasureKind,
+    OutcomeMeasure,
+    Phase,
+    PlanPhase,
+    PlanStatus,
+    RedFlagClearance,
+    TreatmentNote,
+    TreatmentPlan,
+    odi_percent,
+)
+
+NOTE_FIELDS = (
+    "subjective",
+    "pain_score",
+    "pain_locations",
+    "posture_findings",
+    "regions_treated",
+    "objective",
+    "assessment",
+    "plan",
+)
+EXERCISE_FIELDS = ("exercise", "sets", "reps", "load_kg", "effort", "guarded", "comment")
+
+
+# --- intake and red flags ---------------------------------------------------------------
+
+
+def submit_intake(*, patient: Patient, answers: dict[str, Any], entered_by: User | None) -> Intake:
+    """Record an intake questionnaire. Red flags among the answers mark the patient until a
+    practitioner records a clearance."""
+    return Intake.objects.create(patient=patient, entered_by=entered_by, **answers)
+
+
+def open_red_flags(patient: Patient) -> list[str]:
+    """The red flags of the patient's latest intake, unless a practitioner cleared them."""
+    latest = (
+        Intake.objects.filter(patient=patient)
+        .select_related("clearance")
+        .order_by("-submitted_at", "-pk")
+        .first()
+    )
+    if latest is None or hasattr(latest, "clearance"):
+        return []
+    return list(latest.red_flags)
+
+
+def clear_red_flags(
+    *, intake: Intake, cleared_by: User, cleared_on: date, note: str
+) -> RedFlagClearance:
+    """A practitioner records that the intake's red flags were dealt with (e.g. seen by GP)."""
+    if not intake.red_flags:
+        raise DomainError("red_flags_clear", "This intake raised no red flags.")
+    if not note.strip():
+        raise DomainError(
+            "invalid",
+            "Say how the red flags were cleared.",
+            fields={"note": ["Required."]},
+            status=400,
+        )
+    try:
+        with transaction.atomic():
+            return RedFlagClearance.objects.create(
+                intake=intake, cleared_by=cleared_by, cleared_on=cleared_on, note=note.strip()
+            )
+    except IntegrityError as error:
+        raise DomainError("red_flags_clear", "These red flags are already cleared.") from error
+
+
+# --- treatment plans --------------------------------------------------------------------
+
+
+def create_plan(
+    *,
+    patient: Patient,
+    practitioner: Practitioner,
+    goals: str,
+    phases: Iterable[dict[str, Any]],
+    maintenance_interval_weeks: int = 6,
+) -> TreatmentPlan:
+    """Start a course of care; a patient has at most one active plan."""
+    try:
+        with transaction.atomic():
+            plan = TreatmentPlan.objects.create(
+                patient=patient,
+                practitioner=practitioner,
+                goals=goals,
+                maintenance_interval_weeks=maintenance_interval_weeks,
+            )
+            PlanPhase.objects.bulk_create(PlanPhase(plan=plan, **phase) for phase in phases)
+    except IntegrityError as error:
+        raise DomainError(
+            "plan_active", "This patient already has an active treatment plan."
+        ) from error
+    return plan
+
+
+def move_plan_to_phase(*, plan: TreatmentPlan, phase: str, by: User | None) -> TreatmentPlan:
+    """Move an active plan along the pathway. Entering the maintenance phase starts the
+    maintenance-visit prompts' clock."""
+    if phase not in Phase.values:
+        raise DomainError("invalid_phase", f"{phase!r} is not a phase of the pathway.")
+    with transaction.atomic():
+        plan = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
+        if plan.status != PlanStatus.ACTIVE:
+            raise DomainError("invalid_phase", "Only an active plan moves between phases.")
+        today = timezone.localdate()
+        PlanPhase.objects.filter(plan=plan, phase=plan.current_phase, ended_on=None).update(
+            ended_on=today
+        )
+        PlanPhase.objects.filter(plan=plan, phase=phase, started_on=None).update(started_on=today)
+        plan.current_phase = phase
+        if phase == Phase.MAINTAIN and plan.maintenance_started_at is None:
+            plan.maintenance_started_at = timezone.now()
+        plan.save(update_fields=["current_phase", "maintenance_started_at", "updated_at"])
+    return plan
+
+
+# --- treatment notes --------------------------------------------------------------------
+
+
+def start_note(*, appointment: Appointment, author: Practitioner) -> TreatmentNote:
+    """Open the draft note of a session."""
+    if appointment.status not in (Status.CHECKED_IN, Status.COMPLETED, Status.BOOKED):
+        raise DomainError("not_a_session", "Notes are written for sessions that took place.")
+    try:
+        with transaction.atomic():
+            return TreatmentNote.objects.create(appointment=appointment, author=author)
+    except IntegrityError as error:
+        raise DomainError("note_exists", "This session already has a note.") from error
+
+
+def update_draft(
+    *,
+    note: TreatmentNote,
+    author: Practitioner,
+    changes: dict[str, Any],
+    exercises: list[dict[str, Any]] | None = None,
+) -> TreatmentNote:
+    """Edit a draft: only its author, only while unsigned. `exercises`, when given,
+    replaces the exercise log."""
+    with transaction.atomic():
+        note = _draft_of(note, author)
+        for name, value in changes.items():
+            if name not in NOTE_FIELDS:
+                raise ValueError(f"{name} is not a note field")
+            setattr(note, name, value)
+        note.save()
+        if exercises is not None:
+            note.exercises.all().delete()
+            ExerciseEntry.objects.bulk_create(
+                ExerciseEntry(note=note, position=position, **entry)
+                for position, entry in enumerate(exercises)
+            )
+    return note
+
+
+def sign_note(*, note: TreatmentNote, author: Practitioner) -> TreatmentNote:
+    """Lock the note for ever. Its pain score also joins the patient's outcome series."""
+    with transaction.atomic():
+        note = _draft_of(note, author)
+        note.signed_at = timezone.now()
+        note.save(update_fields=["signed_at", "updated_at"])
+        if note.pain_score is not None:
+            appointment = note.appointment
+            OutcomeMeasure.objects.create(
+                patient_id=appointment.patient_id,
+                kind=MeasureKind.PAIN,
+                value=Decimal(note.pain_score),
+                recorded_at=appointment.start,
+                recorded_by=author.user,
+                appointment=appointment,
+            )
+    return note
+
+
+def add_addendum(*, note: TreatmentNote, author: Practitioner, text: str) -> Addendum:
+    """Amend a signed note; the original stays as it was signed."""
+    if not text.strip():
+        raise DomainError(
+            "invalid", "Write the addendum.", fields={"text": ["Required."]}, status=400
+        )
+    if not note.is_signed:
+        raise DomainError(
+            "note_not_signed", "A draft is edited directly; addenda amend signed notes."
+        )
+    return Addendum.objects.create(note=note, author=author, text=text.strip())
+
+
+def _draft_of(note: TreatmentNote, author: Practitioner) -> TreatmentNote:
+    current = (
+        TreatmentNote.objects.select_for_update().select_related("appointment").get(pk=note.pk)
+    )
+    if current.is_signed:
+        raise DomainError("note_signed", "A signed note is final; add an addendum instead.")
+    if current.author_id != author.pk:
+        raise DomainError("not_the_author", "Only the note's author edits or signs a draft.")
+    return current
+
+
+# --- outcome measures -------------------------------------------------------------------
+
+
+def record_pain(
+    *,
+    patient: Patient,
+    score: int,
+    by: User | None,
+    recorded_at: datetime | None = None,
+    appointment: Appointment | None = None,
+) -> OutcomeMeasure:
+    if not 0 <= score <= 10:
+        raise DomainError(
+            "invalid_measure",
+            "Pain scores run from 0 to 10.",
+            fields={"value": ["0 to 10."]},
+            status=400,
+        )
+    return OutcomeMeasure.objects.create(
+        patient=patient,
+        kind=MeasureKind.PAIN,
+        value=Decimal(score),
+        recorded_at=recorded_at or timezone.now(),
+        recorded_by=by,
+        appointment=appointment,
+    )
+
+
+def record_odi(
+    *,
+    patient: Patient,
+    answers: list[int | None],
+    by: User | None,
+    recorded_at: datetime | None = None,
+    appointment: Appointment | None = None,
+) -> OutcomeMeasure:
+    """Score and record an Oswestry Disability Index questionnaire."""
+    try:
+        percent = odi_percent(answers)
+    except ValueError as error:
+        raise DomainError(
+            "invalid_measure", str(error), fields={"odi_answers": [str(error)]}, status=400
+        ) from error
+    return OutcomeMeasure.objects.create(
+        patient=patient,
+        kind=MeasureKind.ODI,
+        value=percent,
+        odi_answers=answers,
+        recorded_at=recorded_at or timezone.now(),
+        recorded_by=by,
+        appointment=appointment,
+    )
