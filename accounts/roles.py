@@ -1,7 +1,8 @@
 """Who a user is to the clinic: patient, reception, practitioner or manager.
 
-Staff roles are Django groups (created by a migration, so their permissions are exact);
-superusers count as managers; a user with a patient record is a patient. A user may hold
+Staff roles are Django groups (created by a migration, so their permissions are exact: see
+`accounts.permissions`; the admin also needs `is_staff` on the login); superusers count as
+managers; a user with a patient record is a patient. A user may hold
 several roles (a practitioner who is also a patient of the clinic).
 """
 

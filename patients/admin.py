@@ -1,12 +1,299 @@
+"""Patients in the admin: reception finds, adds and keeps patients current here all day.
+
+Search is `selectors.search_patients`, the API's own; who sees which patients is
+`selectors.patients_for`; saving goes through `services` (consent rules, when consents last
+changed). Patients are never deleted here: they are made inactive.
+"""
+
+from zoneinfo import ZoneInfo
+
+from django import forms
 from django.contrib import admin
+from django.db.models import OuterRef, Subquery
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from appointments.models import Appointment, Status
+from appointments.selectors import appointments_for
 
 from .models import Patient
+from .selectors import patients_for, possible_duplicates, search_patients
+from .services import add_patient, contact_consent_problems, update_patient_profile
+
+UPCOMING_SHOWN = 50
+PAST_SHOWN = 20
+_IDENTITY_FIELDS = ("first_name", "last_name", "date_of_birth", "is_active")
+_MODEL_FIELDS = frozenset(field.name for field in Patient._meta.fields)
+# Still to come for the patient: booked, or checked in and not yet over.
+_UPCOMING_STATUSES = (Status.BOOKED, Status.CHECKED_IN)
+_CONTACT_OF_CONSENT = {
+    "consent_email": "email",
+    "consent_sms": "mobile",
+    "preferred_channel": "mobile",
+}
+
+
+class PatientAdminForm(forms.ModelForm):
+    confirm_different_person = forms.BooleanField(
+        required=False,
+        label="This is a different person",
+        help_text="Tick only after checking that the patient record(s) listed above, with the "
+        "same name and date of birth, belong to someone else.",
+        # Shown only when a record with the same name and date of birth exists.
+        widget=forms.HiddenInput,
+    )
+
+    class Meta:
+        model = Patient
+        fields = [  # the admin narrows these to the fieldsets' editable fields
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "is_active",
+            "email",
+            "mobile",
+            "preferred_channel",
+            "consent_email",
+            "consent_sms",
+            "user",
+        ]
+
+    def clean(self):
+        cleaned_data = super().clean()
+        self._warn_of_duplicates(cleaned_data)
+        self._check_consents(cleaned_data)
+        return cleaned_data
+
+    def _warn_of_duplicates(self, cleaned_data) -> None:
+        """The same first and last name and date of birth as an active patient: most likely
+        a second record of the same person. Saving it anyway needs a tick."""
+        if self.instance.pk is not None and not set(_IDENTITY_FIELDS) & set(self.changed_data):
+            return
+        if not all(cleaned_data.get(name) for name in ("first_name", "last_name")):
+            return
+        if not cleaned_data.get("date_of_birth") or not cleaned_data.get("is_active", True):
+            return
+        duplicates = list(
+            possible_duplicates(
+                first_name=cleaned_data["first_name"],
+                last_name=cleaned_data["last_name"],
+                date_of_birth=cleaned_data["date_of_birth"],
+                exclude_pk=self.instance.pk,
+            )[:10]
+        )
+        if not duplicates:
+            return
+        confirm = self.fields["confirm_different_person"]
+        confirm.widget = forms.CheckboxInput()
+        if cleaned_data.get("confirm_different_person"):
+            return
+        listing = format_html_join(
+            ", ",
+            '<a href="{}" target="_blank">{} (born {}{})</a>',
+            (
+                (
+                    reverse("admin:patients_patient_change", args=[other.pk]),
+                    other.full_name,
+                    f"{other.date_of_birth:%d/%m/%Y}",
+                    _contact_of(other),
+                )
+                for other in duplicates
+            ),
+        )
+        self.add_error(
+            None,
+            forms.ValidationError(
+                format_html(
+                    "A patient with this name and date of birth is already on file: {}. "
+                    "Use that record, or tick “{}” if this is someone else.",
+                    listing,
+                    confirm.label,
+                ),
+                code="possible_duplicate",
+            ),
+        )
+
+    def _check_consents(self, cleaned_data) -> None:
+        """Consent to a channel needs a way to reach the patient on it (the service's rule;
+        the database enforces it too): shown on the consent field, never a crash."""
+        candidate = Patient(
+            **{
+                name: cleaned_data.get(name, getattr(self.instance, name))
+                for name in ("email", "mobile", "consent_email", "consent_sms", "preferred_channel")
+            }
+        )
+        unreadable = {name for name in ("email", "mobile") if name in self.errors}
+        for field, messages in contact_consent_problems(candidate).items():
+            if _CONTACT_OF_CONSENT[field] in unreadable or field in self.errors:
+                continue  # the contact detail itself is wrong: that error says enough
+            self.add_error(field if field in self.fields else None, messages)
+
+
+def _contact_of(patient: Patient) -> str:
+    contact = patient.email or (patient.mobile.as_national if patient.mobile else "")
+    return f", {contact}" if contact else ""
 
 
 @admin.register(Patient)
 class PatientAdmin(admin.ModelAdmin):
-    list_display = ["last_name", "first_name", "date_of_birth", "email", "mobile", "is_active"]
+    form = PatientAdminForm
+    list_display = [
+        "name",
+        "date_of_birth",
+        "mobile_number",
+        "email",
+        "next_appointment",
+        "is_active",
+    ]
+    list_display_links = ["name"]
     list_filter = ["is_active", "consent_email", "consent_sms"]
-    search_fields = ["first_name", "last_name", "email", "mobile"]
+    # search_patients does the searching (see get_search_results); a non-empty list shows the
+    # search box and lets other admins' autocomplete fields point at patients.
+    search_fields = ["last_name"]
+    search_help_text = (
+        "Name, email, mobile (e.g. 0412 345 678) or date of birth (15/06/1985 or 1985-06-15); "
+        "every word must match."
+    )
     readonly_fields = ["created_at", "updated_at", "consents_updated_at"]
     raw_id_fields = ["user"]
+    list_per_page = 50
+
+    def get_fieldsets(self, request, obj=None):
+        return [
+            (
+                None,
+                {
+                    "fields": [
+                        "first_name",
+                        "last_name",
+                        "date_of_birth",
+                        "confirm_different_person",
+                        "is_active",
+                    ]
+                },
+            ),
+            (
+                "Contact and reminders",
+                {
+                    "fields": [
+                        "email",
+                        "mobile",
+                        "preferred_channel",
+                        "consent_email",
+                        "consent_sms",
+                        "consents_updated_at",
+                    ]
+                },
+            ),
+            ("Record", {"fields": ["user", "created_at", "updated_at"], "classes": ["collapse"]}),
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        # Logins are the patients' own (registration); only who manages accounts links them.
+        if not request.user.has_perm("accounts.change_user"):
+            readonly.append("user")
+        return readonly
+
+    def get_queryset(self, request):
+        upcoming = Appointment.objects.filter(
+            patient=OuterRef("pk"), status__in=_UPCOMING_STATUSES, end__gt=timezone.now()
+        ).order_by("start")
+        # Who sees which patients is decided in one place, for the API and the admin alike.
+        patients = patients_for(request.user)
+        ordering = self.get_ordering(request)
+        if ordering:
+            patients = patients.order_by(*ordering)
+        return patients.annotate(
+            next_appointment_start=Subquery(upcoming.values("start")[:1]),
+            next_appointment_id=Subquery(upcoming.values("pk")[:1]),
+            next_appointment_zone=Subquery(upcoming.values("location__time_zone")[:1]),
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        """The API's search: every word must match a name, the email, the mobile (typed
+        with spaces or not) or the date of birth."""
+        search_term = search_term.strip()
+        if not search_term:
+            return queryset, False
+        return search_patients(queryset, search_term), False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # a patient's record is kept: make them inactive instead
+
+    @admin.display(description="name", ordering="last_name")
+    def name(self, patient: Patient) -> str:
+        return f"{patient.last_name}, {patient.first_name}"
+
+    @admin.display(description="mobile", ordering="mobile")
+    def mobile_number(self, patient: Patient) -> str:
+        return patient.mobile.as_national if patient.mobile else ""
+
+    @admin.display(description="next appointment", ordering="next_appointment_start")
+    def next_appointment(self, patient: Patient) -> str:
+        if patient.next_appointment_start is None:
+            return "—"
+        zone = timezone.get_current_timezone()
+        if patient.next_appointment_zone:
+            zone = ZoneInfo(patient.next_appointment_zone)
+        when = patient.next_appointment_start.astimezone(zone)
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:appointments_appointment_change", args=[patient.next_appointment_id]),
+            f"{when:%a %d/%m/%Y %H:%M}",
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), **self._appointments_context(request, object_id)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _appointments_context(self, request, object_id) -> dict:
+        """The patient's upcoming appointments, then the past (and cancelled) ones, newest
+        first: two queries whatever the patient's history."""
+        try:
+            patient_pk = int(object_id)
+        except (TypeError, ValueError):
+            return {}
+        now = timezone.now()
+        theirs = appointments_for(request.user).filter(patient_id=patient_pk)
+        upcoming = theirs.filter(status__in=_UPCOMING_STATUSES, end__gt=now)
+        upcoming = list(upcoming.order_by("start")[: UPCOMING_SHOWN + 1])
+        past = theirs.exclude(status__in=_UPCOMING_STATUSES, end__gt=now)
+        past = list(past.order_by("-start")[: PAST_SHOWN + 1])
+        changelist = reverse("admin:appointments_appointment_changelist")
+        all_of_them = f"{changelist}?patient__id__exact={patient_pk}"
+        return {
+            "patient_appointments": {
+                "upcoming": [_row(a) for a in upcoming[:UPCOMING_SHOWN]],
+                "more_upcoming": len(upcoming) > UPCOMING_SHOWN,
+                "past": [_row(a) for a in past[:PAST_SHOWN]],
+                "more_past": len(past) > PAST_SHOWN,
+                "all_url": all_of_them,
+            }
+        }
+
+    def save_model(self, request, obj, form, change):
+        """Through the services, which hold the consent rules and stamp consent changes."""
+        if not change:
+            add_patient(obj)
+            return
+        changes = {
+            name: form.cleaned_data[name] for name in form.changed_data if name in _MODEL_FIELDS
+        }
+        saved = update_patient_profile(patient=obj, changes=changes)
+        obj.consents_updated_at = saved.consents_updated_at
+        obj.updated_at = saved.updated_at
+
+
+def _row(appointment: Appointment) -> dict:
+    return {
+        "url": reverse("admin:appointments_appointment_change", args=[appointment.pk]),
+        "start": appointment.local_start,
+        "end": appointment.local_end,
+        "service": appointment.service.name,
+        "practitioner": str(appointment.practitioner),
+        "location": appointment.location.name,
+        "status": appointment.get_status_display(),
+        "status_code": appointment.status,
+    }

@@ -152,8 +152,8 @@ class IsStaffMember(BasePermission):
     list=extend_schema(
         summary="Search patients",
         description="Reception and managers search every patient; a practitioner the "
-        "patients they treat. `q` matches names, email, mobile, or a date of birth "
-        "(YYYY-MM-DD); every word must match.",
+        "patients they treat. `q` matches names, email, mobile (typed with or without "
+        "spaces), or a date of birth (YYYY-MM-DD or D/M/YYYY); every word must match.",
         tags=["patients"],
         parameters=[OpenApiParameter("q", str)],
         responses={

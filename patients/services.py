@@ -1,4 +1,4 @@
-"""Changes to patients: self-registration and profile updates."""
+"""Changes to patients: self-registration, records kept by reception, profile updates."""
 
 from datetime import date
 from typing import Any
@@ -63,16 +63,43 @@ def update_patient_profile(*, patient: Patient, changes: dict[str, Any]) -> Pati
         consents_before = [getattr(patient, name) for name in _CONSENT_FIELDS]
         for name, value in changes.items():
             setattr(patient, name, value)
-        if patient.consent_email and not patient.email:
-            raise _invalid("consent_email", ["Add an email address to get messages by email."])
-        if patient.consent_sms and not patient.mobile:
-            raise _invalid("consent_sms", ["Add a mobile number to get messages by SMS."])
-        if patient.preferred_channel == Channel.SMS and not patient.mobile:
-            raise _invalid("preferred_channel", ["Add a mobile number to prefer SMS."])
+        _check_contact_consents(patient)
         if [getattr(patient, name) for name in _CONSENT_FIELDS] != consents_before:
             patient.consents_updated_at = timezone.now()
         patient.save()
     return patient
+
+
+def add_patient(patient: Patient) -> Patient:
+    """Save a new patient record that reception keeps (no login of their own), with the same
+    consent rules as `update_patient_profile`; consents given now are recorded as of now."""
+    if patient.pk is not None:
+        raise ValueError("add_patient saves new patients only.")
+    _check_contact_consents(patient)
+    if any(getattr(patient, name) for name in _CONSENT_FIELDS):
+        patient.consents_updated_at = timezone.now()
+    patient.save()
+    return patient
+
+
+def contact_consent_problems(patient: Patient) -> dict[str, list[str]]:
+    """What is wrong with the patient's consents given their contact details, by field:
+    consent to a channel (or preferring it) needs a way to reach the patient on it."""
+    problems: dict[str, list[str]] = {}
+    if patient.consent_email and not patient.email:
+        problems["consent_email"] = ["Add an email address to get messages by email."]
+    if patient.consent_sms and not patient.mobile:
+        problems["consent_sms"] = ["Add a mobile number to get messages by SMS."]
+    if patient.preferred_channel == Channel.SMS and not patient.mobile:
+        problems["preferred_channel"] = ["Add a mobile number to prefer SMS."]
+    return problems
+
+
+def _check_contact_consents(patient: Patient) -> None:
+    problems = contact_consent_problems(patient)
+    if problems:
+        field, messages = next(iter(problems.items()))
+        raise _invalid(field, messages)
 
 
 def _invalid(field: str, messages: list[str]) -> DomainError:

@@ -1,0 +1,95 @@
+"""What each staff role may do: the one definition of the staff groups' permissions.
+
+The roles of `accounts.roles` are the Django groups *Reception*, *Practitioner* and *Manager*.
+Migration `accounts.0003_staff_group_permissions` gives each group exactly the permissions
+below (it keeps a frozen copy: a migration must not follow live code). When a role's set
+changes, change it here *and* add a migration that applies the new set, so that the
+databases follow; `tests/admin/test_roles.py` checks that the two agree.
+
+To use the admin at all a member of staff needs `is_staff` on their login as well as their
+group: the group says what they may do there, `is_staff` lets them in. (Without `is_staff`
+a Reception member still works as reception through the API.) Superusers may do anything
+and count as managers.
+
+Clinical records (the `treatments` app: notes, plans, outcome measures, intake answers) are
+granted to nobody here yet. Reception must never get any of them: the sets are allow-lists
+of named models, so new models of any app are granted to no role until listed here.
+"""
+
+from collections.abc import Iterable
+
+VIEW = ("view",)
+EDIT = ("view", "add", "change")  # no delete: patients and appointments are never hard-deleted
+ALL = ("view", "add", "change", "delete")
+
+# How the clinic is set up (the manager's domain); everyone else reads it.
+PRACTICE_CONFIG = (
+    "practice.location",
+    "practice.room",
+    "practice.service",
+    "practice.practitioner",
+    "practice.workinghours",
+    "practice.break",
+    "practice.leave",
+    "practice.extrahours",
+    "practice.bookingrules",
+)
+
+# group name -> {"app_label.model_name": actions}
+ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    "Reception": {
+        "patients.patient": EDIT,
+        "appointments.appointment": EDIT,
+        **dict.fromkeys(PRACTICE_CONFIG, VIEW),
+        # Nothing of `treatments`, ever: reception does not read clinical records.
+    },
+    "Practitioner": {
+        "patients.patient": VIEW,
+        "appointments.appointment": ("view", "change"),
+        **dict.fromkeys(PRACTICE_CONFIG, VIEW),
+        # Issue 5: the treatments app's notes, plans and outcome measures go here (with a
+        # migration that grants them); nothing of `treatments` is granted until then.
+    },
+    "Manager": {
+        **dict.fromkeys(PRACTICE_CONFIG, ALL),
+        "patients.patient": EDIT,
+        "appointments.appointment": EDIT,
+        "accounts.user": EDIT,
+        "auth.group": VIEW,
+    },
+}
+
+
+def permission_keys(role_group: str) -> set[tuple[str, str]]:
+    """The role's permissions as (app_label, codename) pairs, e.g. ("patients", "add_patient")."""
+    return _keys(ROLE_PERMISSIONS[role_group])
+
+
+def _keys(grants: dict[str, Iterable[str]]) -> set[tuple[str, str]]:
+    keys = set()
+    for model_key, actions in grants.items():
+        app_label, model_name = model_key.split(".")
+        keys.update((app_label, f"{action}_{model_name}") for action in actions)
+    return keys
+
+
+def sync_role_group(role_group: str):
+    """Create the role's group if it is missing and give it exactly its permissions.
+
+    The migration does this once per database; tests call it because a transactional
+    test's flush removes the groups (not the permissions, which post_migrate re-creates).
+    """
+    from django.contrib.auth.models import Group, Permission
+    from django.db.models import Q
+
+    keys = permission_keys(role_group)
+    match = Q(pk__in=[])
+    for app_label, codename in keys:
+        match |= Q(content_type__app_label=app_label, codename=codename)
+    permissions = list(Permission.objects.filter(match).select_related("content_type"))
+    missing = keys - {(p.content_type.app_label, p.codename) for p in permissions}
+    if missing:
+        raise LookupError(f"Permissions missing from the database: {sorted(missing)}")
+    group, _ = Group.objects.get_or_create(name=role_group)
+    group.permissions.set(permissions)
+    return group
