@@ -62,3 +62,8 @@ class Patient(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    @property
+    def search_label(self) -> str:
+        """How a patient is offered in search results: by name and date of birth."""
+        return f"{self.full_name} (born {self.date_of_birth:%d/%m/%Y})"

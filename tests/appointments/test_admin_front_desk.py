@@ -12,6 +12,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accounts.permissions import sync_role_group
 from appointments.admin_forms import slot_value
 from appointments.models import Appointment, Source, Status
 from appointments.services import book_appointment, cancel_appointment
@@ -21,23 +22,13 @@ from tests.fixtures.clinic import TODAY, at, work_every_day
 TUESDAY = TODAY + timedelta(days=1)
 DAY = reverse("admin:appointments_appointment_day")
 BOOK = reverse("admin:appointments_appointment_book")
-FRONT_DESK_PERMISSIONS = [
-    "view_appointment",
-    "add_appointment",
-    "change_appointment",
-    "view_patient",
-    "change_patient",
-    "view_location",
-    "view_service",
-    "view_practitioner",
-]
 
 
 @pytest.fixture
 def desk(db) -> Client:
-    """A front-desk login with exactly the permissions the desk needs to book."""
+    """A receptionist: staff, in the Reception group and nothing else."""
     user = UserFactory(email="desk@clinic.example", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(codename__in=FRONT_DESK_PERMISSIONS))
+    user.groups.add(sync_role_group("Reception"))
     client = Client()
     client.force_login(user)
     return client
@@ -435,3 +426,21 @@ class TestList:
         many = queries()
 
         assert many == few
+
+
+def test_the_patient_autocomplete_tells_namesakes_apart_by_birth_date(desk, db):
+    PatientFactory(first_name="Sam", last_name="Lee", date_of_birth="1980-01-02")
+    PatientFactory(first_name="Sam", last_name="Lee", date_of_birth="1991-12-30")
+
+    response = desk.get(
+        "/admin/autocomplete/",
+        {
+            "app_label": "appointments",
+            "model_name": "appointment",
+            "field_name": "patient",
+            "term": "sam lee",
+        },
+    )
+
+    labels = sorted(result["text"] for result in response.json()["results"])
+    assert labels == ["Sam Lee (born 02/01/1980)", "Sam Lee (born 30/12/1991)"]
