@@ -7,6 +7,14 @@ from accounts.api import TokenRefreshView, TokenView
 from appointments.api import AppointmentViewSet, AvailabilityView
 from patients.api import MeView, PatientViewSet, RegisterView
 from practice.api import LocationViewSet, PractitionerViewSet, ServiceViewSet
+from treatments.api import (
+    IntakeViewSet,
+    MyIntakeView,
+    OutcomeMeasureViewSet,
+    PatientProgressView,
+    TreatmentNoteViewSet,
+    TreatmentPlanViewSet,
+)
 
 router = SimpleRouter()
 router.register("locations", LocationViewSet, basename="location")
@@ -14,6 +22,10 @@ router.register("services", ServiceViewSet, basename="service")
 router.register("practitioners", PractitionerViewSet, basename="practitioner")
 router.register("appointments", AppointmentViewSet, basename="appointment")
 router.register("patients", PatientViewSet, basename="patient")
+router.register("treatment-notes", TreatmentNoteViewSet, basename="treatment-note")
+router.register("treatment-plans", TreatmentPlanViewSet, basename="treatment-plan")
+router.register("outcome-measures", OutcomeMeasureViewSet, basename="outcome-measure")
+router.register("intakes", IntakeViewSet, basename="intake")
 
 urlpatterns = [
     path("auth/register/", RegisterView.as_view(), name="register"),
@@ -21,5 +33,7 @@ urlpatterns = [
     path("auth/token/refresh/", TokenRefreshView.as_view(), name="token-refresh"),
     path("availability/", AvailabilityView.as_view(), name="availability"),
     path("patients/me/", MeView.as_view(), name="patient-me"),
+    path("patients/me/intake/", MyIntakeView.as_view(), name="patient-me-intake"),
+    path("patients/<int:pk>/progress/", PatientProgressView.as_view(), name="patient-progress"),
     *router.urls,
 ]

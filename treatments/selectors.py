@@ -5,6 +5,8 @@ Managers read every patient's records; a practitioner those of the patients they
 read their own signed notes and scores through their export, not through these.
 """
 
+from collections.abc import Iterable
+
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from accounts.models import User
@@ -56,6 +58,27 @@ def intakes_for(user: User) -> QuerySet[Intake]:
     return Intake.objects.filter(patient__in=clinical_patients_for(user)).select_related(
         "patient", "clearance"
     )
+
+
+def open_red_flags_by_patient(patient_ids: Iterable[int]) -> dict[int, list[str]]:
+    """The open red flags of many patients in one query: those of each patient's latest
+    intake, unless a practitioner cleared them. Patients without open red flags are left
+    out. It decides nothing about visibility: show the marker to practitioners and
+    managers only (not to reception, not to patients)."""
+    ids = list(patient_ids)
+    if not ids:
+        return {}
+    latest = (
+        Intake.objects.filter(patient_id__in=ids)
+        .order_by("patient_id", "-submitted_at", "-pk")
+        .distinct("patient_id")
+        .values_list("patient_id", "red_flags", "clearance")
+    )
+    return {
+        patient_id: list(red_flags)
+        for patient_id, red_flags, clearance in latest
+        if red_flags and clearance is None
+    }
 
 
 def _addenda() -> QuerySet[Addendum]:

@@ -5,7 +5,8 @@ Each function is one transaction. Refusals are `DomainError`s with stable codes:
 draft), `note_not_signed` (addenda amend signed notes), `note_exists` (one note per
 session), `not_a_session` (a note needs a session that took place or is under way),
 `red_flags_clear` (nothing to clear), `plan_active` (one active plan per patient),
-`invalid_phase`, `invalid_measure`.
+`plan_closed` (a completed or discontinued plan is not reopened), `invalid_phase`,
+`invalid_measure`.
 """
 
 from __future__ import annotations
@@ -121,6 +122,32 @@ def create_plan(
         raise DomainError(
             "plan_active", "This patient already has an active treatment plan."
         ) from error
+    return plan
+
+
+PLAN_FIELDS = ("goals", "maintenance_interval_weeks", "status")
+
+
+def update_plan(*, plan: TreatmentPlan, changes: dict[str, Any], by: User | None) -> TreatmentPlan:
+    """Change a plan's goals, maintenance interval or status. An active plan may be
+    completed or discontinued (its current phase ends today); a closed plan stays closed."""
+    with transaction.atomic():
+        plan = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
+        new_status = changes.get("status", plan.status)
+        if plan.status != PlanStatus.ACTIVE and new_status != plan.status:
+            raise DomainError(
+                "plan_closed", "A completed or discontinued plan stays closed; start a new plan."
+            )
+        closing = plan.status == PlanStatus.ACTIVE and new_status != PlanStatus.ACTIVE
+        for name, value in changes.items():
+            if name not in PLAN_FIELDS:
+                raise ValueError(f"{name} is not a plan field")
+            setattr(plan, name, value)
+        plan.save()
+        if closing:
+            PlanPhase.objects.filter(plan=plan, phase=plan.current_phase, ended_on=None).update(
+                ended_on=timezone.localdate()
+            )
     return plan
 
 
