@@ -21,6 +21,8 @@ class Role(StrEnum):
 
 
 STAFF_ROLES = frozenset({Role.RECEPTION, Role.PRACTITIONER, Role.MANAGER})
+# Who may read clinical records at all (a practitioner only those of patients they treat).
+CLINICAL_ROLES = frozenset({Role.PRACTITIONER, Role.MANAGER})
 GROUP_OF_ROLE = {
     Role.RECEPTION: "Reception",
     Role.PRACTITIONER: "Practitioner",

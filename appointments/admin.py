@@ -18,8 +18,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
+from accounts.roles import CLINICAL_ROLES, roles_of
 from clinic.errors import DomainError
 from practice.models import Location, Practitioner, Service
+from treatments.models import RedFlag
+from treatments.selectors import open_red_flags_by_patient
 
 from .admin_forms import BookingForm, CancelForm, RescheduleForm, initial_from_query
 from .availability import free_slots, working_windows
@@ -190,11 +193,21 @@ class AppointmentAdmin(admin.ModelAdmin):
         shown_ids = working_ids | {a.practitioner_id for a in appointments}
         practitioners = list(Practitioner.objects.filter(pk__in=shown_ids).select_related("user"))
 
+        red_flags = open_red_flags_by_patient({a.patient_id for a in appointments})
+        clinical = bool(roles_of(request.user) & CLINICAL_ROLES)
         items: dict[int, list[dict]] = defaultdict(list)
         for appointment in appointments:
+            flags = red_flags.get(appointment.patient_id)
             items[appointment.practitioner_id].append(
                 {
                     "kind": "appointment",
+                    # Reception sees that there are red flags; clinicians see which.
+                    "red_flag": bool(flags),
+                    "red_flag_reasons": (
+                        ", ".join(RedFlag(flag).label for flag in flags)
+                        if flags and clinical
+                        else ""
+                    ),
                     "sort": appointment.start,
                     "time": f"{appointment.local_start:%H:%M}-{appointment.local_end:%H:%M}",
                     "appointment": appointment,

@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.roles import Role, is_staff_member, roles_of
+from accounts.roles import CLINICAL_ROLES, Role, is_staff_member, roles_of
 from clinic.api_common import (
     BookingThrottle,
     CalendarDateField,
@@ -31,6 +31,7 @@ from patients.models import Patient
 from patients.selectors import patients_for
 from practice.models import Location, Practitioner, Service
 from practice.selectors import services_for
+from treatments.selectors import open_red_flags_by_patient
 
 from .availability import free_slots
 from .idempotency import book_once
@@ -170,6 +171,13 @@ class AppointmentSerializer(serializers.ModelSerializer):
     note = serializers.SerializerMethodField(
         help_text="The front desk's note; null for patients, who do not see it."
     )
+    red_flag = serializers.SerializerMethodField(
+        help_text="Staff: the patient has red flags no practitioner has cleared yet (see a "
+        "practitioner before the session); null for patients."
+    )
+    red_flags = serializers.SerializerMethodField(
+        help_text="Practitioners and managers: those red flags; null for everyone else."
+    )
 
     class Meta:
         model = Appointment
@@ -186,6 +194,8 @@ class AppointmentSerializer(serializers.ModelSerializer):
             "source",
             "price",
             "note",
+            "red_flag",
+            "red_flags",
             "created_at",
             "rescheduled_at",
             "cancelled_at",
@@ -195,6 +205,16 @@ class AppointmentSerializer(serializers.ModelSerializer):
 
     def get_note(self, appointment: Appointment) -> str | None:
         return appointment.note if self.context.get("staff") else None
+
+    def get_red_flag(self, appointment: Appointment) -> bool | None:
+        if not self.context.get("staff"):
+            return None
+        return appointment.patient_id in self.context["red_flags"]
+
+    def get_red_flags(self, appointment: Appointment) -> list[str] | None:
+        if not self.context.get("clinical"):
+            return None
+        return self.context["red_flags"].get(appointment.patient_id, [])
 
 
 class BookingSerializer(serializers.Serializer):
@@ -314,7 +334,22 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     serializer_class = AppointmentSerializer
 
     def get_serializer_context(self):
-        return {**super().get_serializer_context(), "staff": self._is_staff()}
+        return {
+            **super().get_serializer_context(),
+            "staff": self._is_staff(),
+            "clinical": bool(roles_of(self.request.user) & CLINICAL_ROLES),
+        }
+
+    def get_serializer(self, *args, **kwargs):
+        shown = args[0] if args else kwargs.get("instance")
+        if shown is not None and self._is_staff():
+            # One query for the page: the red flags of the patients on it.
+            appointments = shown if isinstance(shown, list | tuple) else [shown]
+            context = kwargs.setdefault("context", self.get_serializer_context())
+            context["red_flags"] = open_red_flags_by_patient(
+                {appointment.patient_id for appointment in appointments}
+            )
+        return super().get_serializer(*args, **kwargs)
 
     def _is_staff(self) -> bool:
         return is_staff_member(self.request.user)

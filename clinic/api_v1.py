@@ -5,7 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from accounts.api import TokenRefreshView, TokenView
 from appointments.api import AppointmentViewSet, AvailabilityView
-from patients.api import MeView, PatientViewSet, RegisterView
+from patients.api import MeView, MyRecordExportView, PatientViewSet, RegisterView
 from practice.api import LocationViewSet, PractitionerViewSet, ServiceViewSet
 from treatments.api import (
     IntakeViewSet,
@@ -33,6 +33,7 @@ urlpatterns = [
     path("auth/token/refresh/", TokenRefreshView.as_view(), name="token-refresh"),
     path("availability/", AvailabilityView.as_view(), name="availability"),
     path("patients/me/", MeView.as_view(), name="patient-me"),
+    path("patients/me/export/", MyRecordExportView.as_view(), name="patient-me-export"),
     path("patients/me/intake/", MyIntakeView.as_view(), name="patient-me-intake"),
     path("patients/<int:pk>/progress/", PatientProgressView.as_view(), name="patient-progress"),
     *router.urls,

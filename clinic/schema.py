@@ -5,6 +5,7 @@ a path id, a request body, throttles — so they are derived here once instead o
 repeated (and forgotten) on each view. Views still declare their domain refusals (409).
 """
 
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework.authentication import SessionAuthentication
@@ -48,3 +49,9 @@ class ClinicAutoSchema(AutoSchema):
         if getattr(view, "throttle_classes", ()):
             errors["429"] = THROTTLED
         return errors
+
+
+class ClinicJWTScheme(SimpleJWTScheme):
+    """Our JWT authentication (simplejwt's, loading roles with the user) is Bearer JWT."""
+
+    target_class = "accounts.authentication.JWTAuthentication"

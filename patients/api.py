@@ -3,6 +3,7 @@
 from datetime import date
 
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import generics, mixins, serializers, status, viewsets
@@ -13,6 +14,7 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.roles import Role, is_staff_member, roles_of
 
+from .export import export_patient_record
 from .models import Patient
 from .selectors import patients_for, search_patients
 from .services import register_patient, update_patient_profile
@@ -135,6 +137,25 @@ class MeView(generics.GenericAPIView):
             patient=request.user.patient, changes=dict(edit.validated_data)
         )
         return Response(PatientSerializer(patient).data)
+
+
+@extend_schema(
+    summary="My whole record (right of access)",
+    description="Everything the clinic holds about the signed-in patient, as JSON: "
+    "profile and consents, appointments, intake answers, treatment plans, signed notes "
+    "with their addenda, and outcome scores.",
+    tags=["patients"],
+    responses={200: OpenApiTypes.OBJECT},
+)
+class MyRecordExportView(generics.GenericAPIView):
+    permission_classes = [IsAuthenticated, IsPatient]
+
+    def get(self, request: Request) -> Response:
+        record = export_patient_record(request.user.patient)
+        return Response(
+            record,
+            headers={"Content-Disposition": 'inline; filename="my-clinic-record.json"'},
+        )
 
 
 class PatientSearchSerializer(serializers.Serializer):

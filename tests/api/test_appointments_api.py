@@ -10,6 +10,7 @@ from appointments.models import Appointment, Source, Status
 from appointments.services import book_appointment
 from tests.factories import PatientFactory
 from tests.fixtures.clinic import TODAY, at
+from treatments.services import clear_red_flags, submit_intake
 
 from .conftest import client_for
 
@@ -439,3 +440,78 @@ def test_booking_changes_are_throttled_but_reading_is_not(
     assert [p.status_code for p in posts] == [201, 201, 201, 429]
     assert posts[-1].json()["code"] == "throttled" and posts[-1]["Retry-After"]
     assert as_patient.get(APPOINTMENTS).status_code == 200
+
+
+class TestRedFlagMarker:
+    """Red flags from intake show on appointments until a practitioner clears them:
+    clinicians see which, reception only that there are some, patients nothing."""
+
+    @pytest.fixture
+    def flagged(self, patients_appointment, assessed_patient):
+        return submit_intake(
+            patient=assessed_patient,
+            answers={
+                "complaint": "Back pain",
+                "pain_score": 8,
+                "duration": "acute",
+                "activity": "new_runner",
+                "red_flags": ["saddle_numbness"],
+            },
+            entered_by=None,
+        )
+
+    def one(self, client, appointment):
+        return client.get(f"{APPOINTMENTS}{appointment.pk}/").json()
+
+    def test_each_role_sees_what_it_may(
+        self, flagged, patients_appointment, as_practitioner, as_reception, as_patient
+    ):
+        practitioner = self.one(as_practitioner, patients_appointment)
+        reception = self.one(as_reception, patients_appointment)
+        patient = self.one(as_patient, patients_appointment)
+
+        assert (practitioner["red_flag"], practitioner["red_flags"]) == (True, ["saddle_numbness"])
+        assert (reception["red_flag"], reception["red_flags"]) == (True, None)
+        assert (patient["red_flag"], patient["red_flags"]) == (None, None)
+
+    def test_a_clearance_lifts_the_marker(
+        self, flagged, patients_appointment, as_practitioner, myotherapist
+    ):
+        clear_red_flags(
+            intake=flagged, cleared_by=myotherapist.user, cleared_on=TODAY, note="Seen by GP"
+        )
+
+        body = self.one(as_practitioner, patients_appointment)
+
+        assert (body["red_flag"], body["red_flags"]) == (False, [])
+
+    def test_the_list_reads_the_markers_in_one_query(
+        self, flagged, as_reception, myotherapist, assessment
+    ):
+        def queries():
+            with CaptureQueriesContext(connection) as captured:
+                as_reception.get(APPOINTMENTS, {"page_size": 100})
+            return len(captured)
+
+        few = queries()
+        for day in range(5, 12):
+            patient = PatientFactory()
+            submit_intake(
+                patient=patient,
+                answers={
+                    "complaint": "x",
+                    "pain_score": 5,
+                    "duration": "acute",
+                    "activity": "sedentary",
+                    "red_flags": ["fever"],
+                },
+                entered_by=None,
+            )
+            book_appointment(
+                patient=patient,
+                service=assessment,
+                practitioner=myotherapist,
+                start=at(TODAY + timedelta(days=day), 9),
+            )
+
+        assert queries() == few

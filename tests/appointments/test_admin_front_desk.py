@@ -18,6 +18,7 @@ from appointments.models import Appointment, Source, Status
 from appointments.services import book_appointment, cancel_appointment
 from tests.factories import PatientFactory, PractitionerFactory, UserFactory
 from tests.fixtures.clinic import TODAY, at, work_every_day
+from treatments.services import submit_intake
 
 TUESDAY = TODAY + timedelta(days=1)
 DAY = reverse("admin:appointments_appointment_day")
@@ -444,3 +445,36 @@ def test_the_patient_autocomplete_tells_namesakes_apart_by_birth_date(desk, db):
 
     labels = sorted(result["text"] for result in response.json()["results"])
     assert labels == ["Sam Lee (born 02/01/1980)", "Sam Lee (born 30/12/1991)"]
+
+
+def test_the_day_shows_a_red_flag_marker_and_only_clinicians_see_why(
+    desk, location, assessment, myotherapist, assessed_patient
+):
+    submit_intake(
+        patient=assessed_patient,
+        answers={
+            "complaint": "Back pain",
+            "pain_score": 8,
+            "duration": "acute",
+            "activity": "new_runner",
+            "red_flags": ["bladder_bowel_change"],
+        },
+        entered_by=None,
+    )
+    book_appointment(
+        patient=assessed_patient,
+        service=assessment,
+        practitioner=myotherapist,
+        start=at(TUESDAY, 10),
+    )
+    myotherapist.user.is_staff = True
+    myotherapist.user.save()
+    myotherapist.user.groups.add(sync_role_group("Practitioner"))
+    practitioner = Client()
+    practitioner.force_login(myotherapist.user)
+
+    at_the_desk = desk.get(day_url(TUESDAY, location, assessment)).content.decode()
+    in_the_room = practitioner.get(day_url(TUESDAY, location, assessment)).content.decode()
+
+    assert 'class="red-flag"' in at_the_desk and "Bladder or bowel" not in at_the_desk
+    assert 'class="red-flag"' in in_the_room and "Bladder or bowel changes" in in_the_room

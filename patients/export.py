@@ -1,0 +1,160 @@
+"""A patient's whole record, as the patient may have it (right of access).
+
+Signed clinical notes with their addenda are included; drafts are not part of the record
+until their author signs them. Every list is read with a fixed number of queries.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from appointments.models import Appointment
+from treatments.models import Addendum, ExerciseEntry, Intake, OutcomeMeasure, TreatmentNote
+
+from .models import Patient
+
+
+def export_patient_record(patient: Patient) -> dict[str, Any]:
+    appointments = list(
+        Appointment.objects.filter(patient=patient)
+        .select_related("service", "practitioner__user", "location", "room")
+        .order_by("start", "pk")
+    )
+    notes = (
+        TreatmentNote.objects.filter(appointment__patient=patient, signed_at__isnull=False)
+        .select_related("appointment__service", "author__user")
+        .prefetch_related(
+            Prefetch("exercises", queryset=ExerciseEntry.objects.order_by("position", "pk")),
+            Prefetch(
+                "addenda",
+                queryset=Addendum.objects.select_related("author__user").order_by("created_at"),
+            ),
+        )
+        .order_by("appointment__start")
+    )
+    plans = patient.plans.select_related("practitioner__user").prefetch_related("phases")
+    intakes = Intake.objects.filter(patient=patient).select_related("clearance")
+    outcomes = OutcomeMeasure.objects.filter(patient=patient).order_by("recorded_at", "pk")
+    return {
+        "generated_at": timezone.now().isoformat(),
+        "patient": {
+            "id": patient.pk,
+            "first_name": patient.first_name,
+            "last_name": patient.last_name,
+            "date_of_birth": patient.date_of_birth.isoformat(),
+            "email": patient.email,
+            "mobile": str(patient.mobile) if patient.mobile else "",
+            "preferred_channel": patient.preferred_channel,
+            "consent_email": patient.consent_email,
+            "consent_sms": patient.consent_sms,
+            "consents_updated_at": _iso(patient.consents_updated_at),
+            "registered_at": _iso(patient.created_at),
+        },
+        "appointments": [
+            {
+                "id": appointment.pk,
+                "service": appointment.service.name,
+                "practitioner": str(appointment.practitioner),
+                "location": appointment.location.name,
+                "start": appointment.local_start.isoformat(),
+                "end": appointment.local_end.isoformat(),
+                "status": appointment.status,
+                "price": str(appointment.price),
+                "cancelled_at": _iso(appointment.cancelled_at),
+                "cancellation_reason": appointment.cancellation_reason,
+            }
+            for appointment in appointments
+        ],
+        "intakes": [
+            {
+                "submitted_at": _iso(intake.submitted_at),
+                "complaint": intake.complaint,
+                "symptom_locations": list(intake.symptom_locations),
+                "sciatica_symptoms": list(intake.sciatica_symptoms),
+                "pain_score": intake.pain_score,
+                "duration": intake.duration,
+                "activity": intake.activity,
+                "goals": intake.goals,
+                "red_flags": list(intake.red_flags),
+                "red_flags_cleared_on": (
+                    intake.clearance.cleared_on.isoformat()
+                    if hasattr(intake, "clearance")
+                    else None
+                ),
+            }
+            for intake in intakes
+        ],
+        "treatment_plans": [
+            {
+                "practitioner": str(plan.practitioner),
+                "goals": plan.goals,
+                "status": plan.status,
+                "current_phase": plan.current_phase,
+                "maintenance_interval_weeks": plan.maintenance_interval_weeks,
+                "phases": [
+                    {
+                        "phase": phase.phase,
+                        "planned_sessions": phase.planned_sessions,
+                        "sessions_per_week": str(phase.sessions_per_week),
+                        "started_on": _iso(phase.started_on),
+                        "ended_on": _iso(phase.ended_on),
+                    }
+                    for phase in plan.phases.all()
+                ],
+            }
+            for plan in plans
+        ],
+        "treatment_notes": [
+            {
+                "appointment": note.appointment_id,
+                "service": note.appointment.service.name,
+                "author": str(note.author),
+                "signed_at": _iso(note.signed_at),
+                "subjective": note.subjective,
+                "pain_score": note.pain_score,
+                "pain_locations": list(note.pain_locations),
+                "posture_findings": list(note.posture_findings),
+                "regions_treated": list(note.regions_treated),
+                "objective": note.objective,
+                "assessment": note.assessment,
+                "plan": note.plan,
+                "exercises": [
+                    {
+                        "exercise": entry.exercise,
+                        "sets": entry.sets,
+                        "reps": entry.reps,
+                        "load_kg": str(entry.load_kg) if entry.load_kg is not None else None,
+                        "effort": entry.effort,
+                        "guarded": entry.guarded,
+                        "comment": entry.comment,
+                    }
+                    for entry in note.exercises.all()
+                ],
+                "addenda": [
+                    {
+                        "author": str(addendum.author),
+                        "created_at": _iso(addendum.created_at),
+                        "text": addendum.text,
+                    }
+                    for addendum in note.addenda.all()
+                ],
+            }
+            for note in notes
+        ],
+        "outcome_measures": [
+            {
+                "kind": measure.kind,
+                "value": str(measure.value),
+                "recorded_at": _iso(measure.recorded_at),
+                "odi_answers": measure.odi_answers,
+            }
+            for measure in outcomes
+        ],
+    }
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
