@@ -1,18 +1,23 @@
 """What each staff role may do: the one definition of the staff groups' permissions.
 
 The roles of `accounts.roles` are the Django groups *Reception*, *Practitioner* and *Manager*.
-Migration `accounts.0003_staff_group_permissions` gives each group exactly the permissions
-below (it keeps a frozen copy: a migration must not follow live code). When a role's set
-changes, change it here *and* add a migration that applies the new set, so that the
-databases follow; `tests/admin/test_roles.py` checks that the two agree.
+Migrations `accounts.0003_staff_group_permissions` and `accounts.0004_clinical_record_permissions`
+give each group exactly the permissions below (each keeps a frozen copy: a migration must not
+follow live code). When a role's set changes, change it here *and* add a migration that
+applies the new set, so that the databases follow; `tests/admin/test_roles.py` checks that
+the two agree.
 
 To use the admin at all a member of staff needs `is_staff` on their login as well as their
 group: the group says what they may do there, `is_staff` lets them in. (Without `is_staff`
 a Reception member still works as reception through the API.) Superusers may do anything
 and count as managers.
 
-Clinical records (the `treatments` app: notes, plans, outcome measures, intake answers) are
-granted to nobody here yet. Reception must never get any of them: the sets are allow-lists
+Clinical records (the `treatments` app: intake answers and red-flag clearances, plans and
+their phases, notes with their exercise logs and addenda, outcome measures) are for
+practitioners, who write them, and managers, who read them and may adjust plans; nobody may
+delete one (signed notes are final in the database too). Which patients' records a
+practitioner sees is `treatments.selectors`: the permissions say what a role may do, the
+selectors to whose records. Reception must never get any of them: the sets are allow-lists
 of named models, so new models of any app are granted to no role until listed here.
 """
 
@@ -35,6 +40,20 @@ PRACTICE_CONFIG = (
     "practice.bookingrules",
 )
 
+# Clinical records: never deleted, never granted to reception.
+CLINICAL_RECORDS = (
+    "treatments.intake",
+    "treatments.redflagclearance",
+    "treatments.treatmentplan",
+    "treatments.planphase",
+    "treatments.treatmentnote",
+    "treatments.exerciseentry",
+    "treatments.addendum",
+    "treatments.outcomemeasure",
+)
+# What a manager may change of them: a plan's goals, status and phases' planned sessions.
+CLINICAL_PLANS = ("treatments.treatmentplan", "treatments.planphase")
+
 # group name -> {"app_label.model_name": actions}
 ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "Reception": {
@@ -47,8 +66,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "patients.patient": VIEW,
         "appointments.appointment": ("view", "change"),
         **dict.fromkeys(PRACTICE_CONFIG, VIEW),
-        # Issue 5: the treatments app's notes, plans and outcome measures go here (with a
-        # migration that grants them); nothing of `treatments` is granted until then.
+        # They write the records of the patients they treat (accounts.0004 grants these).
+        **dict.fromkeys(CLINICAL_RECORDS, EDIT),
     },
     "Manager": {
         **dict.fromkeys(PRACTICE_CONFIG, ALL),
@@ -56,6 +75,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "appointments.appointment": EDIT,
         "accounts.user": EDIT,
         "auth.group": VIEW,
+        # They read every record and may adjust plans; notes stay the practitioners' own.
+        **dict.fromkeys(CLINICAL_RECORDS, VIEW),
+        **dict.fromkeys(CLINICAL_PLANS, ("view", "change")),
     },
 }
 

@@ -3,6 +3,12 @@
 Search is `selectors.search_patients`, the API's own; who sees which patients is
 `selectors.patients_for`; saving goes through `services` (consent rules, when consents last
 changed). Patients are never deleted here: they are made inactive.
+
+The patient's page also carries the red-flag marker of their intake (`open_red_flags`) for
+everyone who may see the patient — reception only learns that there are red flags, the
+reasons are clinical — and, for those who may read the patient's clinical records
+(`treatments.selectors`: the practitioners who treat them, managers; never reception), a
+chart of their pain and ODI scores over time with their plan's phases.
 """
 
 from zoneinfo import ZoneInfo
@@ -16,6 +22,10 @@ from django.utils.html import format_html, format_html_join
 
 from appointments.models import Appointment, Status
 from appointments.selectors import appointments_for
+from treatments.charts import Band, progress_chart
+from treatments.models import MeasureKind, PlanStatus, RedFlag
+from treatments.selectors import clinical_patients_for, outcomes_for, plans_for
+from treatments.services import open_red_flags
 
 from .models import Patient
 from .selectors import patients_for, possible_duplicates, search_patients
@@ -273,6 +283,11 @@ class PatientAdmin(admin.ModelAdmin):
             }
         }
 
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.pk is not None:
+            context.update(_clinical_context(request, obj))
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     def save_model(self, request, obj, form, change):
         """Through the services, which hold the consent rules and stamp consent changes."""
         if not change:
@@ -297,3 +312,75 @@ def _row(appointment: Appointment) -> dict:
         "status": appointment.get_status_display(),
         "status_code": appointment.status,
     }
+
+
+def _clinical_context(request, patient: Patient) -> dict:
+    """The red-flag marker for anyone who sees the patient; the progress chart, and the
+    reasons for the marker, only for those who may read the patient's clinical records.
+    A fixed number of queries, whatever the patient's history."""
+    flags = open_red_flags(patient)
+    may_read = clinical_patients_for(request.user).filter(pk=patient.pk).exists()
+    context: dict = {"red_flags": None, "clinical": None}
+    if flags:
+        context["red_flags"] = {
+            "reasons": [RedFlag(flag).label for flag in flags] if may_read else [],
+            "url": _treatments_url("intake", patient) if may_read else None,
+        }
+    if not may_read:
+        return context
+    user = request.user
+    measures = (
+        outcomes_for(user)
+        .filter(patient=patient)
+        .order_by("recorded_at", "pk")
+        .values_list("kind", "recorded_at", "value")
+    )
+    series: dict[str, list] = {MeasureKind.PAIN: [], MeasureKind.ODI: []}
+    for kind, recorded_at, value in measures:
+        series[kind].append((timezone.localdate(recorded_at), value))
+    plans = list(plans_for(user).filter(patient=patient))  # newest first, phases prefetched
+    bands = [
+        Band(phase.phase, phase.started_on, phase.ended_on)
+        for plan in plans
+        for phase in plan.phases.all()
+        if phase.started_on is not None
+    ]
+    plan = next((p for p in plans if p.status == PlanStatus.ACTIVE), plans[0] if plans else None)
+    pain, odi = series[MeasureKind.PAIN], series[MeasureKind.ODI]
+    context["clinical"] = {
+        "chart": progress_chart(
+            pain=pain,
+            odi=odi,
+            phases=bands,
+            today=timezone.localdate(),
+            title=f"Progress of {patient.full_name}",
+        ),
+        "pain_count": len(pain),
+        "odi_count": len(odi),
+        "latest_pain": pain[-1] if pain else None,
+        "latest_odi": odi[-1] if odi else None,
+        "plan": plan,
+        "plan_url": reverse("admin:treatments_treatmentplan_change", args=[plan.pk])
+        if plan
+        else None,
+        "links": [
+            ("Notes", _treatments_url("treatmentnote", patient)),
+            ("Scores", _treatments_url("outcomemeasure", patient)),
+            ("Intake", _treatments_url("intake", patient)),
+            ("Plans", _treatments_url("treatmentplan", patient)),
+        ],
+        "actions": [
+            (label, f"{reverse(f'admin:treatments_{model}_add')}?patient={patient.pk}")
+            for label, model, wanted in (
+                ("Record a score", "outcomemeasure", True),
+                ("Enter an intake", "intake", True),
+                ("Start a plan", "treatmentplan", plan is None or plan.status != PlanStatus.ACTIVE),
+            )
+            if wanted and user.has_perm(f"treatments.add_{model}")
+        ],
+    }
+    return context
+
+
+def _treatments_url(model: str, patient: Patient) -> str:
+    return f"{reverse(f'admin:treatments_{model}_changelist')}?patient={patient.pk}"

@@ -18,7 +18,8 @@ from practice.models import Location
 from tests.admin.conftest import admin_client
 from tests.factories import UserFactory
 
-GRANTING_MIGRATION = "0003_staff_group_permissions"
+GRANTING_MIGRATIONS = ["0003_staff_group_permissions", "0004_clinical_record_permissions"]
+LATEST_GRANTING_MIGRATION = GRANTING_MIGRATIONS[-1]
 
 PRACTICE_MODELS = [
     "location",
@@ -33,12 +34,25 @@ PRACTICE_MODELS = [
 ]
 
 
+# Clinical records: the models of the `treatments` app.
+CLINICAL_MODELS = [
+    "intake",
+    "redflagclearance",
+    "treatmentplan",
+    "planphase",
+    "treatmentnote",
+    "exerciseentry",
+    "addendum",
+    "outcomemeasure",
+]
+
+
 def _on(app_label, actions, models):
     return {(app_label, f"{action}_{model}") for model in models for action in actions}
 
 
-# The issue's permission sets, written out.
-EXPECTED = {
+# The sets as migration 0003 left them, before clinical records existed.
+BEFORE_CLINICAL_RECORDS = {
     "Reception": (
         _on("patients", ["view", "add", "change"], ["patient"])
         | _on("appointments", ["view", "add", "change"], ["appointment"])
@@ -55,6 +69,20 @@ EXPECTED = {
         | _on("appointments", ["view", "add", "change"], ["appointment"])
         | _on("accounts", ["view", "add", "change"], ["user"])
         | _on("auth", ["view"], ["group"])
+    ),
+}
+# The issue's permission sets, written out: practitioners write clinical records (never
+# delete them), managers read them all and may change plans; reception gets nothing of them.
+EXPECTED = {
+    "Reception": BEFORE_CLINICAL_RECORDS["Reception"],
+    "Practitioner": (
+        BEFORE_CLINICAL_RECORDS["Practitioner"]
+        | _on("treatments", ["view", "add", "change"], CLINICAL_MODELS)
+    ),
+    "Manager": (
+        BEFORE_CLINICAL_RECORDS["Manager"]
+        | _on("treatments", ["view"], CLINICAL_MODELS)
+        | _on("treatments", ["change"], ["treatmentplan", "planphase"])
     ),
 }
 
@@ -92,6 +120,24 @@ class TestThePermissionSets:
             assert ("patients", "delete_patient") not in held
             assert ("appointments", "delete_appointment") not in held
 
+    def test_nobody_may_delete_a_clinical_record(self):
+        for group_name in ROLE_PERMISSIONS:
+            assert not {
+                codename
+                for app_label, codename in permission_keys(group_name)
+                if app_label == "treatments" and codename.startswith("delete_")
+            }, group_name
+
+    def test_every_clinical_model_is_granted_to_practitioners_and_managers(self):
+        """A new model of `treatments` must be given to the roles that keep the records."""
+        clinical_models = [
+            m._meta.model_name for m in django_apps.get_app_config("treatments").get_models()
+        ]
+        assert sorted(clinical_models) == sorted(CLINICAL_MODELS)
+        for group_name in ("Practitioner", "Manager"):
+            for model in CLINICAL_MODELS:
+                assert ("treatments", f"view_{model}") in permission_keys(group_name)
+
     def test_the_manager_configures_every_model_of_practice(self):
         """A new practice model must be given to the manager (and read by the others)."""
         practice_models = [
@@ -99,7 +145,11 @@ class TestThePermissionSets:
         ]
         assert sorted(practice_models) == sorted(PRACTICE_MODELS)
 
-    def test_the_migration_grants_exactly_the_sets_and_is_reversible(self, db):
+    def test_the_migrations_grant_exactly_the_sets_and_are_reversible(self, db):
+        migrate_accounts_to("0003_staff_group_permissions")
+        for group_name, before in BEFORE_CLINICAL_RECORDS.items():
+            assert held_by(group_name) == before, f"{group_name} after reversing 0004"
+
         migrate_accounts_to("0002_staff_groups")
         for group_name in EXPECTED:
             assert not held_by(group_name), f"{group_name} keeps permissions after reversal"
@@ -114,8 +164,10 @@ class TestThePermissionSets:
         """On a database whose groups and staff permissions are gone (as after a flush, or
         when post_migrate has not run yet) the migration's own code re-makes them."""
         Group.objects.filter(name__in=EXPECTED).delete()
-        Permission.objects.filter(content_type__app_label__in=["practice", "patients"]).delete()
-        migration = import_module(f"accounts.migrations.{GRANTING_MIGRATION}")
+        Permission.objects.filter(
+            content_type__app_label__in=["practice", "patients", "treatments"]
+        ).delete()
+        migration = import_module(f"accounts.migrations.{LATEST_GRANTING_MIGRATION}")
 
         migration.grant(django_apps, SimpleNamespace(connection=connection))
 
@@ -143,8 +195,8 @@ class TestReceptionNeverGetsClinicalRecords:
         assert not reception_staff_user.has_module_perms("treatments")
 
     def test_not_even_when_treatments_models_appear(self, reception_staff_user):
-        """Clinical-record permissions in the database (as issue 5 will bring) are granted to
-        reception neither by the migration nor by the role definition."""
+        """Clinical-record permissions in the database are granted to reception neither by
+        the migrations nor by the role definition."""
         note = ContentType.objects.get_or_create(app_label="treatments", model="treatmentnote")[0]
         for action in ("view", "add", "change", "delete"):
             Permission.objects.get_or_create(
@@ -152,9 +204,9 @@ class TestReceptionNeverGetsClinicalRecords:
                 codename=f"{action}_treatmentnote",
                 defaults={"name": f"Can {action} treatment note"},
             )
-        migration = import_module(f"accounts.migrations.{GRANTING_MIGRATION}")
-
-        migration.grant(django_apps, SimpleNamespace(connection=connection))
+        for name in GRANTING_MIGRATIONS:
+            migration = import_module(f"accounts.migrations.{name}")
+            migration.grant(django_apps, SimpleNamespace(connection=connection))
         sync_role_group("Reception")
 
         assert not Group.objects.filter(
@@ -175,6 +227,15 @@ class TestReceptionNeverGetsClinicalRecords:
         assert response.status_code == 200
         shown = {app["app_label"] for app in response.context["app_list"]}
         assert shown == {"patients", "appointments", "practice"}
+
+    @pytest.mark.parametrize(
+        "model", ["intake", "treatmentplan", "treatmentnote", "outcomemeasure"]
+    )
+    def test_every_clinical_page_of_the_admin_is_forbidden(self, reception_staff, model):
+        assert (
+            reception_staff.get(reverse(f"admin:treatments_{model}_changelist")).status_code == 403
+        )
+        assert reception_staff.get(reverse(f"admin:treatments_{model}_add")).status_code == 403
 
 
 class TestReceptionInTheAdmin:
@@ -288,6 +349,13 @@ class TestManagerInTheAdmin:
 
         assert manager_staff.post(url, {"post": "yes"}).status_code == 403
 
+    def test_reads_clinical_records_but_writes_no_notes(self, manager_staff):
+        for model in ("intake", "treatmentplan", "treatmentnote", "outcomemeasure"):
+            url = reverse(f"admin:treatments_{model}_changelist")
+            assert manager_staff.get(url).status_code == 200, model
+        assert manager_staff.get(reverse("admin:treatments_treatmentnote_add")).status_code == 403
+        assert manager_staff.get(reverse("admin:treatments_intake_add")).status_code == 403
+
 
 class TestPractitionerInTheAdmin:
     def test_reads_patients_but_does_not_add_them(self, practitioner_staff):
@@ -301,6 +369,15 @@ class TestPractitionerInTheAdmin:
             practitioner_staff.get(reverse("admin:practice_service_changelist")).status_code == 200
         )
         assert practitioner_staff.get(reverse("admin:practice_service_add")).status_code == 403
+
+    def test_keeps_clinical_records(self, practitioner_staff):
+        response = practitioner_staff.get(reverse("admin:index"))
+
+        shown = {app["app_label"] for app in response.context["app_list"]}
+        assert "treatments" in shown
+        for model in ("intake", "treatmentplan", "treatmentnote", "outcomemeasure"):
+            url = reverse(f"admin:treatments_{model}_changelist")
+            assert practitioner_staff.get(url).status_code == 200, model
 
 
 class TestTheAdminNeedsIsStaff:

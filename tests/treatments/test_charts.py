@@ -1,0 +1,79 @@
+"""The progress chart as a function: well-formed, escaped SVG with one marker per score and
+one band per phase, whatever the history's length."""
+
+from datetime import date, timedelta
+from xml.etree import ElementTree
+
+import pytest
+
+from treatments.charts import LEFT, RIGHT, Band, progress_chart
+
+SVG = "{http://www.w3.org/2000/svg}"
+TODAY = date(2027, 3, 22)
+
+
+def parse(markup: str) -> ElementTree.Element:
+    return ElementTree.fromstring(str(markup))
+
+
+def with_class(chart, name) -> list:
+    return [e for e in chart.iter() if name in (e.get("class") or "").split()]
+
+
+def test_nothing_to_draw_is_no_chart():
+    assert progress_chart(pain=[], odi=[], phases=[], today=TODAY) == ""
+
+
+@pytest.mark.parametrize("days", [0, 3, 20, 100, 400])
+def test_one_marker_per_score_inside_the_plot_for_any_span(days):
+    start = TODAY - timedelta(days=days)
+    pain = [(start + timedelta(days=d), 7 - d % 7) for d in range(0, days + 1, max(1, days // 9))]
+    odi = [(start, 48.5), (TODAY, 12)]
+
+    chart = parse(progress_chart(pain=pain, odi=odi, phases=[Band("assess", start)], today=TODAY))
+
+    assert chart.tag == f"{SVG}svg"
+    points = with_class(chart, "pain-point")
+    assert len(points) == len(pain)
+    assert len(with_class(chart, "odi-point")) == 2
+    assert all(LEFT <= float(p.get("cx")) <= RIGHT for p in points)
+    ticks = [t for t in chart.iter(f"{SVG}text") if t.get("text-anchor") == "middle"]
+    assert ticks, "the time axis is labelled"
+
+
+def test_phases_are_bands_in_order_an_open_one_runs_to_today():
+    phases = [
+        Band("release", TODAY - timedelta(days=40), TODAY - timedelta(days=10)),
+        Band("assess", TODAY - timedelta(days=50), TODAY - timedelta(days=40)),
+        Band("strengthen", TODAY - timedelta(days=10)),
+    ]
+
+    chart = parse(progress_chart(pain=[], odi=[], phases=phases, today=TODAY))
+
+    bands = with_class(chart, "phase")
+    assert [b.get("class") for b in bands] == [
+        "phase phase-assess",
+        "phase phase-release",
+        "phase phase-strengthen",
+    ]
+    last = bands[-1]
+    assert float(last.get("x")) + float(last.get("width")) > RIGHT - 20
+    assert bands[-1].findtext(f"{SVG}title").endswith("to now")
+
+
+def test_text_is_escaped():
+    chart = progress_chart(
+        pain=[(TODAY, 3)], odi=[], phases=[], today=TODAY, title='<script>alert("x")</script> & co'
+    )
+
+    assert "<script>" not in chart
+    assert parse(chart).findtext(f"{SVG}title") == '<script>alert("x")</script> & co'
+
+
+def test_values_are_placed_on_their_scales():
+    chart = parse(progress_chart(pain=[(TODAY, 10)], odi=[(TODAY, 100)], phases=[], today=TODAY))
+
+    (pain,) = with_class(chart, "pain-point")
+    (odi,) = with_class(chart, "odi-point")
+    # Pain 10 and ODI 100 % are both the top of the plot.
+    assert float(pain.get("cy")) == pytest.approx(float(odi.get("y")) + 4)

@@ -1,0 +1,347 @@
+"""A patient's progress as a small chart: inline SVG, rendered on the server, no JavaScript.
+
+Pain (0-10, left axis) and the Oswestry Disability Index (0-100 %, right axis) over time,
+with the phases of the patient's plans (assess, release, strengthen, maintain) shaded as
+bands behind them. The markup is built with ElementTree, so it is well-formed XML and every
+text and attribute is escaped whatever the data hold; each point carries a <title> that
+browsers show as a tooltip and screen readers read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from xml.etree import ElementTree as ET
+
+from django.utils.safestring import SafeString, mark_safe
+
+from .models import Phase
+
+SVG_NAMESPACE = "http://www.w3.org/2000/svg"
+
+WIDTH, HEIGHT = 720, 260
+LEFT, RIGHT, TOP, BOTTOM = 46, WIDTH - 54, 40, HEIGHT - 34  # the plot area
+
+PAIN_COLOUR = "#b42318"
+ODI_COLOUR = "#1d4f91"
+# Shades of the pathway's phases, lightest first, readable under both lines.
+PHASE_FILL = {
+    Phase.ASSESS: "#eceff3",
+    Phase.RELEASE: "#e3eefc",
+    Phase.STRENGTHEN: "#e2f4e6",
+    Phase.MAINTAIN: "#fdf3d9",
+}
+PHASE_SHORT = {
+    Phase.ASSESS: "Assess",
+    Phase.RELEASE: "Release",
+    Phase.STRENGTHEN: "Strengthen",
+    Phase.MAINTAIN: "Maintain",
+}
+
+
+@dataclass(frozen=True)
+class Point:
+    day: date
+    value: float
+
+
+@dataclass(frozen=True)
+class Band:
+    """A phase of a plan, from the day it started to the day it ended (None: still on)."""
+
+    phase: str
+    started_on: date
+    ended_on: date | None = None
+
+
+def progress_chart(
+    *,
+    pain: Sequence[tuple[date, float | Decimal]],
+    odi: Sequence[tuple[date, float | Decimal]],
+    phases: Sequence[Band],
+    today: date,
+    title: str = "Progress",
+) -> SafeString:
+    """The chart as SVG markup, safe to put in a template as it is; empty when there is
+    nothing to draw (no scores and no started phase)."""
+    pain_points = sorted((Point(day, float(value)) for day, value in pain), key=_day)
+    odi_points = sorted((Point(day, float(value)) for day, value in odi), key=_day)
+    bands = sorted(phases, key=lambda band: band.started_on)
+    if not pain_points and not odi_points and not bands:
+        return mark_safe("")
+
+    first, last = _domain(pain_points, odi_points, bands, today)
+    span = (last - first).days
+
+    def x(day: date) -> float:
+        return round(LEFT + (RIGHT - LEFT) * (day - first).days / span, 1)
+
+    def y(fraction: float) -> float:  # 0 at the bottom of the plot, 1 at its top
+        return round(BOTTOM - (BOTTOM - TOP) * fraction, 1)
+
+    svg = ET.Element(
+        "svg",
+        {
+            "xmlns": SVG_NAMESPACE,
+            "viewBox": f"0 0 {WIDTH} {HEIGHT}",
+            "width": str(WIDTH),
+            "height": str(HEIGHT),
+            "role": "img",
+            "aria-labelledby": "progress-chart-title progress-chart-desc",
+            "class": "progress-chart",
+            "font-family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
+            "font-size": "11",
+        },
+    )
+    _text_element(svg, "title", title, id="progress-chart-title")
+    _text_element(
+        svg, "desc", _description(pain_points, odi_points, bands), id="progress-chart-desc"
+    )
+
+    # Phase bands, behind everything else.
+    phase_group = ET.SubElement(svg, "g", {"class": "phases"})
+    for band in bands:
+        start = max(band.started_on, first)
+        end = min(band.ended_on or last, last)
+        left, right = x(start), max(x(end), x(start) + 2)
+        rect = ET.SubElement(
+            phase_group,
+            "rect",
+            {
+                "class": f"phase phase-{band.phase}",
+                "x": str(left),
+                "y": str(TOP),
+                "width": str(round(right - left, 1)),
+                "height": str(BOTTOM - TOP),
+                "fill": PHASE_FILL.get(band.phase, "#eeeeee"),
+            },
+        )
+        until = f"{band.ended_on:%d %b %Y}" if band.ended_on else "now"
+        label = PHASE_SHORT.get(band.phase, band.phase)
+        _text_element(rect, "title", f"{label}: {band.started_on:%d %b %Y} to {until}")
+        ET.SubElement(
+            phase_group,
+            "line",
+            {"x1": str(left), "x2": str(left), "y1": str(TOP), "y2": str(BOTTOM)},
+            stroke="#9aa4b2",
+            **{"stroke-width": "1", "stroke-dasharray": "2 3"},
+        )
+        # The label, shortened to its initial when the band is too narrow to hold it.
+        if right - left < 7 * len(label) + 6:
+            label = label[0]
+        if right - left >= 10:
+            _text_element(
+                phase_group,
+                "text",
+                label,
+                x=str(round(left + 4, 1)),
+                y=str(TOP + 13),
+                fill="#4b5563",
+                **{"font-weight": "600", "class": "phase-label"},
+            )
+
+    # Grid and axes: pain 0-10 on the left, ODI 0-100 % on the right, on the same lines.
+    grid = ET.SubElement(svg, "g", {"class": "grid", "stroke": "#d5dae1", "stroke-width": "1"})
+    for step in range(6):
+        level = y(step / 5)
+        ET.SubElement(
+            grid, "line", {"x1": str(LEFT), "x2": str(RIGHT), "y1": str(level), "y2": str(level)}
+        )
+        _text_element(
+            svg,
+            "text",
+            str(step * 2),
+            x=str(LEFT - 8),
+            y=str(level + 4),
+            fill=PAIN_COLOUR,
+            **{"text-anchor": "end"},
+        )
+        _text_element(
+            svg, "text", f"{step * 20}%", x=str(RIGHT + 8), y=str(level + 4), fill=ODI_COLOUR
+        )
+    ET.SubElement(
+        svg,
+        "line",
+        {"x1": str(LEFT), "x2": str(RIGHT), "y1": str(BOTTOM), "y2": str(BOTTOM)},
+        stroke="#6b7280",
+    )
+    for tick, text in _ticks(first, last):
+        position = x(tick)
+        ET.SubElement(
+            svg,
+            "line",
+            {"x1": str(position), "x2": str(position), "y1": str(BOTTOM), "y2": str(BOTTOM + 4)},
+            stroke="#6b7280",
+        )
+        _text_element(
+            svg,
+            "text",
+            text,
+            x=str(position),
+            y=str(BOTTOM + 16),
+            fill="#374151",
+            **{"text-anchor": "middle"},
+        )
+
+    # Legend, above the plot.
+    legend = ET.SubElement(svg, "g", {"class": "legend"})
+    ET.SubElement(
+        legend,
+        "line",
+        {"x1": str(LEFT), "x2": str(LEFT + 18), "y1": "16", "y2": "16"},
+        stroke=PAIN_COLOUR,
+        **{"stroke-width": "2"},
+    )
+    ET.SubElement(legend, "circle", {"cx": str(LEFT + 9), "cy": "16", "r": "3"}, fill=PAIN_COLOUR)
+    _text_element(legend, "text", "Pain (0 to 10, left)", x=str(LEFT + 24), y="20", fill="#111827")
+    ET.SubElement(
+        legend,
+        "line",
+        {"x1": str(LEFT + 150), "x2": str(LEFT + 168), "y1": "16", "y2": "16"},
+        stroke=ODI_COLOUR,
+        **{"stroke-width": "2", "stroke-dasharray": "5 3"},
+    )
+    ET.SubElement(
+        legend,
+        "rect",
+        {"x": str(LEFT + 156), "y": "13", "width": "6", "height": "6"},
+        fill=ODI_COLOUR,
+    )
+    _text_element(
+        legend,
+        "text",
+        "Oswestry Disability Index (%, right)",
+        x=str(LEFT + 174),
+        y="20",
+        fill="#111827",
+    )
+
+    # The series: ODI first so that pain, scored every visit, is drawn on top.
+    _series(
+        svg,
+        odi_points,
+        kind="odi",
+        colour=ODI_COLOUR,
+        x=x,
+        y=lambda v: y(v / 100),
+        describe=lambda p: f"ODI {p.value:.1f}% on {p.day:%d %b %Y}",
+        dashed=True,
+    )
+    _series(
+        svg,
+        pain_points,
+        kind="pain",
+        colour=PAIN_COLOUR,
+        x=x,
+        y=lambda v: y(v / 10),
+        describe=lambda p: f"Pain {p.value:g}/10 on {p.day:%d %b %Y}",
+        dashed=False,
+    )
+    return mark_safe(ET.tostring(svg, encoding="unicode"))  # built and escaped by ElementTree
+
+
+def _day(point: Point) -> date:
+    return point.day
+
+
+def _domain(
+    pain: list[Point], odi: list[Point], bands: list[Band], today: date
+) -> tuple[date, date]:
+    days = [p.day for p in pain] + [p.day for p in odi] + [b.started_on for b in bands]
+    days += [b.ended_on for b in bands if b.ended_on]
+    if any(b.ended_on is None for b in bands):
+        days.append(max(today, *days))  # a phase still on runs to today
+    first, last = min(days), max(days)
+    # A margin either side, so the first and last points are not drawn on the axes.
+    margin = max(1, (last - first).days // 40)
+    return first - timedelta(days=margin), last + timedelta(days=margin)
+
+
+def _ticks(first: date, last: date) -> list[tuple[date, str]]:
+    """The first of each month; each Monday, or each day, for a short history."""
+    span = (last - first).days
+    if span <= 45:
+        if span <= 14:  # every day
+            tick, step = first, 1
+        else:  # every Monday
+            tick, step = first + timedelta(days=(7 - first.weekday()) % 7), 7
+        ticks = []
+        while tick <= last:
+            ticks.append((tick, f"{tick:%d %b}"))
+            tick += timedelta(days=step)
+        return ticks
+    months = max(1, span // 240 + 1)  # every month, or every other one beyond eight months
+    tick = date(first.year, first.month, 1)
+    ticks = []
+    while tick <= last:
+        if tick >= first:
+            text = f"{tick:%b %Y}" if tick.month == 1 or not ticks else f"{tick:%b}"
+            ticks.append((tick, text))
+        month = tick.month - 1 + months
+        tick = date(tick.year + month // 12, month % 12 + 1, 1)
+    return ticks
+
+
+def _series(svg, points, *, kind, colour, x, y, describe, dashed) -> None:
+    group = ET.SubElement(svg, "g", {"class": f"series series-{kind}"})
+    if len(points) > 1:
+        ET.SubElement(
+            group,
+            "polyline",
+            {
+                "points": " ".join(f"{x(p.day)},{y(p.value)}" for p in points),
+                "fill": "none",
+                "stroke": colour,
+                "stroke-width": "2",
+                "stroke-linejoin": "round",
+                **({"stroke-dasharray": "5 3"} if dashed else {}),
+            },
+        )
+    for point in points:
+        cx, cy = x(point.day), y(point.value)
+        if kind == "pain":
+            marker = ET.SubElement(
+                group,
+                "circle",
+                {"class": "point pain-point", "cx": str(cx), "cy": str(cy), "r": "3.5"},
+                fill=colour,
+                stroke="#ffffff",
+            )
+        else:
+            marker = ET.SubElement(
+                group,
+                "rect",
+                {
+                    "class": "point odi-point",
+                    "x": str(round(cx - 4, 1)),
+                    "y": str(round(cy - 4, 1)),
+                    "width": "8",
+                    "height": "8",
+                },
+                fill=colour,
+                stroke="#ffffff",
+            )
+        _text_element(marker, "title", describe(point))
+
+
+def _description(pain: list[Point], odi: list[Point], bands: list[Band]) -> str:
+    parts = []
+    for name, points, unit in (("Pain", pain, "/10"), ("ODI", odi, "%")):
+        if points:
+            parts.append(
+                f"{name}: {len(points)} scores, from {points[0].value:g}{unit} on "
+                f"{points[0].day:%d %b %Y} to {points[-1].value:g}{unit} on "
+                f"{points[-1].day:%d %b %Y}."
+            )
+    if bands:
+        names = ", ".join(PHASE_SHORT.get(b.phase, b.phase) for b in bands)
+        parts.append(f"Phases: {names}.")
+    return " ".join(parts) or "No scores yet."
+
+
+def _text_element(parent, tag: str, text: str, **attributes) -> ET.Element:
+    element = ET.SubElement(parent, tag, attributes)
+    element.text = text
+    return element
