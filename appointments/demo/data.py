@@ -341,6 +341,12 @@ PATIENT_NAMES: tuple[tuple[str, str], ...] = (
 )
 
 
+# The last patients of the list are new: their assessment was only days ago, so the clinic
+# always has someone in the assess phase of the pathway.
+NEW_PATIENTS = 2
+NEW_PATIENT_DAYS_AGO = (2, 5)
+
+
 def patient_email(first_name: str, last_name: str) -> str:
     return _email(first_name, last_name, "example.com")
 

@@ -1,8 +1,10 @@
-"""Load the demo clinic: set-up, practitioners, patients and six months of appointments.
+"""Load the demo clinic: set-up, practitioners, patients, six months of appointments and the
+clinical records of those visits (`clinical.py`).
 
 Idempotent: every row is found by a natural key (a name, an email, a rota line) and only
 created when missing, never overwritten; leave and extra hours are added only to a
-practitioner who has none, appointments only when none of the demo patients has any.
+practitioner who has none, appointments only when none of the demo patients has any,
+clinical records only when none of them has any.
 Deterministic for a given date: all choices come from one seeded `random.Random`.
 
 Future appointments go through `book_appointment`, so they obey every booking rule. Past
@@ -25,6 +27,7 @@ from django.db.models import Count, F
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.permissions import sync_role_group
 from appointments.availability import Slot, free_slots
 from appointments.models import OCCUPYING_STATUSES, Appointment, Source, Status
 from appointments.services import book_appointment, cancel_appointment
@@ -41,6 +44,7 @@ from practice.models import (
 )
 
 from . import data
+from .clinical import ClinicalSummary, clinical_summary, seed_clinical_records
 
 DEFAULT_SEED = 20240601
 HISTORY_DAYS = 182
@@ -73,6 +77,8 @@ class SeedSummary:
     appointments_by_status: dict[str, int] = field(default_factory=dict)
     created_appointments: int = 0
     skipped_visits: int = 0
+    clinical: ClinicalSummary = field(default_factory=ClinicalSummary)
+    created_clinical_records: bool = False
     seconds: float = 0.0
 
     @property
@@ -98,6 +104,19 @@ class SeedSummary:
         ]
         if self.skipped_visits:
             lines.append(f"  {self.skipped_visits} planned visits found no free slot")
+        clinical = self.clinical
+        phases = ", ".join(
+            f"{clinical.plans_by_phase.get(phase, 0)} {phase}"
+            for phase in ("assess", "release", "strengthen", "maintain")
+        )
+        lines += [
+            f"  clinical records{'' if self.created_clinical_records else ' (already there)'}: "
+            f"{clinical.intakes} intakes ({clinical.open_red_flags} with open red flags), "
+            f"active plans: {phases}",
+            f"  {clinical.notes} notes ({clinical.signed_notes} signed, "
+            f"{clinical.addenda} with addenda, {clinical.exercises} exercises logged), "
+            f"{clinical.pain_scores} pain scores, {clinical.odi_scores} ODIs",
+        ]
         return lines
 
 
@@ -114,9 +133,11 @@ def seed_demo(*, seed: int = DEFAULT_SEED) -> SeedSummary:
         created, skipped = 0, 0
         if not Appointment.objects.filter(patient__in=[p.pk for p in patients]).exists():
             created, skipped = _Scheduler(rng, services, practitioners, locations).run(patients)
+        created_records = seed_clinical_records(patients, seed=seed)
     summary = _summarise()
     summary.created_appointments = created
     summary.skipped_visits = skipped
+    summary.created_clinical_records = created_records
     summary.seconds = clock.perf_counter() - began
     return summary
 
@@ -163,7 +184,9 @@ def ensure_services() -> dict[str, Service]:
 
 
 def _ensure_practitioners(locations: dict[str, Location]) -> dict[str, Practitioner]:
-    """Staff users (no usable password: give one with `changepassword` to log in as them)."""
+    """Staff users in the Practitioner group (no usable password: give one with
+    `changepassword` to log in as one of them)."""
+    group = sync_role_group("Practitioner")
     practitioners = {}
     for spec in data.PRACTITIONERS:
         user = User.objects.filter(email__iexact=spec.email).first()
@@ -172,6 +195,7 @@ def _ensure_practitioners(locations: dict[str, Location]) -> dict[str, Practitio
             user.is_staff = True
             user.set_unusable_password()
             user.save()
+        user.groups.add(group)
         practitioner, _ = Practitioner.objects.get_or_create(
             user=user,
             defaults={"title": spec.title, "disciplines": list(spec.disciplines), "bio": spec.bio},
@@ -312,6 +336,10 @@ class _Scheduler:
 
     def run(self, patients: list[Patient]) -> tuple[int, int]:
         profiles = [self._profile(patient) for patient in patients]
+        for profile in profiles[-data.NEW_PATIENTS :]:
+            profile.first_day = self.today - timedelta(
+                days=self.rng.randint(*data.NEW_PATIENT_DAYS_AGO)
+            )
         for profile in profiles:
             self._schedule(profile)
         # Past appointments were booked about a week ahead and last touched when they ended.
@@ -533,4 +561,5 @@ def _summarise() -> SeedSummary:
         extra_hours=ExtraHours.objects.count(),
         patients=Patient.objects.count(),
         appointments_by_status=dict(statuses),
+        clinical=clinical_summary(),
     )

@@ -1,5 +1,7 @@
-from collections import defaultdict
+import itertools
+from collections import Counter, defaultdict
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db.models import Min
@@ -22,6 +24,19 @@ from practice.models import (
     Service,
     WorkingHours,
 )
+from treatments.models import (
+    Addendum,
+    ExerciseEntry,
+    Intake,
+    MeasureKind,
+    OutcomeMeasure,
+    Phase,
+    PlanStatus,
+    TreatmentNote,
+    TreatmentPlan,
+    odi_percent,
+)
+from treatments.services import open_red_flags
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_clinic")]
 
@@ -164,6 +179,7 @@ def test_appointments_obey_the_rota_rooms_grid_and_prices():
 def test_running_it_again_changes_nothing(demo_clinic):
     models = [Location, Room, Service, Practitioner, WorkingHours, Break, Leave, ExtraHours]
     models += [Patient, Appointment, BookingRules]
+    models += [Intake, TreatmentPlan, TreatmentNote, ExerciseEntry, Addendum, OutcomeMeasure]
 
     def snapshot():
         return {
@@ -174,11 +190,175 @@ def test_running_it_again_changes_nothing(demo_clinic):
                 )
             ),
             "patients": list(Patient.objects.order_by("pk").values_list("pk", "updated_at")),
+            "notes": list(
+                TreatmentNote.objects.order_by("pk").values_list("pk", "signed_at", "pain_score")
+            ),
+            "plans": list(
+                TreatmentPlan.objects.order_by("pk").values_list(
+                    "pk", "current_phase", "updated_at"
+                )
+            ),
         }
 
     before = snapshot()
     again = seed_demo()
     assert again.created_appointments == 0
+    assert not again.created_clinical_records
     assert snapshot() == before
     assert again.appointments == demo_clinic.appointments
     assert again.patients == 50
+
+
+# Clinical records ------------------------------------------------------------------------
+
+PHASE_OF_SERVICE = {
+    "Myotherapy — SMM (45 min)": Phase.RELEASE,
+    "Myotherapy — SMM (60 min)": Phase.RELEASE,
+    "NMPT session": Phase.STRENGTHEN,
+    "Maintenance myotherapy": Phase.MAINTAIN,
+}
+
+
+def local_day(moment):
+    return timezone.localdate(moment, ZoneInfo("Australia/Melbourne"))
+
+
+def test_the_clinical_records_are_seeded_in_reasonable_time(demo_clinic):
+    assert demo_clinic.created_clinical_records
+    assert demo_clinic.seconds < 20
+    lines = "\n".join(demo_clinic.lines())
+    assert "intakes" in lines and "ODIs" in lines
+
+
+def test_demo_practitioners_are_in_the_practitioner_group():
+    for practitioner in Practitioner.objects.select_related("user"):
+        assert practitioner.user.groups.filter(name="Practitioner").exists(), practitioner
+
+
+def test_every_patient_filled_in_an_intake_before_their_assessment():
+    for patient in Patient.objects.all():
+        intakes = list(patient.intakes.order_by("submitted_at"))
+        first = patient.appointments.order_by("start").first()
+        assert intakes, patient
+        assert intakes[0].submitted_at < first.start, patient
+        assert 0 <= intakes[0].pain_score <= 10
+        assert intakes[0].complaint and intakes[0].goals
+
+
+def test_a_few_red_flags_most_cleared_before_hands_on_treatment():
+    flagged = Intake.objects.exclude(red_flags=[]).select_related("clearance")
+    cleared = [intake for intake in flagged if hasattr(intake, "clearance")]
+    assert 3 <= len(cleared) <= 8
+    for intake in cleared:
+        clearance = intake.clearance
+        assert clearance.note and clearance.cleared_by.is_staff
+        assert clearance.cleared_on <= timezone.localdate()
+        first_release = intake.patient.plans.get().phases.get(phase=Phase.RELEASE).started_on
+        if first_release is not None:
+            assert clearance.cleared_on <= first_release, intake.patient
+    open_flags = [p for p in Patient.objects.all() if open_red_flags(p)]
+    assert len(open_flags) == 2
+    assert any(p.appointments.filter(start__gt=timezone.now()).exists() for p in open_flags)
+
+
+def test_one_active_plan_per_patient_and_every_phase_in_use():
+    plans = list(TreatmentPlan.objects.prefetch_related("phases"))
+    assert len(plans) == 50
+    assert {plan.status for plan in plans} == {PlanStatus.ACTIVE}
+    in_phase = Counter(plan.current_phase for plan in plans)
+    assert set(in_phase) == set(Phase.values), in_phase
+    for plan in plans:
+        maintain = next(p for p in plan.phases.all() if p.phase == Phase.MAINTAIN)
+        assert (plan.maintenance_started_at is not None) == (maintain.started_on is not None)
+
+
+def test_phases_start_and_end_on_the_days_of_the_visits():
+    now = timezone.now()
+    for plan in TreatmentPlan.objects.select_related("patient").prefetch_related("phases"):
+        visits = list(
+            plan.patient.appointments.filter(start__lt=now, status=Status.COMPLETED)
+            .select_related("service")
+            .order_by("start")
+        )
+        phases = {phase.phase: phase for phase in plan.phases.all()}
+        assert phases[Phase.ASSESS].started_on == local_day(visits[0].start), plan
+        started = [p for p in Phase if phases[p].started_on is not None]
+        assert started[-1] == plan.current_phase, plan
+        for earlier, later in itertools.pairwise(started):
+            assert phases[earlier].ended_on == phases[later].started_on, plan
+        assert phases[plan.current_phase].ended_on is None
+        for phase in started[1:]:
+            first_of_kind = next(
+                local_day(v.start) for v in visits if PHASE_OF_SERVICE.get(v.service.name) == phase
+            )
+            assert phases[phase].started_on == first_of_kind, (plan, phase)
+
+
+def test_completed_sessions_have_signed_soap_notes_by_their_practitioner():
+    a_day_ago = timezone.now() - timedelta(days=1)
+    completed = Appointment.objects.filter(status=Status.COMPLETED).select_related("treatment_note")
+    for appointment in completed:
+        note = getattr(appointment, "treatment_note", None)
+        assert note is not None, appointment
+        assert note.author_id == appointment.practitioner_id
+        assert note.subjective and note.assessment and note.plan
+        assert note.pain_score is not None
+        if appointment.end < a_day_ago:
+            assert note.is_signed, appointment
+            assert appointment.end <= note.signed_at < appointment.end + timedelta(hours=4)
+    assert not TreatmentNote.objects.exclude(appointment__status=Status.COMPLETED).exists()
+    assert TreatmentNote.objects.filter(
+        posture_findings__contains=["anterior_pelvic_tilt"]
+    ).exists()
+    assert TreatmentNote.objects.filter(regions_treated__contains=["piriformis"]).exists()
+
+
+def test_nmpt_sessions_log_squats_deadlifts_sprints_and_stretches_some_guarded():
+    nmpt = TreatmentNote.objects.filter(appointment__service__name="NMPT session")
+    assert nmpt.exists()
+    for note in nmpt.prefetch_related("exercises"):
+        names = " ".join(entry.exercise for entry in note.exercises.all())
+        assert "squat" in names and "deadlift" in names and "stretch" in names, note
+    entries = ExerciseEntry.objects.filter(note__in=nmpt)
+    assert entries.filter(exercise__startswith="Sprint").exists()
+    guarded = entries.filter(guarded=True)
+    assert guarded.exists()
+    assert guarded.count() < entries.count() / 5
+    assert not ExerciseEntry.objects.exclude(note__in=nmpt).exists()
+
+
+def test_addenda_amend_signed_notes_after_signing():
+    addenda = list(Addendum.objects.select_related("note"))
+    assert addenda
+    for addendum in addenda:
+        assert addendum.note.is_signed
+        assert addendum.created_at > addendum.note.signed_at
+        assert addendum.author_id == addendum.note.author_id
+
+
+def test_a_pain_score_for_every_signed_note():
+    signed = TreatmentNote.objects.filter(signed_at__isnull=False)
+    pain = OutcomeMeasure.objects.filter(kind=MeasureKind.PAIN)
+    assert pain.count() == signed.count()
+    for note in signed.select_related("appointment"):
+        measure = pain.get(appointment=note.appointment)
+        assert measure.value == note.pain_score
+        assert measure.recorded_at == note.appointment.start
+
+
+def test_odi_at_the_assessment_and_every_few_weeks_trending_down():
+    falling, long_histories = 0, 0
+    for patient in Patient.objects.all():
+        series = list(patient.outcomes.filter(kind=MeasureKind.ODI).order_by("recorded_at"))
+        first = patient.appointments.order_by("start").first()
+        assert series and series[0].recorded_at == first.start, patient
+        for earlier, later in itertools.pairwise(series):
+            assert (local_day(later.recorded_at) - local_day(earlier.recorded_at)).days >= 28
+        for measure in series:
+            assert measure.value == odi_percent(measure.odi_answers)
+        if (timezone.now() - first.start).days > 90:
+            long_histories += 1
+            assert len(series) >= 3, patient
+            falling += series[-1].value < series[0].value
+    assert long_histories >= 10
+    assert falling >= 0.9 * long_histories
