@@ -21,7 +21,7 @@ from django.utils import timezone
 from accounts.roles import CLINICAL_ROLES, roles_of
 from clinic.errors import DomainError
 from practice.models import Location, Practitioner, Service
-from treatments.models import RedFlag
+from treatments.models import RedFlag, TreatmentNote
 from treatments.selectors import open_red_flags_by_patient
 
 from .admin_forms import BookingForm, CancelForm, RescheduleForm, initial_from_query
@@ -436,7 +436,22 @@ class AppointmentAdmin(admin.ModelAdmin):
                 if change.becomes in ALLOWED_TRANSITIONS[obj.status]
             ]
             context["can_move"] = obj.status == Status.BOOKED
+            context["note_link"] = _note_link(request, obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+def _note_link(request: HttpRequest, appointment: Appointment) -> tuple[str, str] | None:
+    """For clinicians: open the session's note, or start it once the session is under way."""
+    note = TreatmentNote.objects.filter(appointment=appointment).values_list("pk", flat=True)
+    if existing := note.first():
+        if request.user.has_perm("treatments.view_treatmentnote"):
+            return "Open note", reverse("admin:treatments_treatmentnote_change", args=[existing])
+        return None
+    under_way = appointment.status in (Status.CHECKED_IN, Status.COMPLETED)
+    if under_way and request.user.has_perm("treatments.add_treatmentnote"):
+        url = reverse("admin:treatments_treatmentnote_add")
+        return "Write note", f"{url}?appointment={appointment.pk}"
+    return None
 
 
 def _pick(options: list, wanted: str | None):

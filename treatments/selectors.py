@@ -63,8 +63,8 @@ def intakes_for(user: User) -> QuerySet[Intake]:
 def open_red_flags_by_patient(patient_ids: Iterable[int]) -> dict[int, list[str]]:
     """The open red flags of many patients in one query: those of each patient's latest
     intake, unless a practitioner cleared them. Patients without open red flags are left
-    out. It decides nothing about visibility: show the marker to practitioners and
-    managers only (not to reception, not to patients)."""
+    out. It decides nothing about visibility: the reasons are for practitioners and
+    managers; reception shows only that there are some."""
     ids = list(patient_ids)
     if not ids:
         return {}

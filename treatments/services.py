@@ -108,7 +108,8 @@ def create_plan(
     phases: Iterable[dict[str, Any]],
     maintenance_interval_weeks: int = 6,
 ) -> TreatmentPlan:
-    """Start a course of care; a patient has at most one active plan."""
+    """Start a course of care; a patient has at most one active plan. It begins in the
+    assess phase, whose clock starts today."""
     try:
         with transaction.atomic():
             plan = TreatmentPlan.objects.create(
@@ -118,6 +119,9 @@ def create_plan(
                 maintenance_interval_weeks=maintenance_interval_weeks,
             )
             PlanPhase.objects.bulk_create(PlanPhase(plan=plan, **phase) for phase in phases)
+            PlanPhase.objects.filter(plan=plan, phase=plan.current_phase, started_on=None).update(
+                started_on=timezone.localdate()
+            )
     except IntegrityError as error:
         raise DomainError(
             "plan_active", "This patient already has an active treatment plan."

@@ -15,7 +15,7 @@ from django.urls import reverse
 from accounts.permissions import sync_role_group
 from appointments.admin_forms import slot_value
 from appointments.models import Appointment, Source, Status
-from appointments.services import book_appointment, cancel_appointment
+from appointments.services import book_appointment, cancel_appointment, check_in_appointment
 from tests.factories import PatientFactory, PractitionerFactory, UserFactory
 from tests.fixtures.clinic import TODAY, at, work_every_day
 from treatments.services import submit_intake
@@ -478,3 +478,23 @@ def test_the_day_shows_a_red_flag_marker_and_only_clinicians_see_why(
 
     assert 'class="red-flag"' in at_the_desk and "Bladder or bowel" not in at_the_desk
     assert 'class="red-flag"' in in_the_room and "Bladder or bowel changes" in in_the_room
+
+
+def test_clinicians_write_the_note_from_the_appointment_and_reception_does_not(
+    desk, assessed_patient, assessment, myotherapist
+):
+    appointment = book_appointment(
+        patient=assessed_patient, service=assessment, practitioner=myotherapist, start=at(TODAY, 10)
+    )
+    check_in_appointment(appointment=appointment, by=None)
+    myotherapist.user.is_staff = True
+    myotherapist.user.save()
+    myotherapist.user.groups.add(sync_role_group("Practitioner"))
+    practitioner = Client()
+    practitioner.force_login(myotherapist.user)
+    page = reverse("admin:appointments_appointment_change", args=[appointment.pk])
+
+    assert f"/admin/treatments/treatmentnote/add/?appointment={appointment.pk}" in (
+        practitioner.get(page).content.decode()
+    )
+    assert "treatmentnote" not in desk.get(page).content.decode()

@@ -298,6 +298,7 @@ class TestPlans:
             ],
         )
 
+        assert plan.phases.get(phase=Phase.ASSESS).started_on == TODAY
         move_plan_to_phase(plan=plan, phase=Phase.RELEASE, by=None)
         plan = move_plan_to_phase(plan=plan, phase=Phase.MAINTAIN, by=None)
 
