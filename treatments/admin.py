@@ -177,6 +177,25 @@ class PatientFromQuery:
         return initial
 
 
+class KeptAsRecorded(PatientFromQuery):
+    """Records entered once and then kept as they were (intake answers, outcome scores):
+    a correction is a new record. Entered only for patients the user treats."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else []
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "patient":
+            kwargs["queryset"] = clinical_patients_for(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return obj is None and super().has_change_permission(request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 def _practitioner_of(request: HttpRequest) -> Practitioner | None:
     return getattr(request.user, "practitioner", None)
 
@@ -224,7 +243,7 @@ class RedFlagFilter(admin.SimpleListFilter):
 
 
 @admin.register(Intake)
-class IntakeAdmin(RefusalsAsMessages, PatientFromQuery, admin.ModelAdmin):
+class IntakeAdmin(RefusalsAsMessages, KeptAsRecorded, admin.ModelAdmin):
     """The questionnaire as the patient answered it, read-only; red flags stand out, and a
     practitioner records their clearance (a button here, or the list's action)."""
 
@@ -285,21 +304,6 @@ class IntakeAdmin(RefusalsAsMessages, PatientFromQuery, admin.ModelAdmin):
                 },
             ),
         ]
-
-    def get_readonly_fields(self, request, obj=None):
-        return self.readonly_fields if obj is not None else []
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "patient":
-            kwargs["queryset"] = clinical_patients_for(request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        # Answers stay as submitted: a correction is a new questionnaire.
-        return obj is None and super().has_change_permission(request)
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def has_clear_permission(self, request) -> bool:
         return request.user.has_perm("treatments.add_redflagclearance")
@@ -975,7 +979,7 @@ def _exercise_rows(formset) -> list[dict]:
 
 
 @admin.register(OutcomeMeasure)
-class OutcomeMeasureAdmin(RefusalsAsMessages, PatientFromQuery, admin.ModelAdmin):
+class OutcomeMeasureAdmin(RefusalsAsMessages, KeptAsRecorded, admin.ModelAdmin):
     """Pain scores and ODI results, as recorded: a new one is entered here (an ODI as its ten
     answers), a recorded one is kept as it is."""
 
@@ -1019,20 +1023,6 @@ class OutcomeMeasureAdmin(RefusalsAsMessages, PatientFromQuery, admin.ModelAdmin
         if obj.kind == MeasureKind.ODI:
             fields.append("odi_answers_shown")
         return [(None, {"fields": fields})]
-
-    def get_readonly_fields(self, request, obj=None):
-        return self.readonly_fields if obj is not None else []
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "patient":
-            kwargs["queryset"] = clinical_patients_for(request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return obj is None and super().has_change_permission(request)
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
