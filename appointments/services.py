@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Q
@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from clinic.errors import DomainError
+from notifications.services import booking_messages, cancellation_messages, reschedule_messages
 from patients.models import Patient
 from practice.models import BookingRules, Leave, Location, Practitioner, Room, Service
 
@@ -104,6 +105,7 @@ def book_appointment(
             note=note,
         )
         _save_in_a_free_room(appointment, service)
+        booking_messages(appointment)
     return appointment
 
 
@@ -147,6 +149,7 @@ def reschedule_appointment(
         current.rescheduled_at = timezone.now()
         current.updated_by = by
         _save_in_a_free_room(current, current.service)
+        reschedule_messages(current)
     _copy_state(current, appointment)
     return appointment
 
@@ -196,6 +199,7 @@ def cancel_appointment(
                 "updated_by",
             ]
         )
+        cancellation_messages(current)
     _copy_state(current, appointment)
     return appointment
 
@@ -289,7 +293,9 @@ def _check_bookable(
 ) -> _Placement:
     if timezone.is_naive(start):
         raise ValueError("start must be timezone-aware")
-    start = start.replace(microsecond=0)
+    # In UTC: arithmetic on a local zone's datetime is wall-clock arithmetic, which would
+    # make a session that spans a clock change an hour too long or short.
+    start = start.astimezone(UTC).replace(microsecond=0)
     now = timezone.now()
     rules = BookingRules.current()
 

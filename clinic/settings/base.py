@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "patients",
     "appointments",
     "treatments",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -211,10 +212,31 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+# A Redis that does not answer must not hold up whoever is publishing (a web request).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "dispatch-due-messages": {"task": "notifications.tasks.dispatch_due", "schedule": 60.0},
+    "plan-patient-prompts": {
+        "task": "notifications.tasks.plan_patient_prompts",
+        "schedule": 3600.0,
+    },
+}
 CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / ".devdata" / "celerybeat-schedule")
 )
+
+# Messages: `outbox` keeps them in the database (development, tests); `live` sends email
+# through EMAIL_URL and SMS through SMS_BACKEND (console, file or http).
+NOTIFICATIONS_DELIVERY = env.str("NOTIFICATIONS_DELIVERY", default="outbox" if DEBUG else "live")
+NOTIFICATIONS_STALE_CLAIM_SECONDS = env.int("NOTIFICATIONS_STALE_CLAIM_SECONDS", default=300)
+SMS_BACKEND = env.str("SMS_BACKEND", default="console")
+SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / ".devdata" / "sms.jsonl"))
+SMS_HTTP_URL = env.str("SMS_HTTP_URL", default="")
+SMS_HTTP_TOKEN = env.str("SMS_HTTP_TOKEN", default="")
+CLINIC_NAME = env.str("CLINIC_NAME", default="The Back Pain & Sciatica Clinic")
+CLINIC_DOMAIN = env.str("CLINIC_DOMAIN", default="clinic.example")
+CLINIC_BOOKING_URL = env.str("CLINIC_BOOKING_URL", default="https://clinic.example/book")
 
 # A health check must answer quickly even when a dependency hangs.
 HEALTHCHECK_TIMEOUT_SECONDS = env.float("HEALTHCHECK_TIMEOUT_SECONDS", default=2.0)

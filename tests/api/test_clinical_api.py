@@ -827,7 +827,10 @@ class TestProgress:
                 {"at": "2027-02-10T10:00:00+11:00", "value": 100.0},
                 {"at": "2027-03-20T10:00:00+11:00", "value": 31.1},
             ],
-            "phases": [{"phase": "release", "started_on": "2027-03-22", "ended_on": None}],
+            "phases": [
+                {"phase": "assess", "started_on": "2027-03-22", "ended_on": "2027-03-22"},
+                {"phase": "release", "started_on": "2027-03-22", "ended_on": None},
+            ],
         }
 
     def test_empty_for_a_patient_without_records(self, as_manager, other_patient_user):

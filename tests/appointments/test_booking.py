@@ -15,7 +15,7 @@ from appointments.services import (
     reschedule_appointment,
 )
 from clinic.errors import DomainError
-from practice.models import Break, Leave
+from practice.models import Break, ExtraHours, Leave
 from tests.factories import PatientFactory, PractitionerFactory, ServiceFactory
 from tests.fixtures.clinic import MELBOURNE, TODAY, at, work_every_day
 
@@ -567,3 +567,29 @@ def test_price_is_kept_at_booking_time(new_patient, assessment, myotherapist):
 
     appointment.refresh_from_db()
     assert appointment.price == Decimal("110.00")
+
+
+def test_a_session_across_the_clock_change_lasts_its_real_duration(
+    new_patient, assessment, location, treatment_rooms
+):
+    # Clocks go back from 03:00 to 02:00 on 4 April 2027. A session at 02:30 (the first
+    # time round) ends 60 real minutes later, at 02:30 again on the wall clock; adding an
+    # hour to the wall clock (03:30) would make it two hours long.
+    night_owl = PractitionerFactory()
+    change_day = TODAY + timedelta(days=13)
+    ExtraHours.objects.create(
+        practitioner=night_owl,
+        location=location,
+        date=change_day,
+        start_time=time(1),
+        end_time=time(4),
+    )
+    start = at(change_day, 2, 30)
+
+    appointment = book_appointment(
+        patient=new_patient, service=assessment, practitioner=night_owl, start=start
+    )
+
+    appointment.refresh_from_db()
+    assert appointment.end.timestamp() - start.timestamp() == 3600
+    assert appointment.blocked_until.timestamp() - start.timestamp() == 3600

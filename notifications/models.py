@@ -1,0 +1,164 @@
+"""Messages to patients: what is due, to whom, why, and what became of it.
+
+Every message is first a row here with a unique `reason_key` (the appointment and kind, or
+the patient, kind and period), so a reason yields one message at most however often
+something asks for it. Celery beat claims due rows and hands them to send tasks by id;
+no message waits in the broker for its time (Redis redelivers long ETA tasks).
+"""
+
+from __future__ import annotations
+
+from datetime import time
+
+from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from appointments.models import Appointment
+from patients.models import Channel, Patient
+
+
+class Kind(models.TextChoices):
+    CONFIRMATION = "confirmation", "Booking confirmation"
+    REMINDER = "reminder", "Appointment reminder"
+    RESCHEDULED = "rescheduled", "Reschedule notice"
+    CANCELLED = "cancelled", "Cancellation notice"
+    MAINTENANCE_PROMPT = "maintenance_prompt", "Maintenance-visit prompt"
+    RECALL = "recall", "Recall"
+
+
+class Delivery(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    SKIPPED = "skipped", "Skipped (no consent)"
+
+
+class MessagingSettings(models.Model):
+    """The clinic's messaging rules; exactly one row (id 1), edited by the manager."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    reminder_offsets_hours = ArrayField(
+        models.PositiveSmallIntegerField(validators=[MinValueValidator(1)]),
+        default=list,
+        help_text="Hours before the appointment to remind, e.g. 48, 2.",
+    )
+    quiet_hours_start = models.TimeField(
+        default=time(20), help_text="No messages from this local time..."
+    )
+    quiet_hours_end = models.TimeField(default=time(8), help_text="...until this one.")
+    recall_after_weeks = models.PositiveSmallIntegerField(
+        default=8,
+        validators=[MinValueValidator(1), MaxValueValidator(104)],
+        help_text="Recall patients this long after their last visit with nothing booked.",
+    )
+    maintenance_prompts = models.BooleanField(default=True)
+    recalls = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "messaging settings"
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="messaging_single_row")]
+
+    def __str__(self) -> str:
+        return "Messaging settings"
+
+    @classmethod
+    def current(cls) -> MessagingSettings:
+        rules, _ = cls.objects.get_or_create(id=1, defaults={"reminder_offsets_hours": [48, 2]})
+        return rules
+
+
+class MessageTemplate(models.Model):
+    """The words of one kind of message on one channel, in Django template language."""
+
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    subject = models.CharField(max_length=200, blank=True, help_text="Email only.")
+    body = models.TextField(
+        help_text="Variables: {{ patient }}, {{ appointment }}, {{ start }}, {{ service }}, "
+        "{{ practitioner }}, {{ location }}, {{ book_url }}."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["kind", "channel"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "channel"], name="template_once_per_channel")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_channel_display()})"
+
+
+class Notification(models.Model):
+    """One message for one reason on one channel, from due to sent (or not)."""
+
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="notifications")
+    appointment = models.ForeignKey(
+        Appointment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
+    reason_key = models.CharField(max_length=200, unique=True)
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=20, choices=Delivery.choices, default=Delivery.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    recipient = models.CharField(max_length=254, blank=True)
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField(blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-due_at"]
+        indexes = [
+            # The beat scan: due pending rows, oldest first.
+            models.Index(
+                fields=["due_at"],
+                condition=Q(status=Delivery.PENDING),
+                name="notification_pending_due",
+            ),
+            # Sends whose worker died: claimed long ago and never finished.
+            models.Index(
+                fields=["claimed_at"],
+                condition=Q(status=Delivery.SENDING),
+                name="notification_sending_claimed",
+            ),
+            models.Index(fields=["patient", "-due_at"], name="notification_patient"),
+            models.Index(fields=["appointment"], name="notification_appointment"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.get_channel_display()} to {self.patient}"
+
+
+class OutboxMessage(models.Model):
+    """What the outbox backend "sent": written in the same transaction that marks the
+    notification sent, so each notification lands here exactly once. For development
+    and tests; production sends by SMTP and the SMS provider."""
+
+    notification = models.OneToOneField(
+        Notification, on_delete=models.PROTECT, related_name="outbox"
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    recipient = models.CharField(max_length=254)
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField()
+    attachments = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} to {self.recipient}"

@@ -1,0 +1,362 @@
+"""Which messages are due, and sending each one once.
+
+Booking, rescheduling and cancelling call the `*_messages` functions inside their own
+transaction, so the due rows appear, move or are withdrawn with the appointment itself.
+Beat's scan claims due rows (`claim_due`) and send tasks deliver them by id (`deliver`):
+the row is locked, the reason re-checked (still booked? still consenting? quiet hours?),
+the message sent and the row marked sent in one transaction. With the outbox backend the
+message itself is a row of that transaction, so a send is never lost nor doubled, even
+when a worker is killed mid-send; with SMTP or an SMS provider a kill between the provider's
+answer and the commit can repeat a message, which the Message-ID / reference lets the
+receiving side recognise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, Max, OuterRef, Q
+from django.template import Context, Engine
+from django.utils import timezone
+
+from appointments.models import OCCUPYING_STATUSES, Appointment, Status
+from patients.models import Channel, Patient
+
+from .backends import PermanentDeliveryError, TransientDeliveryError, backend_for
+from .models import Delivery, Kind, MessageTemplate, MessagingSettings, Notification
+
+APPOINTMENT_KINDS_WITHDRAWN_ON_CANCEL = (Kind.CONFIRMATION, Kind.REMINDER, Kind.RESCHEDULED)
+MAX_ATTEMPTS = 8
+
+
+def retry_pause(attempts: int) -> timedelta:
+    """1, 2, 4 ... minutes after each failed try, at most an hour."""
+    return timedelta(minutes=min(2 ** (attempts - 1), 60))
+
+
+_TEXT_ENGINE = Engine(autoescape=False)
+
+
+def consented_channels(patient: Patient) -> list[str]:
+    """The channels the patient agreed to and can be reached on."""
+    channels = []
+    if patient.consent_email and patient.email:
+        channels.append(Channel.EMAIL)
+    if patient.consent_sms and patient.mobile:
+        channels.append(Channel.SMS)
+    return channels
+
+
+# --- scheduling, in the appointment's own transaction ----------------------------------
+
+
+def booking_messages(appointment: Appointment) -> None:
+    """A confirmation now and the reminders before the start, on each consented channel."""
+    now = timezone.now()
+    rows = [
+        _appointment_message(appointment, Kind.CONFIRMATION, channel, due_at=now)
+        for channel in consented_channels(appointment.patient)
+    ]
+    rows += _reminders(appointment, now)
+    _add(rows)
+
+
+def reschedule_messages(appointment: Appointment) -> None:
+    """Reminders follow the appointment to its new time; the patient is told."""
+    now = timezone.now()
+    _withdraw(appointment, kinds=(Kind.REMINDER,))
+    rows = [
+        _appointment_message(appointment, Kind.RESCHEDULED, channel, due_at=now)
+        for channel in consented_channels(appointment.patient)
+    ]
+    rows += _reminders(appointment, now)
+    _add(rows)
+
+
+def cancellation_messages(appointment: Appointment) -> None:
+    """Nothing more about this appointment is sent except the cancellation notice."""
+    _withdraw(appointment, kinds=APPOINTMENT_KINDS_WITHDRAWN_ON_CANCEL)
+    _add(
+        [
+            _appointment_message(appointment, Kind.CANCELLED, channel, due_at=timezone.now())
+            for channel in consented_channels(appointment.patient)
+        ]
+    )
+
+
+def _reminders(appointment: Appointment, now: datetime) -> list[Notification]:
+    rows = []
+    for hours in MessagingSettings.current().reminder_offsets_hours:
+        due = appointment.start.astimezone(UTC) - timedelta(hours=hours)  # real hours
+        if due <= now:
+            continue
+        for channel in consented_channels(appointment.patient):
+            rows.append(
+                _appointment_message(
+                    appointment, Kind.REMINDER, channel, due_at=due, part=f"{hours}h"
+                )
+            )
+    return rows
+
+
+def _appointment_message(
+    appointment: Appointment, kind: str, channel: str, *, due_at: datetime, part: str = ""
+) -> Notification:
+    # The start is part of the key: a reminder for the new time after a move is a new
+    # reason, while asking twice for the same one is not.
+    key = (
+        f"appointment:{appointment.pk}:{kind}:{part}:{int(appointment.start.timestamp())}:{channel}"
+    )
+    return Notification(
+        kind=kind,
+        channel=channel,
+        patient_id=appointment.patient_id,
+        appointment=appointment,
+        reason_key=key,
+        due_at=due_at,
+    )
+
+
+def _withdraw(appointment: Appointment, *, kinds: Iterable[str]) -> None:
+    Notification.objects.filter(
+        appointment=appointment, kind__in=list(kinds), status=Delivery.PENDING
+    ).update(status=Delivery.WITHDRAWN, updated_at=timezone.now())
+
+
+def _add(rows: list[Notification]) -> None:
+    if rows:
+        Notification.objects.bulk_create(rows, ignore_conflicts=True)
+        # Due-now messages need not wait for beat's next minute.
+        transaction.on_commit(_dispatch_soon)
+
+
+def _dispatch_soon() -> None:
+    from .tasks import dispatch_due
+
+    # A web request must not wait on a broker that is down: beat's scan catches up.
+    with contextlib.suppress(Exception):
+        dispatch_due.apply_async(retry=False)
+
+
+# --- maintenance prompts and recalls ----------------------------------------------------
+
+
+def patient_prompts(now: datetime | None = None) -> int:
+    """Due maintenance-visit prompts and recalls, once per interval and gap. Returns how
+    many new ones were added."""
+    from treatments.models import Phase, PlanStatus, TreatmentPlan
+
+    now = now or timezone.now()
+    rules = MessagingSettings.current()
+    future = Appointment.objects.filter(
+        patient=OuterRef("pk"), status__in=OCCUPYING_STATUSES, start__gt=now
+    )
+    in_maintenance = TreatmentPlan.objects.filter(
+        patient=OuterRef("pk"), status=PlanStatus.ACTIVE, current_phase=Phase.MAINTAIN
+    )
+    patients = (
+        Patient.objects.filter(is_active=True)
+        .filter(Q(consent_email=True) | Q(consent_sms=True))
+        .annotate(
+            last_visit=Max("appointments__start", filter=Q(appointments__status=Status.COMPLETED)),
+            has_future=Exists(future),
+            maintaining=Exists(in_maintenance),
+        )
+        .filter(last_visit__isnull=False, has_future=False)
+    )
+    intervals = dict(
+        TreatmentPlan.objects.filter(
+            status=PlanStatus.ACTIVE, current_phase=Phase.MAINTAIN
+        ).values_list("patient_id", "maintenance_interval_weeks")
+    )
+    rows = []
+    for patient in patients:
+        weeks_since = (now - patient.last_visit).days // 7
+        if patient.maintaining and rules.maintenance_prompts:
+            interval = intervals[patient.pk]
+            if weeks_since >= interval:
+                period = weeks_since // interval
+                rows += _patient_messages(
+                    patient, Kind.MAINTENANCE_PROMPT, f"{patient.last_visit:%Y%m%d}:{period}", now
+                )
+        elif not patient.maintaining and rules.recalls and weeks_since >= rules.recall_after_weeks:
+            rows += _patient_messages(patient, Kind.RECALL, f"{patient.last_visit:%Y%m%d}", now)
+    before = Notification.objects.count()
+    _add(rows)
+    return Notification.objects.count() - before
+
+
+def _patient_messages(patient: Patient, kind: str, period: str, now: datetime):
+    return [
+        Notification(
+            kind=kind,
+            channel=channel,
+            patient=patient,
+            reason_key=f"patient:{patient.pk}:{kind}:{period}:{channel}",
+            due_at=now,
+        )
+        for channel in consented_channels(patient)
+    ]
+
+
+# --- claiming and delivering ------------------------------------------------------------
+
+
+def claim_due(*, limit: int = 500, now: datetime | None = None) -> list[int]:
+    """Mark up to `limit` due messages as being sent and return their ids.
+
+    SKIP LOCKED lets two scans run at once without claiming the same row. Messages a dead
+    worker left half-sent are claimed again once their claim is stale.
+    """
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.NOTIFICATIONS_STALE_CLAIM_SECONDS)
+    with transaction.atomic():
+        ids = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(
+                Q(status=Delivery.PENDING, due_at__lte=now)
+                | Q(status=Delivery.SENDING, claimed_at__lt=stale)
+            )
+            .order_by("due_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if ids:
+            Notification.objects.filter(pk__in=ids).update(
+                status=Delivery.SENDING, claimed_at=now, updated_at=now
+            )
+    return ids
+
+
+def deliver(notification_id: int) -> str:
+    """Send one claimed message, at most once. Returns what happened (for the log)."""
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update(of=("self",))
+            .select_related(
+                "patient",
+                "appointment__service",
+                "appointment__location",
+                "appointment__practitioner__user",
+            )
+            .filter(pk=notification_id, status=Delivery.SENDING)
+            .first()
+        )
+        if notification is None:
+            return "not claimed"  # sent, withdrawn or deferred meanwhile
+        notification.attempts += 1
+        if reason := _no_longer_wanted(notification):
+            _close(notification, Delivery.WITHDRAWN, reason)
+            return "withdrawn"
+        if notification.channel not in consented_channels(notification.patient):
+            _close(notification, Delivery.SKIPPED, "No consent for this channel.")
+            return "skipped"
+        allowed = next_allowed_time(timezone.now(), _zone_of(notification))
+        if allowed > timezone.now():
+            notification.status = Delivery.PENDING
+            notification.due_at = allowed
+            notification.save(update_fields=["status", "due_at", "attempts", "updated_at"])
+            return "deferred"
+        try:
+            _render(notification)
+            with transaction.atomic():  # an outbox row is undone with a failed send
+                backend_for(notification.channel).send(notification)
+        except PermanentDeliveryError as error:
+            _close(notification, Delivery.FAILED, str(error))
+            return "failed"
+        except TransientDeliveryError as error:
+            if notification.attempts >= MAX_ATTEMPTS:
+                _close(
+                    notification, Delivery.FAILED, f"Gave up after {MAX_ATTEMPTS} tries: {error}"
+                )
+                return "failed"
+            # Back to the queue with a growing pause; the scan picks it up again.
+            notification.status = Delivery.PENDING
+            notification.due_at = timezone.now() + retry_pause(notification.attempts)
+            notification.last_error = str(error)
+            notification.save(
+                update_fields=["status", "due_at", "attempts", "last_error", "updated_at"]
+            )
+            return "retry"
+        notification.status = Delivery.SENT
+        notification.sent_at = timezone.now()
+        notification.save()
+    return "sent"
+
+
+def _close(notification: Notification, status: str, reason: str) -> None:
+    notification.status = status
+    notification.last_error = reason
+    notification.save(update_fields=["status", "last_error", "attempts", "updated_at"])
+
+
+def _no_longer_wanted(notification: Notification) -> str:
+    appointment = notification.appointment
+    if appointment is None:
+        return ""
+    if notification.kind == Kind.REMINDER and appointment.status != Status.BOOKED:
+        return "The appointment is no longer booked."
+    if notification.kind == Kind.REMINDER and appointment.start <= timezone.now():
+        return "The appointment has started."
+    return ""
+
+
+def _zone_of(notification: Notification) -> ZoneInfo:
+    if notification.appointment is not None:
+        return notification.appointment.location.zone
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def next_allowed_time(moment: datetime, zone: ZoneInfo) -> datetime:
+    """`moment` itself, or the end of the quiet hours it falls in (local time)."""
+    rules = MessagingSettings.current()
+    local = moment.astimezone(zone)
+    start, end = rules.quiet_hours_start, rules.quiet_hours_end
+    clock = local.time()
+    quiet = (start <= clock or clock < end) if start > end else (start <= clock < end)
+    if not quiet:
+        return moment
+    day: date = local.date()
+    if start > end and clock >= start:  # the evening part: quiet until tomorrow morning
+        day += timedelta(days=1)
+    return datetime.combine(day, end, tzinfo=zone)
+
+
+def _render(notification: Notification) -> None:
+    template = MessageTemplate.objects.filter(
+        kind=notification.kind, channel=notification.channel
+    ).first()
+    if template is None:
+        raise PermanentDeliveryError(
+            f"No {notification.get_channel_display()} template for {notification.kind}."
+        )
+    context = Context(message_context(notification))
+    notification.subject = _TEXT_ENGINE.from_string(template.subject).render(context).strip()
+    notification.body = _TEXT_ENGINE.from_string(template.body).render(context).strip()
+    patient = notification.patient
+    notification.recipient = (
+        patient.email if notification.channel == Channel.EMAIL else str(patient.mobile)
+    )
+
+
+def message_context(notification: Notification) -> dict:
+    appointment = notification.appointment
+    context = {
+        "patient": notification.patient.first_name,
+        "book_url": settings.CLINIC_BOOKING_URL,
+        "clinic": settings.CLINIC_NAME,
+    }
+    if appointment is not None:
+        context.update(
+            appointment=appointment,
+            start=f"{appointment.local_start:%A %d %B at %H:%M}",
+            service=appointment.service.name,
+            practitioner=str(appointment.practitioner),
+            location=appointment.location.name,
+            address=appointment.location.address,
+        )
+    return context
