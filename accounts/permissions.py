@@ -61,6 +61,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "appointments.appointment": EDIT,
         **dict.fromkeys(PRACTICE_CONFIG, VIEW),
         # Nothing of `treatments`, ever: reception does not read clinical records.
+        "notifications.notification": VIEW,  # the message log (accounts.0005)
     },
     "Practitioner": {
         "patients.patient": VIEW,
@@ -68,6 +69,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         **dict.fromkeys(PRACTICE_CONFIG, VIEW),
         # They write the records of the patients they treat (accounts.0004 grants these).
         **dict.fromkeys(CLINICAL_RECORDS, EDIT),
+        "notifications.notification": VIEW,
     },
     "Manager": {
         **dict.fromkeys(PRACTICE_CONFIG, ALL),
@@ -78,6 +80,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         # They read every record and may adjust plans; notes stay the practitioners' own.
         **dict.fromkeys(CLINICAL_RECORDS, VIEW),
         **dict.fromkeys(CLINICAL_PLANS, ("view", "change")),
+        "notifications.notification": VIEW,
+        "notifications.messagetemplate": ("view", "change"),
+        "notifications.messagingsettings": ("view", "change"),
     },
 }
 

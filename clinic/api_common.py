@@ -5,7 +5,10 @@ from datetime import date, datetime
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import serializers
+from rest_framework.permissions import BasePermission
 from rest_framework.throttling import ScopedRateThrottle
+
+from accounts.roles import is_staff_member
 
 
 class ZonedDateTimeField(serializers.DateTimeField):
@@ -110,6 +113,13 @@ THROTTLED = error_response(
     "Too many requests; retry after the `Retry-After` header's seconds.",
     ("throttled", "Request was throttled. Expected available in 42 seconds."),
 )
+
+
+class IsStaffMember(BasePermission):
+    message = "Only clinic staff can do this."
+
+    def has_permission(self, request, view) -> bool:
+        return is_staff_member(request.user)
 
 
 class BookingThrottle(ScopedRateThrottle):

@@ -5,6 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from accounts.api import TokenRefreshView, TokenView
 from appointments.api import AppointmentViewSet, AvailabilityView
+from notifications.api import NotificationViewSet
 from patients.api import MeView, MyRecordExportView, PatientViewSet, RegisterView
 from practice.api import LocationViewSet, PractitionerViewSet, ServiceViewSet
 from treatments.api import (
@@ -22,6 +23,7 @@ router.register("services", ServiceViewSet, basename="service")
 router.register("practitioners", PractitionerViewSet, basename="practitioner")
 router.register("appointments", AppointmentViewSet, basename="appointment")
 router.register("patients", PatientViewSet, basename="patient")
+router.register("notifications", NotificationViewSet, basename="notification")
 router.register("treatment-notes", TreatmentNoteViewSet, basename="treatment-note")
 router.register("treatment-plans", TreatmentPlanViewSet, basename="treatment-plan")
 router.register("outcome-measures", OutcomeMeasureViewSet, basename="outcome-measure")

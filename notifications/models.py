@@ -11,9 +11,11 @@ from __future__ import annotations
 from datetime import time
 
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.template import TemplateSyntaxError
 
 from appointments.models import Appointment
 from patients.models import Channel, Patient
@@ -91,6 +93,15 @@ class MessageTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.get_channel_display()})"
+
+    def clean(self) -> None:
+        from .services import TEXT_ENGINE
+
+        for name in ("subject", "body"):
+            try:
+                TEXT_ENGINE.from_string(getattr(self, name))
+            except TemplateSyntaxError as error:
+                raise ValidationError({name: f"This template does not read: {error}"}) from error
 
 
 class Notification(models.Model):

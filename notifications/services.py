@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, Max, OuterRef, Q
-from django.template import Context, Engine
+from django.template import Context, Engine, TemplateSyntaxError
 from django.utils import timezone
 
 from appointments.models import OCCUPYING_STATUSES, Appointment, Status
@@ -39,7 +39,7 @@ def retry_pause(attempts: int) -> timedelta:
     return timedelta(minutes=min(2 ** (attempts - 1), 60))
 
 
-_TEXT_ENGINE = Engine(autoescape=False)
+TEXT_ENGINE = Engine(autoescape=False)
 
 
 def consented_channels(patient: Patient) -> list[str]:
@@ -335,8 +335,11 @@ def _render(notification: Notification) -> None:
             f"No {notification.get_channel_display()} template for {notification.kind}."
         )
     context = Context(message_context(notification))
-    notification.subject = _TEXT_ENGINE.from_string(template.subject).render(context).strip()
-    notification.body = _TEXT_ENGINE.from_string(template.body).render(context).strip()
+    try:
+        notification.subject = TEXT_ENGINE.from_string(template.subject).render(context).strip()
+        notification.body = TEXT_ENGINE.from_string(template.body).render(context).strip()
+    except TemplateSyntaxError as error:
+        raise PermanentDeliveryError(f"The {template} template does not read: {error}") from error
     patient = notification.patient
     notification.recipient = (
         patient.email if notification.channel == Channel.EMAIL else str(patient.mobile)

@@ -12,7 +12,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
-from accounts.roles import Role, is_staff_member, roles_of
+from accounts.roles import Role, roles_of
+from clinic.api_common import IsStaffMember
 
 from .export import export_patient_record
 from .models import Patient
@@ -160,13 +161,6 @@ class MyRecordExportView(generics.GenericAPIView):
 
 class PatientSearchSerializer(serializers.Serializer):
     q = serializers.CharField(required=False, allow_blank=True, max_length=200)
-
-
-class IsStaffMember(BasePermission):
-    message = "Only clinic staff can search patients."
-
-    def has_permission(self, request, view) -> bool:
-        return is_staff_member(request.user)
 
 
 @extend_schema_view(

@@ -187,6 +187,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "AppointmentStatusEnum": "appointments.models.Status",
         "DisciplineEnum": "practice.models.Discipline",
+        "ChannelEnum": "patients.models.Channel",
     },
 }
 

@@ -18,8 +18,11 @@ from practice.models import Location
 from tests.admin.conftest import admin_client
 from tests.factories import UserFactory
 
-GRANTING_MIGRATIONS = ["0003_staff_group_permissions", "0004_clinical_record_permissions"]
-LATEST_GRANTING_MIGRATION = GRANTING_MIGRATIONS[-1]
+GRANTING_MIGRATIONS = [
+    "0003_staff_group_permissions",
+    "0004_clinical_record_permissions",
+    "0005_messaging_permissions",
+]
 
 PRACTICE_MODELS = [
     "location",
@@ -73,16 +76,21 @@ BEFORE_CLINICAL_RECORDS = {
 }
 # The issue's permission sets, written out: practitioners write clinical records (never
 # delete them), managers read them all and may change plans; reception gets nothing of them.
+# Every staff role reads the message log; managers edit the templates and settings.
+MESSAGE_LOG = _on("notifications", ["view"], ["notification"])
 EXPECTED = {
-    "Reception": BEFORE_CLINICAL_RECORDS["Reception"],
+    "Reception": BEFORE_CLINICAL_RECORDS["Reception"] | MESSAGE_LOG,
     "Practitioner": (
         BEFORE_CLINICAL_RECORDS["Practitioner"]
         | _on("treatments", ["view", "add", "change"], CLINICAL_MODELS)
+        | MESSAGE_LOG
     ),
     "Manager": (
         BEFORE_CLINICAL_RECORDS["Manager"]
         | _on("treatments", ["view"], CLINICAL_MODELS)
         | _on("treatments", ["change"], ["treatmentplan", "planphase"])
+        | MESSAGE_LOG
+        | _on("notifications", ["view", "change"], ["messagetemplate", "messagingsettings"])
     ),
 }
 
@@ -165,11 +173,12 @@ class TestThePermissionSets:
         when post_migrate has not run yet) the migration's own code re-makes them."""
         Group.objects.filter(name__in=EXPECTED).delete()
         Permission.objects.filter(
-            content_type__app_label__in=["practice", "patients", "treatments"]
+            content_type__app_label__in=["practice", "patients", "treatments", "notifications"]
         ).delete()
-        migration = import_module(f"accounts.migrations.{LATEST_GRANTING_MIGRATION}")
 
-        migration.grant(django_apps, SimpleNamespace(connection=connection))
+        for name in GRANTING_MIGRATIONS:
+            migration = import_module(f"accounts.migrations.{name}")
+            migration.grant(django_apps, SimpleNamespace(connection=connection))
 
         for group_name, expected in EXPECTED.items():
             assert held_by(group_name) == expected, group_name
@@ -226,7 +235,7 @@ class TestReceptionNeverGetsClinicalRecords:
 
         assert response.status_code == 200
         shown = {app["app_label"] for app in response.context["app_list"]}
-        assert shown == {"patients", "appointments", "practice"}
+        assert shown == {"patients", "appointments", "practice", "notifications"}
 
     @pytest.mark.parametrize(
         "model", ["intake", "treatmentplan", "treatmentnote", "outcomemeasure"]

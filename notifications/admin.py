@@ -1,0 +1,90 @@
+"""The message log (read-only), the templates with a preview, and the messaging rules."""
+
+from types import SimpleNamespace
+
+from django.contrib import admin
+from django.template import Context, TemplateSyntaxError
+from django.utils.html import format_html
+
+from .models import MessageTemplate, MessagingSettings, Notification
+from .services import TEXT_ENGINE
+
+# What a preview fills the placeholders with.
+SAMPLE_CONTEXT = {
+    "patient": "Alex",
+    "start": "Tuesday 1 December at 09:00",
+    "service": "Myotherapy (SMM, 45 min)",
+    "practitioner": "Mia Myo",
+    "location": "Richmond",
+    "address": "12 Swan Street, Richmond VIC 3121",
+    "book_url": "https://clinic.example/book",
+    "clinic": "The Back Pain & Sciatica Clinic",
+    "appointment": SimpleNamespace(pk=42),
+}
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """What was sent to whom, when and why — or why not."""
+
+    list_display = [
+        "due_at",
+        "kind",
+        "channel",
+        "patient",
+        "appointment_id",
+        "status",
+        "attempts",
+        "sent_at",
+    ]
+    list_filter = ["status", "kind", "channel"]
+    list_select_related = ["patient"]
+    search_fields = ["patient__first_name", "patient__last_name", "recipient"]
+    date_hierarchy = "due_at"
+    readonly_fields = [field.name for field in Notification._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(admin.ModelAdmin):
+    list_display = ["kind", "channel", "subject", "updated_at"]
+    list_filter = ["channel"]
+    readonly_fields = ["preview"]
+    fields = ["kind", "channel", "subject", "body", "preview"]
+
+    @admin.display(description="Preview (with sample details)")
+    def preview(self, template: MessageTemplate) -> str:
+        context = Context(SAMPLE_CONTEXT)
+        try:
+            subject = TEXT_ENGINE.from_string(template.subject).render(context)
+            body = TEXT_ENGINE.from_string(template.body).render(context)
+        except TemplateSyntaxError as error:
+            return format_html('<span class="errornote">{}</span>', error)
+        return format_html(
+            '<div style="white-space: pre-wrap"><strong>{}</strong>\n\n{}</div>', subject, body
+        )
+
+    def has_add_permission(self, request) -> bool:
+        return False  # one template per kind and channel, made by a migration
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(MessagingSettings)
+class MessagingSettingsAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "reminder_offsets_hours", "quiet_hours_start", "quiet_hours_end"]
+
+    def has_add_permission(self, request) -> bool:
+        return not MessagingSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
