@@ -214,7 +214,13 @@ CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A Redis that does not answer must not hold up whoever is publishing (a web request).
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+# max_retries 0: a publish to a Redis that refuses fails at once instead of retrying for
+# seconds; the next beat scan sends what could not be announced.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+    "max_retries": 0,
+}
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "dispatch-due-messages": {"task": "notifications.tasks.dispatch_due", "schedule": 60.0},
