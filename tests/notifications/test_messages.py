@@ -120,6 +120,31 @@ class TestScheduling:
         )
         assert locals_ == ["Mon 09:00", "Sat 12:00"]
 
+    def test_reminders_across_the_october_clock_change_and_quiet_hours(
+        self, consenting, assessment, myotherapist
+    ):
+        # Clocks go forward at 02:00 on Sunday 3 October 2027. 48 real hours before 09:00
+        # that Sunday (+11:00) is 08:00 on Friday (+10:00); 2 hours before is 07:00, inside
+        # the quiet hours, so that reminder goes out at 08:00 instead.
+        with time_machine.travel(at(date(2027, 9, 27), 8), tick=False):
+            book_appointment(
+                patient=consenting,
+                service=assessment,
+                practitioner=myotherapist,
+                start=at(date(2027, 10, 3), 9),
+            )
+        local = {d.astimezone(MELBOURNE).strftime("%a %H:%M") for _, d in due(Kind.REMINDER)}
+        assert sorted(local) == ["Fri 08:00", "Sun 07:00"]
+
+        with time_machine.travel(at(date(2027, 10, 1), 8, 1), tick=False):
+            send_everything_due()  # the confirmations and the 48 h reminders
+        with time_machine.travel(at(date(2027, 10, 3), 7, 1), tick=False):
+            assert send_everything_due() == ["deferred", "deferred"]
+        sms = Notification.objects.get(
+            kind=Kind.REMINDER, channel="sms", due_at__gte=at(date(2027, 10, 3), 0)
+        )
+        assert sms.status == Delivery.PENDING and sms.due_at == at(date(2027, 10, 3), 8)
+
 
 class TestDelivery:
     def test_each_due_message_is_sent_once(self, booked):
