@@ -59,3 +59,4 @@ migrations-check: $(STAMP)
 bench: $(STAMP)
 	$(DEVENV) exec -- python bench/availability.py
 	$(DEVENV) exec -- python bench/api.py
+	$(DEVENV) exec -- python bench/messages.py
