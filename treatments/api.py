@@ -104,6 +104,20 @@ class CanReadClinicalRecords(BasePermission):
         return bool(roles_of(request.user) & CLINICAL_ROLES)
 
 
+class ClinicalRecordViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Clinical records: read by those who may (the selectors decide which patients'),
+    answered as they now stand in the database."""
+
+    permission_classes = [IsAuthenticated, CanReadClinicalRecords]
+
+    def _answer(self, record, code: int = status.HTTP_200_OK) -> Response:
+        return Response(
+            self.get_serializer(self.get_queryset().get(pk=record.pk)).data, status=code
+        )
+
+
 def practitioner_of(user: User) -> Practitioner:
     """The practitioner record of a user who writes as a practitioner, or 403."""
     practitioner = getattr(user, "practitioner", None)
@@ -396,21 +410,15 @@ NOTE_REFUSED = error_response(
     ),
     retrieve=extend_schema(summary="One treatment note", tags=CLINICAL_TAGS),
 )
-class TreatmentNoteViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class TreatmentNoteViewSet(ClinicalRecordViewSet):
     """Notes are never deleted and a signed note never changes: no PUT, no DELETE."""
 
-    permission_classes = [IsAuthenticated, CanReadClinicalRecords]
     serializer_class = TreatmentNoteSerializer
     filterset_class = NoteFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
         return notes_for(self.request.user).order_by("-appointment__start", "-pk")
-
-    def _answer(self, note: TreatmentNote, code: int = status.HTTP_200_OK) -> Response:
-        return Response(self.get_serializer(self.get_queryset().get(pk=note.pk)).data, status=code)
 
     @extend_schema(
         summary="Start a session's note",
@@ -594,22 +602,16 @@ PLAN_REFUSED = error_response(
     ),
     retrieve=extend_schema(summary="One treatment plan", tags=CLINICAL_TAGS),
 )
-class TreatmentPlanViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class TreatmentPlanViewSet(ClinicalRecordViewSet):
     """Plans are closed (completed, discontinued), never deleted. Anyone who may see a plan
     (the patient's practitioners, managers) may change it."""
 
-    permission_classes = [IsAuthenticated, CanReadClinicalRecords]
     serializer_class = TreatmentPlanSerializer
     filterset_class = PlanFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
         return plans_for(self.request.user).order_by("-created_at", "-pk")
-
-    def _answer(self, plan: TreatmentPlan, code: int = status.HTTP_200_OK) -> Response:
-        return Response(self.get_serializer(self.get_queryset().get(pk=plan.pk)).data, status=code)
 
     @extend_schema(
         summary="Start a treatment plan",
@@ -756,12 +758,9 @@ class OutcomeFilter(django_filters.FilterSet):
     ),
     retrieve=extend_schema(summary="One outcome measure", tags=CLINICAL_TAGS),
 )
-class OutcomeMeasureViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class OutcomeMeasureViewSet(ClinicalRecordViewSet):
     """Scores are recorded, never edited or deleted."""
 
-    permission_classes = [IsAuthenticated, CanReadClinicalRecords]
     serializer_class = OutcomeMeasureSerializer
     filterset_class = OutcomeFilter
     http_method_names = ["get", "post", "head", "options"]
@@ -1007,8 +1006,7 @@ class MyIntakeView(GenericAPIView):
     ),
     retrieve=extend_schema(summary="One intake questionnaire", tags=CLINICAL_TAGS),
 )
-class IntakeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    permission_classes = [IsAuthenticated, CanReadClinicalRecords]
+class IntakeViewSet(ClinicalRecordViewSet):
     serializer_class = IntakeSerializer
     filterset_class = IntakeFilter
     http_method_names = ["get", "post", "head", "options"]
@@ -1018,11 +1016,6 @@ class IntakeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             intakes_for(self.request.user)
             .select_related("entered_by", "clearance__cleared_by")
             .order_by("-submitted_at", "-pk")
-        )
-
-    def _answer(self, intake: Intake, code: int) -> Response:
-        return Response(
-            self.get_serializer(self.get_queryset().get(pk=intake.pk)).data, status=code
         )
 
     @extend_schema(
