@@ -186,9 +186,15 @@ def patient_prompts(now: datetime | None = None) -> int:
                 )
         elif not patient.maintaining and rules.recalls and weeks_since >= rules.recall_after_weeks:
             rows += _patient_messages(patient, Kind.RECALL, f"{patient.last_visit:%Y%m%d}", now)
-    before = Notification.objects.count()
-    _add(rows)
-    return Notification.objects.count() - before
+    # Only reasons not yet recorded (one lookup on the unique key, not a table count).
+    known = set(
+        Notification.objects.filter(reason_key__in=[r.reason_key for r in rows]).values_list(
+            "reason_key", flat=True
+        )
+    )
+    new = [row for row in rows if row.reason_key not in known]
+    _add(new)
+    return len(new)
 
 
 def _patient_messages(patient: Patient, kind: str, period: str, now: datetime):
