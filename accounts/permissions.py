@@ -83,6 +83,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "notifications.notification": VIEW,
         "notifications.messagetemplate": ("view", "change"),
         "notifications.messagingsettings": ("view", "change"),
+        "audit.auditentry": VIEW,  # the audit log (accounts.0006)
     },
 }
 

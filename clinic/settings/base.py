@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "appointments",
     "treatments",
     "notifications",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -258,6 +259,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# Behind a proxy that sets X-Forwarded-For, the audit log records the address it reports.
+AUDIT_TRUST_FORWARDED_FOR = env.bool("AUDIT_TRUST_FORWARDED_FOR", default=False)
 
 SESSION_COOKIE_AGE = int(timedelta(hours=12).total_seconds())
 SESSION_COOKIE_HTTPONLY = True

@@ -22,6 +22,7 @@ GRANTING_MIGRATIONS = [
     "0003_staff_group_permissions",
     "0004_clinical_record_permissions",
     "0005_messaging_permissions",
+    "0006_audit_permissions",
 ]
 
 PRACTICE_MODELS = [
@@ -91,6 +92,7 @@ EXPECTED = {
         | _on("treatments", ["change"], ["treatmentplan", "planphase"])
         | MESSAGE_LOG
         | _on("notifications", ["view", "change"], ["messagetemplate", "messagingsettings"])
+        | _on("audit", ["view"], ["auditentry"])  # the audit log, read only
     ),
 }
 
@@ -173,7 +175,13 @@ class TestThePermissionSets:
         when post_migrate has not run yet) the migration's own code re-makes them."""
         Group.objects.filter(name__in=EXPECTED).delete()
         Permission.objects.filter(
-            content_type__app_label__in=["practice", "patients", "treatments", "notifications"]
+            content_type__app_label__in=[
+                "practice",
+                "patients",
+                "treatments",
+                "notifications",
+                "audit",
+            ]
         ).delete()
 
         for name in GRANTING_MIGRATIONS:

@@ -1,0 +1,68 @@
+"""The audit log: who read or changed whose record, and every sign-in, from where.
+
+Append-only: PostgreSQL refuses UPDATE and DELETE on the table (migration 0002), so an
+entry, once written, stays as written. Entries name the patient whose record was touched,
+which is what a patient's access history (their export) and a manager's review filter on.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Action(models.TextChoices):
+    READ = "read", "Read"
+    CREATE = "create", "Create"
+    UPDATE = "update", "Update"
+    ARCHIVE = "archive", "Archive"
+    EXPORT = "export", "Export"
+    LOGIN = "login", "Signed in"
+    LOGIN_FAILED = "login_failed", "Failed sign-in"
+    LOCKOUT = "lockout", "Locked out"
+    RETENTION_REVIEW = "retention_review", "Retention review"
+
+
+class AuditEntry(models.Model):
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Empty for failed sign-ins of unknown accounts and for system jobs.",
+    )
+    # The e-mail as typed or as it was at the time: it outlives a renamed or unknown account.
+    actor_label = models.CharField(max_length=254, blank=True)
+    action = models.CharField(max_length=20, choices=Action.choices)
+    object_type = models.CharField(
+        max_length=60, blank=True, help_text='The record\'s kind, e.g. "patients.patient".'
+    )
+    object_id = models.CharField(max_length=40, blank=True)
+    patient = models.ForeignKey(
+        "patients.Patient",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Whose record it is.",
+    )
+    source_ip = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The endpoint or page, and for changes the names of the fields changed "
+        "(never their values: the log must not become a second copy of the record).",
+    )
+
+    class Meta:
+        verbose_name_plural = "audit entries"
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(fields=["patient", "-at"], name="audit_by_patient"),
+            models.Index(fields=["actor", "-at"], name="audit_by_actor"),
+            models.Index(fields=["-at"], name="audit_by_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label or 'system'} {self.action}"

@@ -1,0 +1,94 @@
+"""Writing the audit log. Views and services call these; nothing updates or deletes entries.
+
+An entry is written in the caller's transaction: a change that rolls back leaves no entry
+claiming it happened, and a change that commits cannot lose its entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.http import HttpRequest
+
+from .models import Action, AuditEntry
+
+
+def source_address(request: HttpRequest | None) -> str | None:
+    """The client's address. Behind a proxy that sets X-Forwarded-For (and is trusted to:
+    AUDIT_TRUST_FORWARDED_FOR), the left-most address it reports."""
+    if request is None:
+        return None
+    if settings.AUDIT_TRUST_FORWARDED_FOR:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if first := forwarded.split(",")[0].strip():
+            return first
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _actor(request: HttpRequest | None, actor) -> tuple[Any, str]:
+    user = actor if actor is not None else getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return None, ""
+    return user, user.email
+
+
+def _object_type(obj: models.Model) -> str:
+    return obj._meta.label_lower
+
+
+def _patient_id_of(obj: models.Model) -> int | None:
+    if obj._meta.label_lower == "patients.patient":
+        return obj.pk
+    return getattr(obj, "patient_id", None)
+
+
+def record(
+    action: str,
+    *,
+    request: HttpRequest | None = None,
+    actor=None,
+    obj: models.Model | None = None,
+    patient_id: int | None = None,
+    actor_label: str = "",
+    detail: dict | None = None,
+) -> AuditEntry:
+    """One entry. `obj` gives the object and, where it has one, the patient it belongs to."""
+    user, label = _actor(request, actor)
+    return AuditEntry.objects.create(
+        actor=user,
+        actor_label=actor_label or label,
+        action=action,
+        object_type=_object_type(obj) if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        patient_id=patient_id
+        if patient_id is not None
+        else (_patient_id_of(obj) if obj is not None else None),
+        source_ip=source_address(request),
+        detail=detail or {},
+    )
+
+
+def record_reads(
+    request: HttpRequest, objects: Iterable[models.Model], *, detail: dict | None = None
+) -> int:
+    """One READ entry per object shown (a list of ten notes is ten entries), in one INSERT."""
+    user, label = _actor(request, None)
+    address = source_address(request)
+    entries = [
+        AuditEntry(
+            actor=user,
+            actor_label=label,
+            action=Action.READ,
+            object_type=_object_type(obj),
+            object_id=str(obj.pk),
+            patient_id=_patient_id_of(obj),
+            source_ip=address,
+            detail=detail or {},
+        )
+        for obj in objects
+    ]
+    AuditEntry.objects.bulk_create(entries)
+    return len(entries)
