@@ -8,10 +8,13 @@ server (`clinic_bench_messages`, or --db-name), created and migrated when missin
 Redis database of its own on REDIS_URL's server (number 13, or --redis-db), emptied at the
 start. Its message tables are emptied at the start of every run.
 
-1. Drain. --messages recalls by email, due a minute ago, for consenting bench patients,
-   inserted with bulk_create; then a worker (`celery -A clinic worker --concurrency 2`,
-   NOTIFICATIONS_DELIVERY=outbox, so a "send" is the OutboxMessage row written in the
-   transaction that marks the message sent) is handed `dispatch_due` tasks until no message
+1. Drain. --messages email reminders, due a minute ago, one for each of as many booked
+   appointments of consenting bench patients (made once: 10,000 sessions of 20
+   practitioners in the weeks ahead), inserted with bulk_create; then a worker
+   (`celery -A clinic worker --concurrency 2`, NOTIFICATIONS_DELIVERY=outbox, so a "send"
+   is the OutboxMessage row written in the transaction that marks the message sent; each
+   send task carries NOTIFICATIONS_SEND_BATCH messages, as in production) is handed
+   `dispatch_due` tasks until no message
    is pending or sending, or --budget seconds (90) have passed: then the figure is the
    messages sent over that time, and the report says the drain is partial. It also counts
    the database connections opened meanwhile. Baseline, same worker, same run, before (and
@@ -55,6 +58,9 @@ DEFAULT_DB_NAME = "clinic_bench_messages"
 DEFAULT_REDIS_DB = 13
 BENCH_EMAIL_DOMAIN = "bench.example"
 PATIENTS = 1000
+PRACTITIONERS = 20
+APPOINTMENTS = 10_000  # booked, in the weeks ahead: what the reminders are for
+BENCH_LOCATION = "Bench messages"
 CLAIM_LIMIT = 500  # what dispatch_due claims per task
 TARGET_DRAIN_RATIO = 0.5
 TARGET_SCAN_P95_MS = 50.0
@@ -225,24 +231,89 @@ def no_quiet_hours() -> None:
     rules.save()
 
 
-def due_recalls(patient_ids: list[int], count: int, tag: str) -> None:
+def bench_appointments(patient_ids: list[int]) -> list[tuple[int, int]]:
+    """APPOINTMENTS booked appointments in the coming weeks, made once: 20 practitioners,
+    each in a room of their own, sessions back to back, patients taking turns. Returns
+    (appointment, patient) pairs."""
+    from decimal import Decimal
+
+    from accounts.models import User
+    from appointments.models import Appointment, Source, Status
+    from practice.models import Discipline, Location, Practitioner, Room, RoomKind, Service
+
+    existing = Appointment.objects.filter(location__name=BENCH_LOCATION, status=Status.BOOKED)
+    if existing.count() < APPOINTMENTS:
+        location, _ = Location.objects.get_or_create(
+            name=BENCH_LOCATION, defaults={"time_zone": "Australia/Melbourne"}
+        )
+        service, _ = Service.objects.get_or_create(
+            name="Bench myotherapy",
+            defaults={
+                "duration_minutes": 30,
+                "price": Decimal("90.00"),
+                "room_kind": RoomKind.TREATMENT,
+                "disciplines": [Discipline.MYOTHERAPY],
+            },
+        )
+        staff = []
+        for n in range(PRACTITIONERS):
+            user, _ = User.objects.get_or_create(
+                email=f"practitioner{n}@{BENCH_EMAIL_DOMAIN}",
+                defaults={"first_name": f"Bench{n}", "last_name": "Practitioner"},
+            )
+            practitioner, _ = Practitioner.objects.get_or_create(
+                user=user, defaults={"disciplines": [Discipline.MYOTHERAPY]}
+            )
+            room, _ = Room.objects.get_or_create(
+                location=location, name=f"Bench room {n}", defaults={"capacity": 1}
+            )
+            staff.append((practitioner, room))
+        existing.delete()
+        first = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=7)
+        rows = []
+        for n in range(APPOINTMENTS):
+            slot, seat = divmod(n, PRACTITIONERS)  # seat-th practitioner's slot-th session
+            practitioner, room = staff[seat]
+            start = first + timedelta(minutes=30 * slot)
+            rows.append(
+                Appointment(
+                    patient_id=patient_ids[n % len(patient_ids)],
+                    practitioner=practitioner,
+                    service=service,
+                    location=location,
+                    room=room,
+                    start=start,
+                    end=start + timedelta(minutes=30),
+                    blocked_until=start + timedelta(minutes=30),
+                    price=service.price,
+                    status=Status.BOOKED,
+                    source=Source.ONLINE,
+                )
+            )
+        Appointment.objects.bulk_create(rows, batch_size=2000)
+    return list(existing.order_by("pk").values_list("pk", "patient_id"))
+
+
+def due_reminders(appointments: list[tuple[int, int]], count: int, tag: str) -> None:
+    """`count` email reminders, due a minute ago, one per appointment."""
     from django.utils import timezone
 
     from notifications.models import Kind, MessageTemplate, Notification
     from patients.models import Channel
 
-    assert MessageTemplate.objects.filter(kind=Kind.RECALL, channel=Channel.EMAIL).exists()
+    assert MessageTemplate.objects.filter(kind=Kind.REMINDER, channel=Channel.EMAIL).exists()
     due = timezone.now() - timedelta(minutes=1)
     Notification.objects.bulk_create(
         (
             Notification(
-                kind=Kind.RECALL,
+                kind=Kind.REMINDER,
                 channel=Channel.EMAIL,
-                patient_id=patient_ids[n % len(patient_ids)],
+                appointment_id=appointment_id,
+                patient_id=patient_id,
                 reason_key=f"bench:{tag}:{n}",
                 due_at=due,
             )
-            for n in range(count)
+            for n, (appointment_id, patient_id) in enumerate(appointments[:count])
         ),
         batch_size=2000,
     )
@@ -337,8 +408,9 @@ def database_sessions() -> int:
         return cursor.fetchone()[0]
 
 
-def drain(args, env: dict[str, str], redis_url: str, patient_ids: list[int]) -> dict:
+def drain(args, env: dict[str, str], redis_url: str, appointments: list[tuple[int, int]]) -> dict:
     import redis
+    from django.conf import settings
     from django.db.models import Count
 
     from clinic.celery import app
@@ -359,12 +431,12 @@ def drain(args, env: dict[str, str], redis_url: str, patient_ids: list[int]) -> 
     try:
         worker.wait_until_ready(app)
         # Warm up: the worker's processes import, connect and prepare their statements.
-        due_recalls(patient_ids, 200, "warmup")
+        due_reminders(appointments, 200, "warmup")
         run_noop(client, worker, 1000)
         run_drain(client, worker, 200, budget=30)
         empty_message_tables()
 
-        due_recalls(patient_ids, args.messages, "drain")
+        due_reminders(appointments, args.messages, "drain")
         noop_seconds.append(run_noop(client, worker, args.messages))
         sessions_before = database_sessions()
         drain_s, sent, dispatches = run_drain(client, worker, args.messages, args.budget)
@@ -383,6 +455,7 @@ def drain(args, env: dict[str, str], redis_url: str, patient_ids: list[int]) -> 
         "workload": f"drain {args.messages:,} due messages",
         "messages": args.messages,
         "concurrency": args.concurrency,
+        "messages_per_send_task": settings.NOTIFICATIONS_SEND_BATCH,
         "delivery": "outbox",
         "sent": sent,
         "complete": sent == args.messages,
@@ -572,7 +645,8 @@ def print_table(drained: dict, scanned: dict) -> None:
     print(
         f"Drain: {drained['sent']:,} of {drained['messages']:,} messages sent in "
         f"{drained['seconds']:.1f} s{partial} with {drained['dispatch_due_tasks']} dispatch_due "
-        f"tasks, worker --concurrency {drained['concurrency']}, outbox delivery; after: "
+        f"tasks and send tasks of {drained['messages_per_send_task']} messages, worker "
+        f"--concurrency {drained['concurrency']}, outbox delivery; after: "
         f"{drained['statuses_after']}, {drained['outbox_rows']:,} outbox rows, "
         f"{drained['database_connections_opened']:,} database connections opened. No-op runs: "
         + " / ".join(f"{rate:,.0f}" for rate in drained["noop_tasks_per_s"])
@@ -606,8 +680,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write JSON")
     args = parser.parse_args(argv)
-    if args.messages < CLAIM_LIMIT or args.runs < 2 or args.concurrency < 1:
-        parser.error(f"--messages must be at least {CLAIM_LIMIT}, --runs at least 2")
+    if not CLAIM_LIMIT <= args.messages <= APPOINTMENTS or args.runs < 2 or args.concurrency < 1:
+        parser.error(f"--messages must be {CLAIM_LIMIT} to {APPOINTMENTS:,}, --runs at least 2")
     if args.due + args.future > args.rows:
         parser.error("--due plus --future must not exceed --rows")
     for name in ("DATABASE_URL", "REDIS_URL"):
@@ -631,7 +705,7 @@ def main(argv: list[str] | None = None) -> int:
     empty_message_tables()
     print(f"Database {args.db_name}, Redis {redis_url}\n")
 
-    drained = drain(args, env, redis_url, patient_ids)
+    drained = drain(args, env, redis_url, bench_appointments(patient_ids))
     scanned = scan(args, patient_ids)
     empty_message_tables()  # leave the database small
     print_table(drained, scanned)

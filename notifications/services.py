@@ -14,14 +14,15 @@ receiving side recognise.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, Max, OuterRef, Q
-from django.template import Context, Engine, TemplateSyntaxError
+from django.template import Context, Engine, Template, TemplateSyntaxError
 from django.utils import timezone
 
 from appointments.models import OCCUPYING_STATUSES, Appointment, Status
@@ -57,13 +58,16 @@ def consented_channels(patient: Patient) -> list[str]:
 
 def booking_messages(appointment: Appointment) -> None:
     """A confirmation now and the reminders before the start, on each consented channel."""
-    now = timezone.now()
+    _add(messages_of_booking(appointment, booked_at=timezone.now()))
+
+
+def messages_of_booking(appointment: Appointment, *, booked_at: datetime) -> list[Notification]:
+    """The (unsaved) messages a booking made at `booked_at` calls for."""
     rows = [
-        _appointment_message(appointment, Kind.CONFIRMATION, channel, due_at=now)
+        _appointment_message(appointment, Kind.CONFIRMATION, channel, due_at=booked_at)
         for channel in consented_channels(appointment.patient)
     ]
-    rows += _reminders(appointment, now)
-    _add(rows)
+    return rows + _reminders(appointment, booked_at)
 
 
 def reschedule_messages(appointment: Appointment) -> None:
@@ -81,12 +85,16 @@ def reschedule_messages(appointment: Appointment) -> None:
 def cancellation_messages(appointment: Appointment) -> None:
     """Nothing more about this appointment is sent except the cancellation notice."""
     _withdraw(appointment, kinds=APPOINTMENT_KINDS_WITHDRAWN_ON_CANCEL)
-    _add(
-        [
-            _appointment_message(appointment, Kind.CANCELLED, channel, due_at=timezone.now())
-            for channel in consented_channels(appointment.patient)
-        ]
-    )
+    _add(messages_of_cancellation(appointment, cancelled_at=timezone.now()))
+
+
+def messages_of_cancellation(
+    appointment: Appointment, *, cancelled_at: datetime
+) -> list[Notification]:
+    return [
+        _appointment_message(appointment, Kind.CANCELLED, channel, due_at=cancelled_at)
+        for channel in consented_channels(appointment.patient)
+    ]
 
 
 def _reminders(appointment: Appointment, now: datetime) -> list[Notification]:
@@ -240,20 +248,99 @@ def claim_due(*, limit: int = 500, now: datetime | None = None) -> list[int]:
 
 def deliver(notification_id: int) -> str:
     """Send one claimed message, at most once. Returns what happened (for the log)."""
-    with transaction.atomic():
-        notification = (
-            Notification.objects.select_for_update(of=("self",))
-            .select_related(
-                "patient",
-                "appointment__service",
-                "appointment__location",
-                "appointment__practitioner__user",
-            )
-            .filter(pk=notification_id, status=Delivery.SENDING)
-            .first()
+    return deliver_batch([notification_id])[notification_id]
+
+
+def deliver_batch(notification_ids: Sequence[int]) -> dict[int, str]:
+    """Send claimed messages, each in a transaction of its own, and say what became of each.
+
+    The batch shares one read of its rows, the templates and the messaging rules; each
+    message is then locked and its reason re-checked against fresh state before it is sent,
+    so a batch is as safe as single sends: a failure, or a worker killed mid-batch, costs
+    at most the message in hand. Should the task run out of time, the messages not yet
+    tried go back to the queue at once rather than waiting for their claim to go stale.
+    """
+    rows = Notification.objects.select_related(
+        "patient",
+        "appointment__service",
+        "appointment__location",
+        "appointment__practitioner__user",
+    ).in_bulk(notification_ids)
+    batch = SendBatch(MessagingSettings.current())
+    outcomes: dict[int, str] = {}
+    try:
+        for pk in notification_ids:
+            row = rows.get(pk)
+            outcomes[pk] = _deliver_claimed(row, batch) if row else "not claimed"
+    except SoftTimeLimitExceeded:
+        untried = [pk for pk in notification_ids if pk not in outcomes]
+        Notification.objects.filter(pk__in=untried, status=Delivery.SENDING).update(
+            status=Delivery.PENDING, updated_at=timezone.now()
         )
-        if notification is None:
-            return "not claimed"  # sent, withdrawn or deferred meanwhile
+        raise
+    return outcomes
+
+
+class SendBatch:
+    """What every message of a batch shares: the rules, and templates compiled once."""
+
+    def __init__(self, rules: MessagingSettings) -> None:
+        self.rules = rules
+        self._templates: dict[tuple[str, str], tuple[Template, Template]] = {}
+
+    def templates_for(self, notification: Notification) -> tuple[Template, Template]:
+        key = (notification.kind, notification.channel)
+        if key not in self._templates:
+            template = MessageTemplate.objects.filter(kind=key[0], channel=key[1]).first()
+            if template is None:
+                raise PermanentDeliveryError(
+                    f"No {notification.get_channel_display()} template for {notification.kind}."
+                )
+            try:
+                self._templates[key] = (
+                    TEXT_ENGINE.from_string(template.subject),
+                    TEXT_ENGINE.from_string(template.body),
+                )
+            except TemplateSyntaxError as error:
+                raise PermanentDeliveryError(
+                    f"The {template} template does not read: {error}"
+                ) from error
+        return self._templates[key]
+
+
+# Raw SQL because it runs once per message: compiling the ORM's version of this query took
+# longer than the database's work on it.
+LOCK_FOR_SENDING = f"""
+    SELECT n.attempts, a.status, a.start, p.consent_email, p.consent_sms, p.email, p.mobile
+    FROM {Notification._meta.db_table} n
+    JOIN {Patient._meta.db_table} p ON p.id = n.patient_id
+    LEFT JOIN {Appointment._meta.db_table} a ON a.id = n.appointment_id
+    WHERE n.id = %s AND n.status = '{Delivery.SENDING}'
+    FOR UPDATE OF n
+"""
+
+
+def _lock_for_sending(notification: Notification) -> bool:
+    """Lock the row if it is still ours to send, and bring what decides the send up to date:
+    the attempts, the appointment's status and time, the patient's consent and contacts
+    (the batch's copy may be a moment old)."""
+    with connection.cursor() as cursor:
+        cursor.execute(LOCK_FOR_SENDING, [notification.pk])
+        fresh = cursor.fetchone()
+    if fresh is None:
+        return False  # sent, withdrawn or deferred meanwhile
+    patient, appointment = notification.patient, notification.appointment
+    (notification.attempts, status, start, patient.consent_email, patient.consent_sms) = fresh[:5]
+    patient.email, patient.mobile = fresh[5:]
+    if appointment is not None:
+        appointment.status, appointment.start = status, start
+    return True
+
+
+def _deliver_claimed(notification: Notification, batch: SendBatch) -> str:
+    with transaction.atomic():
+        if not _lock_for_sending(notification):
+            return "not claimed"
         notification.attempts += 1
         if reason := _no_longer_wanted(notification):
             _close(notification, Delivery.WITHDRAWN, reason)
@@ -261,14 +348,15 @@ def deliver(notification_id: int) -> str:
         if notification.channel not in consented_channels(notification.patient):
             _close(notification, Delivery.SKIPPED, "No consent for this channel.")
             return "skipped"
-        allowed = next_allowed_time(timezone.now(), _zone_of(notification))
-        if allowed > timezone.now():
+        now = timezone.now()
+        allowed = next_allowed_time(now, _zone_of(notification), batch.rules)
+        if allowed > now:
             notification.status = Delivery.PENDING
             notification.due_at = allowed
             notification.save(update_fields=["status", "due_at", "attempts", "updated_at"])
             return "deferred"
         try:
-            _render(notification)
+            render(notification, batch)
             with transaction.atomic():  # an outbox row is undone with a failed send
                 backend_for(notification.channel).send(notification)
         except PermanentDeliveryError as error:
@@ -290,7 +378,17 @@ def deliver(notification_id: int) -> str:
             return "retry"
         notification.status = Delivery.SENT
         notification.sent_at = timezone.now()
-        notification.save()
+        notification.save(
+            update_fields=[
+                "status",
+                "sent_at",
+                "attempts",
+                "recipient",
+                "subject",
+                "body",
+                "updated_at",
+            ]
+        )
     return "sent"
 
 
@@ -317,9 +415,11 @@ def _zone_of(notification: Notification) -> ZoneInfo:
     return ZoneInfo(settings.TIME_ZONE)
 
 
-def next_allowed_time(moment: datetime, zone: ZoneInfo) -> datetime:
+def next_allowed_time(
+    moment: datetime, zone: ZoneInfo, rules: MessagingSettings | None = None
+) -> datetime:
     """`moment` itself, or the end of the quiet hours it falls in (local time)."""
-    rules = MessagingSettings.current()
+    rules = rules or MessagingSettings.current()
     local = moment.astimezone(zone)
     start, end = rules.quiet_hours_start, rules.quiet_hours_end
     clock = local.time()
@@ -332,20 +432,12 @@ def next_allowed_time(moment: datetime, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, end, tzinfo=zone)
 
 
-def _render(notification: Notification) -> None:
-    template = MessageTemplate.objects.filter(
-        kind=notification.kind, channel=notification.channel
-    ).first()
-    if template is None:
-        raise PermanentDeliveryError(
-            f"No {notification.get_channel_display()} template for {notification.kind}."
-        )
+def render(notification: Notification, batch: SendBatch) -> None:
+    """Fill in the message's recipient, subject and body from its template."""
+    subject, body = batch.templates_for(notification)
     context = Context(message_context(notification))
-    try:
-        notification.subject = TEXT_ENGINE.from_string(template.subject).render(context).strip()
-        notification.body = TEXT_ENGINE.from_string(template.body).render(context).strip()
-    except TemplateSyntaxError as error:
-        raise PermanentDeliveryError(f"The {template} template does not read: {error}") from error
+    notification.subject = subject.render(context).strip()
+    notification.body = body.render(context).strip()
     patient = notification.patient
     notification.recipient = (
         patient.email if notification.channel == Channel.EMAIL else str(patient.mobile)

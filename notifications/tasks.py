@@ -5,22 +5,25 @@ puts the message back in the table with a pause, and the next scan claims it aga
 """
 
 from celery import shared_task
+from django.conf import settings
 
 from . import services
 
 
 @shared_task(ignore_result=True)
 def dispatch_due() -> int:
-    """Beat, every minute: claim due messages and hand each to a send task."""
+    """Beat, every minute: claim due messages and hand them to send tasks, a few per task
+    (a task per message would cost more in the broker than the sending itself)."""
     ids = services.claim_due()
-    for notification_id in ids:
-        send_notification.delay(notification_id)
+    size = settings.NOTIFICATIONS_SEND_BATCH
+    for start in range(0, len(ids), size):
+        send_notifications.delay(ids[start : start + size])
     return len(ids)
 
 
 @shared_task(ignore_result=True)
-def send_notification(notification_id: int) -> str:
-    return services.deliver(notification_id)
+def send_notifications(notification_ids: list[int]) -> dict[int, str]:
+    return services.deliver_batch(notification_ids)
 
 
 @shared_task(ignore_result=True)

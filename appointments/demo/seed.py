@@ -1,5 +1,6 @@
 """Load the demo clinic: set-up, practitioners, patients, six months of appointments and the
-clinical records of those visits (`clinical.py`).
+clinical records of those visits (`clinical.py`) and the messages sent about them
+(`notifications.demo`).
 
 Idempotent: every row is found by a natural key (a name, an email, a rota line) and only
 created when missing, never overwritten; leave and extra hours are added only to a
@@ -31,6 +32,8 @@ from accounts.permissions import sync_role_group
 from appointments.availability import Slot, free_slots
 from appointments.models import OCCUPYING_STATUSES, Appointment, Source, Status
 from appointments.services import book_appointment, cancel_appointment
+from notifications.demo import seed_message_history
+from notifications.models import Notification
 from patients.models import Channel, Patient
 from practice.models import (
     Break,
@@ -79,6 +82,7 @@ class SeedSummary:
     skipped_visits: int = 0
     clinical: ClinicalSummary = field(default_factory=ClinicalSummary)
     created_clinical_records: bool = False
+    messages_by_status: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
 
     @property
@@ -116,6 +120,11 @@ class SeedSummary:
             f"  {clinical.notes} notes ({clinical.signed_notes} signed, "
             f"{clinical.addenda} with addenda, {clinical.exercises} exercises logged), "
             f"{clinical.pain_scores} pain scores, {clinical.odi_scores} ODIs",
+            "  messages: "
+            + (
+                ", ".join(f"{n} {status}" for status, n in sorted(self.messages_by_status.items()))
+                or "none"
+            ),
         ]
         return lines
 
@@ -134,6 +143,7 @@ def seed_demo(*, seed: int = DEFAULT_SEED) -> SeedSummary:
         if not Appointment.objects.filter(patient__in=[p.pk for p in patients]).exists():
             created, skipped = _Scheduler(rng, services, practitioners, locations).run(patients)
         created_records = seed_clinical_records(patients, seed=seed)
+        seed_message_history([p.pk for p in patients])
     summary = _summarise()
     summary.created_appointments = created
     summary.skipped_visits = skipped
@@ -562,4 +572,7 @@ def _summarise() -> SeedSummary:
         patients=Patient.objects.count(),
         appointments_by_status=dict(statuses),
         clinical=clinical_summary(),
+        messages_by_status=dict(
+            Notification.objects.values_list("status").annotate(n=Count("pk")).order_by()
+        ),
     )

@@ -241,6 +241,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = env.str(
 # through EMAIL_URL and SMS through SMS_BACKEND (console, file or http).
 NOTIFICATIONS_DELIVERY = env.str("NOTIFICATIONS_DELIVERY", default="outbox" if DEBUG else "live")
 NOTIFICATIONS_STALE_CLAIM_SECONDS = env.int("NOTIFICATIONS_STALE_CLAIM_SECONDS", default=300)
+# Messages per send task: enough to spread a task's cost, few enough that a slow provider
+# (10 s timeout per message) keeps a batch inside the task's time limit.
+NOTIFICATIONS_SEND_BATCH = env.int("NOTIFICATIONS_SEND_BATCH", default=20)
 SMS_BACKEND = env.str("SMS_BACKEND", default="console")
 SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / ".devdata" / "sms.jsonl"))
 SMS_HTTP_URL = env.str("SMS_HTTP_URL", default="")

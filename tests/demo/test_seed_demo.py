@@ -4,12 +4,13 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db.models import Min
+from django.db.models import F, Min
 from django.utils import timezone
 
 from appointments.availability import working_windows
 from appointments.demo import seed_demo
 from appointments.models import Appointment, Source, Status
+from notifications.models import Delivery, Kind, Notification
 from patients.models import Patient
 from practice.models import (
     BookingRules,
@@ -180,6 +181,7 @@ def test_running_it_again_changes_nothing(demo_clinic):
     models = [Location, Room, Service, Practitioner, WorkingHours, Break, Leave, ExtraHours]
     models += [Patient, Appointment, BookingRules]
     models += [Intake, TreatmentPlan, TreatmentNote, ExerciseEntry, Addendum, OutcomeMeasure]
+    models += [Notification]
 
     def snapshot():
         return {
@@ -362,3 +364,40 @@ def test_odi_at_the_assessment_and_every_few_weeks_trending_down():
             falling += series[-1].value < series[0].value
     assert long_histories >= 10
     assert falling >= 0.9 * long_histories
+
+
+# Messages ---------------------------------------------------------------------------------
+
+
+def test_past_visits_have_their_messages_in_the_log():
+    """Each past visit of a consenting patient: a confirmation a week before and the
+    reminders, sent outside quiet hours on the channels the patient agreed to."""
+    sent = Notification.objects.filter(status=Delivery.SENT).select_related(
+        "appointment", "patient"
+    )
+    visits = Appointment.objects.filter(
+        status__in=[Status.COMPLETED, Status.NO_SHOW, Status.LATE_CANCELLED]
+    )
+    emailed = visits.filter(patient__consent_email=True, patient__email__gt="")
+    confirmations = sent.filter(kind=Kind.CONFIRMATION, channel="email")
+    assert set(confirmations.values_list("appointment_id", flat=True)) == set(
+        emailed.values_list("pk", flat=True)
+    )
+    for message in sent.filter(appointment__status=Status.COMPLETED)[:300]:
+        assert message.patient.consent_email or message.channel != "email"
+        assert message.patient.consent_sms or message.channel != "sms"
+        assert message.sent_at < message.appointment.start
+        assert 8 <= local_hour(message.sent_at) < 20
+        assert message.body and message.recipient
+    late = sent.filter(kind=Kind.CANCELLED, appointment__status=Status.LATE_CANCELLED)
+    assert late.exists()
+    assert not Notification.objects.filter(
+        kind=Kind.REMINDER,
+        status=Delivery.SENT,
+        appointment__status=Status.LATE_CANCELLED,
+        sent_at__gt=F("appointment__cancelled_at"),
+    ).exists()
+
+
+def local_hour(moment):
+    return moment.astimezone(ZoneInfo("Australia/Melbourne")).hour

@@ -2,15 +2,19 @@ from datetime import date, timedelta
 
 import pytest
 import time_machine
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from appointments.models import Status
+from appointments.models import Appointment, Status
 from appointments.services import book_appointment, cancel_appointment, reschedule_appointment
 from clinic import celery_app
 from notifications import services
 from notifications.backends import TransientDeliveryError
 from notifications.models import Delivery, Kind, MessagingSettings, Notification, OutboxMessage
-from notifications.tasks import dispatch_due, send_notification
+from notifications.tasks import dispatch_due, send_notifications
+from patients.models import Patient
 from tests.factories import AppointmentFactory, PatientFactory
 from tests.fixtures.clinic import MELBOURNE, TODAY, at
 from treatments.models import Phase
@@ -240,6 +244,85 @@ class TestDelivery:
         assert message.extra_headers["Message-ID"].startswith("<notification-")
 
 
+class TestBatches:
+    """A send task carries several messages; each is still re-checked against fresh state."""
+
+    @pytest.fixture
+    def claimed(self, booked):
+        services.claim_due()
+        # The email confirmation first, then the SMS one.
+        return list(
+            Notification.objects.filter(kind=Kind.CONFIRMATION)
+            .order_by("channel")
+            .values_list("pk", flat=True)
+        )
+
+    @pytest.fixture
+    def on_first_send(self, monkeypatch):
+        """Run a change while the batch's first message is being sent."""
+        from notifications import backends
+
+        original = backends.OutboxBackend.send
+        changes = []
+
+        def send(self, notification):
+            if changes:
+                changes.pop()()
+            original(self, notification)
+
+        monkeypatch.setattr(backends.OutboxBackend, "send", send)
+        return changes.append
+
+    def test_consent_withdrawn_during_the_batch_is_honoured(
+        self, claimed, consenting, on_first_send
+    ):
+        on_first_send(lambda: Patient.objects.filter(pk=consenting.pk).update(consent_sms=False))
+
+        outcomes = services.deliver_batch(claimed)
+
+        assert list(outcomes.values()) == ["sent", "skipped"]
+        assert OutboxMessage.objects.get().channel == "email"
+
+    def test_a_cancellation_during_the_batch_withdraws_its_reminders(self, booked, on_first_send):
+        send_everything_due()
+        with time_machine.travel(at(THURSDAY, 8, 1), tick=False):
+            reminders = services.claim_due()
+            on_first_send(
+                lambda: Appointment.objects.filter(pk=booked.pk).update(
+                    status=Status.CANCELLED, cancelled_at=at(THURSDAY, 8)
+                )
+            )
+            outcomes = services.deliver_batch(reminders)
+
+        assert list(outcomes.values()) == ["sent", "withdrawn", "withdrawn", "withdrawn"]
+
+    def test_templates_and_rules_are_read_once_per_batch(self, claimed):
+        with CaptureQueriesContext(connection) as queries:
+            services.deliver_batch(claimed)
+
+        def reads_of(table):
+            return [q for q in queries if f'FROM "{table}"' in q["sql"]]
+
+        assert len(reads_of("notifications_messagingsettings")) == 1
+        assert len(reads_of("notifications_messagetemplate")) == 2  # email and SMS
+        assert len(reads_of("notifications_notification")) == 1  # the batch's rows
+
+    def test_out_of_time_the_untried_messages_go_back_to_the_queue(self, claimed, on_first_send):
+        def out_of_time():
+            raise SoftTimeLimitExceeded()
+
+        on_first_send(out_of_time)
+
+        with pytest.raises(SoftTimeLimitExceeded):
+            services.deliver_batch(claimed)
+
+        assert set(
+            Notification.objects.filter(pk__in=claimed).values_list("status", flat=True)
+        ) == {Delivery.PENDING}
+        assert not OutboxMessage.objects.exists()
+        assert sorted(send_everything_due()) == ["sent", "sent"]
+
+
 class TestTasks:
     @pytest.fixture
     def eager(self):
@@ -252,10 +335,27 @@ class TestTasks:
         assert OutboxMessage.objects.count() == 2
 
     def test_the_send_task_is_safe_to_run_twice(self, booked):
-        [pk, *_] = services.claim_due()
+        claimed = services.claim_due()
 
-        assert send_notification(pk) == "sent"
-        assert send_notification(pk) == "not claimed"
+        assert send_notifications(claimed) == dict.fromkeys(claimed, "sent")
+        assert send_notifications(claimed) == dict.fromkeys(claimed, "not claimed")
+
+    def test_the_scan_hands_out_batches_of_the_configured_size(self, booked, settings, monkeypatch):
+        settings.NOTIFICATIONS_SEND_BATCH = 3
+        book_appointment(  # three more due confirmations: five in all
+            patient=PatientFactory(consent_email=True, consent_sms=True),
+            service=booked.service,
+            practitioner=booked.practitioner,
+            start=at(THURSDAY, 12),
+        )
+        handed_out = []
+        monkeypatch.setattr(send_notifications, "delay", handed_out.append)
+
+        assert dispatch_due() == 4
+
+        assert [len(batch) for batch in handed_out] == [3, 1]
+        outcomes = [services.deliver_batch(batch) for batch in handed_out]
+        assert [set(o.values()) for o in outcomes] == [{"sent"}, {"sent"}]
 
     def test_a_dead_workers_claim_is_taken_again(self, booked, settings):
         settings.NOTIFICATIONS_STALE_CLAIM_SECONDS = 60
