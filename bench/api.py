@@ -1,55 +1,61 @@
-"""HTTP benchmark: the API under gunicorn, each workload beside a trivial DRF endpoint.
+"""HTTP benchmark: the API under gunicorn, loaded by locust from a process of its own, each
+workload beside a baseline measured in the same run.
 
-    python tools/devenv.py exec -- python bench/api.py [--requests 1000] [--seconds 20]
+    python tools/devenv.py exec -- python bench/api.py [--db-name clinic_bench] [--seconds 20]
 
-It serves the API the way production does (gunicorn, sync workers, DEBUG off) from a
-database of its own on DATABASE_URL's server (`clinic_bench_api`, or --db-name), created,
-migrated and seeded with the busy clinic of bench/busy_clinic.py when missing. A load
-generator in this process (--concurrency threads, one `http.client` connection each, which
-gunicorn's sync workers close after each answer, as in production) sends only to 127.0.0.1
-and measures, in one run:
+It serves the API the way production does (gunicorn sync workers, DEBUG off) from a
+database of its own on DATABASE_URL's server (`clinic_bench_api`, or --db-name; `make
+bench` passes the large clinic's `clinic_bench`), created, migrated and seeded with the
+busy clinic of bench/busy_clinic.py when empty. Load comes from locust (bench/load.py,
+bench/locustfile.py): --users concurrent users in a closed loop, on 127.0.0.1. Phases:
 
 - availability: GET /api/v1/availability/ for one service, the whole clinic, 14 days,
   anonymously, beside an anonymous GET of the trivial endpoint;
-- booking: POST /api/v1/appointments/, each request a distinct patient (signed in, already
-  assessed) booking a distinct free slot, beside an authenticated POST of the trivial
-  endpoint with the same body;
-- a patient's list: GET /api/v1/appointments/ as one of 50 patients in turn, beside an
-  authenticated GET of the trivial endpoint.
+- booking: POST /api/v1/appointments/ with 8 users, each request a distinct assessed patient
+  booking a distinct free slot, beside (a) pgbench running the same INSERTs (appointment +
+  three due messages, bench/pgbench_booking.py) with 8 clients — the database's own limit —
+  and (b) an authenticated POST of the trivial endpoint with the same body;
+- reschedule, then cancel, of the bookings just made (each to a distinct free slot), beside
+  the booking throughput;
+- contention: --contested-slots free slots (200), each asked for by --contenders (50)
+  distinct patients at once (50 users): exactly one 201 per slot, 409 for the rest, and 0
+  double bookings in the database (a self-join over the diary), beside the uncontested
+  booking throughput;
+- lists: a patient's appointment history and a practitioner's treatment notes (first page),
+  beside an authenticated GET of the trivial endpoint, with the queries each answer costs.
 
 The trivial endpoint (bench/urls.py, served through bench/settings.py only) is a DRF view
-returning {"ok": true}: the framework's floor with the same authentication. Each phase
-sends --requests requests (--baseline-requests for the trivial endpoint, which answers
-in about a millisecond) or stops after --seconds. Bookings answered 409 or 5xx are
-counted and reported apart. Prints a table, writes bench/results/api.json, stops gunicorn
-whatever happens, and deletes the bookings it made so the next run starts alike.
+returning {"ok": true}: the framework's floor with the same authentication. Prints a table,
+writes bench/results/api.json, stops gunicorn whatever happens, and deletes the bookings it
+made so the next run starts alike.
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
-import json
 import os
-import platform
 import random
 import secrets
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+if __package__ in (None, ""):  # run as a script: make `bench` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.load import Phase, Request, get, post, run_locust
+from bench.report import RESULTS, Row, print_table, write
+
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results" / "api.json"
 DEFAULT_DB_NAME = "clinic_bench_api"
 SERVICE = "Myotherapy — SMM (45 min)"
 HOST = "127.0.0.1"
@@ -57,7 +63,9 @@ BENCH_EMAIL_DOMAIN = "bench.example"
 LIST_PATIENTS = 50
 WARMUP = 20  # untimed requests before each phase
 AVAILABILITY_P95_MS = 60.0
-MIN_RATIO = 0.5
+LIST_RATIO = 0.5  # list endpoints against the trivial endpoint
+PGBENCH_RATIO = 0.35  # HTTP booking against pgbench's booking INSERTs
+PGBENCH_SLOTS = 200_000
 
 
 # The benchmark's own database -------------------------------------------------------------
@@ -117,33 +125,41 @@ def setup_django(env: dict[str, str]) -> None:
 
 @dataclass(frozen=True)
 class Booking:
+    patient_id: int
     token: str
     body: dict
 
 
 def delete_bench_bookings() -> int:
-    """Delete the appointments that the benchmark's logins booked."""
+    """Delete the appointments that the benchmark's logins booked, with their messages."""
     from appointments.models import Appointment
+    from notifications.models import Notification
 
-    deleted, _ = Appointment.objects.filter(
-        created_by__email__endswith="@" + BENCH_EMAIL_DOMAIN
-    ).delete()
+    booked = Appointment.objects.filter(created_by__email__endswith="@" + BENCH_EMAIL_DOMAIN)
+    Notification.objects.filter(appointment__in=booked).delete()
+    deleted, _ = booked.delete()
     return deleted
 
 
 def assessed_patients_with_logins(count: int) -> list:
-    """`count` active patients who had a completed session, each with a login of its own
-    (created on first use as <patient id>@bench.example, no usable password)."""
+    """`count` active patients who had a completed session and have nothing booked, each
+    with a login of its own (created on first use as <patient id>@bench.example, no usable
+    password), consenting to email only: each booking then writes what the pgbench script
+    writes (the appointment, an email confirmation and two reminders)."""
     from django.db import transaction
     from django.db.models import Exists, OuterRef, Q
+    from django.utils import timezone
 
     from accounts.models import User
-    from appointments.models import Appointment, Status
+    from appointments.models import OCCUPYING_STATUSES, Appointment, Status
     from patients.models import Patient
 
     completed = Appointment.objects.filter(patient=OuterRef("pk"), status=Status.COMPLETED)
+    booked = Appointment.objects.filter(
+        patient=OuterRef("pk"), status__in=OCCUPYING_STATUSES, end__gt=timezone.now()
+    )
     patients = list(
-        Patient.objects.filter(Exists(completed), is_active=True)
+        Patient.objects.filter(Exists(completed), ~Exists(booked), is_active=True)
         .filter(Q(user__isnull=True) | Q(user__email__endswith="@" + BENCH_EMAIL_DOMAIN))
         .order_by("pk")[:count]
     )
@@ -164,6 +180,9 @@ def assessed_patients_with_logins(count: int) -> list:
         for patient, user in zip(missing, users, strict=True):
             patient.user = user
         Patient.objects.bulk_update(missing, ["user"])
+        Patient.objects.filter(pk__in=[p.pk for p in patients]).update(
+            consent_email=True, consent_sms=False
+        )
     return list(Patient.objects.filter(pk__in=[p.pk for p in patients]).select_related("user"))
 
 
@@ -173,10 +192,11 @@ def token_for(user) -> str:
     return str(AccessToken.for_user(user))
 
 
-def plan_bookings(service, count: int, seed: int = 1729) -> list[Booking]:
+def plan_bookings(service, patients: list, count: int, seed: int = 1729) -> list[Booking]:
     """`count` online bookings that should all succeed: distinct free slots (from
     `free_slots`, as patients see them) that do not collide with one another on a
-    practitioner, a room place or a patient, each for a distinct assessed patient."""
+    practitioner, a room place or a patient, each for a distinct one of `patients`. The
+    slots start after the cancellation window, so the patients may cancel them."""
     from django.utils import timezone
 
     from appointments.availability import MAX_APPOINTMENT_SPAN, free_slots
@@ -185,9 +205,14 @@ def plan_bookings(service, count: int, seed: int = 1729) -> list[Booking]:
 
     today = timezone.localdate()
     rules = BookingRules.current()
-    slots = free_slots(
-        service, today, today + timedelta(days=rules.online_horizon_days), online=True
-    )
+    cancellable = timezone.now() + timedelta(hours=rules.cancellation_window_hours + 24)
+    slots = [
+        slot
+        for slot in free_slots(
+            service, today, today + timedelta(days=rules.online_horizon_days), online=True
+        )
+        if slot.start > cancellable
+    ]
     random.Random(seed).shuffle(slots)  # spread the bookings over the diary
     if not slots:
         raise SystemExit("No free slots to book: reseed with --reseed.")
@@ -209,7 +234,6 @@ def plan_bookings(service, count: int, seed: int = 1729) -> list[Booking]:
     ).values_list("room_id", "room_place", "start", "blocked_until"):
         busy[room_id, place].append((start, blocked_until))
 
-    patients = assessed_patients_with_logins(count + count // 5 + 10)
     for patient_id, start, end in Appointment.objects.filter(
         patient__in=patients, status__in=OCCUPYING_STATUSES, end__gt=span[0]
     ).values_list("patient_id", "start", "end"):
@@ -239,6 +263,7 @@ def plan_bookings(service, count: int, seed: int = 1729) -> list[Booking]:
         start = slot.start.astimezone(zones[slot.location_id]).isoformat()
         bookings.append(
             Booking(
+                patient_id=patient.pk,
                 token=token_for(patient.user),
                 body={
                     "service": service.pk,
@@ -249,7 +274,7 @@ def plan_bookings(service, count: int, seed: int = 1729) -> list[Booking]:
             )
         )
     if len(bookings) < count:
-        print(f"Only {len(bookings)} non-colliding free slots; booking that many.")
+        print(f"Only {len(bookings)} non-colliding free slots for {count} bookings.")
     return bookings
 
 
@@ -320,180 +345,99 @@ class Gunicorn:
         self.log.close()
 
 
-# The load generator ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Request:
-    method: str
-    path: str
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes | None = None
-
-
-def get(path: str, token: str | None = None) -> Request:
-    headers = {"Accept": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    return Request("GET", path, headers)
-
-
-def post(path: str, body: dict, token: str) -> Request:
-    headers = {
-        "Accept": "application/json",
-        "Content-Type": "application/json",
-        "Authorization": f"Bearer {token}",
-    }
-    return Request("POST", path, headers, json.dumps(body).encode())
+# Measuring --------------------------------------------------------------------------------
 
 
 @dataclass
-class Phase:
-    name: str
-    requests: int
-    seconds: float
-    throughput: float
-    p50_ms: float
-    p95_ms: float
-    max_ms: float
-    mean_bytes: int
-    statuses: dict[str, int]
+class Workload:
+    """A phase beside its baseline, and what the run asked of it."""
 
-
-def percentile(samples: list[float], q: int) -> float:
-    if len(samples) == 1:
-        return samples[0]
-    return statistics.quantiles(samples, n=100, method="inclusive")[q - 1]
-
-
-def load(
-    name: str, port: int, requests: list[Request], *, concurrency: int, seconds: float
-) -> Phase:
-    """Send `requests` in order, `concurrency` at a time, until done or `seconds` passed."""
-    lock = threading.Lock()
-    queue = iter(requests)
-    latencies: list[float] = []
-    sizes: list[int] = []
-    statuses: Counter = Counter()
-    deadline = time.monotonic() + seconds
-
-    def worker() -> None:
-        conn = http.client.HTTPConnection(HOST, port, timeout=30)
-        try:
-            while time.monotonic() < deadline:
-                with lock:
-                    request = next(queue, None)
-                if request is None:
-                    return
-                began = time.perf_counter()
-                try:
-                    conn.request(request.method, request.path, request.body, request.headers)
-                    response = conn.getresponse()
-                    size = len(response.read())
-                    outcome = str(response.status)
-                except (OSError, http.client.HTTPException) as error:
-                    conn.close()  # reconnects on the next request
-                    size, outcome = 0, type(error).__name__
-                elapsed = (time.perf_counter() - began) * 1000
-                with lock:
-                    latencies.append(elapsed)
-                    sizes.append(size)
-                    statuses[outcome] += 1
-        finally:
-            conn.close()
-
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]
-    began = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=seconds + 60)
-    wall = time.perf_counter() - began
-    if not latencies:
-        raise SystemExit(f"{name}: no request was answered")
-    return Phase(
-        name=name,
-        requests=len(latencies),
-        seconds=round(wall, 2),
-        throughput=round(len(latencies) / wall, 1),
-        p50_ms=round(percentile(latencies, 50), 2),
-        p95_ms=round(percentile(latencies, 95), 2),
-        max_ms=round(max(latencies), 2),
-        mean_bytes=round(statistics.fmean(sizes)),
-        statuses=dict(sorted(statuses.items())),
-    )
-
-
-@dataclass
-class Result:
-    workload: str
     phase: Phase
-    baseline: Phase
-    ratio: float
+    baseline_name: str
+    baseline_figure: str
+    ratio: float | None
     target: str
-    passed: bool
-    expected_status: int
-    unexpected: dict[str, int]
+    passed: bool | None
+    expected: dict[str, int] | None = None  # status -> count the phase must answer
 
-
-def compare(
-    workload: Phase, baseline: Phase, *, expected_status: int, p95_ms: float | None
-) -> Result:
-    ratio = round(workload.throughput / baseline.throughput, 3)
-    if p95_ms is not None:
-        target, passed = f"p95 <= {p95_ms:.0f} ms", workload.p95_ms <= p95_ms
-    else:
-        target, passed = f">= {MIN_RATIO}x trivial req/s", ratio >= MIN_RATIO
-    unexpected = {s: n for s, n in workload.statuses.items() if s != str(expected_status)}
-    return Result(
-        workload=workload.name,
-        phase=workload,
-        baseline=baseline,
-        ratio=ratio,
-        target=target,
-        passed=passed and not unexpected,
-        expected_status=expected_status,
-        unexpected=unexpected,
-    )
-
-
-def print_table(results: list[Result]) -> None:
-    header = (
-        "workload",
-        "requests",
-        "req/s",
-        "p50 ms",
-        "p95 ms",
-        "trivial req/s",
-        "trivial p95",
-        "ratio",
-        "target",
-        "result",
-    )
-    lines = [header]
-    for r in results:
-        verdict = "pass" if r.passed else "FAIL"
-        if r.unexpected:
-            verdict += " (" + ", ".join(f"{n}x {s}" for s, n in r.unexpected.items()) + ")"
-        lines.append(
-            (
-                r.workload,
-                str(r.phase.requests),
-                f"{r.phase.throughput:.0f}",
-                f"{r.phase.p50_ms:.1f}",
-                f"{r.phase.p95_ms:.1f}",
-                f"{r.baseline.throughput:.0f}",
-                f"{r.baseline.p95_ms:.1f}",
-                f"{r.ratio:.2f}x",
-                r.target,
-                verdict,
-            )
+    def row(self) -> Row:
+        phase = self.phase
+        unexpected = self.unexpected()
+        return Row(
+            workload=f"{phase.name} ({phase.users} users)",
+            figure=f"{phase.throughput:,.0f} req/s, p95 {phase.p95_ms:.0f} ms",
+            baseline=f"{self.baseline_name}: {self.baseline_figure}",
+            ratio=self.ratio,
+            target=self.target,
+            passed=None if self.passed is None else self.passed and not unexpected,
         )
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    for n, line in enumerate(lines):
-        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
-        if n == 0:
-            print("  ".join("-" * width for width in widths))
+
+    def unexpected(self) -> dict[str, int]:
+        if self.expected is None:
+            return {}
+        statuses = self.phase.statuses
+        return {
+            status: statuses.get(status, 0)
+            for status in set(statuses) | set(self.expected)
+            if statuses.get(status, 0) != self.expected.get(status, 0)
+        }
+
+
+def throughput_against(
+    phase: Phase, baseline: Phase, *, target_ratio: float | None, expected_status: str
+) -> Workload:
+    ratio = round(phase.throughput / baseline.throughput, 3)
+    return Workload(
+        phase=phase,
+        baseline_name=baseline.name,
+        baseline_figure=f"{baseline.throughput:,.0f} req/s",
+        ratio=ratio,
+        target="-" if target_ratio is None else f">= {target_ratio}x",
+        passed=None if target_ratio is None else ratio >= target_ratio,
+        expected={expected_status: phase.requests},
+    )
+
+
+def double_bookings() -> dict[str, int]:
+    """Pairs of occupying appointments that overlap on a practitioner, a patient or a room
+    place, from today on (the exclusion constraints should make every count 0)."""
+    from django.db import connection
+
+    overlapping = {
+        "practitioner": "a.practitioner_id = b.practitioner_id "
+        "AND tstzrange(a.start, a.blocked_until) && tstzrange(b.start, b.blocked_until)",
+        "patient": "a.patient_id = b.patient_id "
+        'AND tstzrange(a.start, a."end") && tstzrange(b.start, b."end")',
+        "room place": "a.room_id = b.room_id AND a.room_place = b.room_place "
+        "AND tstzrange(a.start, a.blocked_until) && tstzrange(b.start, b.blocked_until)",
+    }
+    counts = {}
+    with connection.cursor() as cursor:
+        for what, condition in overlapping.items():
+            cursor.execute(
+                f"""SELECT count(*) FROM appointments_appointment a
+                    JOIN appointments_appointment b ON a.id < b.id AND {condition}
+                    WHERE a.start > now() - interval '1 day' AND b.start > now() - interval '1 day'
+                      AND a.status IN ('booked', 'checked_in', 'completed', 'no_show')
+                      AND b.status IN ('booked', 'checked_in', 'completed', 'no_show')"""
+            )
+            counts[what] = cursor.fetchone()[0]
+    return counts
+
+
+def queries_per_answer(path: str, user) -> int:
+    """The SQL statements one GET of `path` runs, through Django's test client."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token_for(user)}", HTTP_HOST=HOST)
+    client.get(path)  # warm: the user's roles and the like
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path)
+    if response.status_code != 200:
+        raise SystemExit(f"GET {path} answered {response.status_code}")
+    return len(captured)
 
 
 # Entry point ------------------------------------------------------------------------------
@@ -503,25 +447,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--requests", type=int, default=1000, help="per phase, at most")
-    parser.add_argument(
-        "--baseline-requests",
-        type=int,
-        default=5000,
-        help="per trivial-endpoint phase, at most (it answers in about a millisecond)",
-    )
+    parser.add_argument("--requests", type=int, default=1500, help="bookings, at most")
     parser.add_argument("--seconds", type=float, default=20.0, help="per phase, at most")
-    parser.add_argument("--concurrency", type=int, default=2, help="requests in flight")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument("--users", type=int, default=8, help="concurrent locust users")
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument("--contested-slots", type=int, default=200)
+    parser.add_argument("--contenders", type=int, default=50, help="patients per slot")
     parser.add_argument("--db-name", default=DEFAULT_DB_NAME, help="the benchmark's database")
     parser.add_argument("--reseed", action="store_true", help="drop the database, seed again")
     parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
-    parser.add_argument("--output", type=Path, default=RESULTS, help="where to write JSON")
+    parser.add_argument("--output", type=Path, default=RESULTS / "api.json")
     args = parser.parse_args(argv)
-    if min(args.requests, args.baseline_requests) < WARMUP or not 0 < args.seconds <= 60:
-        parser.error(f"--requests must be at least {WARMUP}; --seconds in (0, 60]")
-    if args.concurrency < 1 or args.concurrency > 64 or args.workers < 1:
-        parser.error("--concurrency must be 1..64, --workers at least 1")
+    if args.requests < WARMUP or not 0 < args.seconds <= 120 or args.users < 1:
+        parser.error(f"--requests must be at least {WARMUP}; --seconds in (0, 120]")
     for name in ("DATABASE_URL", "REDIS_URL"):
         if not os.environ.get(name):
             raise SystemExit(f"{name} is not set; run through `python tools/devenv.py exec --`.")
@@ -537,9 +475,9 @@ def main(argv: list[str] | None = None) -> int:
     from django.db import connection
     from django.utils import timezone
 
-    from appointments.models import Appointment
-    from bench import busy_clinic
-    from practice.models import Service
+    from appointments.models import Appointment, Status
+    from bench import busy_clinic, pgbench_booking
+    from practice.models import Practitioner, Service
 
     if busy_clinic.is_seeded():
         print(f"Reusing the benchmark data in {args.db_name}.")
@@ -551,6 +489,7 @@ def main(argv: list[str] | None = None) -> int:
             + ", ".join(f"{n} {what}" for what, n in counts.items())
         )
     stale = delete_bench_bookings()
+    pgbench_booking.cleanup()
     if stale:
         print(f"Deleted {stale} bookings left by an earlier run.")
 
@@ -558,13 +497,33 @@ def main(argv: list[str] | None = None) -> int:
     service = Service.objects.get(name=SERVICE)
     today = timezone.localdate()
     first_day = today + timedelta(days=7 - today.weekday())  # next Monday
-    bookings = plan_bookings(service, args.requests + WARMUP)
-    list_tokens = [token_for(p.user) for p in assessed_patients_with_logins(LIST_PATIENTS)]
+    contention_patients = args.contested_slots * args.contenders
+    patients = assessed_patients_with_logins(args.requests + WARMUP + contention_patients)
+    bookers, contenders = patients[: args.requests + WARMUP], patients[args.requests + WARMUP :]
+    bookings = plan_bookings(service, bookers, args.requests + WARMUP)
+    list_users = [p.user for p in bookers[:LIST_PATIENTS]]
+    list_tokens = [token_for(user) for user in list_users]
+    practitioner = (
+        Practitioner.objects.filter(is_active=True, user__isnull=False)
+        .select_related("user")
+        .order_by("pk")
+        .first()
+    )
+    practitioner_token = token_for(practitioner.user)
     appointments = Appointment.objects.count()
+    seats = pgbench_booking.prepare_slots(SERVICE, PGBENCH_SLOTS)
+    queries = {
+        "a patient's appointment list": queries_per_answer("/api/v1/appointments/", list_users[0]),
+        "a practitioner's note list": queries_per_answer(
+            "/api/v1/treatment-notes/", practitioner.user
+        ),
+    }
     connection.close()  # the server has the database to itself while it is measured
     print(
-        f"Prepared {len(bookings)} bookings and {len(list_tokens)} patients' logins in "
-        f"{time.perf_counter() - began:.1f} s; {appointments} appointments in the database."
+        f"Prepared {len(bookings)} bookings, {len(contenders)} contenders and "
+        f"{PGBENCH_SLOTS:,} pgbench slots for {seats} practitioners in "
+        f"{time.perf_counter() - began:.1f} s; {appointments:,} appointments in the database; "
+        f"queries per answer: {queries}."
     )
 
     availability = "/api/v1/availability/?" + urlencode(
@@ -575,25 +534,18 @@ def main(argv: list[str] | None = None) -> int:
         }
     )
     trivial = "/bench/trivial/"
-
-    def rotate(make, n: int) -> list[Request]:
-        return [make(i) for i in range(n)]
-
-    n, nb = args.requests, args.baseline_requests
     booking_body = bookings[0].body
     log_path = Path(tempfile.gettempdir()) / f"bench-api-gunicorn-{os.getpid()}.log"
     server = Gunicorn(env, args.workers, log_path)
-    results: list[Result] = []
+    workloads: list[Workload] = []
+    details: dict = {"queries_per_answer": queries}
     try:
         server.wait_until_ready()
+        base_url = f"http://{HOST}:{server.port}"
 
-        def measure(name: str, requests: list[Request]) -> Phase:
-            phase = load(
-                name,
-                server.port,
-                requests,
-                concurrency=args.concurrency,
-                seconds=args.seconds,
+        def measure(name: str, requests: list[Request], users: int | None = None) -> Phase:
+            phase = run_locust(
+                name, base_url, requests, users=users or args.users, max_seconds=args.seconds
             )
             print(
                 f"  {name}: {phase.requests} requests in {phase.seconds:.1f} s, "
@@ -602,83 +554,170 @@ def main(argv: list[str] | None = None) -> int:
             )
             return phase
 
-        def warm(requests: list[Request]) -> None:
-            load("warm-up", server.port, requests, concurrency=args.concurrency, seconds=30)
+        def many(make, n: int) -> list[Request]:
+            return [make(i) for i in range(n)]
 
         print(
-            f"\ngunicorn: {args.workers} sync workers on {HOST}:{server.port}; "
-            f"{args.concurrency} requests in flight; up to {n} requests or "
-            f"{args.seconds:.0f} s per phase\n"
+            f"\ngunicorn: {args.workers} sync workers on {HOST}:{server.port}; locust "
+            f"{args.users} users; up to {args.seconds:.0f} s per phase\n"
         )
-        warm([get(trivial)] * WARMUP + [get(availability)] * WARMUP)
-        results.append(
-            compare(
-                measure("availability (14 days, whole clinic)", [get(availability)] * n),
-                measure("trivial GET, anonymous", [get(trivial)] * nb),
-                expected_status=200,
-                p95_ms=AVAILABILITY_P95_MS,
+        big = 100_000  # more than any phase sends in --seconds: the clock ends it
+        measure("warm-up", [get(trivial)] * WARMUP + [get(availability)] * WARMUP)
+
+        # Availability, anonymous.
+        trivial_get = measure("trivial GET, anonymous", [get(trivial)] * big)
+        shown = measure("availability (14 days, whole clinic)", [get(availability)] * big)
+        workloads.append(
+            Workload(
+                phase=shown,
+                baseline_name=trivial_get.name,
+                baseline_figure=f"{trivial_get.throughput:,.0f} req/s",
+                ratio=round(shown.throughput / trivial_get.throughput, 3),
+                target=f"p95 <= {AVAILABILITY_P95_MS:.0f} ms",
+                passed=shown.p95_ms <= AVAILABILITY_P95_MS,
+                expected={"200": shown.requests},
             )
         )
 
-        warm([post(trivial, booking_body, b.token) for b in bookings[:WARMUP]])
-        warm([post("/api/v1/appointments/", b.body, b.token) for b in bookings[:WARMUP]])
-        trivial_posts = rotate(
-            lambda i: post(trivial, booking_body, bookings[i % len(bookings)].token), nb
+        # Booking: the database's own limit, the framework's floor, then the real thing.
+        database_limit = pgbench_booking.run(url, clients=args.users, seconds=int(args.seconds))
+        print(f"  pgbench booking INSERTs, {args.users} clients: {database_limit}")
+        details["pgbench"] = database_limit
+        tokens = [b.token for b in bookings]
+        trivial_post = measure(
+            "trivial POST, signed in",
+            many(lambda i: post(trivial, booking_body, tokens[i % len(tokens)]), big),
         )
-        bookings_left = [post("/api/v1/appointments/", b.body, b.token) for b in bookings[WARMUP:]]
-        results.append(
-            compare(
-                measure("POST /appointments/ (free slots)", bookings_left),
-                measure("trivial POST, signed in", trivial_posts),
-                expected_status=201,
-                p95_ms=None,
+        measure(
+            "warm-up", [post("/api/v1/appointments/", b.body, b.token) for b in bookings[:WARMUP]]
+        )
+        booked = measure(
+            "book a free slot",
+            [post("/api/v1/appointments/", b.body, b.token) for b in bookings[WARMUP:]],
+        )
+        ratio = round(booked.throughput / database_limit["tps"], 3)
+        workloads.append(
+            Workload(
+                phase=booked,
+                baseline_name=f"pgbench, {args.users} clients",
+                baseline_figure=f"{database_limit['tps']:,.0f} bookings/s",
+                ratio=ratio,
+                target=f">= {PGBENCH_RATIO}x",
+                passed=ratio >= PGBENCH_RATIO,
+                expected={"201": booked.requests},
             )
+        )
+        workloads.append(
+            throughput_against(booked, trivial_post, target_ratio=None, expected_status="201")
+        )
+        details["booking_against_trivial_post"] = workloads[-1].ratio
+
+        # Reschedule each booking just made to another free slot, then cancel it.
+        made = dict(
+            Appointment.objects.filter(
+                created_by__email__endswith="@" + BENCH_EMAIL_DOMAIN, status=Status.BOOKED
+            ).values_list("patient_id", "pk")
+        )
+        moving = [p for p in bookers if p.pk in made]
+        moves = plan_bookings(service, moving, len(moving), seed=4242)
+        connection.close()
+        moved = measure(
+            "reschedule",
+            [
+                post(
+                    f"/api/v1/appointments/{made[m.patient_id]}/reschedule/",
+                    {"start": m.body["start"], "practitioner": m.body["practitioner"]},
+                    m.token,
+                )
+                for m in moves
+            ],
+        )
+        workloads.append(
+            throughput_against(moved, booked, target_ratio=None, expected_status="200")
+        )
+        by_patient = {b.patient_id: b.token for b in bookings}
+        cancelled = measure(
+            "cancel",
+            [
+                post(f"/api/v1/appointments/{pk}/cancel/", {"reason": "bench"}, by_patient[p])
+                for p, pk in made.items()
+            ],
+        )
+        workloads.append(
+            throughput_against(cancelled, booked, target_ratio=None, expected_status="200")
         )
 
-        tokens = len(list_tokens)
-        warm(rotate(lambda i: get("/api/v1/appointments/", list_tokens[i % tokens]), WARMUP))
-        results.append(
-            compare(
-                measure(
-                    "a patient's appointment list",
-                    rotate(lambda i: get("/api/v1/appointments/", list_tokens[i % tokens]), n),
-                ),
-                measure(
-                    "trivial GET, signed in",
-                    rotate(lambda i: get(trivial, list_tokens[i % tokens]), nb),
-                ),
-                expected_status=200,
-                p95_ms=None,
-            )
+        # Contention: many patients want the same slot at once.
+        slots = plan_bookings(
+            service, contenders[: args.contested_slots], args.contested_slots, seed=99
         )
+        tokens_of = {p.pk: token_for(p.user) for p in contenders}
+        pool = [p.pk for p in contenders[len(slots) :]]
+        others = args.contenders - 1
+        requests = []
+        for number, slot in enumerate(slots):
+            askers = [slot.patient_id, *pool[number * others : (number + 1) * others]]
+            requests += [post("/api/v1/appointments/", slot.body, tokens_of[a]) for a in askers]
+        connection.close()
+        contested = measure("contention", requests, users=args.contenders)
+        doubles = double_bookings()
+        connection.close()
+        details["contention"] = {
+            "slots": len(slots),
+            "requests_per_slot": args.contenders,
+            "double_bookings": doubles,
+        }
+        workload = throughput_against(contested, booked, target_ratio=None, expected_status="201")
+        workload.expected = {"201": len(slots), "409": len(requests) - len(slots)}
+        workload.target = "0 double bookings, 1 booking per slot"
+        workload.passed = not any(doubles.values())
+        workloads.append(workload)
+
+        # Lists, signed in.
+        trivial_signed = measure(
+            "trivial GET, signed in",
+            many(lambda i: get(trivial, list_tokens[i % len(list_tokens)]), big),
+        )
+        history = measure(
+            "a patient's appointment list",
+            many(lambda i: get("/api/v1/appointments/", list_tokens[i % len(list_tokens)]), big),
+        )
+        notes = measure(
+            "a practitioner's note list",
+            many(lambda i: get("/api/v1/treatment-notes/", practitioner_token), big),
+        )
+        for phase in (history, notes):
+            workloads.append(
+                throughput_against(
+                    phase, trivial_signed, target_ratio=LIST_RATIO, expected_status="200"
+                )
+            )
     finally:
         server.stop()
-        made = delete_bench_bookings()
-        print(f"\ngunicorn stopped; deleted the {made} bookings this run made.\n")
+        made_now = delete_bench_bookings()
+        pgbench_booking.cleanup()
+        print(f"\ngunicorn stopped; deleted the {made_now} bookings this run made.\n")
 
-    print_table(results)
-    load_average = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-    report = {
-        "benchmark": "HTTP API under gunicorn, each workload beside a trivial DRF endpoint",
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "database": args.db_name,
-        "appointments": appointments,
-        "service": SERVICE,
-        "availability_window": {"first_day": first_day.isoformat(), "days": 14},
-        "gunicorn_workers": args.workers,
-        "concurrency": args.concurrency,
-        "max_requests_per_phase": n,
-        "max_requests_per_trivial_phase": nb,
-        "max_seconds_per_phase": args.seconds,
-        "python": platform.python_version(),
-        "cpus": os.cpu_count(),
-        "load_average": load_average,
-        "results": [asdict(result) for result in results],
-    }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\nWrote {args.output}")
-    return 1 if args.check and not all(r.passed for r in results) else 0
+    rows = [w.row() for w in workloads]
+    print_table(rows)
+    for workload in workloads:
+        if unexpected := workload.unexpected():
+            print(f"{workload.phase.name}: unexpected answers {unexpected}")
+    write(
+        args.output,
+        "HTTP API under gunicorn, loaded by locust, beside same-run baselines",
+        rows,
+        database=args.db_name,
+        appointments=appointments,
+        service=SERVICE,
+        availability_window={"first_day": first_day.isoformat(), "days": 14},
+        gunicorn_workers=args.workers,
+        users=args.users,
+        max_seconds_per_phase=args.seconds,
+        phases=[asdict(w.phase) for w in workloads],
+        **details,
+    )
+    return 1 if args.check and not all(r.passed is not False for r in rows) else 0
 
 
 if __name__ == "__main__":
