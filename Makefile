@@ -10,7 +10,7 @@ DEVENV := $(BIN)/python tools/devenv.py
 ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint fmt shell migrations-check bench
+.PHONY: help install run test lint fmt shell migrations-check bench soak
 
 help:
 	@echo "make run               migrate, seed demo data, serve on http://127.0.0.1:$${PORT:-8000} with worker and beat"
@@ -18,7 +18,8 @@ help:
 	@echo "make lint / make fmt   ruff check and format check / fix and format"
 	@echo "make shell             Django shell with the development servers"
 	@echo "make migrations-check  fail if models changed without a migration"
-	@echo "make bench             the benchmarks in bench/, each beside a same-run baseline"
+	@echo "make bench [ARGS=...]  every benchmark in bench/, each beside a same-run baseline, one table"
+	@echo "make soak [ARGS=...]   30 minutes of mixed traffic: server errors, p95 drift, memory"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
@@ -57,6 +58,7 @@ migrations-check: $(STAMP)
 	$(DEVENV) exec -- python manage.py makemigrations --check --dry-run
 
 bench: $(STAMP)
-	$(DEVENV) exec -- python bench/availability.py
-	$(DEVENV) exec -- python bench/api.py
-	$(DEVENV) exec -- python bench/messages.py
+	$(DEVENV) exec -- python bench/run.py $(ARGS)
+
+soak: $(STAMP)
+	$(DEVENV) exec -- python bench/soak.py $(ARGS)

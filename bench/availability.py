@@ -262,6 +262,23 @@ def print_profile(service: Service, first_day: date) -> None:
 # Entry point ------------------------------------------------------------------------------
 
 
+def rows_of(results: list[Result]) -> list:
+    """The results in the shape bench/run.py gathers."""
+    from bench.report import Row
+
+    return [
+        Row(
+            workload=f"free_slots, 14 days, {r.workload}",
+            figure=f"p50 {r.p50_ms:.1f} / p95 {r.p95_ms:.1f} ms",
+            baseline=f"raw SQL fetch p95 {r.baseline_p95_ms:.1f} ms",
+            ratio=r.ratio_p95,
+            target=f"p95 <= {r.target_p95_ms:.0f} ms, <= {r.target_ratio:.0f}x",
+            passed=r.meets_p95 and r.meets_ratio,
+        )
+        for r in results
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -347,6 +364,7 @@ def main(argv: list[str] | None = None) -> int:
         "postgresql": server_version,
         "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
         "results": [asdict(result) for result in results],
+        "rows": [asdict(row) for row in rows_of(results)],
     }
     args.output.write_text(json.dumps(report, indent=2) + "\n")
     print(f"\nWrote {args.output}")

@@ -48,6 +48,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -614,33 +615,30 @@ def scan(args, patient_ids: list[int]) -> dict:
 # Report ----------------------------------------------------------------------------------
 
 
-def print_table(drained: dict, scanned: dict) -> None:
-    header = ("workload", "figure", "baseline", "ratio", "target", "result")
-    lines = [
-        header,
-        (
-            drained["workload"],
-            f"{drained['messages_per_s']:,.0f} messages/s",
-            f"{drained['baseline_tasks_per_s']:,.0f} no-op tasks/s",
-            f"{drained['ratio']:.2f}x",
-            f">= {TARGET_DRAIN_RATIO}x no-op",
-            "pass" if drained["meets_target"] else "FAIL",
+def rows_of(drained: dict, scanned: dict) -> list:
+    from bench.report import Row
+
+    return [
+        Row(
+            workload=drained["workload"],
+            figure=f"{drained['messages_per_s']:,.0f} messages/s",
+            baseline=f"{drained['baseline_tasks_per_s']:,.0f} no-op tasks/s",
+            ratio=drained["ratio"],
+            target=f">= {TARGET_DRAIN_RATIO}x no-op",
+            passed=drained["meets_target"],
         ),
-        (
-            scanned["workload"],
-            f"p50 {scanned['p50_ms']:.1f} / p95 {scanned['p95_ms']:.1f} ms",
-            f"seq scan p95 {scanned['baseline_p95_ms']:.0f} ms",
-            f"{scanned['ratio_p95']:.3f}x",
-            f"p95 < {TARGET_SCAN_P95_MS:.0f} ms, {PARTIAL_INDEX}",
-            "pass" if scanned["meets_target"] else "FAIL",
+        Row(
+            workload=scanned["workload"],
+            figure=f"p50 {scanned['p50_ms']:.1f} / p95 {scanned['p95_ms']:.1f} ms",
+            baseline=f"seq scan p95 {scanned['baseline_p95_ms']:.0f} ms",
+            ratio=scanned["ratio_p95"],
+            target=f"p95 < {TARGET_SCAN_P95_MS:.0f} ms, {PARTIAL_INDEX}",
+            passed=scanned["meets_target"],
         ),
     ]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    for n, line in enumerate(lines):
-        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
-        if n == 0:
-            print("  ".join("-" * width for width in widths))
-    print()
+
+
+def print_details(drained: dict, scanned: dict) -> None:
     partial = "" if drained["complete"] else f" (stopped after {drained['budget_seconds']} s)"
     print(
         f"Drain: {drained['sent']:,} of {drained['messages']:,} messages sent in "
@@ -708,7 +706,11 @@ def main(argv: list[str] | None = None) -> int:
     drained = drain(args, env, redis_url, bench_appointments(patient_ids))
     scanned = scan(args, patient_ids)
     empty_message_tables()  # leave the database small
-    print_table(drained, scanned)
+    from bench.report import print_table
+
+    print_table(rows_of(drained, scanned))
+    print()
+    print_details(drained, scanned)
 
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
@@ -726,6 +728,7 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": round(time.perf_counter() - began, 1),
         "drain": drained,
         "scan": scanned,
+        "rows": [asdict(row) for row in rows_of(drained, scanned)],
     }
     args.output.write_text(json.dumps(report, indent=2) + "\n")
     print(f"\nWrote {args.output} ({report['seconds']} s in all)")
