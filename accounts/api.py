@@ -1,42 +1,135 @@
 """Sign-in: JWT access and refresh tokens for patients and staff alike."""
 
+from django.contrib.auth.models import update_last_login
 from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import exceptions, serializers
+from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework_simplejwt import views as jwt
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
+from audit.models import Action
+from audit.services import record
 from clinic.api_common import error_response
 
+from .services import WRONG_CREDENTIALS, SignInRefused, sign_in_for_tokens
+
 BAD_CREDENTIALS = error_response(
-    "Wrong email or password, or an inactive account.",
-    ("no_active_account", "No active account found with the given credentials"),
+    "Wrong email, password or two-factor code, or an inactive account.",
+    ("no_active_account", WRONG_CREDENTIALS),
     ("token_not_valid", "Token is invalid"),
 )
+BAD_TOKEN = error_response(
+    "The refresh token is invalid, expired, or was already used (each one is good once).",
+    ("token_not_valid", "Token is blacklisted"),
+)
+TWO_FACTOR_REQUIRED = error_response(
+    "The clinic requires two-factor sign-in for staff, and this member of staff has not "
+    "set it up yet (they can, in the admin).",
+    (
+        "two_factor_required",
+        "The clinic requires two-factor sign-in for staff: set it up in the admin first.",
+    ),
+)
+LOCKED_OUT = error_response(
+    "Too many failed sign-ins for this account: it is refused, whatever the password, "
+    "until the lockout ends; `Retry-After` gives the seconds. (429 without this code is "
+    "the per-address throttle.)",
+    (
+        "locked_out",
+        "Too many failed sign-ins: this account is locked. Try again in 15 minutes.",
+    ),
+    ("throttled", "Request was throttled. Expected available in 42 seconds."),
+)
+
+
+class LockedOut(exceptions.APIException):
+    status_code = 429
+    default_code = "locked_out"
+
+    def __init__(self, detail: str, wait: int):
+        super().__init__(detail)
+        self.wait = wait  # DRF's exception handler turns it into Retry-After
+
+
+class SignInSerializer(TokenObtainPairSerializer):
+    code = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=20,
+        write_only=True,
+        help_text="The authenticator app's current code; needed once the user has set up "
+        "two-factor sign-in.",
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        try:
+            self.user = sign_in_for_tokens(
+                self.context["request"]._request,
+                email=attrs[self.username_field],
+                password=attrs["password"],
+                code=attrs.get("code", ""),
+            )
+        except SignInRefused as refusal:
+            raise _api_error(refusal) from refusal
+        refresh = self.get_token(self.user)
+        if jwt_settings.UPDATE_LAST_LOGIN:
+            update_last_login(None, self.user)
+        return {"refresh": str(refresh), "access": str(refresh.access_token)}
+
+
+class TokensSerializer(serializers.Serializer):
+    access = serializers.CharField(help_text="Send as `Authorization: Bearer <access>`.")
+    refresh = serializers.CharField(help_text="Good once, at `/api/v1/auth/token/refresh/`.")
+
+
+def _api_error(refusal: SignInRefused) -> exceptions.APIException:
+    if refusal.code == "locked_out":
+        return LockedOut(refusal.detail, wait=refusal.retry_after or 1)
+    if refusal.code == "two_factor_required":
+        return exceptions.PermissionDenied(refusal.detail, code=refusal.code)
+    return exceptions.AuthenticationFailed(refusal.detail, code=refusal.code)
 
 
 @extend_schema_view(
     post=extend_schema(
         summary="Sign in",
-        description="`email` and `password` give an `access` token (send it as "
-        "`Authorization: Bearer <access>`) and a `refresh` token.",
+        description="`email` and `password` (and `code`, once the user has set up two-factor "
+        "sign-in) give an `access` token (send it as `Authorization: Bearer <access>`) and a "
+        "`refresh` token. After repeated failures the account is locked for a while "
+        "(429 `locked_out`).",
         tags=["auth"],
         responses={
-            200: jwt.TokenObtainPairView.serializer_class,
+            200: TokensSerializer,
             401: BAD_CREDENTIALS,
+            403: TWO_FACTOR_REQUIRED,
+            429: LOCKED_OUT,
         },
     )
 )
 class TokenView(jwt.TokenObtainPairView):
+    serializer_class = SignInSerializer
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth"
+
+    def post(self, request, *args, **kwargs) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        # Handing out tokens fires no user_logged_in: the sign-in is recorded here.
+        record(Action.LOGIN, request=request, actor=serializer.user, detail={"via": "api"})
+        return Response(serializer.validated_data)
 
 
 @extend_schema_view(
     post=extend_schema(
         summary="Refresh the access token",
+        description="A `refresh` token gives a new `access` token and a new `refresh` token; "
+        "the one sent is used up.",
         tags=["auth"],
         responses={
             200: jwt.TokenRefreshView.serializer_class,
-            401: BAD_CREDENTIALS,
+            401: BAD_TOKEN,
         },
     )
 )

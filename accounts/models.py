@@ -54,3 +54,35 @@ class User(AbstractUser):
     def save(self, *args, **kwargs) -> None:
         self.email = self.email.lower()
         super().save(*args, **kwargs)
+
+
+class SecurityPolicy(models.Model):
+    """The clinic's sign-in policy; exactly one row (id 1), edited by the manager."""
+
+    SINGLETON_ID = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_ID, editable=False)
+    require_two_factor_for_staff = models.BooleanField(
+        default=False,
+        help_text="Members of staff must set up two-factor sign-in (an authenticator app) "
+        "before they can use the admin, and give its code whenever they sign in.",
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "security policy"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="security_policy_single_row")
+        ]
+
+    def __str__(self) -> str:
+        return "Security policy"
+
+    @classmethod
+    def current(cls) -> "SecurityPolicy":
+        policy, _ = cls.objects.get_or_create(id=cls.SINGLETON_ID)
+        return policy
+
+    @classmethod
+    def two_factor_required(cls) -> bool:
+        """Read without creating the row: its absence means the defaults."""
+        return cls.objects.filter(id=cls.SINGLETON_ID, require_two_factor_for_staff=True).exists()

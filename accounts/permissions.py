@@ -84,6 +84,11 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "notifications.messagetemplate": ("view", "change"),
         "notifications.messagingsettings": ("view", "change"),
         "audit.auditentry": VIEW,  # the audit log (accounts.0006)
+        # Sign-in security (accounts.0008): the two-factor policy; unlocking a locked-out
+        # account (deleting its failed attempts); removing a lost phone's device.
+        "accounts.securitypolicy": ("view", "change"),
+        "axes.accessattempt": ("view", "delete"),
+        "otp_totp.totpdevice": ("view", "delete"),
     },
 }
 

@@ -42,6 +42,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "phonenumber_field",
+    "rest_framework_simplejwt.token_blacklist",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "accounts",
     "practice",
     "patients",
@@ -58,8 +62,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "accounts.middleware.SecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "clinic.urls"
@@ -114,6 +120,11 @@ CACHES = {
 }
 
 AUTH_USER_MODEL = "accounts.User"
+# axes first: it refuses a locked-out account before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -168,7 +179,11 @@ REST_FRAMEWORK = {
 }
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
-    "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=1)),
+    # Each refresh gives a new refresh token and retires the old one: a stolen refresh
+    # token stops working as soon as its owner (or the thief) uses it once.
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
@@ -265,13 +280,79 @@ LOGGING = {
 
 # Behind a proxy that sets X-Forwarded-For, the audit log records the address it reports.
 AUDIT_TRUST_FORWARDED_FOR = env.bool("AUDIT_TRUST_FORWARDED_FOR", default=False)
+# The sign-in throttle counts per client address. Without a trusted proxy DRF would take
+# the address from X-Forwarded-For, which any client can make up to dodge the throttle.
+REST_FRAMEWORK["NUM_PROXIES"] = 1 if AUDIT_TRUST_FORWARDED_FOR else 0
 
-SESSION_COOKIE_AGE = int(timedelta(hours=12).total_seconds())
+# Sign-in lockout (django-axes, accounts/services.py): after LOGIN_FAILURE_LIMIT failed
+# sign-ins an account is refused for LOGIN_LOCKOUT_MINUTES, whatever the password, on the
+# API and in the admin alike. Attempts are counted in the database, so the count holds
+# across gunicorn workers, and `sign_in` checks one account's attempts one at a time.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+# Per account, from anywhere: a per-address lock would shut out a whole front desk behind
+# one NAT (or everyone behind the proxy); the per-address limit is the API's throttle.
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_USERNAME_CALLABLE = "accounts.services.lockout_username"
+AXES_CLIENT_IP_CALLABLE = "audit.services.source_address"
+# The lockout runs for a fixed time from the failure that caused it; knocking on a locked
+# account does not extend it (so an attacker cannot keep a colleague out for ever).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Sign-ins are in the audit log (accounts/signals.py); axes keeps only the live counters.
+AXES_DISABLE_ACCESS_LOG = True
+SILENCED_SYSTEM_CHECKS = [
+    # axes.W002 wants AxesMiddleware, which would replace the answers of our sign-in views
+    # (a JSON 429 on the API, a form error in the admin) with its own page.
+    "axes.W002",
+    # axes.W006 wants the address among the lockout parameters: see AXES_LOCKOUT_PARAMETERS.
+    "axes.W006",
+]
+
+# Two-factor sign-in (TOTP, django-otp) for the admin; see accounts/two_factor.py.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Clinic")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the device admin never shows a secret key
+
+# An admin session lasts a working day at most, and ends when the browser is closed
+# (front-desk computers are shared).
+SESSION_COOKIE_AGE = int(timedelta(hours=env.int("SESSION_HOURS", default=12)).total_seconds())
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", default=True)
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Sent on every response by accounts.middleware.SecurityHeadersMiddleware. The admin and
+# the API docs load only their own scripts; styles may be inline (the admin's templates
+# and Swagger UI use style attributes).
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "camera",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+    )
+)
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = True

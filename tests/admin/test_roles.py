@@ -23,6 +23,7 @@ GRANTING_MIGRATIONS = [
     "0004_clinical_record_permissions",
     "0005_messaging_permissions",
     "0006_audit_permissions",
+    "0008_security_policy_row_and_permissions",
 ]
 
 PRACTICE_MODELS = [
@@ -93,6 +94,10 @@ EXPECTED = {
         | MESSAGE_LOG
         | _on("notifications", ["view", "change"], ["messagetemplate", "messagingsettings"])
         | _on("audit", ["view"], ["auditentry"])  # the audit log, read only
+        # Sign-in security: the two-factor policy, unlocking accounts, lost phones' devices.
+        | _on("accounts", ["view", "change"], ["securitypolicy"])
+        | _on("axes", ["view", "delete"], ["accessattempt"])
+        | _on("otp_totp", ["view", "delete"], ["totpdevice"])
     ),
 }
 
@@ -181,6 +186,8 @@ class TestThePermissionSets:
                 "treatments",
                 "notifications",
                 "audit",
+                "axes",
+                "otp_totp",
             ]
         ).delete()
 
