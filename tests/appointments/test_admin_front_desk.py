@@ -183,6 +183,12 @@ class TestBookingForm:
         page = desk.get(response["Location"]).content.decode()
         assert "Booked Initial assessment for Nia New" in page
 
+    def test_the_date_widget_gets_the_admin_translations_first(self, desk):
+        page = desk.get(BOOK).content.decode()
+
+        jsi18n = page.index(reverse("admin:jsi18n"))
+        assert jsi18n < page.index("admin/js/calendar.js")
+
     def test_find_lists_the_free_slots(self, desk, location, assessment, myotherapist):
         response = desk.post(
             BOOK, {"service": assessment.pk, "date": TUESDAY.isoformat(), "find": "1"}
