@@ -127,8 +127,18 @@ def archive_patient(
 
 
 def check_not_archived(patient: Patient) -> None:
-    """An archived record takes no new bookings (nor moved ones)."""
-    if patient.archived_at is not None:
+    """An archived record takes no new bookings (nor moved ones).
+
+    Call it in the booking's transaction: it reads the record under a lock that
+    `archive_patient`'s waits for (and the other way round), so a booking and an archiving
+    at the same moment are taken one after the other, never both."""
+    archived_at = (
+        Patient.objects.select_for_update(no_key=True)
+        .filter(pk=patient.pk)
+        .values_list("archived_at", flat=True)
+        .get()
+    )
+    if archived_at is not None:
         raise DomainError(
             "patient_archived", "This patient's record is archived: it takes no bookings."
         )
