@@ -185,6 +185,7 @@ class MyRecordExportView(generics.GenericAPIView):
     permission_classes = [IsAuthenticated, IsPatient]
     renderer_classes = [JSONRenderer, RecordHTMLRenderer, RecordPDFRenderer]
     content_negotiation_class = ChosenFormat
+    http_method_names = ["get", "head"]  # OPTIONS' description is no record to render
 
     def get(self, request: Request) -> Response:
         patient = request.user.patient

@@ -29,7 +29,7 @@ def export_patient_record(patient: Patient) -> dict[str, Any]:
     )
     notes = (
         TreatmentNote.objects.filter(appointment__patient=patient, signed_at__isnull=False)
-        .select_related("appointment__service", "author__user")
+        .select_related("appointment__service", "appointment__location", "author__user")
         .prefetch_related(
             Prefetch("exercises", queryset=ExerciseEntry.objects.order_by("position", "pk")),
             Prefetch(
@@ -123,6 +123,7 @@ def export_patient_record(patient: Patient) -> dict[str, Any]:
         "treatment_notes": [
             {
                 "appointment": note.appointment_id,
+                "session_start": note.appointment.local_start.isoformat(),
                 "service": note.appointment.service.name,
                 "author": str(note.author),
                 "signed_at": _iso(note.signed_at),

@@ -598,7 +598,7 @@ def _write(pages: list[list[tuple[float, float, str, float, str]]], title: str) 
         fonts[key] = font.reference
     for number, lines in enumerate(pages, start=1):
         footer = f"{title} — page {number} of {len(pages)}"
-        content = pydyf.Stream()
+        content = pydyf.Stream(compress=True)
         for x, y, font, size, text in [*lines, (MARGIN, MARGIN / 2, REGULAR, 8, footer)]:
             content.begin_text()
             content.set_font_size(font, size)
@@ -618,7 +618,7 @@ def _write(pages: list[list[tuple[float, float, str, float, str]]], title: str) 
             )
         )
     output = io.BytesIO()
-    document.write(output)
+    document.write(output, compress=True)
     return output.getvalue()
 
 

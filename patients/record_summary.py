@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db import models
@@ -164,14 +165,15 @@ def _note(note: dict) -> Entry:
                 f"{addendum['text']} — {addendum['author']}",
             )
         )
-    return Entry(f"Session {note['service']}", lines)
+    return Entry(f"{_wall_clock(note['session_start'])} — {note['service']}", lines)
 
 
 def _measure(measure: dict) -> Entry:
-    unit = "%" if measure["kind"] == MeasureKind.ODI else "/10"
+    value = Decimal(measure["value"])
+    score = f"{value}%" if measure["kind"] == MeasureKind.ODI else f"{value:.0f}/10"
     return Entry(
         f"{_moment(measure['recorded_at'])} — {_label(MeasureKind, measure['kind'])}",
-        [("Score", f"{measure['value']}{unit}")],
+        [("Score", score)],
     )
 
 
@@ -192,7 +194,9 @@ def _message(message: dict) -> Entry:
 
 def _access(access: dict) -> Entry:
     who = f"{access['who']} ({access['role']})" if access["role"] else access["who"]
-    what = f"{_label(Action, access['action'])} {access['record']}".strip()
+    what = _label(Action, access["action"])
+    if access["record"]:
+        what += f": {access['record']}"
     lines = [("Who", who), ("What", what)]
     if access["fields"]:
         lines.append(("Fields", ", ".join(access["fields"])))
