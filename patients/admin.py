@@ -276,6 +276,11 @@ class PatientAdmin(AuditedAdmin, admin.ModelAdmin):
             return queryset, False
         return search_patients(queryset, search_term), False
 
+    def get_list_filter(self, request):
+        if self.has_archive_permission(request):
+            return self.list_filter
+        return [f for f in self.list_filter if f is not ArchivedFilter]  # sees no archived
+
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # a patient's record is kept: make them inactive, or archive it
 
