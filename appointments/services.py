@@ -7,7 +7,7 @@ Each function is one transaction and either does all of its work or none. A refu
 - `outside_hours` — not inside the practitioner's working hours (rota, breaks, leave);
 - `slot_in_past`, `inside_lead_time`, `beyond_booking_horizon`, `not_on_slot_grid`;
 - `service_unavailable`, `not_bookable_online`, `practitioner_unavailable`,
-  `patient_inactive`, `new_patient_needs_assessment`;
+  `patient_archived`, `patient_inactive`, `new_patient_needs_assessment`;
 - `inside_cancellation_window`, `invalid_status_transition`, `reason_required`,
   `appointment_not_started`.
 
@@ -30,6 +30,7 @@ from accounts.models import User
 from clinic.errors import DomainError
 from notifications.services import booking_messages, cancellation_messages, reschedule_messages
 from patients.models import Patient
+from patients.services import check_not_archived
 from practice.models import BookingRules, Leave, Location, Practitioner, Room, Service
 
 from .availability import (
@@ -299,6 +300,7 @@ def _check_bookable(
     now = timezone.now()
     rules = BookingRules.current()
 
+    check_not_archived(patient)
     if not patient.is_active:
         raise DomainError("patient_inactive", "This patient's record is not active.")
     if not service.is_active:

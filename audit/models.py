@@ -34,6 +34,8 @@ class AuditEntry(models.Model):
     )
     # The e-mail as typed or as it was at the time: it outlives a renamed or unknown account.
     actor_label = models.CharField(max_length=254, blank=True)
+    # The role the actor acted in then (a practitioner may later become a manager).
+    actor_role = models.CharField(max_length=20, blank=True)
     action = models.CharField(max_length=20, choices=Action.choices)
     object_type = models.CharField(
         max_length=60, blank=True, help_text='The record\'s kind, e.g. "patients.patient".'

@@ -13,7 +13,22 @@ from django.conf import settings
 from django.db import models
 from django.http import HttpRequest
 
+from accounts.roles import Role, roles_of
+
 from .models import Action, AuditEntry
+
+# The role an entry names when its actor holds several: the one that reaches furthest.
+_ROLE_PRECEDENCE = (Role.MANAGER, Role.PRACTITIONER, Role.RECEPTION, Role.PATIENT)
+# How a record that does not name its patient reaches the one it belongs to: a note through
+# its session, an addendum through its note, a clearance through its intake, a phase
+# through its plan.
+_PATIENT_PATHS = (
+    ("patient_id",),
+    ("appointment", "patient_id"),
+    ("note", "appointment", "patient_id"),
+    ("intake", "patient_id"),
+    ("plan", "patient_id"),
+)
 
 
 def source_address(request: HttpRequest | None) -> str | None:
@@ -28,21 +43,33 @@ def source_address(request: HttpRequest | None) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def _actor(request: HttpRequest | None, actor) -> tuple[Any, str]:
+def _actor(request: HttpRequest | None, actor) -> tuple[Any, str, str]:
+    """The user, their e-mail and the role they act in."""
     user = actor if actor is not None else getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return None, ""
-    return user, user.email
+        return None, "", ""
+    roles = roles_of(user)
+    role = next((role for role in _ROLE_PRECEDENCE if role in roles), "")
+    return user, user.email, str(role)
 
 
 def _object_type(obj: models.Model) -> str:
     return obj._meta.label_lower
 
 
-def _patient_id_of(obj: models.Model) -> int | None:
+def patient_id_of(obj: models.Model) -> int | None:
+    """The patient whose record `obj` is (or is part of); None for anything else."""
     if obj._meta.label_lower == "patients.patient":
         return obj.pk
-    return getattr(obj, "patient_id", None)
+    for path in _PATIENT_PATHS:
+        value: Any = obj
+        for name in path:
+            value = getattr(value, name, None)
+            if value is None:
+                break
+        if value is not None:
+            return value
+    return None
 
 
 def record(
@@ -56,35 +83,42 @@ def record(
     detail: dict | None = None,
 ) -> AuditEntry:
     """One entry. `obj` gives the object and, where it has one, the patient it belongs to."""
-    user, label = _actor(request, actor)
+    user, label, role = _actor(request, actor)
     return AuditEntry.objects.create(
         actor=user,
         actor_label=actor_label or label,
+        actor_role=role,
         action=action,
         object_type=_object_type(obj) if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         patient_id=patient_id
         if patient_id is not None
-        else (_patient_id_of(obj) if obj is not None else None),
+        else (patient_id_of(obj) if obj is not None else None),
         source_ip=source_address(request),
         detail=detail or {},
     )
 
 
-def record_reads(
-    request: HttpRequest, objects: Iterable[models.Model], *, detail: dict | None = None
+def record_each(
+    action: str,
+    objects: Iterable[models.Model],
+    *,
+    request: HttpRequest | None = None,
+    actor=None,
+    detail: dict | None = None,
 ) -> int:
-    """One READ entry per object shown (a list of ten notes is ten entries), in one INSERT."""
-    user, label = _actor(request, None)
+    """One entry per object, all in one INSERT."""
+    user, label, role = _actor(request, actor)
     address = source_address(request)
     entries = [
         AuditEntry(
             actor=user,
             actor_label=label,
-            action=Action.READ,
+            actor_role=role,
+            action=action,
             object_type=_object_type(obj),
             object_id=str(obj.pk),
-            patient_id=_patient_id_of(obj),
+            patient_id=patient_id_of(obj),
             source_ip=address,
             detail=detail or {},
         )
@@ -92,3 +126,10 @@ def record_reads(
     ]
     AuditEntry.objects.bulk_create(entries)
     return len(entries)
+
+
+def record_reads(
+    request: HttpRequest, objects: Iterable[models.Model], *, detail: dict | None = None
+) -> int:
+    """One READ entry per object shown (a list of ten notes is ten entries), in one INSERT."""
+    return record_each(Action.READ, objects, request=request, detail=detail)

@@ -2,7 +2,10 @@
 
 Search is `selectors.search_patients`, the API's own; who sees which patients is
 `selectors.patients_for`; saving goes through `services` (consent rules, when consents last
-changed). Patients are never deleted here: they are made inactive.
+changed). Patients are never deleted (the database refuses): they are made inactive, or a
+manager archives a closed record (`services.archive_patient`, with a reason), which hides it
+from everyone else. Every page and list of patients, and every change, is audited
+(`audit.admin.AuditedAdmin`).
 
 The patient's page also carries the red-flag marker of their intake (`open_red_flags`) for
 everyone who may see the patient — reception only learns that there are red flags, the
@@ -14,14 +17,18 @@ chart of their pain and ODI scores over time with their plan's phases.
 from zoneinfo import ZoneInfo
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import OuterRef, Subquery
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from accounts.roles import Role, roles_of
 from appointments.models import Appointment, Status
 from appointments.selectors import appointments_for
+from audit.admin import AuditedAdmin
+from clinic.errors import DomainError
 from treatments.charts import Band, progress_chart
 from treatments.models import MeasureKind, PlanStatus, RedFlag
 from treatments.selectors import clinical_patients_for, outcomes_for, plans_for
@@ -29,7 +36,12 @@ from treatments.services import open_red_flags
 
 from .models import Patient
 from .selectors import patients_for, possible_duplicates, search_patients
-from .services import add_patient, contact_consent_problems, update_patient_profile
+from .services import (
+    add_patient,
+    archive_patient,
+    contact_consent_problems,
+    update_patient_profile,
+)
 
 UPCOMING_SHOWN = 50
 PAST_SHOWN = 20
@@ -134,10 +146,10 @@ class PatientAdminForm(forms.ModelForm):
             }
         )
         unreadable = {name for name in ("email", "mobile") if name in self.errors}
-        for field, messages in contact_consent_problems(candidate).items():
+        for field, problems in contact_consent_problems(candidate).items():
             if _CONTACT_OF_CONSENT[field] in unreadable or field in self.errors:
                 continue  # the contact detail itself is wrong: that error says enough
-            self.add_error(field if field in self.fields else None, messages)
+            self.add_error(field if field in self.fields else None, problems)
 
 
 def _contact_of(patient: Patient) -> str:
@@ -145,8 +157,28 @@ def _contact_of(patient: Patient) -> str:
     return f", {contact}" if contact else ""
 
 
+class ArchiveForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Why the record is closed, e.g. the patient moved interstate, or died.",
+    )
+
+
+class ArchivedFilter(admin.SimpleListFilter):
+    title = "record"
+    parameter_name = "record"
+
+    def lookups(self, request, model_admin):
+        return [("current", "Current"), ("archived", "Archived")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("current", "archived"):
+            return queryset.filter(archived_at__isnull=self.value() == "current")
+        return queryset
+
+
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(AuditedAdmin, admin.ModelAdmin):
     form = PatientAdminForm
     list_display = [
         "name",
@@ -157,7 +189,7 @@ class PatientAdmin(admin.ModelAdmin):
         "is_active",
     ]
     list_display_links = ["name"]
-    list_filter = ["is_active", "consent_email", "consent_sms"]
+    list_filter = ["is_active", ArchivedFilter, "consent_email", "consent_sms"]
     # search_patients does the searching (see get_search_results); a non-empty list shows the
     # search box and lets other admins' autocomplete fields point at patients.
     search_fields = ["last_name"]
@@ -165,9 +197,17 @@ class PatientAdmin(admin.ModelAdmin):
         "Name, email, mobile (e.g. 0412 345 678) or date of birth (15/06/1985 or 1985-06-15); "
         "every word must match."
     )
-    readonly_fields = ["created_at", "updated_at", "consents_updated_at"]
+    readonly_fields = [
+        "created_at",
+        "updated_at",
+        "consents_updated_at",
+        "archived_at",
+        "archived_by",
+        "archive_reason",
+    ]
     raw_id_fields = ["user"]
     list_per_page = 50
+    actions = ["archive_selected"]
 
     def get_fieldsets(self, request, obj=None):
         return [
@@ -197,6 +237,11 @@ class PatientAdmin(admin.ModelAdmin):
                 },
             ),
             ("Record", {"fields": ["user", "created_at", "updated_at"], "classes": ["collapse"]}),
+            *(
+                [("Archived", {"fields": ["archived_at", "archived_by", "archive_reason"]})]
+                if obj is not None and obj.is_archived
+                else []
+            ),
         ]
 
     def get_readonly_fields(self, request, obj=None):
@@ -204,6 +249,8 @@ class PatientAdmin(admin.ModelAdmin):
         # Logins are the patients' own (registration); only who manages accounts links them.
         if not request.user.has_perm("accounts.change_user"):
             readonly.append("user")
+        if obj is not None and obj.is_archived:
+            readonly.append("is_active")  # an archived record stays inactive
         return readonly
 
     def get_queryset(self, request):
@@ -229,8 +276,48 @@ class PatientAdmin(admin.ModelAdmin):
             return queryset, False
         return search_patients(queryset, search_term), False
 
+    def get_list_filter(self, request):
+        if self.has_archive_permission(request):
+            return self.list_filter
+        return [f for f in self.list_filter if f is not ArchivedFilter]  # sees no archived
+
     def has_delete_permission(self, request, obj=None) -> bool:
-        return False  # a patient's record is kept: make them inactive instead
+        return False  # a patient's record is kept: make them inactive, or archive it
+
+    def has_archive_permission(self, request) -> bool:
+        return Role.MANAGER in roles_of(request.user)
+
+    @admin.action(description="Archive the selected patients' records", permissions=["archive"])
+    def archive_selected(self, request, queryset):
+        """A page asking why, then `archive_patient` for each (refusals as messages)."""
+        patients = list(queryset.order_by("last_name", "first_name", "pk"))
+        confirmed = "archive" in request.POST
+        form = ArchiveForm(request.POST if confirmed else None)
+        if confirmed and form.is_valid():
+            archived = 0
+            for patient in patients:
+                try:
+                    archive_patient(
+                        patient=patient,
+                        by=request.user,
+                        reason=form.cleaned_data["reason"],
+                        request=request,
+                    )
+                except DomainError as refusal:
+                    messages.error(request, f"{patient.search_label}: {refusal.detail}")
+                else:
+                    archived += 1
+            if archived:
+                messages.success(request, f"{archived} patient record(s) archived.")
+            return None  # back to the list
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Archive patient records",
+            "form": form,
+            "patients": patients,
+        }
+        return TemplateResponse(request, "admin/patients/patient/archive.html", context)
 
     @admin.display(description="name", ordering="last_name")
     def name(self, patient: Patient) -> str:

@@ -2,21 +2,27 @@
 
 from datetime import date
 
+from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.roles import Role, roles_of
+from audit.api import AuditedMixin
+from audit.models import Action
+from audit.services import record
 from clinic.api_common import IsStaffMember
 
 from .export import export_patient_record
 from .models import Patient
+from .renderers import ChosenFormat, RecordHTMLRenderer, RecordPDFRenderer
 from .selectors import patients_for, search_patients
 from .services import register_patient, update_patient_profile
 
@@ -91,14 +97,22 @@ class RegisterView(generics.GenericAPIView):
         registration = RegistrationSerializer(data=request.data)
         registration.is_valid(raise_exception=True)
         data = registration.validated_data
-        patient = register_patient(
-            email=data["email"],
-            password=data["password"],
-            first_name=data["first_name"],
-            last_name=data["last_name"],
-            mobile=data["phone"],
-            date_of_birth=data["date_of_birth"],
-        )
+        with transaction.atomic():
+            patient = register_patient(
+                email=data["email"],
+                password=data["password"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                mobile=data["phone"],
+                date_of_birth=data["date_of_birth"],
+            )
+            record(
+                Action.CREATE,
+                request=request,
+                actor=patient.user,
+                obj=patient,
+                detail={"path": request.path},
+            )
         return Response(PatientSerializer(patient).data, status=status.HTTP_201_CREATED)
 
 
@@ -123,40 +137,78 @@ class IsPatient(BasePermission):
         },
     ),
 )
-class MeView(generics.GenericAPIView):
+class MeView(AuditedMixin, generics.GenericAPIView):
     permission_classes = [IsAuthenticated, IsPatient]
     serializer_class = PatientSerializer
     http_method_names = ["get", "patch", "options", "head"]
+
+    def get_object(self) -> Patient:
+        patient = self.request.user.patient
+        self.check_object_permissions(self.request, patient)
+        return patient
 
     def get(self, request: Request) -> Response:
         return Response(PatientSerializer(request.user.patient).data)
 
     def patch(self, request: Request) -> Response:
-        edit = PatientSerializer(request.user.patient, data=request.data, partial=True)
+        patient = self.get_object()
+        edit = PatientSerializer(patient, data=request.data, partial=True)
         edit.is_valid(raise_exception=True)
-        patient = update_patient_profile(
-            patient=request.user.patient, changes=dict(edit.validated_data)
-        )
+        patient = update_patient_profile(patient=patient, changes=dict(edit.validated_data))
         return Response(PatientSerializer(patient).data)
 
 
 @extend_schema(
     summary="My whole record (right of access)",
-    description="Everything the clinic holds about the signed-in patient, as JSON: "
-    "profile and consents, appointments, intake answers, treatment plans, signed notes "
-    "with their addenda, and outcome scores.",
+    description="Everything the clinic holds about the signed-in patient: profile and "
+    "consents, appointments, intake answers, treatment plans, signed notes with their "
+    "addenda (drafts are not part of the record until signed), outcome scores, the "
+    "messages sent to them, and who accessed their record (name and role, what, when, "
+    "from where). JSON by default; `format=html` or `format=pdf` (or the Accept header) "
+    "gives a summary to download. Every export is itself recorded in the access history.",
     tags=["patients"],
-    responses={200: OpenApiTypes.OBJECT},
+    parameters=[
+        OpenApiParameter(
+            "format",
+            str,
+            enum=["json", "html", "pdf"],
+            description="`json` (default), or a document to keep: `html`, `pdf`.",
+        )
+    ],
+    responses={
+        (200, "application/json"): OpenApiTypes.OBJECT,
+        (200, "text/html"): OpenApiTypes.STR,
+        (200, "application/pdf"): OpenApiTypes.BINARY,
+    },
 )
 class MyRecordExportView(generics.GenericAPIView):
     permission_classes = [IsAuthenticated, IsPatient]
+    renderer_classes = [JSONRenderer, RecordHTMLRenderer, RecordPDFRenderer]
+    content_negotiation_class = ChosenFormat
+    http_method_names = ["get", "head"]  # OPTIONS' description is no record to render
 
     def get(self, request: Request) -> Response:
-        record = export_patient_record(request.user.patient)
+        patient = request.user.patient
+        chosen = request.accepted_renderer.format
+        with transaction.atomic():
+            record(
+                Action.EXPORT,
+                request=request,
+                obj=patient,
+                detail={"path": request.path, "format": chosen},
+            )
+            body = export_patient_record(patient)
+        disposition = "inline" if chosen == "json" else "attachment"
         return Response(
-            record,
-            headers={"Content-Disposition": 'inline; filename="my-clinic-record.json"'},
+            body,
+            headers={"Content-Disposition": f'{disposition}; filename="my-clinic-record.{chosen}"'},
         )
+
+    def handle_exception(self, exc):
+        # A refusal is answered in JSON, whatever document was asked for.
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return super().handle_exception(exc)
 
 
 class PatientSearchSerializer(serializers.Serializer):
@@ -183,7 +235,9 @@ class PatientSearchSerializer(serializers.Serializer):
         },
     ),
 )
-class PatientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class PatientViewSet(
+    AuditedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     permission_classes = [IsAuthenticated, IsStaffMember]
     serializer_class = StaffPatientSerializer
 

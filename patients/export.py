@@ -1,4 +1,5 @@
-"""A patient's whole record, as the patient may have it (right of access).
+"""A patient's whole record, as the patient may have it (right of access): everything the
+clinic holds about them, including the messages it sent them and who accessed their record.
 
 Signed clinical notes with their addenda are included; drafts are not part of the record
 until their author signs them. Every list is read with a fixed number of queries.
@@ -8,10 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.db.models import Prefetch
 from django.utils import timezone
 
 from appointments.models import Appointment
+from audit.models import AuditEntry
+from notifications.models import Notification
 from treatments.models import Addendum, ExerciseEntry, Intake, OutcomeMeasure, TreatmentNote
 
 from .models import Patient
@@ -25,7 +29,7 @@ def export_patient_record(patient: Patient) -> dict[str, Any]:
     )
     notes = (
         TreatmentNote.objects.filter(appointment__patient=patient, signed_at__isnull=False)
-        .select_related("appointment__service", "author__user")
+        .select_related("appointment__service", "appointment__location", "author__user")
         .prefetch_related(
             Prefetch("exercises", queryset=ExerciseEntry.objects.order_by("position", "pk")),
             Prefetch(
@@ -38,6 +42,14 @@ def export_patient_record(patient: Patient) -> dict[str, Any]:
     plans = patient.plans.select_related("practitioner__user").prefetch_related("phases")
     intakes = Intake.objects.filter(patient=patient).select_related("clearance")
     outcomes = OutcomeMeasure.objects.filter(patient=patient).order_by("recorded_at", "pk")
+    messages = (
+        Notification.objects.filter(patient=patient)
+        .select_related("outbox")
+        .order_by("due_at", "pk")
+    )
+    accesses = (
+        AuditEntry.objects.filter(patient=patient).select_related("actor").order_by("at", "pk")
+    )
     return {
         "generated_at": timezone.now().isoformat(),
         "patient": {
@@ -52,6 +64,7 @@ def export_patient_record(patient: Patient) -> dict[str, Any]:
             "consent_sms": patient.consent_sms,
             "consents_updated_at": _iso(patient.consents_updated_at),
             "registered_at": _iso(patient.created_at),
+            "archived_at": _iso(patient.archived_at),
         },
         "appointments": [
             {
@@ -110,6 +123,7 @@ def export_patient_record(patient: Patient) -> dict[str, Any]:
         "treatment_notes": [
             {
                 "appointment": note.appointment_id,
+                "session_start": note.appointment.local_start.isoformat(),
                 "service": note.appointment.service.name,
                 "author": str(note.author),
                 "signed_at": _iso(note.signed_at),
@@ -153,7 +167,57 @@ def export_patient_record(patient: Patient) -> dict[str, Any]:
             }
             for measure in outcomes
         ],
+        "messages": [_message(notification) for notification in messages],
+        "access_history": [_access(entry) for entry in accesses],
     }
+
+
+def _message(notification: Notification) -> dict[str, Any]:
+    """A message to the patient: what, how, what became of it, and its words once written
+    (a message is worded when it is sent; the outbox keeps what it "sent")."""
+    outbox = getattr(notification, "outbox", None)
+    return {
+        "kind": notification.kind,
+        "channel": notification.channel,
+        "appointment": notification.appointment_id,
+        "status": notification.status,
+        "due_at": _iso(notification.due_at),
+        "sent_at": _iso(notification.sent_at),
+        "recipient": notification.recipient or (outbox.recipient if outbox else ""),
+        "subject": notification.subject or (outbox.subject if outbox else ""),
+        "body": notification.body or (outbox.body if outbox else ""),
+    }
+
+
+def _access(entry: AuditEntry) -> dict[str, Any]:
+    """One access to the record: who (by name and role, not by login), what, when, from
+    where; for a change, the names of the fields changed."""
+    return {
+        "at": _iso(entry.at),
+        "who": _who(entry),
+        "role": entry.actor_role,
+        "action": entry.action,
+        "record": _record_name(entry.object_type),
+        "record_id": entry.object_id,
+        "fields": entry.detail.get("fields", []),
+        "from": entry.source_ip or "",
+    }
+
+
+def _who(entry: AuditEntry) -> str:
+    if entry.actor is not None:
+        return entry.actor.get_full_name() or entry.actor.email
+    return entry.actor_label or "The clinic's system"
+
+
+def _record_name(object_type: str) -> str:
+    """ "patients.patient" → "patient" (the model's verbose name)."""
+    if not object_type:
+        return ""
+    try:
+        return str(apps.get_model(object_type)._meta.verbose_name)
+    except LookupError:
+        return object_type
 
 
 def _iso(value) -> str | None:

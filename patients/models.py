@@ -11,7 +11,11 @@ class Channel(models.TextChoices):
 
 
 class Patient(models.Model):
-    """A person the clinic treats. Online patients have a login; others are kept by reception."""
+    """A person the clinic treats. Online patients have a login; others are kept by reception.
+
+    Inactive patients are kept in reception's lists; archived ones (closed by a manager,
+    `services.archive_patient`) are inactive too, and are hidden from all but managers.
+    """
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -36,6 +40,16 @@ class Patient(models.Model):
     )
     consents_updated_at = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
+    # A record is never deleted (PostgreSQL refuses, migration 0003): a manager archives it.
+    archived_at = models.DateTimeField(null=True, blank=True)
+    archived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    archive_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -54,6 +68,12 @@ class Patient(models.Model):
                 condition=Q(consent_sms=False) | ~Q(mobile=""),
                 name="patient_sms_consent_needs_mobile",
             ),
+            # An archived record is inactive, and says by whom and why it was archived.
+            models.CheckConstraint(
+                condition=Q(archived_at__isnull=True)
+                | Q(is_active=False, archived_by__isnull=False, archive_reason__gt=""),
+                name="patient_archived_is_inactive_with_reason",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -62,6 +82,10 @@ class Patient(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
 
     @property
     def search_label(self) -> str:

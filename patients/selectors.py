@@ -15,13 +15,19 @@ from .models import Patient
 
 
 def patients_for(user: User) -> QuerySet[Patient]:
-    """Reception and managers see every patient; a practitioner the patients they treat
-    (anyone with an appointment with them); nobody else anyone."""
-    if is_front_desk(user):
+    """Managers see every patient; reception every patient whose record is not archived; a
+    practitioner the patients they treat (anyone with an appointment with them) whose
+    record is not archived; nobody else anyone. (An archived patient's clinical records stay
+    readable to those who may read them: `treatments.selectors`.)"""
+    roles = roles_of(user)
+    if Role.MANAGER in roles:
         return Patient.objects.all()
-    if Role.PRACTITIONER in roles_of(user) and hasattr(user, "practitioner"):
+    current = Patient.objects.filter(archived_at__isnull=True)
+    if is_front_desk(user):
+        return current
+    if Role.PRACTITIONER in roles and hasattr(user, "practitioner"):
         treated = Appointment.objects.filter(patient=OuterRef("pk"), practitioner=user.practitioner)
-        return Patient.objects.filter(Exists(treated))
+        return current.filter(Exists(treated))
     return Patient.objects.none()
 
 

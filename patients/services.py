@@ -1,4 +1,5 @@
-"""Changes to patients: self-registration, records kept by reception, profile updates."""
+"""Changes to patients: self-registration, records kept by reception, profile updates,
+archiving a record that is closed (records are never deleted)."""
 
 from datetime import date
 from typing import Any
@@ -6,10 +7,14 @@ from typing import Any
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber
 
 from accounts.models import User
+from appointments.models import Appointment, Status
+from audit.models import Action
+from audit.services import record
 from clinic.errors import DomainError
 
 from .models import Channel, Patient
@@ -80,6 +85,63 @@ def add_patient(patient: Patient) -> Patient:
         patient.consents_updated_at = timezone.now()
     patient.save()
     return patient
+
+
+def archive_patient(
+    *, patient: Patient, by: User, reason: str, request: HttpRequest | None = None
+) -> Patient:
+    """Close a patient's record instead of deleting it: it is kept whole (the law wants it
+    kept, see `retention`), but it leaves every list but the managers', takes no bookings
+    and gets no reminders or recalls. Refused while the patient has appointments to come.
+    Audited as ARCHIVE, the reason kept on the record."""
+    reason = reason.strip()
+    if not reason:
+        raise _invalid("reason", ["Say why the record is archived."])
+    with transaction.atomic():
+        patient = Patient.objects.select_for_update().get(pk=patient.pk)
+        if patient.archived_at is not None:
+            raise DomainError("patient_archived", "This patient's record is already archived.")
+        upcoming = Appointment.objects.filter(
+            patient=patient,
+            status__in=(Status.BOOKED, Status.CHECKED_IN),
+            end__gt=timezone.now(),
+        )
+        if upcoming.exists():
+            raise DomainError(
+                "patient_has_upcoming_appointments",
+                "The patient has appointments to come: cancel them before archiving.",
+            )
+        patient.is_active = False
+        patient.archived_at = timezone.now()
+        patient.archived_by = by
+        patient.archive_reason = reason
+        patient.save()
+        record(
+            Action.ARCHIVE,
+            request=request,
+            actor=by,
+            obj=patient,
+            detail={"fields": ["archive_reason", "archived_at", "archived_by", "is_active"]},
+        )
+    return patient
+
+
+def check_not_archived(patient: Patient) -> None:
+    """An archived record takes no new bookings (nor moved ones).
+
+    Call it in the booking's transaction: it reads the record under a lock that
+    `archive_patient`'s waits for (and the other way round), so a booking and an archiving
+    at the same moment are taken one after the other, never both."""
+    archived_at = (
+        Patient.objects.select_for_update(no_key=True)
+        .filter(pk=patient.pk)
+        .values_list("archived_at", flat=True)
+        .get()
+    )
+    if archived_at is not None:
+        raise DomainError(
+            "patient_archived", "This patient's record is archived: it takes no bookings."
+        )
 
 
 def contact_consent_problems(patient: Patient) -> dict[str, list[str]]:

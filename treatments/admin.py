@@ -16,13 +16,16 @@ read; plans, to adjust); reception holds no permission here, so every page is 40
   `IntegrityError` of the database's own guards (the triggers that make signed notes final)
   — is shown as a message, never as a server error.
 - Lists and pages read a fixed number of queries whatever the rows (select/prefetch).
+- Every page and list shown, and every change, is audited (`audit.admin.AuditedAdmin`); the
+  pages that change records through their own views log the change inside the
+  transaction of the change.
 """
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -30,6 +33,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from audit.admin import AuditedAdmin
 from clinic.errors import DomainError
 from practice.models import Practitioner
 
@@ -243,7 +247,7 @@ class RedFlagFilter(admin.SimpleListFilter):
 
 
 @admin.register(Intake)
-class IntakeAdmin(RefusalsAsMessages, KeptAsRecorded, admin.ModelAdmin):
+class IntakeAdmin(AuditedAdmin, RefusalsAsMessages, KeptAsRecorded, admin.ModelAdmin):
     """The questionnaire as the patient answered it, read-only; red flags stand out, and a
     practitioner records their clearance (a button here, or the list's action)."""
 
@@ -393,16 +397,17 @@ class IntakeAdmin(RefusalsAsMessages, KeptAsRecorded, admin.ModelAdmin):
             cleared = 0
             for intake in intakes:
                 try:
-                    clear_red_flags(
-                        intake=intake,
-                        cleared_by=request.user,
-                        cleared_on=form.cleaned_data["cleared_on"],
-                        note=form.cleaned_data["note"],
-                    )
+                    with transaction.atomic():
+                        clear_red_flags(
+                            intake=intake,
+                            cleared_by=request.user,
+                            cleared_on=form.cleaned_data["cleared_on"],
+                            note=form.cleaned_data["note"],
+                        )
+                        self.log_change(request, intake, "Red flags cleared.")
                 except DomainError as refusal:
                     messages.error(request, f"{intake.patient}: {refusal.detail}")
                 else:
-                    self.log_change(request, intake, "Red flags cleared.")
                     cleared += 1
             if cleared:
                 messages.success(request, f"Red flags cleared on {cleared} intake(s).")
@@ -452,7 +457,7 @@ class PlanPhaseInline(admin.TabularInline):
 
 
 @admin.register(TreatmentPlan)
-class TreatmentPlanAdmin(RefusalsAsMessages, admin.ModelAdmin):
+class TreatmentPlanAdmin(AuditedAdmin, RefusalsAsMessages, admin.ModelAdmin):
     list_display = [
         "patient_name",
         "practitioner",
@@ -524,17 +529,18 @@ class TreatmentPlanAdmin(RefusalsAsMessages, admin.ModelAdmin):
         )
         if form.is_bound and form.is_valid():
             try:
-                plan = create_plan(
-                    patient=form.cleaned_data["patient"],
-                    practitioner=_practitioner_of(request),
-                    goals=form.cleaned_data["goals"],
-                    phases=form.phases(),
-                    maintenance_interval_weeks=form.cleaned_data["maintenance_interval_weeks"],
-                )
+                with transaction.atomic():
+                    plan = create_plan(
+                        patient=form.cleaned_data["patient"],
+                        practitioner=_practitioner_of(request),
+                        goals=form.cleaned_data["goals"],
+                        phases=form.phases(),
+                        maintenance_interval_weeks=form.cleaned_data["maintenance_interval_weeks"],
+                    )
+                    self.log_addition(request, plan, "Plan started.")
             except DomainError as refusal:
                 form.add_error(None, refusal.detail)
             else:
-                self.log_addition(request, plan, "Plan started.")
                 messages.success(request, f"Treatment plan started for {plan.patient}.")
                 return HttpResponseRedirect(
                     reverse("admin:treatments_treatmentplan_change", args=[plan.pk])
@@ -598,13 +604,14 @@ class TreatmentPlanAdmin(RefusalsAsMessages, admin.ModelAdmin):
         moved = 0
         for plan in plans:
             try:
-                moved_plan = move_plan_to_phase(plan=plan, phase=phase, by=request.user)
+                with transaction.atomic():
+                    moved_plan = move_plan_to_phase(plan=plan, phase=phase, by=request.user)
+                    self.log_change(
+                        request, plan, f"Moved to {moved_plan.get_current_phase_display()}."
+                    )
             except DomainError as refusal:
                 messages.error(request, f"{plan.patient}: {refusal.detail}")
             else:
-                self.log_change(
-                    request, plan, f"Moved to {moved_plan.get_current_phase_display()}."
-                )
                 moved += 1
         if moved:
             messages.success(request, f"{moved} plan(s) moved to {Phase(phase).label}.")
@@ -709,7 +716,7 @@ class AuthorFilter(admin.SimpleListFilter):
 
 
 @admin.register(TreatmentNote)
-class TreatmentNoteAdmin(RefusalsAsMessages, admin.ModelAdmin):
+class TreatmentNoteAdmin(AuditedAdmin, RefusalsAsMessages, admin.ModelAdmin):
     list_display = [
         "session",
         "patient_name",
@@ -849,11 +856,14 @@ class TreatmentNoteAdmin(RefusalsAsMessages, admin.ModelAdmin):
         )
         if form.is_bound and form.is_valid():
             try:
-                note = start_note(appointment=form.cleaned_data["appointment"], author=practitioner)
+                with transaction.atomic():
+                    note = start_note(
+                        appointment=form.cleaned_data["appointment"], author=practitioner
+                    )
+                    self.log_addition(request, note, "Draft started.")
             except DomainError as refusal:
                 form.add_error(None, refusal.detail)
             else:
-                self.log_addition(request, note, "Draft started.")
                 messages.success(request, "Draft started: write it up, then save and sign.")
                 return HttpResponseRedirect(
                     reverse("admin:treatments_treatmentnote_change", args=[note.pk])
@@ -889,6 +899,7 @@ class TreatmentNoteAdmin(RefusalsAsMessages, admin.ModelAdmin):
         _adopt(form.instance, note)
 
     def construct_change_message(self, request, form, formsets, add=False):
+        self.remember_changes(request, form, formsets)  # the audit's: this saves its own way
         return "Signed." if "_sign" in request.POST else "Draft saved."
 
     def response_change(self, request, obj):
@@ -932,13 +943,14 @@ class TreatmentNoteAdmin(RefusalsAsMessages, admin.ModelAdmin):
             messages.error(request, "Write the addendum.")
         else:
             try:
-                add_addendum(
-                    note=note, author=_practitioner_of(request), text=form.cleaned_data["text"]
-                )
+                with transaction.atomic():
+                    add_addendum(
+                        note=note, author=_practitioner_of(request), text=form.cleaned_data["text"]
+                    )
+                    self.log_change(request, note, "Addendum added.")
             except DomainError as refusal:
                 messages.error(request, refusal.detail)
             else:
-                self.log_change(request, note, "Addendum added.")
                 messages.success(request, "Addendum added; the note stays as it was signed.")
         return HttpResponseRedirect(
             reverse("admin:treatments_treatmentnote_change", args=[note.pk])
@@ -953,13 +965,14 @@ class TreatmentNoteAdmin(RefusalsAsMessages, admin.ModelAdmin):
         signed = 0
         for note in queryset:
             try:
-                sign_note(note=note, author=author)
+                with transaction.atomic():
+                    sign_note(note=note, author=author)
+                    self.log_change(request, note, "Signed.")
             except DomainError as refusal:
                 messages.error(
                     request, f"{note.appointment.patient}, {self.session(note)}: {refusal.detail}"
                 )
             else:
-                self.log_change(request, note, "Signed.")
                 signed += 1
         if signed:
             messages.success(request, f"{signed} note(s) signed.")
@@ -979,7 +992,7 @@ def _exercise_rows(formset) -> list[dict]:
 
 
 @admin.register(OutcomeMeasure)
-class OutcomeMeasureAdmin(RefusalsAsMessages, KeptAsRecorded, admin.ModelAdmin):
+class OutcomeMeasureAdmin(AuditedAdmin, RefusalsAsMessages, KeptAsRecorded, admin.ModelAdmin):
     """Pain scores and ODI results, as recorded: a new one is entered here (an ODI as its ten
     answers), a recorded one is kept as it is."""
 

@@ -35,6 +35,7 @@ from accounts.models import User
 from accounts.roles import CLINICAL_ROLES, Role, roles_of
 from appointments.api import NamedSerializer
 from appointments.models import Appointment
+from audit.api import AuditedMixin
 from clinic.api_common import (
     CalendarDateField,
     ZonedDateTimeField,
@@ -105,10 +106,10 @@ class CanReadClinicalRecords(BasePermission):
 
 
 class ClinicalRecordViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    AuditedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """Clinical records: read by those who may (the selectors decide which patients'),
-    answered as they now stand in the database."""
+    answered as they now stand in the database; every read and change audited."""
 
     permission_classes = [IsAuthenticated, CanReadClinicalRecords]
 
@@ -815,7 +816,7 @@ class ProgressSerializer(serializers.Serializer):
     phases = ProgressPhaseSerializer(many=True, read_only=True)
 
 
-class PatientProgressView(GenericAPIView):
+class PatientProgressView(AuditedMixin, GenericAPIView):
     permission_classes = [IsAuthenticated, CanReadClinicalRecords]
     serializer_class = ProgressSerializer
 
@@ -832,6 +833,7 @@ class PatientProgressView(GenericAPIView):
         patient = clinical_patients_for(user).filter(pk=pk).first()
         if patient is None:
             raise NotFound()
+        self.audit_shown(patient)  # the chart of their scores and phases
         series: dict[str, list[dict]] = {MeasureKind.PAIN: [], MeasureKind.ODI: []}
         measures = (
             outcomes_for(user)
@@ -981,7 +983,7 @@ class IntakeFilter(django_filters.FilterSet):
     request=IntakeAnswersSerializer,
     responses={201: MyIntakeSerializer},
 )
-class MyIntakeView(GenericAPIView):
+class MyIntakeView(AuditedMixin, GenericAPIView):
     permission_classes = [IsAuthenticated, IsPatient]
     serializer_class = IntakeAnswersSerializer
     http_method_names = ["post", "options"]

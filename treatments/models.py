@@ -2,7 +2,9 @@
 exercise logs and addenda, and outcome measures (pain, Oswestry Disability Index).
 
 A signed note is a clinical record: PostgreSQL triggers (migration 0002) refuse to change
-or delete it, its exercise log or any addendum, whatever code or SQL tries.
+or delete it, its exercise log or any addendum, whatever code or SQL tries. No clinical
+record is ever deleted (migration 0003 refuses DELETE on the others; a draft note, not yet
+part of the record, may be discarded).
 """
 
 from __future__ import annotations

@@ -1,12 +1,16 @@
+import io
 from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from pypdf import PdfReader
 
 from appointments.models import Status
+from audit.models import Action, AuditEntry
+from notifications.models import Delivery, Kind, Notification, OutboxMessage
 from tests.factories import AppointmentFactory
-from tests.fixtures.clinic import TODAY, at
+from tests.fixtures.clinic import NOW, TODAY, at
 from treatments.services import (
     add_addendum,
     record_odi,
@@ -96,12 +100,20 @@ def test_staff_and_strangers_have_no_export(as_reception, anonymous):
     assert anonymous.get(EXPORT).status_code == 401
 
 
+@pytest.mark.parametrize("chosen", ["json", "html", "pdf"])
 def test_queries_do_not_grow_with_the_record(
-    as_patient, record, assessed_patient, myotherapist, myotherapy, location, treatment_rooms
+    as_patient,
+    record,
+    assessed_patient,
+    myotherapist,
+    myotherapy,
+    location,
+    treatment_rooms,
+    chosen,
 ):
     def queries():
         with CaptureQueriesContext(connection) as captured:
-            assert as_patient.get(EXPORT).status_code == 200
+            assert as_patient.get(EXPORT, {"format": chosen}).status_code == 200
         return len(captured)
 
     few = queries()
@@ -120,3 +132,131 @@ def test_queries_do_not_grow_with_the_record(
         add_addendum(note=note, author=myotherapist, text="ok")
 
     assert queries() == few
+
+
+@pytest.fixture
+def reminder(assessed_patient):
+    """A reminder sent by SMS, as the outbox kept it."""
+    sent = Notification.objects.create(
+        kind=Kind.REMINDER,
+        channel="sms",
+        patient=assessed_patient,
+        reason_key=f"test-reminder-{assessed_patient.pk}",
+        due_at=NOW - timedelta(days=2),
+        status=Delivery.SENT,
+        sent_at=NOW - timedelta(days=2),
+    )
+    OutboxMessage.objects.create(
+        notification=sent,
+        channel="sms",
+        recipient="+61412345678",
+        body="Hi Ari, see you Thursday at 10:00.",
+    )
+    return sent
+
+
+def test_the_messages_sent_to_the_patient(as_patient, reminder):
+    [message] = as_patient.get(EXPORT).json()["messages"]
+
+    assert (message["kind"], message["channel"], message["status"]) == ("reminder", "sms", "sent")
+    assert message["body"] == "Hi Ari, see you Thursday at 10:00."
+    assert message["sent_at"] is not None
+
+
+def test_who_accessed_the_record_by_name_and_role(as_patient, as_practitioner, record):
+    as_practitioner.get("/api/v1/treatment-notes/")
+
+    history = as_patient.get(EXPORT).json()["access_history"]
+
+    practitioner_reads = [h for h in history if h["role"] == "practitioner"]
+    assert {(h["who"], h["action"], h["record"]) for h in practitioner_reads} == {
+        ("Mia Myo", "read", "treatment note")
+    }
+    assert all(h["from"] == "127.0.0.1" for h in practitioner_reads)
+    assert "@" not in str(practitioner_reads)  # staff are named, not identified by login
+    assert history[-1]["action"] == "export"  # this very export
+
+
+def test_every_export_is_audited(as_patient, assessed_patient, patient_user):
+    as_patient.get(EXPORT, {"format": "pdf"})
+
+    [entry] = AuditEntry.objects.filter(action=Action.EXPORT)
+    assert (entry.patient, entry.actor, entry.detail["format"]) == (
+        assessed_patient,
+        patient_user,
+        "pdf",
+    )
+
+
+def test_an_html_summary_to_download(as_patient, record, reminder):
+    response = as_patient.get(EXPORT, {"format": "html"})
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    assert response["Content-Disposition"] == 'attachment; filename="my-clinic-record.html"'
+    page = response.content.decode()
+    for shown in ("Ari Assessed", "Better since last week", "Load was 40 kg.", "see you Thursday"):
+        assert shown in page
+    assert "Unfinished draft" not in page
+
+
+def test_the_summary_escapes_what_was_written(as_patient, assessed_patient, patient_user):
+    submit_intake(
+        patient=assessed_patient,
+        answers={
+            "complaint": "<script>alert(1)</script>",
+            "pain_score": 3,
+            "duration": "acute",
+            "activity": "sedentary",
+        },
+        entered_by=patient_user,
+    )
+
+    page = as_patient.get(EXPORT, {"format": "html"}).content.decode()
+
+    assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+def test_a_pdf_summary_to_download(as_patient, record):
+    response = as_patient.get(EXPORT, {"format": "pdf"})
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == 'attachment; filename="my-clinic-record.pdf"'
+    assert response.content.startswith(b"%PDF")
+    text = pdf_text(response.content)
+    assert "Ari Assessed" in text and "Better since last week" in text
+
+
+def test_the_accept_header_chooses_too(as_patient):
+    response = as_patient.get(EXPORT, HTTP_ACCEPT="application/pdf")
+
+    assert response.content.startswith(b"%PDF")
+
+
+def test_an_unknown_format_is_400_naming_it(as_patient):
+    response = as_patient.get(EXPORT, {"format": "docx"})
+
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"format": ["One of: json, html, pdf."]}
+
+
+@pytest.mark.parametrize("chosen", ["html", "pdf"])
+def test_refusals_are_json_whatever_the_format(anonymous, chosen):
+    response = anonymous.get(EXPORT, {"format": chosen})
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+
+
+def test_only_ones_own_summary(as_other_patient, record):
+    page = as_other_patient.get(EXPORT, {"format": "html"}).content.decode()
+    text = pdf_text(as_other_patient.get(EXPORT, {"format": "pdf"}).content)
+
+    for summary in (page, text):
+        assert "Bea" in summary
+        assert "Sciatica on the left" not in summary and "Assessed" not in summary
+
+
+def pdf_text(content: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)

