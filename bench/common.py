@@ -54,7 +54,9 @@ def setup_django(database_url: str, **env: str) -> None:
     Django keeps every query in memory and timings drift), then migrate. `env` overrides
     or adds environment variables, e.g. DJANGO_SETTINGS_MODULE.
 
-    Django is set up once per process: a second call must name the same database."""
+    Django reads its settings from the environment, so this points DATABASE_URL there at
+    the benchmark's database: read the server's URL before. Django is set up once per
+    process: a second call must name the same database."""
     import django
     from django.apps import apps
 
