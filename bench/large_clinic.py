@@ -21,9 +21,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import sys
 import time
-from datetime import date
+from collections import defaultdict
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -140,14 +143,12 @@ def large_clinic_counts() -> dict[str, Any]:
 def seed_notes(count: int) -> dict[str, int]:
     """Signed notes for the `count` latest completed sessions, with exercise logs and
     outcome measures; return how many of each were written."""
-    import random
-    from collections import defaultdict
-    from datetime import timedelta
-    from decimal import Decimal
-
     from django.db import connection, models
 
     from appointments.demo import data
+
+    # The demo clinic's note writer, private to it: reused so that the notes here read and
+    # weigh like the demo's, without a second copy of its phrases.
     from appointments.demo.clinical import Story, Visit, _exercise_log, _note, _odi_answers
     from appointments.demo.seed import ensure_services
     from appointments.models import Appointment, Status

@@ -154,12 +154,15 @@ def measure(workers: list[Worker], counts: dict[str, int], batch: int) -> dict[s
     for round_ in range(-(-max(counts.values()) // batch)):
         turn = round_ % len(workers)
         for key, total in counts.items():
+            calls = min(batch, total - round_ * batch)
+            if calls <= 0:
+                continue
             for worker in workers[turn:] + workers[:turn]:
-                calls = min(batch, total - len(samples[worker.size][key]))
-                if calls > 0:
-                    answer = worker.ask({"workload": key, "calls": calls})
-                    samples[worker.size][key] += answer["ms"]
-                    refused[worker.size] += answer["refused"]
+                answer = worker.ask({"workload": key, "calls": calls})
+                samples[worker.size][key] += answer["ms"]
+                refused[worker.size] += answer["refused"]
+    if short := [f"{s} {k}" for s, by in samples.items() for k, ms in by.items() if len(ms) < 2]:
+        raise SystemExit(f"Too few calls succeeded to time: {', '.join(short)}.")
     return {
         size: {
             key: {
