@@ -1,29 +1,41 @@
-"""A busy clinic for benchmarks: 20 practitioners, two locations, ~90,000 appointments.
+"""A busy clinic for benchmarks: 20 practitioners on five-day rotas, ~90,000 appointments.
 
 Import after `django.setup()`. `seed()` writes everything in one transaction, so a database
-is either fully seeded or not at all; `is_seeded()` tells which.
+is either fully seeded or not at all; `is_seeded()` tells which, and `seeding()` what scale
+was seeded on which day.
+
+A `Scale` sets the number of locations and patients and how many days of diary lie behind
+and ahead of today; the practitioners, their rotas and the services are the same at any
+scale. `BUSY` (two locations, 2,500 patients, two years) is the default; `LARGE` has
+three locations, 20,000 patients and about 105,000 appointments.
 
 Appointments are generated rather than booked, but on a schedule that the exclusion
 constraints accept: each practitioner's working time (the real `working_windows`, minus
 leave) is filled one session after another on the 15-minute grid, each session gets the
 first room place free at that time and a patient who has no other session that day.
-Rows go in by COPY.
+Each day draws from its own `random.Random`, seeded with the date, and leave is laid out
+from today both ways, so the weeks ahead come out the same whatever the history's length.
+Rows are generated a day at a time and go in by COPY as they come.
 """
 
 from __future__ import annotations
 
+import json
 import random
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import cycle, islice
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
+from psycopg import sql
 
 from accounts.models import User
-from appointments.availability import working_windows
-from appointments.demo.data import LOCATIONS, PATIENT_NAMES
+from appointments.availability import WorkingWindow, working_windows
+from appointments.demo.data import LOCATIONS, PATIENT_NAMES, LocationSpec
 from appointments.demo.seed import ensure_services
 from appointments.models import Appointment, Source, Status
 from patients.models import Patient
@@ -41,9 +53,6 @@ from practice.models import (
 
 SEED = 1729
 MELBOURNE = ZoneInfo("Australia/Melbourne")
-PAST_DAYS = 674  # about 22 months of history and
-FUTURE_DAYS = 56  # the online booking horizon ahead: two years in all
-PATIENT_COUNT = 2500
 TREATMENT_ROOMS_PER_LOCATION = 8
 GYM_CAPACITY = 4
 # The chance that each free grid time in a diary is taken: past diaries were nearly full;
@@ -54,6 +63,44 @@ HORIZON_FILL = 0.35
 # How often a session had replaced an earlier booking, cancelled, at the same time.
 CANCELLED_AND_REBOOKED = 0.15
 GRID = 15 * 60
+# The diary is generated and COPYed this many days at a time: memory stays flat over decades.
+DAYS_PER_READ = 28
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How big a clinic to seed. The practitioners and their rotas do not change with it."""
+
+    locations: int = 2
+    patients: int = 2500
+    past_days: int = 674  # about 22 months of history and
+    future_days: int = 56  # the online booking horizon ahead: two years in all
+
+
+BUSY = Scale()
+# The large clinic (bench/large_clinic.py): 825 days of history at about 121 appointments a
+# day make 100,000 past appointments, and the eight weeks ahead about 5,000.
+LARGE = Scale(locations=3, patients=20_000, past_days=825)
+
+
+@dataclass(frozen=True)
+class Seeding:
+    """What `seed()` left in the database's comment: which scale, seeded on which day."""
+
+    scale: Scale
+    seeded_on: date
+
+
+# The demo clinic's two locations, and a third for clinics that need one.
+BENCH_LOCATIONS = (
+    *LOCATIONS,
+    LocationSpec(
+        name="Brunswick",
+        address="410 Sydney Road, Brunswick VIC 3056",
+        phone="+61370109012",
+        rooms=(),
+    ),
+)
 
 PRACTITIONERS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     # first name, last name, title, disciplines
@@ -101,34 +148,62 @@ def is_seeded() -> bool:
     return Practitioner.objects.count() == len(PRACTITIONERS) and Appointment.objects.exists()
 
 
-def seed(today: date) -> dict[str, int]:
+def seeding() -> Seeding | None:
+    """The scale and day of the seed that wrote this database, if `seed()` did."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database "
+            "WHERE datname = current_database()"
+        )
+        (comment,) = cursor.fetchone()
+    try:
+        marker = json.loads(comment or "")
+        return Seeding(Scale(**marker["scale"]), date.fromisoformat(marker["seeded_on"]))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def seed(today: date, scale: Scale = BUSY) -> dict[str, int]:
     """Seed an empty database; return how many of each thing it wrote."""
-    rng = random.Random(SEED)
+    if not 1 <= scale.locations <= len(BENCH_LOCATIONS):
+        raise ValueError(f"A benchmark clinic has 1 to {len(BENCH_LOCATIONS)} locations.")
     with transaction.atomic():
         if Location.objects.exists():
             raise SystemExit(
                 "The benchmark database already holds another clinic; run with --reseed."
             )
-        locations = _seed_locations()
+        locations = _seed_locations(scale.locations)
         services = ensure_services()
-        practitioners = _seed_practitioners(rng, locations, today)
-        patients = _seed_patients()
-        sessions = _plan_sessions(rng, services, practitioners, today)
-        rows, dropped = _appointment_rows(rng, sessions, patients)
-        _copy(Appointment, rows)
+        practitioners = _seed_practitioners(locations, today, scale)
+        patients = _seed_patients(scale.patients)
+        diary = _Diary(services, practitioners, patients, today, scale)
+        appointments = sum(copy_rows(Appointment, rows) for rows in diary.periods())
+        _mark_seeded(Seeding(scale, today))
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return {
         "practitioners": len(practitioners),
         "patients": len(patients),
-        "appointments": len(rows),
-        "sessions dropped for want of a room": dropped,
+        "appointments": appointments,
+        "sessions dropped for want of a room": diary.dropped,
     }
 
 
-def _seed_locations() -> list[Location]:
+def _mark_seeded(seeding: Seeding) -> None:
+    marker = json.dumps({"scale": asdict(seeding.scale), "seeded_on": str(seeding.seeded_on)})
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_database()")
+        (name,) = cursor.fetchone()
+        # COMMENT takes no bind parameters: the statement is composed with psycopg's quoting.
+        statement = sql.SQL("COMMENT ON DATABASE {} IS {}").format(
+            sql.Identifier(name), sql.Literal(marker)
+        )
+        cursor.execute(statement.as_string(connection.connection))
+
+
+def _seed_locations(count: int) -> list[Location]:
     locations = []
-    for spec in LOCATIONS:
+    for spec in BENCH_LOCATIONS[:count]:
         location = Location.objects.create(
             name=spec.name, address=spec.address, phone=spec.phone, time_zone=spec.time_zone
         )
@@ -142,9 +217,9 @@ def _seed_locations() -> list[Location]:
     return locations
 
 
-def _seed_practitioners(
-    rng: random.Random, locations: list[Location], today: date
-) -> list[Practitioner]:
+def _seed_practitioners(locations: list[Location], today: date, scale: Scale) -> list[Practitioner]:
+    first_day = today - timedelta(days=scale.past_days)
+    last_day = today + timedelta(days=scale.future_days)
     practitioners = []
     rota: list[WorkingHours] = []
     breaks: list[Break] = []
@@ -160,9 +235,9 @@ def _seed_practitioners(
         )
         practitioners.append(practitioner)
         # Five days of Monday to Saturday. Two in three work at their home location; the
-        # others alternate day by day, which keeps both locations about evenly staffed.
-        home = locations[index % 2]
-        travels = index % 3 == 0
+        # others go round the locations day by day, which keeps them about evenly staffed.
+        home = locations[index % len(locations)]
+        travels = (index // len(locations)) % 3 == 0
         for weekday in range(6):
             if weekday == index % 6:
                 continue  # day off
@@ -173,30 +248,22 @@ def _seed_practitioners(
             )
             line = WorkingHours(
                 practitioner=practitioner,
-                location=locations[(index + weekday) % 2] if travels else home,
+                location=locations[(index + weekday) % len(locations)] if travels else home,
                 weekday=weekday,
                 start_time=start,
                 end_time=end,
             )
             rota.append(line)
             breaks.append(Break(working_hours=line, start_time=break_start, end_time=break_end))
-        # A week or two of leave every four to seven months.
-        day = today - timedelta(days=PAST_DAYS - rng.randint(20, 120))
-        while day < today + timedelta(days=FUTURE_DAYS):
-            start = datetime.combine(day, time(), tzinfo=MELBOURNE)
-            leave.append(
-                Leave(
-                    practitioner=practitioner,
-                    start=start,
-                    end=start + timedelta(days=rng.choice((5, 7, 14))),
-                    reason="Annual leave",
-                )
-            )
-            day += timedelta(days=rng.randint(120, 200))
-        # Now and then a one-off Sunday morning clinic.
+        leave += [
+            Leave(practitioner=practitioner, start=start, end=end, reason="Annual leave")
+            for start, end in _leave(index, today, first_day, last_day)
+        ]
+        # Now and then a one-off Sunday morning clinic, about three in two years.
+        rng = random.Random(f"{SEED}:sundays:{index}")
         sundays = set()
-        for _ in range(3):
-            day = today - timedelta(days=rng.randint(0, PAST_DAYS))
+        for _ in range(round(scale.past_days / 225)):
+            day = today - timedelta(days=rng.randint(7, scale.past_days))
             sundays.add(day + timedelta(days=6 - day.weekday()))
         extra += [
             ExtraHours(
@@ -215,10 +282,35 @@ def _seed_practitioners(
     return practitioners
 
 
-def _seed_patients() -> list[int]:
+def _leave(
+    index: int, today: date, first_day: date, last_day: date
+) -> Iterator[tuple[datetime, datetime]]:
+    """A week or two of leave every four to seven months, whole days from midnight. Laid
+    out from a day near today forwards and backwards, each way with its own dice, so that
+    the leave ahead does not depend on how much history there is."""
+
+    def away(day: date, rng: random.Random) -> tuple[datetime, datetime]:
+        start = datetime.combine(day, time(), tzinfo=MELBOURNE)
+        return start, start + timedelta(days=rng.choice((5, 7, 14)))
+
+    ahead = random.Random(f"{SEED}:leave ahead:{index}")
+    back = random.Random(f"{SEED}:leave back:{index}")
+    anchor = today - timedelta(days=ahead.randint(0, 150))
+    day = anchor
+    while day < last_day:
+        yield away(day, ahead)
+        day += timedelta(days=ahead.randint(120, 200))
+    day = anchor - timedelta(days=back.randint(120, 200))
+    while day > first_day - timedelta(days=14):
+        yield away(day, back)
+        day -= timedelta(days=back.randint(120, 200))
+
+
+def _seed_patients(count: int) -> list[int]:
     firsts = sorted({first for first, _ in PATIENT_NAMES})
     lasts = sorted({last for _, last in PATIENT_NAMES})
-    names = [(first, last) for last in lasts for first in firsts][:PATIENT_COUNT]
+    # Past the 2,500 pairs of names, names repeat: namesakes are common in a big clinic.
+    names = islice(cycle([(first, last) for last in lasts for first in firsts]), count)
     patients = [
         Patient(
             first_name=first,
@@ -236,103 +328,114 @@ class _Session:
     practitioner_id: int
     location_id: int
     service: Service
-    day: date
     start: int  # epoch seconds
     end: int
     blocked_until: int
 
 
-def _plan_sessions(
-    rng: random.Random,
-    services: dict[str, Service],
-    practitioners: list[Practitioner],
-    today: date,
-) -> list[_Session]:
-    """Each practitioner's working time filled with sessions, in start order per day."""
-    by_id = {p.pk: p for p in practitioners}
-    away: dict[int, list[tuple[float, float]]] = defaultdict(list)
-    for practitioner_id, start, end in Leave.objects.values_list("practitioner_id", "start", "end"):
-        away[practitioner_id].append((start.timestamp(), end.timestamp()))
-    windows = working_windows(
-        list(by_id), today - timedelta(days=PAST_DAYS), today + timedelta(days=FUTURE_DAYS)
-    )
-    sessions: list[_Session] = []
-    for window in windows:
-        if any(s < window.end and window.start < e for s, e in away[window.practitioner_id]):
-            continue
-        mix = SERVICE_MIX[tuple(by_id[window.practitioner_id].disciplines)]
+class _Diary:
+    """The appointment rows of every day from `past_days` ago to `future_days` ahead."""
+
+    def __init__(
+        self,
+        services: dict[str, Service],
+        practitioners: list[Practitioner],
+        patients: list[int],
+        today: date,
+        scale: Scale,
+    ):
+        self.services = services
+        self.mixes = {p.pk: SERVICE_MIX[tuple(p.disciplines)] for p in practitioners}
+        self.patients = patients
+        self.today = today
+        self.scale = scale
+        self.now = datetime.now(UTC).timestamp()
+        self.dropped = 0  # sessions that found no free room place
+        # Leave is whole days from midnight: a window is lost if its day is one of them.
+        self.on_leave: set[tuple[int, date]] = set()
+        for practitioner_id, start, end in Leave.objects.values_list(
+            "practitioner_id", "start", "end"
+        ):
+            day, last = start.astimezone(MELBOURNE).date(), end.astimezone(MELBOURNE).date()
+            while day < last:
+                self.on_leave.add((practitioner_id, day))
+                day += timedelta(days=1)
+        self.places: dict[tuple[int, str], list[tuple[int, int]]] = defaultdict(list)
+        for room_id, location_id, kind, capacity in Room.objects.order_by("pk").values_list(
+            "pk", "location_id", "kind", "capacity"
+        ):
+            self.places[location_id, kind] += [(room_id, n) for n in range(1, capacity + 1)]
+
+    def periods(self) -> Iterator[list[dict[str, Any]]]:
+        """The appointment rows, DAYS_PER_READ days at a time: a period's working windows
+        must be read before its rows are COPYed, as no query can run during a COPY."""
+        first = self.today - timedelta(days=self.scale.past_days)
+        last = self.today + timedelta(days=self.scale.future_days)
+        practitioner_ids = sorted(self.mixes)
+        while first <= last:
+            until = min(first + timedelta(days=DAYS_PER_READ - 1), last)
+            by_day: dict[date, list[WorkingWindow]] = defaultdict(list)
+            for window in working_windows(practitioner_ids, first, until):
+                if (window.practitioner_id, window.day) not in self.on_leave:
+                    by_day[window.day].append(window)
+            yield [row for day in sorted(by_day) for row in self._day(day, by_day[day])]
+            first = until + timedelta(days=1)
+
+    def _day(self, day: date, windows: list[WorkingWindow]) -> Iterator[dict[str, Any]]:
+        rng = random.Random(f"{SEED}:{day}")
+        sessions = sorted(
+            (
+                session
+                for window in sorted(windows, key=lambda w: (w.practitioner_id, w.start))
+                for session in self._sessions(rng, window)
+            ),
+            key=lambda s: s.start,
+        )
+        free_from: dict[tuple[int, int], int] = defaultdict(int)
+        patients_today = rng.sample(self.patients, len(sessions))
+        for session, patient_id in zip(sessions, patients_today, strict=True):
+            places = self.places[session.location_id, session.service.room_kind]
+            place = next((p for p in places if free_from[p] <= session.start), None)
+            if place is None:
+                self.dropped += 1
+                continue
+            free_from[place] = session.blocked_until
+            yield _row(rng, session, place, patient_id, self.now)
+            if rng.random() < CANCELLED_AND_REBOOKED:
+                other = rng.choice(self.patients)
+                yield _row(rng, session, place, other, self.now, cancelled=True)
+
+    def _sessions(self, rng: random.Random, window: WorkingWindow) -> Iterator[_Session]:
+        """The window filled one session after another, some grid times left free."""
+        mix = self.mixes[window.practitioner_id]
         keys, weights = [k for k, _ in mix], [w for _, w in mix]
-        fill = _fill((window.day - today).days)
+        fill = self._fill((window.day - self.today).days)
         cursor = window.start
         while True:
-            service = services[rng.choices(keys, weights)[0]]
+            service = self.services[rng.choices(keys, weights)[0]]
             end = cursor + service.duration_minutes * 60
             if end > window.end:
-                break
+                return
             blocked_until = end + service.buffer_after_minutes * 60
             next_start = -(-blocked_until // GRID) * GRID
-            if rng.random() > fill:
-                cursor = next_start  # a slot nobody booked
-                continue
-            sessions.append(
-                _Session(
+            if rng.random() <= fill:
+                yield _Session(
                     window.practitioner_id,
                     window.location_id,
                     service,
-                    window.day,
                     cursor,
                     end,
                     blocked_until,
                 )
-            )
             cursor = next_start
-    sessions.sort(key=lambda s: (s.day, s.start))
-    return sessions
 
-
-def _fill(days_ahead: int) -> float:
-    if days_ahead < 0:
-        return PAST_FILL
-    if days_ahead <= 14:
-        return FORTNIGHT_FILL
-    return FORTNIGHT_FILL - (FORTNIGHT_FILL - HORIZON_FILL) * (days_ahead - 14) / (FUTURE_DAYS - 14)
-
-
-def _appointment_rows(
-    rng: random.Random, sessions: list[_Session], patients: list[int]
-) -> tuple[list[dict[str, Any]], int]:
-    """Give each session a free room place and a patient; return the rows and how many
-    sessions found no free place (and were dropped)."""
-    places: dict[tuple[int, str], list[tuple[int, int]]] = defaultdict(list)
-    for room_id, location_id, kind, capacity in Room.objects.values_list(
-        "pk", "location_id", "kind", "capacity"
-    ):
-        places[location_id, kind] += [(room_id, place) for place in range(1, capacity + 1)]
-
-    now = datetime.now(UTC).timestamp()
-    rows: list[dict[str, Any]] = []
-    dropped = 0
-    by_day: dict[date, list[_Session]] = defaultdict(list)
-    for session in sessions:
-        by_day[session.day].append(session)
-    for day_sessions in by_day.values():
-        free_from: dict[tuple[int, int], int] = defaultdict(int)
-        patients_today = rng.sample(patients, len(day_sessions))
-        for session, patient_id in zip(day_sessions, patients_today, strict=True):
-            kind = session.service.room_kind
-            place = next(
-                (p for p in places[session.location_id, kind] if free_from[p] <= session.start),
-                None,
-            )
-            if place is None:
-                dropped += 1
-                continue
-            free_from[place] = session.blocked_until
-            rows.append(_row(rng, session, place, patient_id, now))
-            if rng.random() < CANCELLED_AND_REBOOKED:
-                other = rng.choice(patients)
-                rows.append(_row(rng, session, place, other, now, cancelled=True))
-    return rows, dropped
+    def _fill(self, days_ahead: int) -> float:
+        if days_ahead < 0:
+            return PAST_FILL
+        if days_ahead <= 14:
+            return FORTNIGHT_FILL
+        thinning = (days_ahead - 14) / max(self.scale.future_days - 14, 1)
+        return FORTNIGHT_FILL - (FORTNIGHT_FILL - HORIZON_FILL) * thinning
 
 
 def _row(
@@ -388,13 +491,17 @@ def _row(
     }
 
 
-def _copy(model: type[Appointment], rows: list[dict[str, Any]]) -> None:
-    """COPY the rows in (columns missing from a row are NULL)."""
+def copy_rows(model: type[models.Model], rows: Iterable[dict[str, Any]]) -> int:
+    """COPY the rows, dicts by column name, into the model's table (a column missing from a
+    row is NULL); return how many went in."""
     columns = [f.column for f in model._meta.concrete_fields if not f.primary_key]
     quote = connection.ops.quote_name
     statement = (
         f"COPY {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
     )
+    count = 0
     with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
         for row in rows:
             copy.write_row([row.get(column) for column in columns])
+            count += 1
+    return count
