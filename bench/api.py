@@ -3,10 +3,9 @@ workload beside a baseline measured in the same run.
 
     python tools/devenv.py exec -- python bench/api.py [--db-name clinic_bench] [--seconds 20]
 
-It serves the API the way production does (gunicorn sync workers, DEBUG off) from a
-database of its own on DATABASE_URL's server (`clinic_bench_api`, or --db-name; `make
-bench` passes the large clinic's `clinic_bench`), created, migrated and seeded with the
-busy clinic of bench/busy_clinic.py when empty. Load comes from locust (bench/load.py,
+It serves the API the way production does (gunicorn sync workers, DEBUG off) from the
+large clinic's database on DATABASE_URL's server (`clinic_bench`, or --db-name; seeded by
+bench/large_clinic.py when missing, then reused). Load comes from locust (bench/load.py,
 bench/locustfile.py): --users concurrent users in a closed loop, on 127.0.0.1. Phases:
 
 - availability: GET /api/v1/availability/ for one service, the whole clinic, 14 days,
@@ -47,16 +46,17 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
 if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import create_database, setup_django, with_database
+from bench.large_clinic import ensure_large_clinic
 from bench.load import Phase, Request, get, post, run_locust
 from bench.report import RESULTS, Row, print_table, write
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DB_NAME = "clinic_bench_api"
 SERVICE = "Myotherapy — SMM (45 min)"
 HOST = "127.0.0.1"
 BENCH_EMAIL_DOMAIN = "bench.example"
@@ -69,25 +69,6 @@ PGBENCH_SLOTS = 200_000
 
 
 # The benchmark's own database -------------------------------------------------------------
-
-
-def with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path="/" + name))
-
-
-def create_database(server_url: str, name: str, *, drop_first: bool) -> None:
-    """Create `name` on the server if missing, through its `postgres` maintenance database."""
-    import psycopg
-    from psycopg import sql
-
-    identifier = sql.Identifier(name)
-    admin = with_database(server_url, "postgres")
-    with psycopg.connect(admin, autocommit=True, connect_timeout=10) as conn:
-        if drop_first:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(identifier))
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(identifier))
-            print(f"Created database {name}.")
 
 
 def server_environment(database_url: str) -> dict[str, str]:
@@ -106,18 +87,13 @@ def server_environment(database_url: str) -> dict[str, str]:
     return env
 
 
-def setup_django(env: dict[str, str]) -> None:
-    # The same SECRET_KEY as the server's: the tokens minted here must verify there.
-    os.environ.update({k: env[k] for k in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DEBUG")})
-    os.environ.update({k: env[k] for k in ("SECRET_KEY", "ALLOWED_HOSTS", "SECURE_SSL_REDIRECT")})
-    os.environ["LOG_LEVEL"] = env["LOG_LEVEL"]
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    import django
-    from django.core.management import call_command
+SERVER_SETTINGS = ("DJANGO_SETTINGS_MODULE", "SECRET_KEY", "ALLOWED_HOSTS", "SECURE_SSL_REDIRECT")
 
-    django.setup()
-    call_command("migrate", verbosity=0)
+
+def setup_django_as_server(env: dict[str, str]) -> None:
+    """Django in this process as the server has it: the same SECRET_KEY, so the tokens
+    minted here verify there."""
+    setup_django(env["DATABASE_URL"], **{name: env[name] for name in SERVER_SETTINGS})
 
 
 # Test data: logins, tokens and the bookings to make ---------------------------------------
@@ -453,7 +429,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
     parser.add_argument("--contested-slots", type=int, default=200)
     parser.add_argument("--contenders", type=int, default=50, help="patients per slot")
-    parser.add_argument("--db-name", default=DEFAULT_DB_NAME, help="the benchmark's database")
+    parser.add_argument("--db-name", default="clinic_bench", help="the large clinic's database")
     parser.add_argument("--reseed", action="store_true", help="drop the database, seed again")
     parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
     parser.add_argument("--output", type=Path, default=RESULTS / "api.json")
@@ -467,27 +443,21 @@ def main(argv: list[str] | None = None) -> int:
     # A plain `kill` must also stop gunicorn: turn SIGTERM into SystemExit, so `finally` runs.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
-    url = with_database(os.environ["DATABASE_URL"], args.db_name)
-    create_database(os.environ["DATABASE_URL"], args.db_name, drop_first=args.reseed)
+    server_url = os.environ["DATABASE_URL"]
+    url = with_database(server_url, args.db_name)
+    create_database(server_url, args.db_name, drop_first=args.reseed)
     env = server_environment(url)
-    setup_django(env)
+    setup_django_as_server(env)
+    clinic = ensure_large_clinic(server_url, args.db_name)
+    print(f"The large clinic in {args.db_name} ({clinic['seconds']} s): {clinic}")
 
     from django.db import connection
     from django.utils import timezone
 
     from appointments.models import Appointment, Status
-    from bench import busy_clinic, pgbench_booking
+    from bench import pgbench_booking
     from practice.models import Practitioner, Service
 
-    if busy_clinic.is_seeded():
-        print(f"Reusing the benchmark data in {args.db_name}.")
-    else:
-        began = time.perf_counter()
-        counts = busy_clinic.seed(timezone.localdate())
-        print(
-            f"Seeded {args.db_name} in {time.perf_counter() - began:.1f} s: "
-            + ", ".join(f"{n} {what}" for what, n in counts.items())
-        )
     stale = delete_bench_bookings()
     pgbench_booking.cleanup()
     if stale:
@@ -543,9 +513,15 @@ def main(argv: list[str] | None = None) -> int:
         server.wait_until_ready()
         base_url = f"http://{HOST}:{server.port}"
 
-        def measure(name: str, requests: list[Request], users: int | None = None) -> Phase:
+        def measure(
+            name: str, requests: list[Request], users: int | None = None, seconds: float = 0
+        ) -> Phase:
             phase = run_locust(
-                name, base_url, requests, users=users or args.users, max_seconds=args.seconds
+                name,
+                base_url,
+                requests,
+                users=users or args.users,
+                max_seconds=seconds or args.seconds,
             )
             print(
                 f"  {name}: {phase.requests} requests in {phase.seconds:.1f} s, "
@@ -659,7 +635,8 @@ def main(argv: list[str] | None = None) -> int:
             askers = [slot.patient_id, *pool[number * others : (number + 1) * others]]
             requests += [post("/api/v1/appointments/", slot.body, tokens_of[a]) for a in askers]
         connection.close()
-        contested = measure("contention", requests, users=args.contenders)
+        # Every request is sent, whatever the time: a slot's verdict needs all its askers.
+        contested = measure("contention", requests, users=args.contenders, seconds=1800)
         doubles = double_bookings()
         connection.close()
         details["contention"] = {

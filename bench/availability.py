@@ -2,9 +2,9 @@
 
     python tools/devenv.py exec -- python bench/availability.py [--runs 50] [--reseed]
 
-It never touches the development database: it uses a database of its own on the same
-server (`clinic_bench`, or --db-name), created and migrated when missing and seeded once
-with a busy clinic (see bench/busy_clinic.py); later runs reuse it, --reseed starts over.
+It never touches the development database: it uses the large clinic's database on the same
+server (`clinic_bench`, or --db-name), seeded by bench/large_clinic.py when missing and
+reused afterwards; --reseed starts over.
 
 Then, for the fortnight starting next Monday, it times `free_slots` for one practitioner
 and for the whole clinic, each call followed by the baseline: one raw SQL query fetching
@@ -28,63 +28,21 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
+
+if __package__ in (None, ""):  # run as a script: make `bench` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.large_clinic import ensure_large_clinic
 
 if TYPE_CHECKING:
     from practice.models import Practitioner, Service
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "availability.json"
-DEFAULT_DB_NAME = "clinic_bench"
 SERVICE = "Myotherapy — SMM (45 min)"
 TARGET_RATIO = 2.0  # free_slots p95 at most this many times the raw fetch's p95
 TARGET_ONE_MS = 25.0  # p95, one practitioner
 TARGET_CLINIC_MS = 100.0  # p95, the whole clinic
-
-
-# The benchmark's own database -------------------------------------------------------------
-
-
-def bench_database_url(database_url: str, db_name: str) -> str:
-    """DATABASE_URL with its database name replaced; never the development database."""
-    parts = urlsplit(database_url)
-    if db_name == parts.path.lstrip("/"):
-        raise SystemExit(
-            f"Refusing to use {db_name!r}, the database DATABASE_URL points at: the benchmark "
-            "seeds its database and --reseed drops it. Pick another --db-name."
-        )
-    return urlunsplit(parts._replace(path="/" + db_name))
-
-
-def create_database(admin_url: str, name: str, *, drop_first: bool) -> None:
-    """Create database `name` on the server of `admin_url` if missing (drop it first if
-    asked). The connection to `admin_url` only issues CREATE/DROP DATABASE."""
-    import psycopg
-    from psycopg import sql
-
-    identifier = sql.Identifier(name)
-    with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
-        if drop_first:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(identifier))
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(identifier))
-            print(f"Created database {name}.")
-
-
-def setup_django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "clinic.settings.base"
-    os.environ["DEBUG"] = "0"
-    if len(os.environ.get("SECRET_KEY", "")) < 50:
-        os.environ["SECRET_KEY"] = "benchmark-only-not-secret-" + "x" * 40
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
 
 
 # Measuring --------------------------------------------------------------------------------
@@ -285,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--runs", type=int, default=50, help="timed calls per workload")
     parser.add_argument("--warmup", type=int, default=5, help="untimed calls before them")
-    parser.add_argument("--db-name", default=DEFAULT_DB_NAME, help="the benchmark's database")
+    parser.add_argument("--db-name", default="clinic_bench", help="the large clinic's database")
     parser.add_argument("--reseed", action="store_true", help="drop the database, seed again")
     parser.add_argument("--profile", action="store_true", help="cProfile clinic-wide calls")
     parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
@@ -296,27 +254,16 @@ def main(argv: list[str] | None = None) -> int:
     if not os.environ.get("DATABASE_URL"):
         raise SystemExit("DATABASE_URL is not set; run through `python tools/devenv.py exec --`.")
 
-    url = bench_database_url(os.environ["DATABASE_URL"], args.db_name)
-    create_database(os.environ["DATABASE_URL"], args.db_name, drop_first=args.reseed)
-    setup_django(url)
+    clinic = ensure_large_clinic(os.environ["DATABASE_URL"], args.db_name, reseed=args.reseed)
+    print(f"The large clinic in {args.db_name} ({clinic['seconds']} s).")
 
     from django.db import connection
     from django.utils import timezone
 
     from appointments.models import Appointment
-    from bench import busy_clinic
     from practice.models import Practitioner, Service
 
     today = timezone.localdate()
-    if busy_clinic.is_seeded():
-        print(f"Reusing the benchmark data in {args.db_name}.")
-    else:
-        began = time.perf_counter()
-        counts = busy_clinic.seed(today)
-        print(
-            f"Seeded {args.db_name} in {time.perf_counter() - began:.1f} s: "
-            + ", ".join(f"{n} {what}" for what, n in counts.items())
-        )
 
     service = Service.objects.get(name=SERVICE)
     one = Practitioner.objects.filter(disciplines=["myotherapy"]).order_by("pk").first()

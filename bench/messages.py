@@ -53,6 +53,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+if __package__ in (None, ""):  # run as a script: make `bench` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import create_database, setup_django, with_database
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "messages.json"
 DEFAULT_DB_NAME = "clinic_bench_messages"
@@ -72,30 +77,8 @@ PARTIAL_INDEX = "notification_pending_due"
 # The benchmark's own database and Redis ----------------------------------------------------
 
 
-def with_database(database_url: str, db_name: str) -> str:
-    """DATABASE_URL with its database name replaced; never the development database."""
-    parts = urlsplit(database_url)
-    if db_name == parts.path.lstrip("/"):
-        raise SystemExit(
-            f"Refusing to use {db_name!r}, the database DATABASE_URL points at: the benchmark "
-            "empties its message tables. Pick another --db-name."
-        )
-    return urlunsplit(parts._replace(path="/" + db_name))
-
-
 def with_redis_db(redis_url: str, number: int) -> str:
     return urlunsplit(urlsplit(redis_url)._replace(path=f"/{number}"))
-
-
-def create_database(admin_url: str, name: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            print(f"Created database {name}.")
 
 
 def worker_environment(database_url: str, redis_url: str) -> dict[str, str]:
@@ -114,17 +97,6 @@ def worker_environment(database_url: str, redis_url: str) -> dict[str, str]:
     if len(env.get("SECRET_KEY", "")) < 50:
         env["SECRET_KEY"] = "benchmark-only-not-secret-" + "x" * 40
     return env
-
-
-def setup_django(env: dict[str, str]) -> None:
-    os.environ.update(env)
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
 
 
 class Worker:
@@ -691,9 +663,10 @@ def main(argv: list[str] | None = None) -> int:
 
     url = with_database(os.environ["DATABASE_URL"], args.db_name)
     redis_url = with_redis_db(os.environ["REDIS_URL"], args.redis_db)
-    create_database(os.environ["DATABASE_URL"], args.db_name)
+    if create_database(os.environ["DATABASE_URL"], args.db_name):
+        print(f"Created database {args.db_name}.")
     env = worker_environment(url, redis_url)
-    setup_django(env)
+    setup_django(url, **env)
 
     from django.db import connection
 

@@ -38,13 +38,13 @@ from bench.api import (
     SERVICE,
     Gunicorn,
     assessed_patients_with_logins,
-    create_database,
     delete_bench_bookings,
     server_environment,
-    setup_django,
+    setup_django_as_server,
     token_for,
-    with_database,
 )
+from bench.common import create_database, with_database
+from bench.large_clinic import ensure_large_clinic
 from bench.load import percentile
 from bench.messages import Worker, with_redis_db, worker_environment
 from bench.report import RESULTS, Row, print_table, write
@@ -156,8 +156,8 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"{name} is not set; run through `python tools/devenv.py exec --`.")
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
-    url = with_database(os.environ["DATABASE_URL"], args.db_name)
-    create_database(os.environ["DATABASE_URL"], args.db_name, drop_first=False)
+    server_url = os.environ["DATABASE_URL"]
+    url = with_database(server_url, args.db_name)
     redis_url = with_redis_db(os.environ["REDIS_URL"], SOAK_REDIS_DB)
     env = server_environment(url) | {
         "REDIS_URL": redis_url,
@@ -165,11 +165,9 @@ def main(argv: list[str] | None = None) -> int:
         "CELERY_RESULT_BACKEND": redis_url,
         "NOTIFICATIONS_DELIVERY": "outbox",
     }
-    setup_django(env)
-    subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "large_clinic.py"), "--db-name", args.db_name],
-        check=True,
-    )
+    create_database(server_url, args.db_name)
+    setup_django_as_server(env)
+    ensure_large_clinic(server_url, args.db_name)
     import redis
     from django.db import connection
 
