@@ -1,0 +1,244 @@
+"""Nobody sees or changes what is not theirs: every endpoint of the API x every method x
+every persona, with ids of patient A's records.
+
+The endpoints come from the URL configuration (`endpoints.api_endpoints`), not from a
+list: an endpoint added without a line in `POLICY` (who gets what) and `KWARGS` (which of
+A's objects its URL names) fails `test_every_endpoint_has_a_policy`. For each case:
+
+- the status is the one the policy table gives (methods an endpoint does not route must
+  be refused: 401, 403, 404 or 405), so there is no unexpected 2xx;
+- the body holds none of A's markers the persona may not read (`personas.MAY_READ`),
+  whatever the status;
+- a request that is refused leaves every row of the clinic's tables as it was, and one
+  that succeeds for a persona with no right to A's records leaves A's rows as they were.
+"""
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+
+from tests.fixtures.clinic import TODAY
+from tests.security.endpoints import METHODS, WRITE_METHODS, api_endpoints
+from tests.security.personas import (
+    MAY_WRITE_FOR_A,
+    PERSONAS,
+    Persona,
+    World,
+    database_fingerprint,
+    leaked_markers,
+    rows_of_a,
+    world_for_module,
+)
+
+ENDPOINTS = {endpoint.name: endpoint for endpoint in api_endpoints()}
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    yield from world_for_module(django_db_blocker)
+
+
+# The URL kwargs of each endpoint: one of A's records (or A herself).
+KWARGS = {
+    "appointment-detail": lambda w: {"pk": w.future_visit.pk},
+    "appointment-cancel": lambda w: {"pk": w.future_visit.pk},
+    "appointment-reschedule": lambda w: {"pk": w.future_visit.pk},
+    "patient-detail": lambda w: {"pk": w.patient_a.pk},
+    "patient-progress": lambda w: {"pk": w.patient_a.pk},
+    "notification-detail": lambda w: {"pk": w.notification.pk},
+    "treatment-note-detail": lambda w: {"pk": w.draft_note.pk},
+    "treatment-note-sign": lambda w: {"pk": w.draft_note.pk},
+    "treatment-note-addenda": lambda w: {"pk": w.signed_note.pk},
+    "treatment-plan-detail": lambda w: {"pk": w.plan.pk},
+    "treatment-plan-phase": lambda w: {"pk": w.plan.pk},
+    "outcome-measure-detail": lambda w: {"pk": w.pain.pk},
+    "intake-detail": lambda w: {"pk": w.intake.pk},
+    "intake-clearance": lambda w: {"pk": w.intake.pk},
+    "location-detail": lambda w: {"pk": w.future_visit.location_id},
+    "service-detail": lambda w: {"pk": w.myotherapy.pk},
+    "practitioner-detail": lambda w: {"pk": w.practitioner.pk},
+}
+QUERIES = {
+    "availability": lambda w: {
+        "service": w.myotherapy.pk,
+        "from": (TODAY + timedelta(days=7)).isoformat(),
+        "to": (TODAY + timedelta(days=7)).isoformat(),
+    },
+}
+
+INTAKE_ANSWERS = {
+    "complaint": "Lower back pain",
+    "pain_score": 5,
+    "duration": "acute",
+    "activity": "sedentary",
+}
+NEXT_MONDAY = TODAY + timedelta(days=7)
+
+
+def body_for(name: str, method: str, w: World) -> dict:
+    """A body that a persona entitled to the endpoint would have accepted for A: staff name
+    A as the patient (a patient's booking or intake must still be their own)."""
+    bodies = {
+        "register": {
+            "email": "newcomer@example.com",
+            "password": "a long enough passphrase",
+            "first_name": "Nora",
+            "last_name": "Newcomer",
+            "phone": "+61412000111",
+            "date_of_birth": "1990-01-01",
+        },
+        "token": {"email": w.patient_a.email, "password": "not her password"},
+        "token-refresh": {"refresh": "not-a-token"},
+        "patient-me": {"first_name": "Changed"},
+        "patient-me-intake": {**INTAKE_ANSWERS, "patient": w.patient_a.pk},
+        "appointment-list": {
+            "service": w.myotherapy.pk,
+            "practitioner": w.practitioner.pk,
+            "start": f"{NEXT_MONDAY.isoformat()}T14:00:00+11:00",
+            "patient": w.patient_a.pk,
+        },
+        "appointment-detail": {"start": f"{NEXT_MONDAY.isoformat()}T14:00:00+11:00"},
+        "appointment-cancel": {"reason": "Away for work"},
+        "appointment-reschedule": {"start": f"{NEXT_MONDAY.isoformat()}T14:00:00+11:00"},
+        "patient-detail": {"first_name": "Changed", "is_active": False},
+        "notification-detail": {"status": "withdrawn"},
+        "treatment-note-list": {"appointment": w.unwritten_session.pk, "subjective": "Sore"},
+        "treatment-note-detail": {"plan": "Two more release sessions"},
+        "treatment-note-addenda": {"text": "Also tight hip flexors"},
+        "treatment-plan-list": {"patient": w.patient_a.pk, "goals": "Walk the dog"},
+        "treatment-plan-detail": {"goals": "Pain-free lifting"},
+        "treatment-plan-phase": {"phase": "strengthen"},
+        "outcome-measure-list": {"patient": w.patient_a.pk, "kind": "pain", "value": 3},
+        "outcome-measure-detail": {"value": 0},
+        "intake-list": {**INTAKE_ANSWERS, "patient": w.patient_a.pk},
+        "intake-detail": {"complaint": "Changed"},
+        "intake-clearance": {"cleared_on": TODAY.isoformat(), "note": "Seen by her GP"},
+    }
+    return bodies.get(name, {}) if method in WRITE_METHODS else {}
+
+
+# Who gets what, in the persona order of the header; HEAD answers as GET does.
+# fmt: off
+POLICY = {
+    #                                         anon  A    B   recep prac other mgr
+    ("register", "POST"):                    "201 201 201 201 201 201 201",  # no auth at all
+    ("token", "POST"):                       "401 401 401 401 401 401 401",  # wrong password
+    ("token-refresh", "POST"):               "401 401 401 401 401 401 401",  # not a token
+    ("availability", "GET"):                 "200 200 200 200 200 200 200",
+    ("location-list", "GET"):                "200 200 200 200 200 200 200",
+    ("location-detail", "GET"):              "200 200 200 200 200 200 200",
+    ("service-list", "GET"):                 "200 200 200 200 200 200 200",
+    ("service-detail", "GET"):               "200 200 200 200 200 200 200",
+    ("practitioner-list", "GET"):            "200 200 200 200 200 200 200",
+    ("practitioner-detail", "GET"):          "200 200 200 200 200 200 200",
+    # A patient's own: B reads and edits B's profile, submits B's intake.
+    ("patient-me", "GET"):                   "401 200 200 403 403 403 403",
+    ("patient-me", "PATCH"):                 "401 200 200 403 403 403 403",
+    ("patient-me-export", "GET"):            "401 200 200 403 403 403 403",
+    ("patient-me-intake", "POST"):           "401 201 201 403 403 403 403",
+    # Bookings: B books B's own; the other practitioner may not book A (not his patient).
+    ("appointment-list", "GET"):             "401 200 200 200 200 200 200",
+    ("appointment-list", "POST"):            "401 201 201 201 201 400 201",
+    ("appointment-detail", "GET"):           "401 200 404 200 200 404 200",
+    ("appointment-cancel", "POST"):          "401 200 404 200 200 404 200",
+    ("appointment-reschedule", "POST"):      "401 200 404 200 200 404 200",
+    # Staff search: a practitioner sees only the patients they treat.
+    ("patient-list", "GET"):                 "401 403 403 200 200 200 200",
+    ("patient-detail", "GET"):               "401 403 403 200 200 404 200",
+    ("notification-list", "GET"):            "401 403 403 200 200 200 200",
+    ("notification-detail", "GET"):          "401 403 403 200 200 404 200",
+    # Clinical records: never reception; a manager reads, adjusts plans, records scores
+    # and intakes, clears red flags, but writes no notes.
+    ("patient-progress", "GET"):             "401 403 403 403 200 404 200",
+    ("treatment-note-list", "GET"):          "401 403 403 403 200 200 200",
+    ("treatment-note-list", "POST"):         "401 403 403 403 201 400 403",
+    ("treatment-note-detail", "GET"):        "401 403 403 403 200 404 200",
+    ("treatment-note-detail", "PATCH"):      "401 403 403 403 200 404 403",
+    ("treatment-note-sign", "POST"):         "401 403 403 403 200 404 403",
+    ("treatment-note-addenda", "POST"):      "401 403 403 403 201 404 403",
+    ("treatment-plan-list", "GET"):          "401 403 403 403 200 200 200",
+    ("treatment-plan-list", "POST"):         "401 403 403 403 409 400 403",  # A has an active plan
+    ("treatment-plan-detail", "GET"):        "401 403 403 403 200 404 200",
+    ("treatment-plan-detail", "PATCH"):      "401 403 403 403 200 404 200",
+    ("treatment-plan-phase", "POST"):        "401 403 403 403 200 404 200",
+    ("outcome-measure-list", "GET"):         "401 403 403 403 200 200 200",
+    ("outcome-measure-list", "POST"):        "401 403 403 403 201 400 201",
+    ("outcome-measure-detail", "GET"):       "401 403 403 403 200 404 200",
+    ("intake-list", "GET"):                  "401 403 403 403 200 200 200",
+    ("intake-list", "POST"):                 "401 403 403 403 201 400 201",
+    ("intake-detail", "GET"):                "401 403 403 403 200 404 200",
+    ("intake-clearance", "POST"):            "401 403 403 403 201 404 201",
+}
+# fmt: on
+REFUSALS = {401, 403, 404, 405}
+
+
+def expected_status(name: str, method: str, persona: Persona) -> int | None:
+    """The policy's status, or None where any refusal will do (OPTIONS; methods the
+    endpoint does not route)."""
+    row = POLICY.get((name, "GET" if method == "HEAD" else method))
+    if row is None or method not in ENDPOINTS[name].methods:
+        return None
+    return int(row.split()[PERSONAS.index(persona)])
+
+
+def test_every_endpoint_has_a_policy():
+    """A new endpoint, or a new method on one, needs its line here before it ships."""
+    missing = [
+        f"{name} {method}"
+        for name, endpoint in ENDPOINTS.items()
+        for method in sorted(endpoint.methods - {"HEAD", "OPTIONS"})
+        if (name, method) not in POLICY
+    ]
+    stale = [f"{name} {method}" for name, method in POLICY if name not in ENDPOINTS]
+    unrouted = [
+        f"{name} {method}"
+        for name, method in POLICY
+        if name in ENDPOINTS and method not in ENDPOINTS[name].methods
+    ]
+    needs_ids = [
+        name
+        for name, endpoint in ENDPOINTS.items()
+        if "(?P<" in endpoint.route or "<int:" in endpoint.route
+        if name not in KWARGS
+    ]
+    assert (missing, stale, unrouted, needs_ids) == ([], [], [], [])
+
+
+CASES = [
+    pytest.param(name, method, persona, id=f"{name}-{method}-{persona}")
+    for name in ENDPOINTS
+    for method in METHODS
+    for persona in PERSONAS
+]
+
+
+@pytest.mark.parametrize(("name", "method", "persona"), CASES)
+def test_nobody_gets_what_is_not_theirs(db, world, name, method, persona):
+    cache.clear()  # throttle counters: each case starts with none
+    kwargs = KWARGS.get(name, lambda w: {})(world)
+    path = reverse(name, kwargs=kwargs)
+    if name in QUERIES and method in {"GET", "HEAD"}:
+        path += "?" + "&".join(f"{key}={value}" for key, value in QUERIES[name](world).items())
+    before, a_before = database_fingerprint(), rows_of_a(world)
+
+    body = body_for(name, method, world)
+    response = world.client(persona).generic(
+        method, path, json.dumps(body) if body else "", content_type="application/json"
+    )
+
+    expected = expected_status(name, method, persona)
+    if expected is not None:
+        assert response.status_code == expected, response.content
+    elif method == "OPTIONS":
+        assert response.status_code in {200} | REFUSALS, response.content
+    else:
+        assert response.status_code in REFUSALS, response.content
+    assert leaked_markers(persona, response.content) == []
+    if response.status_code >= 300:
+        assert database_fingerprint() == before, "a refused request changed the database"
+    elif persona not in MAY_WRITE_FOR_A:
+        assert rows_of_a(world) == a_before, f"{persona} changed A's records"
