@@ -25,6 +25,12 @@ def patients_for(user: User) -> QuerySet[Patient]:
     return Patient.objects.none()
 
 
+def bookable_patients_for(user: User) -> QuerySet[Patient]:
+    """The patients `user` may book appointments for: those they may see who are still
+    active (an inactive record stays on file but takes no new bookings)."""
+    return patients_for(user).filter(is_active=True)
+
+
 def search_patients(patients: QuerySet[Patient], query: str) -> QuerySet[Patient]:
     """Match a front-desk search box: every word must match a name, the email, the mobile
     or the date of birth.

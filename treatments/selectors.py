@@ -27,6 +27,15 @@ def clinical_patients_for(user: User) -> QuerySet[Patient]:
     return Patient.objects.none()
 
 
+def sessions_to_write_up_for(user: User) -> QuerySet[Appointment]:
+    """The sessions whose note the user may start: their own, as the session's
+    practitioner (a manager writes no notes)."""
+    practitioner = getattr(user, "practitioner", None)
+    if practitioner is None or Role.PRACTITIONER not in roles_of(user):
+        return Appointment.objects.none()
+    return Appointment.objects.filter(practitioner=practitioner)
+
+
 def notes_for(user: User) -> QuerySet[TreatmentNote]:
     return (
         TreatmentNote.objects.filter(appointment__patient__in=clinical_patients_for(user))
