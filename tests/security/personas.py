@@ -139,10 +139,11 @@ class World:
     other_practitioner: Practitioner
     myotherapy: Service
     assessment: Service
-    room: Room
+    elsewhere: Room  # a room at another location, which none of A's bookings uses
     future_visit: Appointment  # A's booking next Monday 11:00, with a desk note
     unwritten_session: Appointment  # A's session yesterday, no note yet
     b_assessment: Appointment  # B's, with the other practitioner
+    b_intake: Intake
     signed_note: TreatmentNote
     draft_note: TreatmentNote
     plan: TreatmentPlan
@@ -286,10 +287,20 @@ def build_world() -> World:
         other_practitioner=other_practitioner,
         myotherapy=myotherapy,
         assessment=assessment,
-        room=rooms[1],
+        elsewhere=RoomFactory(location=LocationFactory(name="CBD"), name="Studio"),
         future_visit=future_visit,
         unwritten_session=sessions[2],
         b_assessment=b_assessment,
+        b_intake=submit_intake(
+            patient=patient_b,
+            answers={
+                "complaint": "Stiff hips",
+                "pain_score": 3,
+                "duration": "acute",
+                "activity": "sedentary",
+            },
+            entered_by=patient_b.user,
+        ),
         signed_note=signed_note,
         draft_note=draft_note,
         plan=plan,

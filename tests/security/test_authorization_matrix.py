@@ -2,8 +2,8 @@
 every persona, with ids of patient A's records.
 
 The endpoints come from the URL configuration (`endpoints.api_endpoints`), not from a
-list: an endpoint added without a line in `POLICY` (who gets what) and `KWARGS` (which of
-A's objects its URL names) fails `test_every_endpoint_has_a_policy`. For each case:
+list: an endpoint added without a line in `POLICY` (who gets what) and `calls.KWARGS`
+(which of A's objects its URL names) fails `test_every_endpoint_has_a_policy`. For each case:
 
 - the status is the one the policy table gives (methods an endpoint does not route must
   be refused: 401, 403, 404 or 405), so there is no unexpected 2xx;
@@ -13,20 +13,15 @@ A's objects its URL names) fails `test_every_endpoint_has_a_policy`. For each ca
   that succeeds for a persona with no right to A's records leaves A's rows as they were.
 """
 
-import json
-from datetime import timedelta
-
 import pytest
 from django.core.cache import cache
-from django.urls import reverse
 
-from tests.fixtures.clinic import TODAY
-from tests.security.endpoints import METHODS, WRITE_METHODS, api_endpoints
+from tests.security.calls import KWARGS, body_for, path_for, send
+from tests.security.endpoints import METHODS, api_endpoints
 from tests.security.personas import (
     MAY_WRITE_FOR_A,
     PERSONAS,
     Persona,
-    World,
     database_fingerprint,
     leaked_markers,
     rows_of_a,
@@ -39,85 +34,6 @@ ENDPOINTS = {endpoint.name: endpoint for endpoint in api_endpoints()}
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
     yield from world_for_module(django_db_blocker)
-
-
-# The URL kwargs of each endpoint: one of A's records (or A herself).
-KWARGS = {
-    "appointment-detail": lambda w: {"pk": w.future_visit.pk},
-    "appointment-cancel": lambda w: {"pk": w.future_visit.pk},
-    "appointment-reschedule": lambda w: {"pk": w.future_visit.pk},
-    "patient-detail": lambda w: {"pk": w.patient_a.pk},
-    "patient-progress": lambda w: {"pk": w.patient_a.pk},
-    "notification-detail": lambda w: {"pk": w.notification.pk},
-    "treatment-note-detail": lambda w: {"pk": w.draft_note.pk},
-    "treatment-note-sign": lambda w: {"pk": w.draft_note.pk},
-    "treatment-note-addenda": lambda w: {"pk": w.signed_note.pk},
-    "treatment-plan-detail": lambda w: {"pk": w.plan.pk},
-    "treatment-plan-phase": lambda w: {"pk": w.plan.pk},
-    "outcome-measure-detail": lambda w: {"pk": w.pain.pk},
-    "intake-detail": lambda w: {"pk": w.intake.pk},
-    "intake-clearance": lambda w: {"pk": w.intake.pk},
-    "location-detail": lambda w: {"pk": w.future_visit.location_id},
-    "service-detail": lambda w: {"pk": w.myotherapy.pk},
-    "practitioner-detail": lambda w: {"pk": w.practitioner.pk},
-}
-QUERIES = {
-    "availability": lambda w: {
-        "service": w.myotherapy.pk,
-        "from": (TODAY + timedelta(days=7)).isoformat(),
-        "to": (TODAY + timedelta(days=7)).isoformat(),
-    },
-}
-
-INTAKE_ANSWERS = {
-    "complaint": "Lower back pain",
-    "pain_score": 5,
-    "duration": "acute",
-    "activity": "sedentary",
-}
-NEXT_MONDAY = TODAY + timedelta(days=7)
-
-
-def body_for(name: str, method: str, w: World) -> dict:
-    """A body that a persona entitled to the endpoint would have accepted for A: staff name
-    A as the patient (a patient's booking or intake must still be their own)."""
-    bodies = {
-        "register": {
-            "email": "newcomer@example.com",
-            "password": "a long enough passphrase",
-            "first_name": "Nora",
-            "last_name": "Newcomer",
-            "phone": "+61412000111",
-            "date_of_birth": "1990-01-01",
-        },
-        "token": {"email": w.patient_a.email, "password": "not her password"},
-        "token-refresh": {"refresh": "not-a-token"},
-        "patient-me": {"first_name": "Changed"},
-        "patient-me-intake": {**INTAKE_ANSWERS, "patient": w.patient_a.pk},
-        "appointment-list": {
-            "service": w.myotherapy.pk,
-            "practitioner": w.practitioner.pk,
-            "start": f"{NEXT_MONDAY.isoformat()}T14:00:00+11:00",
-            "patient": w.patient_a.pk,
-        },
-        "appointment-detail": {"start": f"{NEXT_MONDAY.isoformat()}T14:00:00+11:00"},
-        "appointment-cancel": {"reason": "Away for work"},
-        "appointment-reschedule": {"start": f"{NEXT_MONDAY.isoformat()}T14:00:00+11:00"},
-        "patient-detail": {"first_name": "Changed", "is_active": False},
-        "notification-detail": {"status": "withdrawn"},
-        "treatment-note-list": {"appointment": w.unwritten_session.pk, "subjective": "Sore"},
-        "treatment-note-detail": {"plan": "Two more release sessions"},
-        "treatment-note-addenda": {"text": "Also tight hip flexors"},
-        "treatment-plan-list": {"patient": w.patient_a.pk, "goals": "Walk the dog"},
-        "treatment-plan-detail": {"goals": "Pain-free lifting"},
-        "treatment-plan-phase": {"phase": "strengthen"},
-        "outcome-measure-list": {"patient": w.patient_a.pk, "kind": "pain", "value": 3},
-        "outcome-measure-detail": {"value": 0},
-        "intake-list": {**INTAKE_ANSWERS, "patient": w.patient_a.pk},
-        "intake-detail": {"complaint": "Changed"},
-        "intake-clearance": {"cleared_on": TODAY.isoformat(), "note": "Seen by her GP"},
-    }
-    return bodies.get(name, {}) if method in WRITE_METHODS else {}
 
 
 # Who gets what, in the persona order of the header; HEAD answers as GET does.
@@ -219,16 +135,10 @@ CASES = [
 @pytest.mark.parametrize(("name", "method", "persona"), CASES)
 def test_nobody_gets_what_is_not_theirs(db, world, name, method, persona):
     cache.clear()  # throttle counters: each case starts with none
-    kwargs = KWARGS.get(name, lambda w: {})(world)
-    path = reverse(name, kwargs=kwargs)
-    if name in QUERIES and method in {"GET", "HEAD"}:
-        path += "?" + "&".join(f"{key}={value}" for key, value in QUERIES[name](world).items())
+    path = path_for(name, method, world)
     before, a_before = database_fingerprint(), rows_of_a(world)
 
-    body = body_for(name, method, world)
-    response = world.client(persona).generic(
-        method, path, json.dumps(body) if body else "", content_type="application/json"
-    )
+    response = send(world.client(persona), method, path, body_for(name, method, world))
 
     expected = expected_status(name, method, persona)
     if expected is not None:
