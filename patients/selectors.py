@@ -9,19 +9,29 @@ from django.db.models.functions import Lower
 
 from accounts.models import User
 from accounts.roles import Role, is_front_desk, roles_of
-from appointments.models import Appointment
+from appointments.models import CANCELLED_STATUSES, Appointment
+from practice.models import Practitioner
 
 from .models import Patient
 
 
+def patients_treated_by(practitioner: Practitioner) -> QuerySet[Patient]:
+    """The patients a practitioner treats: anyone with an appointment with them, past or
+    booked, that was not cancelled. A booking cancelled before it took place gives no
+    access to the patient; a no-show still does (the practitioner follows it up)."""
+    treated = Appointment.objects.filter(patient=OuterRef("pk"), practitioner=practitioner).exclude(
+        status__in=CANCELLED_STATUSES
+    )
+    return Patient.objects.filter(Exists(treated))
+
+
 def patients_for(user: User) -> QuerySet[Patient]:
-    """Reception and managers see every patient; a practitioner the patients they treat
-    (anyone with an appointment with them); nobody else anyone."""
+    """Reception and managers see every patient; a practitioner the patients they treat;
+    nobody else anyone."""
     if is_front_desk(user):
         return Patient.objects.all()
     if Role.PRACTITIONER in roles_of(user) and hasattr(user, "practitioner"):
-        treated = Appointment.objects.filter(patient=OuterRef("pk"), practitioner=user.practitioner)
-        return Patient.objects.filter(Exists(treated))
+        return patients_treated_by(user.practitioner)
     return Patient.objects.none()
 
 

@@ -4,6 +4,7 @@ what the access rules say."""
 
 import ast
 import importlib
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,9 +13,11 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import ForeignKey, Model, OneToOneField
 
-from appointments.models import Appointment
+from appointments.models import CANCELLED_STATUSES, Appointment, Status
 from notifications.selectors import notifications_for
 from patients.models import Patient
+from tests.factories import AppointmentFactory
+from tests.fixtures.clinic import NOW, TODAY, at
 from tests.security.personas import Persona, world_for_module
 from treatments.selectors import sessions_to_write_up_for
 
@@ -133,3 +136,37 @@ def test_a_note_is_started_only_for_a_session_of_ones_own(db, world):
     assert world.unwritten_session in practitioners[Persona.PRACTITIONER]
     assert world.unwritten_session not in practitioners[Persona.OTHER_PRACTITIONER]
     assert practitioners[Persona.MANAGER] == set()
+
+
+# --- who a practitioner treats -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "treats"),
+    [
+        (Status.CANCELLED, False),
+        (Status.LATE_CANCELLED, False),
+        (Status.BOOKED, True),
+        (Status.NO_SHOW, True),
+    ],
+)
+def test_a_cancelled_booking_opens_no_records(db, world, status, treats):
+    """B booked with A's practitioner: a booking gives him B's details and records before
+    the first session, a cancelled one gives him nothing."""
+    AppointmentFactory(
+        patient=world.patient_b,
+        practitioner=world.practitioner,
+        service=world.myotherapy,
+        location=world.future_visit.location,
+        room=world.future_visit.room,
+        start=at(TODAY + timedelta(days=3), 15),
+        status=status,
+        cancelled_at=NOW if status in CANCELLED_STATUSES else None,
+    )
+    practitioner = world.client(Persona.PRACTITIONER)
+
+    patient = practitioner.get(f"/api/v1/patients/{world.patient_b.pk}/")
+    intakes = practitioner.get(f"/api/v1/intakes/?patient={world.patient_b.pk}")
+
+    assert patient.status_code == (200 if treats else 404)
+    assert intakes.json()["count"] == (1 if treats else 0)
