@@ -31,12 +31,20 @@ KWARGS = {
     "service-detail": lambda w: {"pk": w.myotherapy.pk},
     "practitioner-detail": lambda w: {"pk": w.practitioner.pk},
 }
+# The query of each list read: filtered down to A, so that a filter is no way round a scope.
 QUERIES = {
     "availability": lambda w: {
         "service": w.myotherapy.pk,
         "from": (TODAY + timedelta(days=7)).isoformat(),
         "to": (TODAY + timedelta(days=7)).isoformat(),
     },
+    "patient-list": lambda w: {"q": w.patient_a.last_name},
+    "appointment-list": lambda w: {"practitioner": w.practitioner.pk},
+    "notification-list": lambda w: {"patient": w.patient_a.pk},
+    "treatment-note-list": lambda w: {"patient": w.patient_a.pk},
+    "treatment-plan-list": lambda w: {"patient": w.patient_a.pk},
+    "outcome-measure-list": lambda w: {"patient": w.patient_a.pk},
+    "intake-list": lambda w: {"patient": w.patient_a.pk},
 }
 
 INTAKE_ANSWERS = {

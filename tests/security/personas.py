@@ -87,9 +87,10 @@ class DataKind(StrEnum):
     DRAFT = "draft"  # an unsigned note: her clinicians only, not yet A's record
 
 
+A_SURNAME = "Quillfeather"
 # Free text no other row of the world contains.
 MARKERS: dict[str, DataKind] = {
-    "Quillfeather": DataKind.IDENTITY,  # A's last name
+    A_SURNAME: DataKind.IDENTITY,
     "alexa.qf@example.com": DataKind.IDENTITY,
     "+61400111222": DataKind.IDENTITY,
     "DESK-NOTE-7c1e": DataKind.DESK,
@@ -178,7 +179,7 @@ def build_world() -> World:
 
     patient_a = PatientFactory(
         first_name="Alexa",
-        last_name="Quillfeather",
+        last_name=A_SURNAME,
         email="alexa.qf@example.com",
         mobile="+61400111222",
         consent_email=True,
@@ -262,7 +263,7 @@ def build_world() -> World:
         due_at=NOW,
         recipient=patient_a.email,
         subject="Your booking",
-        body="Hello Alexa Quillfeather",
+        body=f"Hello Alexa {A_SURNAME}",
     )
 
     def staff(email: str, group: str) -> User:

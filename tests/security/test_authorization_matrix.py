@@ -19,8 +19,11 @@ from django.core.cache import cache
 from tests.security.calls import KWARGS, body_for, path_for, send
 from tests.security.endpoints import METHODS, api_endpoints
 from tests.security.personas import (
+    A_SURNAME,
+    MAY_READ,
     MAY_WRITE_FOR_A,
     PERSONAS,
+    DataKind,
     Persona,
     database_fingerprint,
     leaked_markers,
@@ -91,6 +94,27 @@ POLICY = {
 # fmt: on
 REFUSALS = {401, 403, 404, 405}
 
+# Reads that name A to anyone entitled to her: proof that the case was about A, so that the
+# answers to everyone else were refusals or silences about her, not about someone else.
+NAME_A = {
+    "patient-me",
+    "patient-me-export",
+    "appointment-list",
+    "appointment-detail",
+    "patient-list",
+    "patient-detail",
+    "notification-list",
+    "notification-detail",
+    "treatment-note-list",
+    "treatment-note-detail",
+    "treatment-plan-list",
+    "treatment-plan-detail",
+    "outcome-measure-list",
+    "outcome-measure-detail",
+    "intake-list",
+    "intake-detail",
+}
+
 
 def expected_status(name: str, method: str, persona: Persona) -> int | None:
     """The policy's status, or None where any refusal will do (OPTIONS; methods the
@@ -99,6 +123,10 @@ def expected_status(name: str, method: str, persona: Persona) -> int | None:
     if row is None or method not in ENDPOINTS[name].methods:
         return None
     return int(row.split()[PERSONAS.index(persona)])
+
+
+def may_read_a(persona: Persona) -> bool:
+    return DataKind.IDENTITY in MAY_READ[persona]
 
 
 def test_every_endpoint_has_a_policy():
@@ -148,6 +176,8 @@ def test_nobody_gets_what_is_not_theirs(db, world, name, method, persona):
     else:
         assert response.status_code in REFUSALS, response.content
     assert leaked_markers(persona, response.content) == []
+    if method == "GET" and response.status_code == 200 and name in NAME_A:
+        assert (A_SURNAME.encode() in response.content) == may_read_a(persona), response.content
     if response.status_code >= 300:
         assert database_fingerprint() == before, "a refused request changed the database"
     elif persona not in MAY_WRITE_FOR_A:
