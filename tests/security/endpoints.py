@@ -19,6 +19,8 @@ class Endpoint:
     name: str  # the URL name, e.g. "appointment-cancel"
     route: str  # e.g. "api/v1/^appointments/(?P<pk>[^/.]+)/cancel/$"
     methods: frozenset[str]  # those it routes to a handler, e.g. {"POST", "OPTIONS"}
+    view: type  # the DRF view class
+    is_viewset: bool
 
     def __str__(self) -> str:
         return self.name
@@ -27,7 +29,13 @@ class Endpoint:
 def api_endpoints() -> list[Endpoint]:
     """The endpoints under /api/v1/, by URL name."""
     endpoints = [
-        Endpoint(pattern.name, route, _routed_methods(pattern.callback))
+        Endpoint(
+            pattern.name,
+            route,
+            _routed_methods(pattern.callback),
+            pattern.callback.cls,
+            hasattr(pattern.callback, "actions"),
+        )
         for route, pattern in _walk(get_resolver().url_patterns, "")
         if route.startswith(API_PREFIX)
     ]

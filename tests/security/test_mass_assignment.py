@@ -215,6 +215,22 @@ def test_the_contract_lets_a_body_set_only_the_writable_fields(db, world):
     assert documented == {write: WRITABLE.get(write) for write in WRITES}
 
 
+def test_the_serializers_that_answer_take_nothing_from_a_body():
+    """Request bodies are read by serializers of their own; those that answer (a ViewSet's,
+    or a view's that only reads) say every field read-only, declared fields included, which
+    `Meta.read_only_fields` does not reach."""
+    writable = {
+        f"{endpoint.name}: {serializer.__name__}.{name}"
+        for endpoint in api_endpoints()
+        if endpoint.is_viewset or endpoint.methods <= {"GET", "HEAD", "OPTIONS"}
+        if (serializer := getattr(endpoint.view, "serializer_class", None)) is not None
+        for name, field in serializer().fields.items()
+        if not field.read_only
+    }
+
+    assert writable == set()
+
+
 def snapshot() -> dict[str, dict]:
     """Every row of the clinic's tables (and of who is in which group), by table and key."""
     return {
