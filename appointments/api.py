@@ -9,6 +9,7 @@ from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
     extend_schema,
+    extend_schema_field,
     extend_schema_view,
 )
 from rest_framework import mixins, serializers, status, viewsets
@@ -27,8 +28,7 @@ from clinic.api_common import (
     error_response,
     within_calendar,
 )
-from patients.models import Patient
-from patients.selectors import patients_for
+from patients.selectors import bookable_patients_for
 from practice.models import Location, Practitioner, Service
 from practice.selectors import services_for
 from treatments.selectors import open_red_flags_by_patient
@@ -161,13 +161,16 @@ class NamedSerializer(serializers.Serializer):
 
 
 class AppointmentSerializer(serializers.ModelSerializer):
-    patient = NamedSerializer()
-    service = NamedSerializer()
-    practitioner = NamedSerializer()
-    location = NamedSerializer()
-    room = serializers.CharField(source="room.name")
-    start = ZonedDateTimeField(source="local_start", help_text="In the location's time zone.")
-    end = ZonedDateTimeField(source="local_end")
+    # Read only: bookings and changes come in through their own request serializers.
+    patient = NamedSerializer(read_only=True)
+    service = NamedSerializer(read_only=True)
+    practitioner = NamedSerializer(read_only=True)
+    location = NamedSerializer(read_only=True)
+    room = serializers.CharField(source="room.name", read_only=True)
+    start = ZonedDateTimeField(
+        source="local_start", read_only=True, help_text="In the location's time zone."
+    )
+    end = ZonedDateTimeField(source="local_end", read_only=True)
     note = serializers.SerializerMethodField(
         help_text="The front desk's note; null for patients, who do not see it."
     )
@@ -233,16 +236,17 @@ class BookingSerializer(serializers.Serializer):
         return fields
 
 
-class StaffBookingSerializer(BookingSerializer):
-    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.none())
-    note = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+@extend_schema_field(OpenApiTypes.INT)
+class BookablePatientField(serializers.PrimaryKeyRelatedField):
+    """A patient id, among the active patients the caller may book for."""
 
-    def get_fields(self):
-        fields = super().get_fields()
-        fields["patient"].queryset = patients_for(self.context["request"].user).filter(
-            is_active=True
-        )
-        return fields
+    def get_queryset(self):
+        return bookable_patients_for(self.context["request"].user)
+
+
+class StaffBookingSerializer(BookingSerializer):
+    patient = BookablePatientField()
+    note = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
 
 
 class RescheduleSerializer(serializers.Serializer):

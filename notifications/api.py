@@ -9,10 +9,11 @@ from appointments.api import NamedSerializer
 from clinic.api_common import IsStaffMember
 
 from .models import Delivery, Kind, Notification
+from .selectors import notifications_for
 
 
 class NotificationSerializer(serializers.ModelSerializer):
-    patient = NamedSerializer()
+    patient = NamedSerializer(read_only=True)
 
     class Meta:
         model = Notification
@@ -33,6 +34,10 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 
 class NotificationFilter(django_filters.FilterSet):
+    # Plain ids, not model choices: a choice filter would answer 400 for a patient who does
+    # not exist and 200 for one the caller may not see, telling the two apart.
+    patient = django_filters.NumberFilter(field_name="patient_id")
+    appointment = django_filters.NumberFilter(field_name="appointment_id")
     status = django_filters.MultipleChoiceFilter(choices=Delivery.choices)
     kind = django_filters.MultipleChoiceFilter(choices=Kind.choices)
 
@@ -45,7 +50,8 @@ class NotificationFilter(django_filters.FilterSet):
     list=extend_schema(
         summary="The message log",
         description="Every confirmation, reminder, notice, prompt and recall: kind, channel, "
-        "patient, appointment, status, attempts and times. Staff only.",
+        "patient, appointment, status, attempts and times. Staff only: reception and "
+        "managers read every patient's, a practitioner those of the patients they treat.",
         tags=["notifications"],
     ),
     retrieve=extend_schema(summary="One message", tags=["notifications"]),
@@ -56,4 +62,6 @@ class NotificationViewSet(
     permission_classes = [IsAuthenticated, IsStaffMember]
     serializer_class = NotificationSerializer
     filterset_class = NotificationFilter
-    queryset = Notification.objects.select_related("patient").order_by("-due_at", "-pk")
+
+    def get_queryset(self):
+        return notifications_for(self.request.user).order_by("-due_at", "-pk")

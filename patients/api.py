@@ -73,6 +73,12 @@ class PatientSerializer(serializers.ModelSerializer):
 
 
 class StaffPatientSerializer(PatientSerializer):
+    """A patient as staff read them; staff change patients in the admin, not here."""
+
+    # Declared fields ignore Meta.read_only_fields.
+    mobile = PhoneNumberField(read_only=True)
+    date_of_birth = serializers.DateField(read_only=True)
+
     class Meta(PatientSerializer.Meta):
         fields = [*PatientSerializer.Meta.fields, "is_active", "created_at"]
         read_only_fields = [*PatientSerializer.Meta.fields, "is_active", "created_at"]

@@ -9,16 +9,27 @@ from django.db.models.functions import Lower
 
 from accounts.models import User
 from accounts.roles import Role, is_front_desk, roles_of
-from appointments.models import Appointment
+from appointments.models import CANCELLED_STATUSES, Appointment
+from practice.models import Practitioner
 
 from .models import Patient
 
 
+def patients_treated_by(practitioner: Practitioner) -> QuerySet[Patient]:
+    """The patients a practitioner treats: anyone with an appointment with them, past or
+    booked, that was not cancelled. A booking cancelled before it took place gives no
+    access to the patient; a no-show still does (the practitioner follows it up)."""
+    treated = Appointment.objects.filter(patient=OuterRef("pk"), practitioner=practitioner).exclude(
+        status__in=CANCELLED_STATUSES
+    )
+    return Patient.objects.filter(Exists(treated))
+
+
 def patients_for(user: User) -> QuerySet[Patient]:
     """Managers see every patient; reception every patient whose record is not archived; a
-    practitioner the patients they treat (anyone with an appointment with them) whose
-    record is not archived; nobody else anyone. (An archived patient's clinical records stay
-    readable to those who may read them: `treatments.selectors`.)"""
+    practitioner the patients they treat (`patients_treated_by`) whose record is not
+    archived; nobody else anyone. (An archived patient's clinical records stay readable to
+    those who may read them: `treatments.selectors`.)"""
     roles = roles_of(user)
     if Role.MANAGER in roles:
         return Patient.objects.all()
@@ -26,9 +37,14 @@ def patients_for(user: User) -> QuerySet[Patient]:
     if is_front_desk(user):
         return current
     if Role.PRACTITIONER in roles and hasattr(user, "practitioner"):
-        treated = Appointment.objects.filter(patient=OuterRef("pk"), practitioner=user.practitioner)
-        return current.filter(Exists(treated))
+        return patients_treated_by(user.practitioner).filter(archived_at__isnull=True)
     return Patient.objects.none()
+
+
+def bookable_patients_for(user: User) -> QuerySet[Patient]:
+    """The patients `user` may book appointments for: those they may see who are still
+    active (an inactive record stays on file but takes no new bookings)."""
+    return patients_for(user).filter(is_active=True)
 
 
 def search_patients(patients: QuerySet[Patient], query: str) -> QuerySet[Patient]:

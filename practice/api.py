@@ -12,10 +12,13 @@ class LocationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Location
         fields = ["id", "name", "address", "phone", "time_zone"]
+        read_only_fields = fields  # the catalogue is the manager's, in the admin
 
 
 class ServiceSerializer(serializers.ModelSerializer):
-    disciplines = serializers.ListField(child=serializers.ChoiceField(Discipline.choices))
+    disciplines = serializers.ListField(
+        child=serializers.ChoiceField(Discipline.choices), read_only=True
+    )
 
     class Meta:
         model = Service
@@ -30,19 +33,23 @@ class ServiceSerializer(serializers.ModelSerializer):
             "bookable_online",
             "is_assessment",
         ]
+        read_only_fields = fields
 
 
 class PractitionerSerializer(serializers.ModelSerializer):
     """A public profile: no email, no phone."""
 
-    name = serializers.CharField(source="__str__")
-    disciplines = serializers.ListField(child=serializers.ChoiceField(Discipline.choices))
+    name = serializers.CharField(source="__str__", read_only=True)
+    disciplines = serializers.ListField(
+        child=serializers.ChoiceField(Discipline.choices), read_only=True
+    )
     services = serializers.SerializerMethodField(help_text="Ids of the services they deliver.")
     locations = serializers.SerializerMethodField(help_text="Ids of the locations they work at.")
 
     class Meta:
         model = Practitioner
         fields = ["id", "name", "title", "bio", "disciplines", "services", "locations"]
+        read_only_fields = fields
 
     def get_services(self, practitioner: Practitioner) -> list[int]:
         disciplines = set(practitioner.disciplines)

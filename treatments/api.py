@@ -72,6 +72,7 @@ from .selectors import (
     notes_for,
     outcomes_for,
     plans_for,
+    sessions_to_write_up_for,
 )
 from .services import (
     add_addendum,
@@ -338,23 +339,18 @@ class TreatmentNoteChangeSerializer(serializers.Serializer):
     exercises = ExerciseSerializer(many=True, required=False, max_length=MAX_EXERCISES)
 
 
+@extend_schema_field(OpenApiTypes.INT)
+class OwnSessionField(serializers.PrimaryKeyRelatedField):
+    """An appointment id, among the sessions whose note the caller may start."""
+
+    def get_queryset(self):
+        return sessions_to_write_up_for(self.context["request"].user)
+
+
 class TreatmentNoteCreateSerializer(TreatmentNoteChangeSerializer):
     """Start the draft note of a session of yours, optionally with its first answers."""
 
-    appointment = serializers.PrimaryKeyRelatedField(
-        queryset=Appointment.objects.none(),
-        help_text="A session of yours (you are its practitioner).",
-    )
-
-    def get_fields(self):
-        fields = super().get_fields()
-        practitioner = getattr(self.context["request"].user, "practitioner", None)
-        fields["appointment"].queryset = (
-            Appointment.objects.filter(practitioner=practitioner)
-            if practitioner is not None
-            else Appointment.objects.none()
-        )
-        return fields
+    appointment = OwnSessionField(help_text="A session of yours (you are its practitioner).")
 
 
 class AddendumCreateSerializer(serializers.Serializer):

@@ -1,18 +1,19 @@
 """Who may read clinical records: the one place that decides it.
 
 Managers read every patient's records; a practitioner those of the patients they treat
-(anyone with an appointment with them); reception and other patients nobody's. Patients
+(`patients.selectors.patients_treated_by`); reception and other patients nobody's. Patients
 read their own signed notes and scores through their export, not through these.
 """
 
 from collections.abc import Iterable
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from accounts.models import User
 from accounts.roles import Role, roles_of
 from appointments.models import Appointment
 from patients.models import Patient
+from patients.selectors import patients_treated_by
 
 from .models import Addendum, Intake, OutcomeMeasure, PlanPhase, TreatmentNote, TreatmentPlan
 
@@ -22,9 +23,17 @@ def clinical_patients_for(user: User) -> QuerySet[Patient]:
     if Role.MANAGER in roles:
         return Patient.objects.all()
     if Role.PRACTITIONER in roles and hasattr(user, "practitioner"):
-        treated = Appointment.objects.filter(patient=OuterRef("pk"), practitioner=user.practitioner)
-        return Patient.objects.filter(Exists(treated))
+        return patients_treated_by(user.practitioner)
     return Patient.objects.none()
+
+
+def sessions_to_write_up_for(user: User) -> QuerySet[Appointment]:
+    """The sessions whose note the user may start: their own, as the session's
+    practitioner (a manager writes no notes)."""
+    practitioner = getattr(user, "practitioner", None)
+    if practitioner is None or Role.PRACTITIONER not in roles_of(user):
+        return Appointment.objects.none()
+    return Appointment.objects.filter(practitioner=practitioner)
 
 
 def notes_for(user: User) -> QuerySet[TreatmentNote]:

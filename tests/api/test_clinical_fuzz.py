@@ -1,7 +1,8 @@
-"""Schemathesis fuzz of the clinical endpoints as the roles that get past their permission
-check: the treating practitioner and a manager. (tests/api/test_schema_fuzz.py fuzzes every
-operation as anonymous, patient and reception, who are refused here.) Same checks: no 5xx,
-and every answer is one the schema documents.
+"""Schemathesis fuzz of the clinical endpoints as every role, over a clinic that has
+records: the treating practitioner and a manager, who get past the permission check, and
+nobody, the patient whose records they are and reception, who must be refused.
+(tests/api/test_schema_fuzz.py fuzzes every other operation as the same roles.) Same
+checks: no 5xx, and every answer is one the schema documents.
 
 Ids 1..4 exist (sequences are reset): patient 1 (Ari, treated by practitioner 1, Mia),
 appointments 1-4 of Ari with Mia, notes 1 (signed) and 2 (draft), plan 1, outcome measures,
@@ -34,35 +35,45 @@ from treatments.services import (
 
 pytestmark = pytest.mark.django_db(transaction=True, reset_sequences=True)
 
-ROLES = ["practitioner", "manager"]
+CLINICIANS = ["practitioner", "manager"]
+OTHERS = ["anonymous", "patient", "reception"]
 MAX_EXAMPLES = 20
+MAX_REFUSED_EXAMPLES = 5
 IDS = {"dictionary": "ids", "probability": 0.6}
-CONFIG = schemathesis.Config.from_dict(
-    {
-        "seed": 20270322,
-        "dictionaries": {
-            "ids": {"values": [1, 2, 3, 4]},
-            "dates": {"values": ["2027-03-22", "2027-03-21", "1900-01-01", "9999-12-31"]},
-            "phases": {"values": ["assess", "release", "strengthen", "maintain"]},
-        },
-        "parameters": {
-            "path.id": IDS,
-            "path.pk": IDS,
-            **{f"query.{name}": IDS for name in ("patient", "appointment")},
-            **{f"body.{name}": IDS for name in ("patient", "appointment")},
-            "query.from": {"dictionary": "dates", "probability": 0.5},
-            "query.to": {"dictionary": "dates", "probability": 0.5},
-            "body.cleared_on": {"dictionary": "dates", "probability": 0.5},
-            "body.phase": {"dictionary": "phases", "probability": 0.5},
-        },
-        "generation": {"with-security-parameters": False},
-    }
-)
+CONFIG = {
+    "seed": 20270322,
+    "dictionaries": {
+        "ids": {"values": [1, 2, 3, 4]},
+        "dates": {"values": ["2027-03-22", "2027-03-21", "1900-01-01", "9999-12-31"]},
+        "phases": {"values": ["assess", "release", "strengthen", "maintain"]},
+    },
+    "parameters": {
+        "path.id": IDS,
+        "path.pk": IDS,
+        **{f"query.{name}": IDS for name in ("patient", "appointment")},
+        **{f"body.{name}": IDS for name in ("patient", "appointment")},
+        "query.from": {"dictionary": "dates", "probability": 0.5},
+        "query.to": {"dictionary": "dates", "probability": 0.5},
+        "body.cleared_on": {"dictionary": "dates", "probability": 0.5},
+        "body.phase": {"dictionary": "phases", "probability": 0.5},
+    },
+    "generation": {"with-security-parameters": False},
+}
 
-schema = schemathesis.openapi.from_dict(
-    SchemaGenerator().get_schema(request=None, public=True), config=CONFIG
-).include(tag="clinical records")
-schema.app = get_wsgi_application()
+
+def clinical_operations(config: dict):
+    schema = schemathesis.openapi.from_dict(
+        SchemaGenerator().get_schema(request=None, public=True),
+        config=schemathesis.Config.from_dict(config),
+    ).include(tag="clinical records")
+    schema.app = get_wsgi_application()
+    return schema
+
+
+schema = clinical_operations(CONFIG)
+# Refused before the body or the ids are read: the coverage phase's hundreds of boundary
+# values per operation would test the permission check hundreds of times.
+refused_schema = clinical_operations({**CONFIG, "phases": {"coverage": {"enabled": False}}})
 
 
 @pytest.fixture(autouse=True)
@@ -113,12 +124,18 @@ def clinical_records(assessed_patient, myotherapist, myotherapy, location, treat
 
 
 @pytest.fixture
-def credentials(request, clinical_records, manager, as_practitioner):
-    user = {"practitioner": clinical_records, "manager": manager}[request.param]
-    return {"Authorization": f"Bearer {AccessToken.for_user(user)}"}
+def credentials(request, clinical_records, patient_user, reception, manager, as_practitioner):
+    user = {
+        "anonymous": None,
+        "patient": patient_user,
+        "reception": reception,
+        "practitioner": clinical_records,
+        "manager": manager,
+    }[request.param]
+    return {"Authorization": f"Bearer {AccessToken.for_user(user)}"} if user else {}
 
 
-@pytest.mark.parametrize("credentials", ROLES, indirect=True)
+@pytest.mark.parametrize("credentials", CLINICIANS, indirect=True)
 @schema.parametrize()
 @settings(
     max_examples=MAX_EXAMPLES,
@@ -129,3 +146,19 @@ def credentials(request, clinical_records, manager, as_practitioner):
 )
 def test_clinical_answers_are_documented_and_no_server_error(case, credentials):
     case.call_and_validate(headers=credentials, checks=CHECKS)
+
+
+@pytest.mark.parametrize("credentials", OTHERS, indirect=True)
+@refused_schema.parametrize()
+@settings(
+    max_examples=MAX_REFUSED_EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_everyone_else_is_refused_whatever_they_send(case, credentials):
+    response = case.call_and_validate(headers=credentials, checks=CHECKS)
+
+    # 404: a path the URL configuration does not match (an id with a dot or a slash).
+    assert response.status_code in {403 if credentials else 401, 404}, response.text

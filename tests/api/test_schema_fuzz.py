@@ -3,9 +3,10 @@
 Schemathesis builds requests for every operation of the schema drf-spectacular generates
 (the schema's examples, the coverage phase's boundary and invalid values, then random
 data, valid and invalid) and sends them to the Django WSGI application in this process, as
-three callers: nobody, a patient and the front desk. Every answer must be a non-5xx
-response that the schema documents: a status code it lists, its content type, its headers,
-and a body that matches the response schema.
+each role: nobody, a patient, the front desk, a practitioner and a manager. Every answer
+must be a non-5xx response that the schema documents: a status code it lists, its content
+type, its headers, and a body that matches the response schema. The clinical records'
+operations are fuzzed by tests/api/test_clinical_fuzz.py, over a clinic that has records.
 
 The clinic is small but real (PostgreSQL, not mocks), and sequences are reset for each
 test, so ids 1..n exist. Dictionaries steer part of the generated values towards those ids,
@@ -39,7 +40,8 @@ from tests.fixtures.clinic import TODAY, at
 # fixture's ids are 1, 2, 3... (The staff groups a flush removes are recreated on demand.)
 pytestmark = pytest.mark.django_db(transaction=True, reset_sequences=True)
 
-ROLES = ["anonymous", "patient", "reception"]
+ROLES = ["anonymous", "patient", "reception", "practitioner", "manager"]
+CLINICAL_TAG = "clinical records"
 MAX_EXAMPLES = 30
 CHECKS = [
     not_a_server_error,
@@ -110,7 +112,7 @@ CONFIG = schemathesis.Config.from_dict(
 
 schema = schemathesis.openapi.from_dict(
     SchemaGenerator().get_schema(request=None, public=True), config=CONFIG
-)
+).exclude(tag=CLINICAL_TAG)
 schema.app = get_wsgi_application()  # in-process: straight into Django's WSGI handler
 
 
@@ -152,8 +154,15 @@ def clinic(
 
 
 @pytest.fixture
-def credentials(request, clinic, reception):
-    user = {"anonymous": None, "patient": clinic, "reception": reception}[request.param]
+def credentials(request, clinic, reception, as_practitioner, myotherapist, manager):
+    """The role's bearer token: practitioner 1 (Mia) treats the patient."""
+    user = {
+        "anonymous": None,
+        "patient": clinic,
+        "reception": reception,
+        "practitioner": myotherapist.user,
+        "manager": manager,
+    }[request.param]
     return {"Authorization": f"Bearer {AccessToken.for_user(user)}"} if user else {}
 
 

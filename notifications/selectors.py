@@ -1,0 +1,22 @@
+"""Which messages of the log a user may read: the one place that decides it for the API."""
+
+from django.db.models import QuerySet
+
+from accounts.models import User
+from accounts.roles import is_front_desk, is_staff_member
+from patients.selectors import patients_for
+
+from .models import Notification
+
+
+def notifications_for(user: User) -> QuerySet[Notification]:
+    """Staff read the messages of the patients they may see (`patients_for`): reception
+    and managers every patient's, a practitioner those of the patients they treat; a
+    message names its patient, its recipient's address and why it was sent, which is no
+    business of a practitioner who does not treat them. Patients read none here."""
+    notifications = Notification.objects.select_related("patient")
+    if is_front_desk(user):
+        return notifications  # every patient: no need to ask which
+    if is_staff_member(user):
+        return notifications.filter(patient__in=patients_for(user))
+    return notifications.none()

@@ -1,0 +1,111 @@
+"""How to call each endpoint of the API about patient A: the ids its URL names and a body
+that a persona entitled to it would have had accepted."""
+
+import json
+from datetime import timedelta
+
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from tests.fixtures.clinic import TODAY
+from tests.security.endpoints import WRITE_METHODS
+from tests.security.personas import World
+
+# The URL kwargs of each endpoint: one of A's records (or A herself).
+KWARGS = {
+    "appointment-detail": lambda w: {"pk": w.future_visit.pk},
+    "appointment-cancel": lambda w: {"pk": w.future_visit.pk},
+    "appointment-reschedule": lambda w: {"pk": w.future_visit.pk},
+    "patient-detail": lambda w: {"pk": w.patient_a.pk},
+    "patient-progress": lambda w: {"pk": w.patient_a.pk},
+    "notification-detail": lambda w: {"pk": w.notification.pk},
+    "treatment-note-detail": lambda w: {"pk": w.draft_note.pk},
+    "treatment-note-sign": lambda w: {"pk": w.draft_note.pk},
+    "treatment-note-addenda": lambda w: {"pk": w.signed_note.pk},
+    "treatment-plan-detail": lambda w: {"pk": w.plan.pk},
+    "treatment-plan-phase": lambda w: {"pk": w.plan.pk},
+    "outcome-measure-detail": lambda w: {"pk": w.pain.pk},
+    "intake-detail": lambda w: {"pk": w.intake.pk},
+    "intake-clearance": lambda w: {"pk": w.intake.pk},
+    "location-detail": lambda w: {"pk": w.future_visit.location_id},
+    "service-detail": lambda w: {"pk": w.myotherapy.pk},
+    "practitioner-detail": lambda w: {"pk": w.practitioner.pk},
+}
+# The query of each list read: filtered down to A, so that a filter is no way round a scope.
+QUERIES = {
+    "availability": lambda w: {
+        "service": w.myotherapy.pk,
+        "from": (TODAY + timedelta(days=7)).isoformat(),
+        "to": (TODAY + timedelta(days=7)).isoformat(),
+    },
+    "patient-list": lambda w: {"q": w.patient_a.last_name},
+    "appointment-list": lambda w: {"practitioner": w.practitioner.pk},
+    "notification-list": lambda w: {"patient": w.patient_a.pk},
+    "treatment-note-list": lambda w: {"patient": w.patient_a.pk},
+    "treatment-plan-list": lambda w: {"patient": w.patient_a.pk},
+    "outcome-measure-list": lambda w: {"patient": w.patient_a.pk},
+    "intake-list": lambda w: {"patient": w.patient_a.pk},
+}
+
+INTAKE_ANSWERS = {
+    "complaint": "Lower back pain",
+    "pain_score": 5,
+    "duration": "acute",
+    "activity": "sedentary",
+}
+NEXT_MONDAY = TODAY + timedelta(days=7)
+
+
+def body_for(name: str, method: str, w: World) -> dict:
+    """A body that a persona entitled to the endpoint would have accepted for A: staff name
+    A as the patient (a patient's booking or intake must still be their own)."""
+    bodies = {
+        "register": {
+            "email": "newcomer@example.com",
+            "password": "a long enough passphrase",
+            "first_name": "Nora",
+            "last_name": "Newcomer",
+            "phone": "+61412000111",
+            "date_of_birth": "1990-01-01",
+        },
+        "token": {"email": w.patient_a.email, "password": "not her password"},
+        "token-refresh": {"refresh": "not-a-token"},
+        "patient-me": {"first_name": "Changed"},
+        "patient-me-intake": {**INTAKE_ANSWERS, "patient": w.patient_a.pk},
+        "appointment-list": {
+            "service": w.myotherapy.pk,
+            "practitioner": w.practitioner.pk,
+            "start": f"{NEXT_MONDAY.isoformat()}T14:00:00+11:00",
+            "patient": w.patient_a.pk,
+        },
+        "appointment-detail": {"start": f"{NEXT_MONDAY.isoformat()}T14:00:00+11:00"},
+        "appointment-cancel": {"reason": "Away for work"},
+        "appointment-reschedule": {"start": f"{NEXT_MONDAY.isoformat()}T14:00:00+11:00"},
+        "patient-detail": {"first_name": "Changed", "is_active": False},
+        "notification-detail": {"status": "withdrawn"},
+        "treatment-note-list": {"appointment": w.unwritten_session.pk, "subjective": "Sore"},
+        "treatment-note-detail": {"plan": "Two more release sessions"},
+        "treatment-note-addenda": {"text": "Also tight hip flexors"},
+        "treatment-plan-list": {"patient": w.patient_a.pk, "goals": "Walk the dog"},
+        "treatment-plan-detail": {"goals": "Pain-free lifting"},
+        "treatment-plan-phase": {"phase": "strengthen"},
+        "outcome-measure-list": {"patient": w.patient_a.pk, "kind": "pain", "value": 3},
+        "outcome-measure-detail": {"value": 0},
+        "intake-list": {**INTAKE_ANSWERS, "patient": w.patient_a.pk},
+        "intake-detail": {"complaint": "Changed"},
+        "intake-clearance": {"cleared_on": TODAY.isoformat(), "note": "Seen by her GP"},
+    }
+    return bodies.get(name, {}) if method in WRITE_METHODS else {}
+
+
+def path_for(name: str, method: str, w: World) -> str:
+    path = reverse(name, kwargs=KWARGS.get(name, lambda w: {})(w))
+    if name in QUERIES and method in {"GET", "HEAD"}:
+        path += "?" + "&".join(f"{key}={value}" for key, value in QUERIES[name](w).items())
+    return path
+
+
+def send(client: APIClient, method: str, path: str, body: dict):
+    return client.generic(
+        method, path, json.dumps(body) if body else "", content_type="application/json"
+    )
