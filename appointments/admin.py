@@ -27,6 +27,7 @@ from treatments.selectors import open_red_flags_by_patient
 from .admin_forms import BookingForm, CancelForm, RescheduleForm, initial_from_query
 from .availability import free_slots, working_windows
 from .models import ALLOWED_TRANSITIONS, CANCELLED_STATUSES, Appointment, Source, Status
+from .selectors import appointments_for
 from .services import (
     book_appointment,
     cancel_appointment,
@@ -92,6 +93,11 @@ class AppointmentAdmin(admin.ModelAdmin):
     date_hierarchy = "start"
     ordering = ["-start"]
     actions = ["check_in_selected", "complete_selected", "mark_no_show_selected"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Appointment]:
+        # As in the API: the front desk sees every booking, a practitioner their own diary.
+        return appointments_for(request.user)
+
     fields = [
         "patient",
         "practitioner",
@@ -177,7 +183,8 @@ class AppointmentAdmin(admin.ModelAdmin):
         day_start = datetime.combine(day, time(), tzinfo=location.zone)
         day_end = datetime.combine(day + timedelta(days=1), time(), tzinfo=location.zone)
         appointments = list(
-            Appointment.objects.filter(location=location, start__gte=day_start, start__lt=day_end)
+            appointments_for(request.user)
+            .filter(location=location, start__gte=day_start, start__lt=day_end)
             .exclude(status__in=CANCELLED_STATUSES)
             .select_related("patient", "service", "room", "location")
             .order_by("start")
@@ -405,12 +412,7 @@ class AppointmentAdmin(admin.ModelAdmin):
     # --- helpers ------------------------------------------------------------------------
 
     def _appointment_to_change(self, request: HttpRequest, pk: int) -> Appointment:
-        appointment = get_object_or_404(
-            Appointment.objects.select_related(
-                "patient", "service", "practitioner__user", "location", "room"
-            ),
-            pk=pk,
-        )
+        appointment = get_object_or_404(self.get_queryset(request), pk=pk)
         if not self.has_change_permission(request, appointment):
             raise PermissionDenied
         return appointment

@@ -109,9 +109,10 @@ class Booking:
 def delete_bench_bookings() -> int:
     """Delete the appointments that the benchmark's logins booked, with their messages."""
     from appointments.models import Appointment
-    from notifications.models import Notification
+    from notifications.models import Notification, OutboxMessage
 
     booked = Appointment.objects.filter(created_by__email__endswith="@" + BENCH_EMAIL_DOMAIN)
+    OutboxMessage.objects.filter(notification__appointment__in=booked).delete()
     Notification.objects.filter(appointment__in=booked).delete()
     deleted, _ = booked.delete()
     return deleted

@@ -69,7 +69,7 @@ def plan(path: Path) -> None:
     for practitioner in Practitioner.objects.filter(is_active=True).select_related("user")[:10]:
         treated = list(
             TreatmentNote.objects.filter(author=practitioner)
-            .values_list("patient_id", flat=True)
+            .values_list("appointment__patient_id", flat=True)
             .distinct()[:50]
         )
         if treated:

@@ -7,6 +7,7 @@ from django.template import Context, TemplateSyntaxError
 from django.utils.html import format_html
 
 from .models import MessageTemplate, MessagingSettings, Notification
+from .selectors import notifications_for
 from .services import TEXT_ENGINE
 
 # What a preview fills the placeholders with.
@@ -42,6 +43,10 @@ class NotificationAdmin(admin.ModelAdmin):
     search_fields = ["patient__first_name", "patient__last_name", "recipient"]
     date_hierarchy = "due_at"
     readonly_fields = [field.name for field in Notification._meta.fields]
+
+    def get_queryset(self, request):
+        # The same scope as the API's log: a practitioner sees the patients they treat.
+        return notifications_for(request.user)
 
     def has_add_permission(self, request) -> bool:
         return False

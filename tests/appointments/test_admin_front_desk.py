@@ -16,7 +16,7 @@ from accounts.permissions import sync_role_group
 from appointments.admin_forms import slot_value
 from appointments.models import Appointment, Source, Status
 from appointments.services import book_appointment, cancel_appointment, check_in_appointment
-from tests.factories import PatientFactory, PractitionerFactory, UserFactory
+from tests.factories import AppointmentFactory, PatientFactory, PractitionerFactory, UserFactory
 from tests.fixtures.clinic import TODAY, at, work_every_day
 from treatments.services import submit_intake
 
@@ -164,6 +164,52 @@ class TestDayView:
 
         assert 'class="free-slot" href' not in page
         assert viewer.get(BOOK).status_code == 403
+
+
+class TestAPractitionersView:
+    """In the admin as in the API, a practitioner sees their own diary, not the clinic's."""
+
+    @pytest.fixture
+    def mia(self, myotherapist) -> Client:
+        myotherapist.user.groups.add(sync_role_group("Practitioner"))
+        client = Client()
+        client.force_login(myotherapist.user)
+        return client
+
+    @pytest.fixture
+    def theirs_and_mine(
+        self, location, treatment_rooms, assessment, myotherapist, second_myotherapist
+    ):
+        return [
+            AppointmentFactory(
+                practitioner=who,
+                service=assessment,
+                location=location,
+                room=room,
+                start=at(TUESDAY, 10),
+                status=Status.BOOKED,
+            )
+            for who, room in zip((second_myotherapist, myotherapist), treatment_rooms, strict=False)
+        ]
+
+    def test_the_list_and_the_day_show_only_their_own(
+        self, mia, theirs_and_mine, location, assessment
+    ):
+        theirs, mine = theirs_and_mine
+
+        listed = mia.get("/admin/appointments/appointment/").context["cl"].result_list
+        day = mia.get(day_url(TUESDAY, location, assessment)).content.decode()
+
+        assert list(listed) == [mine]
+        assert str(mine.patient) in day and str(theirs.patient) not in day
+
+    def test_a_colleagues_booking_cannot_be_opened(self, mia, theirs_and_mine):
+        theirs, _ = theirs_and_mine
+
+        page = mia.get(f"/admin/appointments/appointment/{theirs.pk}/change/")
+
+        assert page.status_code == 302  # the admin's "does not exist"
+        assert str(theirs.patient) not in mia.get(page.url).content.decode()
 
 
 class TestBookingForm:

@@ -73,6 +73,21 @@ def test_the_admin_log_is_read_only_for_reception(sent):
     assert reception.get("/admin/notifications/messagetemplate/").status_code == 403
 
 
+def test_the_admin_log_shows_a_practitioner_only_the_patients_they_treat(
+    sent, myotherapist, second_myotherapist
+):
+    def log_as(practitioner):
+        practitioner.user.groups.add(sync_role_group("Practitioner"))
+        practitioner.user.is_staff = True
+        practitioner.user.save()
+        client = Client()
+        client.force_login(practitioner.user)
+        return client.get("/admin/notifications/notification/").context["cl"].result_list
+
+    assert {n.patient for n in log_as(myotherapist)} == {sent}  # the booking's practitioner
+    assert list(log_as(second_myotherapist)) == []
+
+
 def test_managers_preview_and_edit_templates(db):
     manager = staff("Manager")
     template = MessageTemplate.objects.get(kind="reminder", channel="sms")

@@ -131,7 +131,7 @@ WRITABLE = {
         "phone",
         "date_of_birth",
     },
-    ("token", "POST"): {"email", "password"},
+    ("token", "POST"): {"email", "password", "code"},  # code: the two-factor code, if enrolled
     ("token-refresh", "POST"): {"refresh"},
     ("patient-me", "PATCH"): {
         "first_name",
