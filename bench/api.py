@@ -424,7 +424,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--requests", type=int, default=1500, help="bookings, at most")
+    parser.add_argument("--requests", type=int, default=600, help="bookings, at most")
     parser.add_argument("--seconds", type=float, default=20.0, help="per phase, at most")
     parser.add_argument("--users", type=int, default=8, help="concurrent locust users")
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
@@ -468,11 +468,22 @@ def main(argv: list[str] | None = None) -> int:
     service = Service.objects.get(name=SERVICE)
     today = timezone.localdate()
     first_day = today + timedelta(days=7 - today.weekday())  # next Monday
-    contention_patients = args.contested_slots * args.contenders
-    patients = assessed_patients_with_logins(args.requests + WARMUP + contention_patients)
-    bookers, contenders = patients[: args.requests + WARMUP], patients[args.requests + WARMUP :]
-    bookings = plan_bookings(service, bookers, args.requests + WARMUP)
-    list_users = [p.user for p in bookers[:LIST_PATIENTS]]
+    # Every slot the run books is planned now, so that none collides with another: the
+    # bookings, the free slots they then move to, and the contested slots.
+    wanted = WARMUP + 2 * args.requests + args.contested_slots
+    others = args.contenders - 1
+    patients = assessed_patients_with_logins(wanted + args.contested_slots * others)
+    planned = plan_bookings(service, patients[:wanted], wanted)
+    contenders = patients[wanted:]
+    if len(planned) < wanted:
+        args.requests = (len(planned) - WARMUP - args.contested_slots) // 2
+        print(f"Booking {args.requests} then, and moving each to one of as many others.")
+    bookings = planned[: WARMUP + args.requests]
+    targets = planned[WARMUP + args.requests : WARMUP + 2 * args.requests]
+    slots = planned[WARMUP + 2 * args.requests :][: args.contested_slots]
+    tokens_of = {b.patient_id: b.token for b in planned}
+    tokens_of |= {p.pk: token_for(p.user) for p in contenders}
+    list_users = [p.user for p in patients[:LIST_PATIENTS]]
     list_tokens = [token_for(user) for user in list_users]
     practitioner = (
         Practitioner.objects.filter(is_active=True, user__isnull=False)
@@ -595,28 +606,26 @@ def main(argv: list[str] | None = None) -> int:
                 created_by__email__endswith="@" + BENCH_EMAIL_DOMAIN, status=Status.BOOKED
             ).values_list("patient_id", "pk")
         )
-        moving = [p for p in bookers if p.pk in made]
-        moves = plan_bookings(service, moving, len(moving), seed=4242)
         connection.close()
         moved = measure(
             "reschedule",
             [
                 post(
-                    f"/api/v1/appointments/{made[m.patient_id]}/reschedule/",
-                    {"start": m.body["start"], "practitioner": m.body["practitioner"]},
-                    m.token,
+                    f"/api/v1/appointments/{made[booking.patient_id]}/reschedule/",
+                    {"start": target.body["start"], "practitioner": target.body["practitioner"]},
+                    booking.token,
                 )
-                for m in moves
+                for booking, target in zip(bookings[WARMUP:], targets, strict=False)
+                if booking.patient_id in made
             ],
         )
         workloads.append(
             throughput_against(moved, booked, target_ratio=None, expected_status="200")
         )
-        by_patient = {b.patient_id: b.token for b in bookings}
         cancelled = measure(
             "cancel",
             [
-                post(f"/api/v1/appointments/{pk}/cancel/", {"reason": "bench"}, by_patient[p])
+                post(f"/api/v1/appointments/{pk}/cancel/", {"reason": "bench"}, tokens_of[p])
                 for p, pk in made.items()
             ],
         )
@@ -625,12 +634,7 @@ def main(argv: list[str] | None = None) -> int:
         )
 
         # Contention: many patients want the same slot at once.
-        slots = plan_bookings(
-            service, contenders[: args.contested_slots], args.contested_slots, seed=99
-        )
-        tokens_of = {p.pk: token_for(p.user) for p in contenders}
-        pool = [p.pk for p in contenders[len(slots) :]]
-        others = args.contenders - 1
+        pool = [p.pk for p in contenders]
         requests = []
         for number, slot in enumerate(slots):
             askers = [slot.patient_id, *pool[number * others : (number + 1) * others]]

@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from itertools import count
 
+import gevent
 from locust import FastHttpUser, constant, events, task
 from locust.exception import StopUser
 
@@ -26,6 +27,7 @@ SAMPLES: list[float] = []
 STATUSES: Counter = Counter()
 SIZES: list[int] = []
 WINDOW = {"first": None, "last": None}
+ANSWERED = [0]
 
 
 class ScriptedUser(FastHttpUser):
@@ -35,7 +37,6 @@ class ScriptedUser(FastHttpUser):
     def next_request(self) -> None:
         number = next(NEXT)
         if number >= len(REQUESTS):
-            self.environment.runner.quit()
             raise StopUser()
         request = REQUESTS[number]
         began = time.time()
@@ -54,6 +55,20 @@ class ScriptedUser(FastHttpUser):
             STATUSES[str(response.status_code or type(response.error).__name__)] += 1
             SIZES.append(len(response.content or b""))
         WINDOW["last"] = time.time()
+        ANSWERED[0] += 1
+
+
+@events.test_start.add_listener
+def stop_when_answered(environment, **kwargs) -> None:
+    """Quit once every request is answered, from a greenlet of its own: a user that asked
+    the runner to quit would be waiting for itself to stop."""
+
+    def watch() -> None:
+        while ANSWERED[0] < len(REQUESTS):
+            gevent.sleep(0.02)
+        environment.runner.quit()
+
+    gevent.spawn(watch)
 
 
 @events.request.add_listener
