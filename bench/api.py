@@ -570,6 +570,8 @@ def main(argv: list[str] | None = None) -> int:
         # Booking: the database's own limit, the framework's floor, then the real thing.
         database_limit = pgbench_booking.run(url, clients=args.users, seconds=int(args.seconds))
         print(f"  pgbench booking INSERTs, {args.users} clients: {database_limit}")
+        pgbench_booking.cleanup()
+        connection.close()
         details["pgbench"] = database_limit
         tokens = [b.token for b in bookings]
         trivial_post = measure(

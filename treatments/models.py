@@ -236,6 +236,12 @@ class TreatmentNote(models.Model):
     appointment = models.OneToOneField(
         Appointment, on_delete=models.PROTECT, related_name="treatment_note"
     )
+    # The session's patient, kept on the note so that "the notes of these patients" is one
+    # indexed column rather than a join through every appointment. The database sets it
+    # from the appointment on every write (migration 0004), so it cannot disagree.
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="+", editable=False
+    )
     author = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="notes")
     # Subjective
     subjective = models.TextField(blank=True, help_text="What the patient reports.")

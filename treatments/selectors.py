@@ -38,7 +38,7 @@ def sessions_to_write_up_for(user: User) -> QuerySet[Appointment]:
 
 def notes_for(user: User) -> QuerySet[TreatmentNote]:
     return (
-        TreatmentNote.objects.filter(appointment__patient__in=clinical_patients_for(user))
+        TreatmentNote.objects.filter(patient__in=clinical_patients_for(user))
         .select_related(
             "appointment__patient",
             "appointment__service",

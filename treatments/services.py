@@ -185,7 +185,9 @@ def start_note(*, appointment: Appointment, author: Practitioner) -> TreatmentNo
         raise DomainError("not_a_session", "Notes are written for sessions that took place.")
     try:
         with transaction.atomic():
-            return TreatmentNote.objects.create(appointment=appointment, author=author)
+            return TreatmentNote.objects.create(
+                appointment=appointment, patient_id=appointment.patient_id, author=author
+            )
     except IntegrityError as error:
         raise DomainError("note_exists", "This session already has a note.") from error
 

@@ -630,6 +630,7 @@ def _note(story: Story, visit: Visit, pain: int, nmpt_done: int) -> TreatmentNot
         base_locations.append(f"leg_{side}")
     note = TreatmentNote(
         appointment=appointment,
+        patient_id=appointment.patient_id,
         author=appointment.practitioner,
         pain_score=pain,
         pain_locations=base_locations if pain else [],

@@ -336,3 +336,25 @@ def test_cancelled_sessions_take_no_note(session, myotherapist):
         start_note(appointment=session, author=myotherapist)
 
     assert refused.value.code == "not_a_session"
+
+
+def test_a_note_belongs_to_its_sessions_patient_whatever_the_code_says(
+    session, myotherapist, other_patient
+):
+    """The database fills the note's patient from its appointment, on insert and update."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """INSERT INTO treatments_treatmentnote (appointment_id, patient_id, author_id,
+                   subjective, pain_locations, posture_findings, regions_treated, objective,
+                   assessment, plan, created_at, updated_at)
+               VALUES (%s, %s, %s, '', '{}', '{}', '{}', '', '', '', now(), now())
+               RETURNING id""",
+            [session.pk, other_patient.pk, myotherapist.pk],
+        )
+        (note_id,) = cursor.fetchone()
+        cursor.execute(
+            "UPDATE treatments_treatmentnote SET patient_id = %s WHERE id = %s",
+            [other_patient.pk, note_id],
+        )
+
+    assert TreatmentNote.objects.get(pk=note_id).patient == session.patient
