@@ -15,13 +15,7 @@ from datetime import timedelta
 from appointments.models import Appointment, Status
 
 from .models import Delivery, Kind, MessagingSettings, Notification
-from .services import (
-    SendBatch,
-    messages_of_booking,
-    messages_of_cancellation,
-    next_allowed_time,
-    render,
-)
+from .services import SendBatch, messages_of_booking, next_allowed_time, notices, render
 
 BOOKED_AHEAD = timedelta(days=7)
 PAST_VISITS = (Status.COMPLETED, Status.NO_SHOW, Status.LATE_CANCELLED)
@@ -39,9 +33,13 @@ def seed_message_history(patient_ids: list[int]) -> int:
     rows = []
     for visit in visits:
         cancelled_at = visit.cancelled_at if visit.status == Status.LATE_CANCELLED else None
-        messages = messages_of_booking(visit, booked_at=visit.start - BOOKED_AHEAD)
+        messages = messages_of_booking(
+            visit,
+            booked_at=visit.start - BOOKED_AHEAD,
+            offsets_hours=batch.rules.reminder_offsets_hours,
+        )
         if cancelled_at:
-            messages += messages_of_cancellation(visit, cancelled_at=cancelled_at)
+            messages += notices(visit, Kind.CANCELLED, at=cancelled_at)
         for message in messages:
             sent_at = next_allowed_time(message.due_at, visit.location.zone, batch.rules)
             if message.kind == Kind.REMINDER and cancelled_at and sent_at > cancelled_at:

@@ -61,45 +61,44 @@ def booking_messages(appointment: Appointment) -> None:
     _add(messages_of_booking(appointment, booked_at=timezone.now()))
 
 
-def messages_of_booking(appointment: Appointment, *, booked_at: datetime) -> list[Notification]:
+def messages_of_booking(
+    appointment: Appointment, *, booked_at: datetime, offsets_hours: Iterable[int] | None = None
+) -> list[Notification]:
     """The (unsaved) messages a booking made at `booked_at` calls for."""
-    rows = [
-        _appointment_message(appointment, Kind.CONFIRMATION, channel, due_at=booked_at)
-        for channel in consented_channels(appointment.patient)
-    ]
-    return rows + _reminders(appointment, booked_at)
+    return notices(appointment, Kind.CONFIRMATION, at=booked_at) + _reminders(
+        appointment, booked_at, offsets_hours
+    )
 
 
 def reschedule_messages(appointment: Appointment) -> None:
     """Reminders follow the appointment to its new time; the patient is told."""
     now = timezone.now()
     _withdraw(appointment, kinds=(Kind.REMINDER,))
-    rows = [
-        _appointment_message(appointment, Kind.RESCHEDULED, channel, due_at=now)
-        for channel in consented_channels(appointment.patient)
-    ]
-    rows += _reminders(appointment, now)
-    _add(rows)
+    _add(notices(appointment, Kind.RESCHEDULED, at=now) + _reminders(appointment, now))
 
 
 def cancellation_messages(appointment: Appointment) -> None:
     """Nothing more about this appointment is sent except the cancellation notice."""
     _withdraw(appointment, kinds=APPOINTMENT_KINDS_WITHDRAWN_ON_CANCEL)
-    _add(messages_of_cancellation(appointment, cancelled_at=timezone.now()))
+    _add(notices(appointment, Kind.CANCELLED, at=timezone.now()))
 
 
-def messages_of_cancellation(
-    appointment: Appointment, *, cancelled_at: datetime
-) -> list[Notification]:
+def notices(appointment: Appointment, kind: str, *, at: datetime) -> list[Notification]:
+    """One (unsaved) message of `kind` about the appointment, due `at`, on each channel
+    the patient agreed to."""
     return [
-        _appointment_message(appointment, Kind.CANCELLED, channel, due_at=cancelled_at)
+        _appointment_message(appointment, kind, channel, due_at=at)
         for channel in consented_channels(appointment.patient)
     ]
 
 
-def _reminders(appointment: Appointment, now: datetime) -> list[Notification]:
+def _reminders(
+    appointment: Appointment, now: datetime, offsets_hours: Iterable[int] | None = None
+) -> list[Notification]:
+    if offsets_hours is None:
+        offsets_hours = MessagingSettings.current().reminder_offsets_hours
     rows = []
-    for hours in MessagingSettings.current().reminder_offsets_hours:
+    for hours in offsets_hours:
         due = appointment.start.astimezone(UTC) - timedelta(hours=hours)  # real hours
         if due <= now:
             continue
