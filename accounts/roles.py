@@ -59,3 +59,8 @@ def is_staff_member(user: User | AnonymousUser) -> bool:
 def is_front_desk(user: User | AnonymousUser) -> bool:
     """Reception and managers: they book and see bookings for every patient."""
     return bool(roles_of(user) & {Role.RECEPTION, Role.MANAGER})
+
+
+def is_clinical(user: User | AnonymousUser) -> bool:
+    """Practitioners and managers: they may read clinical records (whose: the selectors)."""
+    return bool(roles_of(user) & CLINICAL_ROLES)

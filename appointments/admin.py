@@ -18,7 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
-from accounts.roles import CLINICAL_ROLES, roles_of
+from accounts.roles import is_clinical
 from clinic.errors import DomainError
 from practice.models import Location, Practitioner, Service
 from treatments.models import RedFlag, TreatmentNote
@@ -201,7 +201,7 @@ class AppointmentAdmin(admin.ModelAdmin):
         practitioners = list(Practitioner.objects.filter(pk__in=shown_ids).select_related("user"))
 
         red_flags = open_red_flags_by_patient({a.patient_id for a in appointments})
-        clinical = bool(roles_of(request.user) & CLINICAL_ROLES)
+        clinical = is_clinical(request.user)
         items: dict[int, list[dict]] = defaultdict(list)
         for appointment in appointments:
             flags = red_flags.get(appointment.patient_id)

@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.roles import CLINICAL_ROLES, Role, is_staff_member, roles_of
+from accounts.roles import Role, is_clinical, is_staff_member, roles_of
 from clinic.api_common import (
     BookingThrottle,
     CalendarDateField,
@@ -341,7 +341,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return {
             **super().get_serializer_context(),
             "staff": self._is_staff(),
-            "clinical": bool(roles_of(self.request.user) & CLINICAL_ROLES),
+            "clinical": is_clinical(self.request.user),
         }
 
     def get_serializer(self, *args, **kwargs):

@@ -19,13 +19,12 @@ from .models import Action, AuditEntry
 
 # The role an entry names when its actor holds several: the one that reaches furthest.
 _ROLE_PRECEDENCE = (Role.MANAGER, Role.PRACTITIONER, Role.RECEPTION, Role.PATIENT)
-# How a record that does not name its patient reaches the one it belongs to: a note through
-# its session, an addendum through its note, a clearance through its intake, a phase
-# through its plan.
+# How a record that does not name its patient reaches the one it belongs to: an addendum
+# through its note, a clearance through its intake, a phase through its plan.
 _PATIENT_PATHS = (
     ("patient_id",),
     ("appointment", "patient_id"),
-    ("note", "appointment", "patient_id"),
+    ("note", "patient_id"),
     ("intake", "patient_id"),
     ("plan", "patient_id"),
 )
@@ -72,6 +71,30 @@ def patient_id_of(obj: models.Model) -> int | None:
     return None
 
 
+def _entry(
+    action: str,
+    obj: models.Model | None,
+    who: tuple[Any, str, str],
+    address: str | None,
+    detail: dict | None,
+    patient_id: int | None = None,
+) -> AuditEntry:
+    user, label, role = who
+    if patient_id is None and obj is not None:
+        patient_id = patient_id_of(obj)
+    return AuditEntry(
+        actor=user,
+        actor_label=label,
+        actor_role=role,
+        action=action,
+        object_type=_object_type(obj) if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        patient_id=patient_id,
+        source_ip=address,
+        detail=detail or {},
+    )
+
+
 def record(
     action: str,
     *,
@@ -84,19 +107,11 @@ def record(
 ) -> AuditEntry:
     """One entry. `obj` gives the object and, where it has one, the patient it belongs to."""
     user, label, role = _actor(request, actor)
-    return AuditEntry.objects.create(
-        actor=user,
-        actor_label=actor_label or label,
-        actor_role=role,
-        action=action,
-        object_type=_object_type(obj) if obj is not None else "",
-        object_id=str(obj.pk) if obj is not None else "",
-        patient_id=patient_id
-        if patient_id is not None
-        else (patient_id_of(obj) if obj is not None else None),
-        source_ip=source_address(request),
-        detail=detail or {},
+    entry = _entry(
+        action, obj, (user, actor_label or label, role), source_address(request), detail, patient_id
     )
+    entry.save()
+    return entry
 
 
 def record_each(
@@ -108,22 +123,8 @@ def record_each(
     detail: dict | None = None,
 ) -> int:
     """One entry per object, all in one INSERT."""
-    user, label, role = _actor(request, actor)
-    address = source_address(request)
-    entries = [
-        AuditEntry(
-            actor=user,
-            actor_label=label,
-            actor_role=role,
-            action=action,
-            object_type=_object_type(obj),
-            object_id=str(obj.pk),
-            patient_id=patient_id_of(obj),
-            source_ip=address,
-            detail=detail or {},
-        )
-        for obj in objects
-    ]
+    who, address = _actor(request, actor), source_address(request)
+    entries = [_entry(action, obj, who, address, detail) for obj in objects]
     AuditEntry.objects.bulk_create(entries)
     return len(entries)
 

@@ -3,19 +3,20 @@
 from django.db.models import QuerySet
 
 from accounts.models import User
-from accounts.roles import is_front_desk, is_staff_member
+from accounts.roles import Role, is_staff_member, roles_of
 from patients.selectors import patients_for
 
 from .models import Notification
 
 
 def notifications_for(user: User) -> QuerySet[Notification]:
-    """Staff read the messages of the patients they may see (`patients_for`): reception
-    and managers every patient's, a practitioner those of the patients they treat; a
-    message names its patient, its recipient's address and why it was sent, which is no
-    business of a practitioner who does not treat them. Patients read none here."""
+    """Staff read the messages of the patients they may see (`patients_for`): managers
+    every patient's, reception those whose record is not archived, a practitioner those of
+    the patients they treat; a message names its patient, its recipient's address and why
+    it was sent, which is no business of a practitioner who does not treat them. Patients
+    read none here."""
     notifications = Notification.objects.select_related("patient")
-    if is_front_desk(user):
+    if Role.MANAGER in roles_of(user):
         return notifications  # every patient: no need to ask which
     if is_staff_member(user):
         return notifications.filter(patient__in=patients_for(user))

@@ -65,8 +65,8 @@ def with_last_entry(patients: QuerySet[Patient]) -> QuerySet[Patient]:
 
     entries = [
         latest(Appointment.objects.all(), "start"),
-        latest(TreatmentNote.objects.all(), "updated_at", "appointment__patient"),
-        latest(Addendum.objects.all(), "created_at", "note__appointment__patient"),
+        latest(TreatmentNote.objects.all(), "updated_at"),
+        latest(Addendum.objects.all(), "created_at", "note__patient"),
         latest(OutcomeMeasure.objects.all(), "recorded_at"),
         latest(Intake.objects.all(), "submitted_at"),
         latest(RedFlagClearance.objects.all(), "recorded_at", "intake__patient"),

@@ -32,7 +32,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
-from accounts.roles import CLINICAL_ROLES, Role, roles_of
+from accounts.roles import Role, is_clinical, roles_of
 from appointments.api import NamedSerializer
 from appointments.models import Appointment
 from audit.api import AuditedMixin
@@ -103,7 +103,7 @@ class CanReadClinicalRecords(BasePermission):
     message = "Clinical records are for practitioners and managers."
 
     def has_permission(self, request, view) -> bool:
-        return bool(roles_of(request.user) & CLINICAL_ROLES)
+        return is_clinical(request.user)
 
 
 class ClinicalRecordViewSet(

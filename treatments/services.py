@@ -39,6 +39,7 @@ from .models import (
     TreatmentPlan,
     odi_percent,
 )
+from .selectors import open_red_flags_by_patient
 
 NOTE_FIELDS = (
     "subjective",
@@ -64,15 +65,7 @@ def submit_intake(*, patient: Patient, answers: dict[str, Any], entered_by: User
 
 def open_red_flags(patient: Patient) -> list[str]:
     """The red flags of the patient's latest intake, unless a practitioner cleared them."""
-    latest = (
-        Intake.objects.filter(patient=patient)
-        .select_related("clearance")
-        .order_by("-submitted_at", "-pk")
-        .first()
-    )
-    if latest is None or hasattr(latest, "clearance"):
-        return []
-    return list(latest.red_flags)
+    return open_red_flags_by_patient([patient.pk]).get(patient.pk, [])
 
 
 def clear_red_flags(

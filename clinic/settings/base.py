@@ -322,7 +322,6 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # Sent on every response by accounts.middleware.SecurityHeadersMiddleware. The admin and
 # the API docs load only their own scripts; styles may be inline (the admin's templates
 # and Swagger UI use style attributes).
