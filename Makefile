@@ -8,13 +8,16 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEVENV := $(BIN)/python tools/devenv.py
 ARGS ?=
+# pytest-xdist workers: one per core (at most 8), each with a test database of its own.
+# `make test TEST_WORKERS=0` runs in one process (e.g. for a debugger).
+TEST_WORKERS ?= auto
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test lint fmt shell migrations-check bench soak
 
 help:
 	@echo "make run               migrate, seed demo data, serve on http://127.0.0.1:$${PORT:-8000} with worker and beat"
-	@echo "make test [ARGS=...]   ruff, migrations check, pytest (ARGS go to pytest)"
+	@echo "make test [ARGS=...]   ruff, migrations check, pytest in parallel (ARGS go to pytest)"
 	@echo "make lint / make fmt   ruff check and format check / fix and format"
 	@echo "make shell             Django shell with the development servers"
 	@echo "make migrations-check  fail if models changed without a migration"
@@ -41,7 +44,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(DEVENV) exec -- python manage.py makemigrations --check --dry-run
-	$(DEVENV) test $(ARGS)
+	$(DEVENV) test -n $(TEST_WORKERS) --maxprocesses 8 $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

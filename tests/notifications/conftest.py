@@ -19,7 +19,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
 from django.apps import apps
@@ -45,14 +45,13 @@ def wait_for(check: Callable[[], object], timeout: float, every: float = 0.2, wh
 
 
 def test_database_url() -> str:
-    """The test database (as pytest-django set it up) as a DATABASE_URL."""
-    db = settings.DATABASES["default"]
-    user = quote(db.get("USER") or "", safe="")
-    password = quote(db.get("PASSWORD") or "", safe="")
-    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host = db.get("HOST") or ""
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    return f"postgres://{auth}{host}{port}/{db['NAME']}"
+    """The test database (as pytest-django set it up) as a DATABASE_URL.
+
+    DATABASE_URL with its database name swapped, never rebuilt from the settings' parts: the
+    embedded PostgreSQL listens on a unix socket, named in the URL's query (`?host=/dir`),
+    which a host:port rebuild loses."""
+    url = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(url._replace(path="/" + quote(settings.DATABASES["default"]["NAME"])))
 
 
 def free_port() -> int:
@@ -231,7 +230,7 @@ def celery_processes(transactional_db, run_dir) -> Iterator[Callable[..., Celery
     made: list[Celery] = []
 
     def make(broker_url: str | None = None, **options) -> Celery:
-        celery = Celery(broker_url or os.environ["REDIS_URL"], run_dir, **options)
+        celery = Celery(broker_url or settings.REDIS_URL, run_dir, **options)
         made.append(celery)
         return celery
 

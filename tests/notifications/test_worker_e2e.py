@@ -10,7 +10,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock
 
+import psycopg
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.utils import timezone
@@ -28,6 +30,7 @@ from tests.factories import (
 )
 from tests.fixtures.clinic import work_every_day
 
+from . import conftest
 from .conftest import ensure_default_templates, publishing_to, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -171,3 +174,12 @@ def test_booking_through_the_api_reaches_the_outbox_on_time_once(clinic, celery_
         f"\nconfirmations in the outbox {confirmation_seconds:.2f} s after the booking; "
         f"reminders {', '.join(f'{s:.2f}' for s in lateness)} s after their due time"
     )
+
+
+def test_the_processes_database_url_reaches_the_test_database(db):
+    """The URL the worker and beat get names the test database on the server DATABASE_URL
+    names, however that server is reached: the embedded PostgreSQL listens on a unix socket
+    given in the URL's query string, which a rebuild from host and port would lose."""
+    with psycopg.connect(conftest.test_database_url(), connect_timeout=5) as conn:
+        [name] = conn.execute("SELECT current_database()").fetchone()
+    assert name == settings.DATABASES["default"]["NAME"]
