@@ -22,8 +22,13 @@ from selenium.webdriver.chrome.service import Service
 
 from tests.conftest import BROWSER_MISSING
 
-CHROMIUM = Path(shutil.which("chromium") or "/usr/bin/chromium")
-CHROMEDRIVER = Path(shutil.which("chromedriver") or "/usr/bin/chromedriver")
+# CLINIC_CHROMIUM / CLINIC_CHROMEDRIVER name a browser installed elsewhere.
+CHROMIUM = Path(
+    os.environ.get("CLINIC_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+)
+CHROMEDRIVER = Path(
+    os.environ.get("CLINIC_CHROMEDRIVER") or shutil.which("chromedriver") or "/usr/bin/chromedriver"
+)
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 WINDOW = (1400, 1000)
 PAGE_LOAD_SECONDS = 20
@@ -54,8 +59,10 @@ def artifacts_dir() -> Path:
     return ARTIFACTS
 
 
-@pytest.fixture
-def browser(request, artifacts_dir) -> Iterator[webdriver.Chrome]:
+@pytest.fixture(scope="session", autouse=True)
+def browser_installed() -> None:
+    """Before any database or live server is set up: without the browser there is nothing
+    these tests can do, so they are skipped, or fail where the browser is required."""
     missing = [path.name for path in (CHROMIUM, CHROMEDRIVER) if not path.is_file()]
     if missing:
         reason = f"{BROWSER_MISSING}: {' and '.join(missing)} not installed"
@@ -63,6 +70,9 @@ def browser(request, artifacts_dir) -> Iterator[webdriver.Chrome]:
             pytest.fail(f"{reason} (CLINIC_REQUIRE_BROWSER=1)", pytrace=False)
         pytest.skip(reason)
 
+
+@pytest.fixture
+def browser(request, artifacts_dir) -> Iterator[webdriver.Chrome]:
     profile = tempfile.mkdtemp(prefix="clinic-e2e-chromium-")
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
