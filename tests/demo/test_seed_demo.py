@@ -225,11 +225,13 @@ def local_day(moment):
     return timezone.localdate(moment, ZoneInfo("Australia/Melbourne"))
 
 
-def test_the_clinical_records_are_seeded_in_reasonable_time(demo_clinic):
+def test_the_summary_reports_the_clinical_records_and_the_time_taken(demo_clinic):
+    """How long seeding takes is measured where it matters, by .ci/check_make_run.py (make
+    run's banner within 3 minutes of a fresh clone), not by a timed unit test."""
     assert demo_clinic.created_clinical_records
-    assert demo_clinic.seconds < 20
     lines = "\n".join(demo_clinic.lines())
     assert "intakes" in lines and "ODIs" in lines
+    assert f"ready in {demo_clinic.seconds:.1f} s" in lines
 
 
 def test_demo_practitioners_are_in_the_practitioner_group():
