@@ -307,6 +307,15 @@ APPOINTMENT_REFUSED = error_response(
     ("new_patient_needs_assessment", "New patients start with an initial assessment."),
     ("inside_cancellation_window", "Appointments cannot be moved online less than 24 hours."),
     ("outside_hours", "Mia Myo is not working for the whole of that time."),
+    (
+        "session_has_note",
+        "This session has a treatment note, so it took place; it cannot be cancelled.",
+    ),
+    (
+        "assessment_has_dependent_bookings",
+        "Later bookings rely on this assessment: Myotherapy 45 on Fri 26 Mar 2027 10:00 (#12). "
+        "Cancel or move them first, or book another assessment before them.",
+    ),
 )
 
 

@@ -9,7 +9,19 @@ Each function is one transaction and either does all of its work or none. A refu
 - `service_unavailable`, `not_bookable_online`, `practitioner_unavailable`,
   `patient_archived`, `patient_inactive`, `new_patient_needs_assessment`;
 - `inside_cancellation_window`, `invalid_status_transition`, `reason_required`,
-  `appointment_not_started`.
+  `appointment_not_started`;
+- `session_has_note` — a session with a treatment note (draft or signed) took place: it is
+  not cancelled, moved or marked a no-show (`treatments.selectors.sessions_that_can_carry_a_note`
+  is the other half of that rule);
+- `assessment_has_dependent_bookings` — while new patients must start with an assessment,
+  an assessment that later bookings of the patient rely on is not cancelled, marked a
+  no-show or moved after them; the refusal names those bookings, which reception cancels or
+  moves first.
+
+Every change to a patient's bookings first locks the patient's row, so that two requests
+for one patient (booking a treatment, cancelling the assessment it needs) run one after the
+other and the second sees what the first did; the patient is locked before the appointment,
+in every function, so that they never wait on each other in a circle.
 
 Double booking is refused by PostgreSQL's exclusion constraints, not by the checks here:
 the checks give good messages, the constraints give the guarantee under concurrency.
@@ -84,6 +96,7 @@ def book_appointment(
     """
     online = source == Source.ONLINE
     with _refusing_conflicts(practitioner), transaction.atomic():
+        _lock_patient(patient.pk)
         placement = _check_bookable(
             patient=patient,
             service=service,
@@ -131,6 +144,7 @@ def reschedule_appointment(
                 "invalid_status_transition",
                 f"A {current.get_status_display().lower()} appointment cannot be moved.",
             )
+        _check_has_no_note(current, "moved")
         if online:
             _check_outside_cancellation_window(current, "moved")
         placement = _check_bookable(
@@ -142,6 +156,7 @@ def reschedule_appointment(
             online=online,
             rescheduling=current,
         )
+        _check_no_bookings_depend_on(current, moved_to=placement.start)
         current.practitioner = new_practitioner
         current.location = placement.location
         current.start = placement.start
@@ -183,8 +198,10 @@ def cancel_appointment(
                 "invalid_status_transition",
                 f"A {current.get_status_display().lower()} appointment cannot be cancelled.",
             )
+        _check_has_no_note(current, "cancelled")
         if online:
             _check_outside_cancellation_window(current, "cancelled")
+        _check_no_bookings_depend_on(current, moved_to=None)
         late = timezone.now() > current.start - BookingRules.current().cancellation_window
         current.status = Status.LATE_CANCELLED if late else Status.CANCELLED
         current.cancelled_at = timezone.now()
@@ -218,8 +235,12 @@ def complete_appointment(*, appointment: Appointment, by: User | None) -> Appoin
 
 
 def mark_no_show(*, appointment: Appointment, by: User | None) -> Appointment:
-    """The patient did not come. Frees the practitioner and the room for the rest of the slot."""
-    return _change_status(appointment, Status.NO_SHOW, by=by, after_start=True)
+    """The patient did not come. Frees the practitioner and the room for the rest of the slot.
+    Refused for a session with a note (it took place) and for an assessment that later
+    bookings rely on (reception moves or cancels those first, then books a new assessment)."""
+    return _change_status(
+        appointment, Status.NO_SHOW, by=by, after_start=True, session_did_not_happen=True
+    )
 
 
 def _change_status(
@@ -229,6 +250,7 @@ def _change_status(
     by: User | None,
     stamp: str | None = None,
     after_start: bool = False,
+    session_did_not_happen: bool = False,
 ) -> Appointment:
     with transaction.atomic():
         current = _lock(appointment)
@@ -244,6 +266,9 @@ def _change_status(
                 f"The appointment has not started yet; it cannot be marked "
                 f"{Status(status).label.lower()}.",
             )
+        if session_did_not_happen:
+            _check_has_no_note(current, f"marked {Status(status).label.lower()}")
+            _check_no_bookings_depend_on(current, moved_to=None)
         current.status = status
         current.updated_by = by
         fields = ["status", "updated_at", "updated_by"]
@@ -256,11 +281,28 @@ def _change_status(
 
 
 def _lock(appointment: Appointment) -> Appointment:
+    """The appointment's row, locked, after its patient's row (see the module's docstring)."""
+    _lock_patient(appointment.patient_id)
     return (
         Appointment.objects.select_for_update(of=("self",))
         .select_related("patient", "service", "practitioner__user")
         .get(pk=appointment.pk)
     )
+
+
+def _lock_patient(patient_id: int) -> None:
+    Patient.objects.select_for_update().filter(pk=patient_id).values_list("pk").first()
+
+
+def _check_has_no_note(appointment: Appointment, verb: str) -> None:
+    """A session with a treatment note took place: its record would otherwise describe a
+    visit that never happened. The note is locked with the session's row by
+    `treatments.services.start_note`, so no note can appear between this look and the change."""
+    if Appointment.objects.filter(pk=appointment.pk, treatment_note__isnull=False).exists():
+        raise DomainError(
+            "session_has_note",
+            f"This session has a treatment note, so it took place; it cannot be {verb}.",
+        )
 
 
 def _copy_state(source: Appointment, target: Appointment) -> None:
@@ -373,19 +415,63 @@ def _window_containing(
     )
 
 
-def _check_assessed(patient: Patient, start: datetime, rescheduling: Appointment | None) -> None:
+def _is_assessed(patient_id: int, start: datetime, *, leaving_out: Appointment | None) -> bool:
+    """The new-patient rule: a booking at `start` needs an assessment booked (or held)
+    before it, or any completed session (the patient is no longer new). `leaving_out` is the
+    appointment whose move or cancellation is being checked."""
     assessments = Service.objects.filter(is_assessment=True).values("pk")
     assessed = Appointment.objects.filter(
         Q(service__in=assessments, status__in=OCCUPYING_STATUSES, start__lt=start)
         | Q(status=Status.COMPLETED),
-        patient=patient,
+        patient_id=patient_id,
     )
-    if rescheduling is not None:
-        assessed = assessed.exclude(pk=rescheduling.pk)
-    if not assessed.exists():
+    if leaving_out is not None:
+        assessed = assessed.exclude(pk=leaving_out.pk)
+    return assessed.exists()
+
+
+def _check_assessed(patient: Patient, start: datetime, rescheduling: Appointment | None) -> None:
+    if not _is_assessed(patient.pk, start, leaving_out=rescheduling):
         raise DomainError(
             "new_patient_needs_assessment",
             "New patients start with an initial assessment; please book that first.",
+        )
+
+
+def _check_no_bookings_depend_on(appointment: Appointment, *, moved_to: datetime | None) -> None:
+    """The new-patient rule holds afterwards too: an assessment is not cancelled (or marked
+    a no-show: `moved_to` None) nor moved to `moved_to` while a later booking of the patient
+    would then have no assessment before it. The refusal names those bookings; reception
+    cancels or moves them first (or books another assessment before them)."""
+    if not appointment.service.is_assessment:
+        return
+    if not BookingRules.current().new_patients_start_with_assessment:
+        return
+    later = (
+        Appointment.objects.filter(
+            patient_id=appointment.patient_id,
+            status__in=OCCUPYING_STATUSES,
+            start__gt=appointment.start,
+            service__is_assessment=False,
+        )
+        .select_related("service")
+        .order_by("start")
+    )
+    dependent = [
+        booking
+        for booking in later
+        if (moved_to is None or moved_to >= booking.start)
+        and not _is_assessed(appointment.patient_id, booking.start, leaving_out=appointment)
+    ]
+    if dependent:
+        named = "; ".join(
+            f"{booking.service} on {booking.local_start:%a %d %b %Y %H:%M} (#{booking.pk})"
+            for booking in dependent
+        )
+        raise DomainError(
+            "assessment_has_dependent_bookings",
+            f"Later bookings rely on this assessment: {named}. Cancel or move them first, "
+            f"or book another assessment before them.",
         )
 
 

@@ -66,9 +66,12 @@ from .models import (
 from .selectors import (
     clinical_patients_for,
     intakes_for,
+    may_clear_red_flags,
     notes_for,
+    open_red_flag_intakes,
     outcomes_for,
     plans_for,
+    red_flags_a_clearance_would_cover,
 )
 from .services import (
     EXERCISE_FIELDS,
@@ -211,12 +214,19 @@ def _patient_link(patient) -> str:
 
 
 def _red_flags_html(intake: Intake) -> str:
+    """`intake` comes from `intakes_for`, which says whether a clearance covers it."""
     if not intake.red_flags:
         return "None"
     reasons = _labels(RedFlag, intake.red_flags)
     clearance = getattr(intake, "clearance", None)
-    if clearance is None:
+    if not intake.red_flags_covered:
         return format_html('<span class="red-flags-open" style="{}">⚠ {}</span>', RED, reasons)
+    if clearance is None:
+        return format_html(
+            '<span class="red-flags-cleared">{} — cleared by the clearance of a later intake'
+            "</span>",
+            reasons,
+        )
     return format_html(
         '<span class="red-flags-cleared">{} — cleared {} by {}</span>',
         reasons,
@@ -238,9 +248,9 @@ class RedFlagFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         match self.value():
             case "open":
-                return queryset.exclude(red_flags=[]).filter(clearance__isnull=True)
+                return open_red_flag_intakes(queryset)
             case "cleared":
-                return queryset.filter(clearance__isnull=False)
+                return queryset.exclude(red_flags=[]).filter(red_flags_covered=True)
             case "none":
                 return queryset.filter(red_flags=[])
         return queryset
@@ -309,8 +319,14 @@ class IntakeAdmin(AuditedAdmin, RefusalsAsMessages, KeptAsRecorded, admin.ModelA
             ),
         ]
 
-    def has_clear_permission(self, request) -> bool:
-        return request.user.has_perm("treatments.add_redflagclearance")
+    def has_clear_permission(self, request, intake: Intake | None = None) -> bool:
+        """Whether the user may clear red flags at all (the list's action) or this intake's
+        (`may_clear_red_flags`, which the service asks again)."""
+        if not request.user.has_perm("treatments.add_redflagclearance"):
+            return False
+        if intake is not None:
+            return may_clear_red_flags(request.user, intake.patient)
+        return _practitioner_of(request) is not None
 
     def save_model(self, request, obj, form, change):
         answers = {name: form.cleaned_data[name] for name in INTAKE_ANSWERS}
@@ -359,10 +375,8 @@ class IntakeAdmin(AuditedAdmin, RefusalsAsMessages, KeptAsRecorded, admin.ModelA
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
-            context["can_clear"] = (
-                self.has_clear_permission(request)
-                and bool(obj.red_flags)
-                and getattr(obj, "clearance", None) is None
+            context["can_clear"] = bool(
+                self.has_clear_permission(request, obj) and red_flags_a_clearance_would_cover(obj)
             )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
@@ -382,6 +396,8 @@ class IntakeAdmin(AuditedAdmin, RefusalsAsMessages, KeptAsRecorded, admin.ModelA
         intake = self.get_object(request, object_id)
         if intake is None:
             raise Http404("No such intake among the patients you treat.")
+        if not self.has_clear_permission(request, intake):
+            raise PermissionDenied
         return self._clearance_page(request, [intake], from_list=False)
 
     @admin.action(description="Record a red-flag clearance", permissions=["clear"])
@@ -852,7 +868,7 @@ class TreatmentNoteAdmin(AuditedAdmin, RefusalsAsMessages, admin.ModelAdmin):
         form = NoteStartForm(
             request.POST if request.method == "POST" else None,
             initial={"appointment": request.GET.get("appointment")},
-            practitioner=practitioner,
+            user=request.user,
         )
         if form.is_bound and form.is_valid():
             try:

@@ -15,8 +15,7 @@ from django.contrib.admin.widgets import AdminDateWidget, AdminSplitDateTime, Au
 from django.utils import timezone
 
 from accounts.models import User
-from appointments.models import Appointment, Status
-from practice.models import Practitioner
+from appointments.models import Appointment
 
 from .models import (
     ODI_SECTIONS,
@@ -26,7 +25,7 @@ from .models import (
     TreatmentPlan,
     odi_percent,
 )
-from .selectors import clinical_patients_for
+from .selectors import clinical_patients_for, sessions_to_write_up_for
 
 # A new plan's phases as the clinic usually plans them: (sessions, sessions a week).
 DEFAULT_PHASES = {
@@ -35,8 +34,6 @@ DEFAULT_PHASES = {
     Phase.STRENGTHEN: (8, Decimal("2")),
     Phase.MAINTAIN: (6, Decimal("0.2")),
 }
-# How far back a practitioner may start the note of one of their sessions.
-NOTE_DAYS_BACK = 14
 ODI_LABELS = {
     "pain_intensity": "1. Pain intensity",
     "personal_care": "2. Personal care (washing, dressing)",
@@ -149,7 +146,8 @@ class SessionChoiceField(forms.ModelChoiceField):
 
 
 class NoteStartForm(forms.Form):
-    """The session a practitioner writes up: one of theirs, recent, without a note yet."""
+    """The session a practitioner writes up: one of theirs that can carry a note
+    (`sessions_to_write_up_for`, as the API asks) and has none yet, latest first."""
 
     appointment = SessionChoiceField(
         queryset=Appointment.objects.none(),
@@ -158,17 +156,11 @@ class NoteStartForm(forms.Form):
         widget=forms.RadioSelect,
     )
 
-    def __init__(self, *args, practitioner: Practitioner, **kwargs):
+    def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
-        now = timezone.now()
         self.fields["appointment"].queryset = (
-            Appointment.objects.filter(
-                practitioner=practitioner,
-                status__in=[Status.BOOKED, Status.CHECKED_IN, Status.COMPLETED],
-                start__gte=now - timedelta(days=NOTE_DAYS_BACK),
-                start__lt=now + timedelta(hours=12),
-                treatment_note__isnull=True,
-            )
+            sessions_to_write_up_for(user)
+            .filter(treatment_note__isnull=True)
             .select_related("patient", "service", "location")
             .order_by("-start")
         )

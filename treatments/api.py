@@ -4,9 +4,11 @@ and `treatments.selectors` (who sees what).
 Clinical endpoints are for practitioners and managers (`CanReadClinicalRecords`): reception
 gets 403, and so does a patient, except for submitting their own intake questionnaire. A
 practitioner sees the records of the patients they treat; anything else answers 404 and is
-left out of lists. Writing a note or starting a plan needs a practitioner record (the note's
-author, the plan's practitioner); only a draft's author edits or signs it (the services
-refuse anyone else with 409 `not_the_author`).
+left out of lists. Writing needs the same group permission that the admin asks for
+(`HoldsTheAdminsPermission`): a manager reads every record and adjusts plans, but enters no
+intake or score and clears no red flag (403). Writing a note or starting a plan needs a
+practitioner record (the note's author, the plan's practitioner); only a draft's author edits
+or signs it (the services refuse anyone else with 409 `not_the_author`).
 
 Every request body has its own serializer that lists exactly what a client may set: the
 author, the patient of a note, signing times, statuses set by actions, ids and computed
@@ -27,7 +29,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.generics import GenericAPIView
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -106,13 +108,31 @@ class CanReadClinicalRecords(BasePermission):
         return is_clinical(request.user)
 
 
+class HoldsTheAdminsPermission(BasePermission):
+    """A write needs the Django permission that the admin asks for the same act, from the
+    user's role group (`accounts.permissions`): one rule per action, whichever door. Reading
+    is `CanReadClinicalRecords`'; which patients, the selectors'; and the services keep the
+    rules of each record (a note's author, a clearance by a practitioner who treats the
+    patient). Each view names the permission of each of its write actions in
+    `write_permissions`; a write action it does not name is refused."""
+
+    message = "Your role may read these records but not write them."
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in SAFE_METHODS or view.action is None:
+            return True  # reads; or a method the view does not offer (DRF answers 405)
+        needed = view.write_permissions.get(view.action)
+        return needed is not None and request.user.has_perm(needed)
+
+
 class ClinicalRecordViewSet(
     AuditedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """Clinical records: read by those who may (the selectors decide which patients'),
     answered as they now stand in the database; every read and change audited."""
 
-    permission_classes = [IsAuthenticated, CanReadClinicalRecords]
+    permission_classes = [IsAuthenticated, CanReadClinicalRecords, HoldsTheAdminsPermission]
+    write_permissions: dict[str, str] = {}
 
     def _answer(self, record, code: int = status.HTTP_200_OK) -> Response:
         return Response(
@@ -393,7 +413,10 @@ NOTE_REFUSED = error_response(
     ("note_signed", "A signed note is final; add an addendum instead."),
     ("not_the_author", "Only the note's author edits or signs a draft."),
     ("note_exists", "This session already has a note."),
-    ("not_a_session", "Notes are written for sessions that took place."),
+    (
+        "not_a_session",
+        "Notes are written for sessions that have started and were not cancelled or missed.",
+    ),
 )
 
 
@@ -413,6 +436,12 @@ class TreatmentNoteViewSet(ClinicalRecordViewSet):
     serializer_class = TreatmentNoteSerializer
     filterset_class = NoteFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
+    write_permissions = {
+        "create": "treatments.add_treatmentnote",
+        "partial_update": "treatments.change_treatmentnote",
+        "sign": "treatments.change_treatmentnote",
+        "addenda": "treatments.add_addendum",
+    }
 
     def get_queryset(self):
         return notes_for(self.request.user).order_by("-appointment__start", "-pk")
@@ -606,6 +635,11 @@ class TreatmentPlanViewSet(ClinicalRecordViewSet):
     serializer_class = TreatmentPlanSerializer
     filterset_class = PlanFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
+    write_permissions = {
+        "create": "treatments.add_treatmentplan",
+        "partial_update": "treatments.change_treatmentplan",
+        "phase": "treatments.change_treatmentplan",
+    }
 
     def get_queryset(self):
         return plans_for(self.request.user).order_by("-created_at", "-pk")
@@ -761,6 +795,7 @@ class OutcomeMeasureViewSet(ClinicalRecordViewSet):
     serializer_class = OutcomeMeasureSerializer
     filterset_class = OutcomeFilter
     http_method_names = ["get", "post", "head", "options"]
+    write_permissions = {"create": "treatments.add_outcomemeasure"}
 
     def get_queryset(self):
         return (
@@ -956,7 +991,9 @@ class IntakeSerializer(MyIntakeSerializer):
         return _name_of(intake.entered_by) if intake.entered_by is not None else None
 
     def get_red_flags_open(self, intake: Intake) -> bool:
-        return bool(intake.red_flags) and not hasattr(intake, "clearance")
+        # `red_flags_covered` comes from `intakes_for`: a clearance of this intake or of a
+        # later one covers it (`treatments.selectors`).
+        return bool(intake.red_flags) and not intake.red_flags_covered
 
 
 def _name_of(user: User) -> str:
@@ -1008,6 +1045,10 @@ class IntakeViewSet(ClinicalRecordViewSet):
     serializer_class = IntakeSerializer
     filterset_class = IntakeFilter
     http_method_names = ["get", "post", "head", "options"]
+    write_permissions = {
+        "create": "treatments.add_intake",
+        "clearance": "treatments.add_redflagclearance",
+    }
 
     def get_queryset(self):
         return (
@@ -1032,16 +1073,26 @@ class IntakeViewSet(ClinicalRecordViewSet):
         return self._answer(intake, status.HTTP_201_CREATED)
 
     @extend_schema(
-        summary="Clear an intake's red flags",
-        description="A practitioner (or manager) records that the red flags were dealt "
-        "with, e.g. the patient was seen by their GP: date and note; the author is recorded.",
+        summary="Clear the red flags on record up to an intake",
+        description="A practitioner who treats the patient records that the red flags were "
+        "dealt with, e.g. the patient was seen by their GP: date and note; the author is "
+        "recorded. The clearance covers this intake and every earlier one of the patient; "
+        "flags of a later intake stay open. Managers read red flags but do not clear them "
+        "(403).",
         tags=CLINICAL_TAGS,
         request=ClearanceCreateSerializer,
         responses={
             201: IntakeSerializer,
+            403: error_response(
+                "Not a practitioner who treats the patient.",
+                (
+                    "not_treating_practitioner",
+                    "Only a practitioner who treats the patient clears their red flags.",
+                ),
+            ),
             409: error_response(
                 "Nothing to clear.",
-                ("red_flags_clear", "This intake raised no red flags."),
+                ("red_flags_clear", "No open red flags up to this intake."),
             ),
         },
     )

@@ -6,16 +6,26 @@ read their own signed notes and scores through their export, not through these.
 """
 
 from collections.abc import Iterable
+from datetime import datetime
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import Role, roles_of
-from appointments.models import Appointment
+from appointments.models import Appointment, Status
 from patients.models import Patient
 from patients.selectors import patients_treated_by
 
-from .models import Addendum, Intake, OutcomeMeasure, PlanPhase, TreatmentNote, TreatmentPlan
+from .models import (
+    Addendum,
+    Intake,
+    OutcomeMeasure,
+    PlanPhase,
+    RedFlag,
+    TreatmentNote,
+    TreatmentPlan,
+)
 
 
 def clinical_patients_for(user: User) -> QuerySet[Patient]:
@@ -27,13 +37,27 @@ def clinical_patients_for(user: User) -> QuerySet[Patient]:
     return Patient.objects.none()
 
 
+def sessions_that_can_carry_a_note(now: datetime | None = None) -> Q:
+    """The one rule for which sessions a note may record: a session that is taking place or
+    took place. That is one checked in or completed, or one still booked whose start has
+    passed (reception may not have checked the patient in). A session that has not started,
+    a cancelled one or a no-show never carries a note, so that no signed record (nor its pain
+    score in the outcome series) describes a visit that did not happen. The API, the admin
+    and `treatments.services` all ask this; `appointments.services` keeps the other half
+    (a session with a note is not cancelled, moved or marked a no-show)."""
+    now = now or timezone.now()
+    return Q(status__in=[Status.CHECKED_IN, Status.COMPLETED]) | Q(
+        status=Status.BOOKED, start__lte=now
+    )
+
+
 def sessions_to_write_up_for(user: User) -> QuerySet[Appointment]:
     """The sessions whose note the user may start: their own, as the session's
-    practitioner (a manager writes no notes)."""
+    practitioner (a manager writes no notes), that can carry a note."""
     practitioner = getattr(user, "practitioner", None)
     if practitioner is None or Role.PRACTITIONER not in roles_of(user):
         return Appointment.objects.none()
-    return Appointment.objects.filter(practitioner=practitioner)
+    return Appointment.objects.filter(sessions_that_can_carry_a_note(), practitioner=practitioner)
 
 
 def notes_for(user: User) -> QuerySet[TreatmentNote]:
@@ -64,30 +88,86 @@ def outcomes_for(user: User) -> QuerySet[OutcomeMeasure]:
 
 
 def intakes_for(user: User) -> QuerySet[Intake]:
-    return Intake.objects.filter(patient__in=clinical_patients_for(user)).select_related(
-        "patient", "clearance"
+    """Each intake comes with `red_flags_covered`: whether a clearance covers it (see
+    `_covered_by_a_clearance`)."""
+    return with_red_flags_covered(
+        Intake.objects.filter(patient__in=clinical_patients_for(user))
+    ).select_related("patient", "clearance")
+
+
+# --- red flags: the one rule ------------------------------------------------------------
+#
+# An intake's red flags stay open until a clearance covers them. A clearance recorded on an
+# intake covers that intake and every earlier intake of the patient: the clinician cleared
+# what was on record then. So a later intake can add red flags but never remove any; only
+# a clearance does. "Earlier" is the order of submission, ties (same instant) by id.
+
+
+def _covered_by_a_clearance() -> Exists:
+    """True for an intake with a clearance on itself or on a later intake of its patient."""
+    return Exists(
+        Intake.objects.filter(
+            Q(submitted_at__gt=OuterRef("submitted_at"))
+            | Q(submitted_at=OuterRef("submitted_at"), pk__gte=OuterRef("pk")),
+            patient_id=OuterRef("patient_id"),
+            clearance__isnull=False,
+        )
     )
+
+
+def with_red_flags_covered(intakes: QuerySet[Intake]) -> QuerySet[Intake]:
+    return intakes.annotate(red_flags_covered=_covered_by_a_clearance())
+
+
+def open_red_flag_intakes(intakes: QuerySet[Intake]) -> QuerySet[Intake]:
+    """Those of `intakes` whose red flags no clearance covers."""
+    return intakes.exclude(red_flags=[]).exclude(_covered_by_a_clearance())
 
 
 def open_red_flags_by_patient(patient_ids: Iterable[int]) -> dict[int, list[str]]:
-    """The open red flags of many patients in one query: those of each patient's latest
-    intake, unless a practitioner cleared them. Patients without open red flags are left
-    out. It decides nothing about visibility: the reasons are for practitioners and
-    managers; reception shows only that there are some."""
+    """The open red flags of many patients in one query: the union of the flags of every
+    intake that no clearance covers, in the order of `RedFlag`. Patients without open red
+    flags are left out. It decides nothing about visibility: the reasons are for
+    practitioners and managers; reception shows only that there are some."""
     ids = list(patient_ids)
     if not ids:
         return {}
-    latest = (
+    raised: dict[int, set[str]] = {}
+    for patient_id, red_flags in open_red_flag_intakes(
         Intake.objects.filter(patient_id__in=ids)
-        .order_by("patient_id", "-submitted_at", "-pk")
-        .distinct("patient_id")
-        .values_list("patient_id", "red_flags", "clearance")
-    )
+    ).values_list("patient_id", "red_flags"):
+        raised.setdefault(patient_id, set()).update(red_flags)
     return {
-        patient_id: list(red_flags)
-        for patient_id, red_flags, clearance in latest
-        if red_flags and clearance is None
+        patient_id: [flag for flag in RedFlag.values if flag in flags]
+        for patient_id, flags in raised.items()
     }
+
+
+def may_clear_red_flags(user: User, patient: Patient) -> bool:
+    """Clearing a red flag is a clinician's act: only a practitioner who treats the patient
+    (`patients_treated_by`). A manager reads red flags but clears none, superuser or not,
+    unless they are also the patient's practitioner. (The API and the admin also ask for the
+    group permission `treatments.add_redflagclearance`, as for every clinical write.)"""
+    practitioner = getattr(user, "practitioner", None)
+    return (
+        practitioner is not None
+        and Role.PRACTITIONER in roles_of(user)
+        and patients_treated_by(practitioner).filter(pk=patient.pk).exists()
+    )
+
+
+def red_flags_a_clearance_would_cover(intake: Intake) -> list[str]:
+    """The open red flags that a clearance recorded on `intake` would close: those of the
+    intake itself and of the patient's earlier intakes that no clearance covers yet."""
+    earlier = Intake.objects.filter(
+        Q(submitted_at__lt=intake.submitted_at)
+        | Q(submitted_at=intake.submitted_at, pk__lte=intake.pk),
+        patient_id=intake.patient_id,
+    )
+    flags: set[str] = set()
+    for red_flags in open_red_flag_intakes(earlier).values_list("red_flags", flat=True):
+        flags.update(red_flags)
+    return [flag for flag in RedFlag.values if flag in flags]
 
 
 def _addenda() -> QuerySet[Addendum]:

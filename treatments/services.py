@@ -4,7 +4,8 @@ Each function is one transaction. Refusals are `DomainError`s with stable codes:
 `note_signed` (a signed note is final), `not_the_author` (only the author edits or signs a
 draft), `note_not_signed` (addenda amend signed notes), `note_exists` (one note per
 session), `not_a_session` (a note needs a session that took place or is under way),
-`red_flags_clear` (nothing to clear), `plan_active` (one active plan per patient),
+`red_flags_clear` (nothing to clear), `not_treating_practitioner` (only a practitioner who
+treats the patient clears red flags), `plan_active` (one active plan per patient),
 `plan_closed` (a completed or discontinued plan is not reopened), `invalid_phase`,
 `invalid_measure`.
 """
@@ -20,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from appointments.models import Appointment, Status
+from appointments.models import Appointment
 from clinic.errors import DomainError
 from patients.models import Patient
 from practice.models import Practitioner
@@ -39,7 +40,12 @@ from .models import (
     TreatmentPlan,
     odi_percent,
 )
-from .selectors import open_red_flags_by_patient
+from .selectors import (
+    may_clear_red_flags,
+    open_red_flags_by_patient,
+    red_flags_a_clearance_would_cover,
+    sessions_that_can_carry_a_note,
+)
 
 NOTE_FIELDS = (
     "subjective",
@@ -59,21 +65,29 @@ EXERCISE_FIELDS = ("exercise", "sets", "reps", "load_kg", "effort", "guarded", "
 
 def submit_intake(*, patient: Patient, answers: dict[str, Any], entered_by: User | None) -> Intake:
     """Record an intake questionnaire. Red flags among the answers mark the patient until a
-    practitioner records a clearance."""
+    practitioner records a clearance; a new intake without red flags clears nothing."""
     return Intake.objects.create(patient=patient, entered_by=entered_by, **answers)
 
 
 def open_red_flags(patient: Patient) -> list[str]:
-    """The red flags of the patient's latest intake, unless a practitioner cleared them."""
+    """The patient's red flags that no clearance covers yet (`open_red_flags_by_patient`)."""
     return open_red_flags_by_patient([patient.pk]).get(patient.pk, [])
 
 
 def clear_red_flags(
     *, intake: Intake, cleared_by: User, cleared_on: date, note: str
 ) -> RedFlagClearance:
-    """A practitioner records that the intake's red flags were dealt with (e.g. seen by GP)."""
-    if not intake.red_flags:
-        raise DomainError("red_flags_clear", "This intake raised no red flags.")
+    """A practitioner who treats the patient records that the red flags on record up to this
+    intake were dealt with (e.g. seen by GP): the clearance covers this intake and every
+    earlier one of the patient."""
+    if not may_clear_red_flags(cleared_by, intake.patient):
+        raise DomainError(
+            "not_treating_practitioner",
+            "Only a practitioner who treats the patient clears their red flags.",
+            status=403,
+        )
+    if not red_flags_a_clearance_would_cover(intake):
+        raise DomainError("red_flags_clear", "No open red flags up to this intake.")
     if not note.strip():
         raise DomainError(
             "invalid",
@@ -173,16 +187,32 @@ def move_plan_to_phase(*, plan: TreatmentPlan, phase: str, by: User | None) -> T
 
 
 def start_note(*, appointment: Appointment, author: Practitioner) -> TreatmentNote:
-    """Open the draft note of a session."""
-    if appointment.status not in (Status.CHECKED_IN, Status.COMPLETED, Status.BOOKED):
-        raise DomainError("not_a_session", "Notes are written for sessions that took place.")
+    """Open the draft note of a session that can carry one (`sessions_that_can_carry_a_note`).
+
+    The session's row stays locked until the note is written, so a cancellation or a
+    no-show racing it either comes first (and the note is refused) or sees the note (and is
+    refused: `appointments.services`)."""
     try:
         with transaction.atomic():
+            _lock_session_that_can_carry_a_note(appointment)
             return TreatmentNote.objects.create(
                 appointment=appointment, patient_id=appointment.patient_id, author=author
             )
     except IntegrityError as error:
         raise DomainError("note_exists", "This session already has a note.") from error
+
+
+def _lock_session_that_can_carry_a_note(appointment: Appointment) -> None:
+    session = (
+        Appointment.objects.select_for_update(of=("self",))
+        .filter(sessions_that_can_carry_a_note(), pk=appointment.pk)
+        .first()
+    )
+    if session is None:
+        raise DomainError(
+            "not_a_session",
+            "Notes are written for sessions that have started and were not cancelled or missed.",
+        )
 
 
 def update_draft(
@@ -211,9 +241,12 @@ def update_draft(
 
 
 def sign_note(*, note: TreatmentNote, author: Practitioner) -> TreatmentNote:
-    """Lock the note for ever. Its pain score also joins the patient's outcome series."""
+    """Lock the note for ever. Its pain score also joins the patient's outcome series.
+    Signing asks the note rule again: a draft begun before the rule (for a session that has
+    not happened) is not signed until its session can carry a note."""
     with transaction.atomic():
         note = _draft_of(note, author)
+        _lock_session_that_can_carry_a_note(note.appointment)
         note.signed_at = timezone.now()
         note.save(update_fields=["signed_at", "updated_at"])
         if note.pain_score is not None:

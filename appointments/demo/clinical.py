@@ -48,6 +48,7 @@ from treatments.models import (
     TreatmentPlan,
     odi_percent,
 )
+from treatments.selectors import open_red_flags_by_patient
 
 from . import data
 
@@ -248,12 +249,9 @@ def clinical_summary() -> ClinicalSummary:
 
 
 def _open_red_flag_count() -> int:
-    latest = (
-        Intake.objects.order_by("patient_id", "-submitted_at", "-pk")
-        .distinct("patient_id")
-        .values_list("red_flags", "clearance")
-    )
-    return sum(1 for red_flags, clearance in latest if red_flags and clearance is None)
+    """Patients with red flags that no clearance covers (the one rule of `treatments`)."""
+    patients = Intake.objects.values_list("patient_id", flat=True).distinct()
+    return len(open_red_flags_by_patient(patients))
 
 
 # Stories -----------------------------------------------------------------------------------

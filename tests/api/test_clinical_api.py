@@ -259,7 +259,8 @@ ENDPOINTS = {
         "post",
         lambda r, p: OUTCOMES,
         lambda r, p: {"patient": p.pk, "kind": "pain", "value": 3},
-        expect(201, 400, 201),
+        # A manager reads outcomes; recording one is a clinician's (as in the admin).
+        expect(201, 400, 403),
     ),
     "progress": ("get", lambda r, p: progress_url(p), None, expect(200, 404, 200)),
     "list intakes": ("get", lambda r, p: INTAKES, None, expect(200, 200, 200)),
@@ -273,13 +274,14 @@ ENDPOINTS = {
         "post",
         lambda r, p: INTAKES,
         lambda r, p: {**INTAKE_ANSWERS, "patient": p.pk},
-        expect(201, 400, 201),
+        expect(201, 400, 403),
     ),
     "clear red flags": (
         "post",
         lambda r, p: f"{INTAKES}{r['intake'].pk}/clearance/",
         lambda r, p: {"cleared_on": TODAY.isoformat(), "note": "Seen by GP, cleared."},
-        expect(201, 404, 201),
+        # Clearing a red flag is a clinician's act: never a manager's.
+        expect(201, 404, 403),
     ),
 }
 
@@ -915,8 +917,10 @@ class TestIntake:
         assert (again.status_code, again.json()["code"]) == (409, "red_flags_clear")
 
     def test_nothing_to_clear_and_no_clearance_in_the_future(
-        self, as_practitioner, assessed_patient, intake
+        self, as_practitioner, assessed_patient, intake, myotherapist
     ):
+        # Nothing open up to the calm intake: the earlier flags are cleared already.
+        clear_red_flags(intake=intake, cleared_by=myotherapist.user, cleared_on=TODAY, note="GP")
         calm = submit_intake(
             patient=assessed_patient, answers={**INTAKE_ANSWERS, "red_flags": []}, entered_by=None
         )
@@ -952,12 +956,22 @@ class TestRedFlagMarker:
     """`open_red_flags_by_patient`: what the appointment view shows practitioners."""
 
     def test_many_patients_in_one_query(
-        self, assessed_patient, other_patient, new_patient, myotherapist, django_assert_num_queries
+        self,
+        assessed_patient,
+        other_patient,
+        new_patient,
+        myotherapist,
+        myotherapy,
+        location,
+        treatment_rooms,
+        django_assert_num_queries,
     ):
+        # The practitioner who clears the other patient's flags treats them.
+        session_of(other_patient, myotherapist, myotherapy, location, treatment_rooms[0], 1)
         flagged = submit_intake(
             patient=assessed_patient, answers={**INTAKE_ANSWERS, "red_flags": []}, entered_by=None
         )
-        submit_intake(  # the latest intake counts
+        submit_intake(  # a later intake adds its flags
             patient=assessed_patient,
             answers={**INTAKE_ANSWERS, "red_flags": ["fever", "recent_trauma"]},
             entered_by=None,

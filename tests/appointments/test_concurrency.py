@@ -12,8 +12,8 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 
-from appointments.models import Appointment, Status
-from appointments.services import book_appointment, reschedule_appointment
+from appointments.models import Appointment, Source, Status
+from appointments.services import book_appointment, cancel_appointment, reschedule_appointment
 from clinic.errors import DomainError
 from practice.models import BookingRules
 from tests.factories import PatientFactory, PractitionerFactory, RoomFactory
@@ -158,3 +158,52 @@ def test_racing_reschedules_into_one_slot(assessment, myotherapist, location):
     assert outcomes == Counter({"booked": 1, "slot_unavailable": len(appointments) - 1})
     assert occupying().filter(start=at(TUESDAY, 14)).count() == 1
     assert occupying().count() == len(appointments)
+
+
+def test_cancelling_the_assessment_and_booking_the_treatment_at_once(
+    assessment, myotherapy, myotherapist, second_myotherapist
+):
+    """For each new patient, reception cancels the assessment while the patient books the
+    treatment it makes bookable, at the same moment. One of the two wins; never both: no
+    patient ends with a treatment and no assessment before it."""
+    thursday, friday = TODAY + timedelta(days=3), TODAY + timedelta(days=4)
+    pairs = []
+    for n in range(8):  # one patient an hour, 09:00-16:00, so only the pairs race
+        patient = PatientFactory()
+        booked = book_appointment(
+            patient=patient,
+            service=assessment,
+            practitioner=(myotherapist, second_myotherapist)[n % 2],
+            start=at(thursday, 9 + n),
+        )
+        pairs.append((patient, booked, at(friday, 9 + n)))
+
+    outcomes = race(
+        [
+            action
+            for patient, booked, later in pairs
+            for action in (
+                lambda booked=booked: cancel_appointment(
+                    appointment=booked, by=None, reason="Patient is unwell"
+                ),
+                lambda patient=patient, later=later: book_appointment(
+                    patient=patient,
+                    service=myotherapy,
+                    practitioner=myotherapist,
+                    start=later,
+                    source=Source.ONLINE,
+                ),
+            )
+        ]
+    )
+
+    assert outcomes["booked"] == len(pairs), outcomes
+    assert set(outcomes) <= {
+        "booked",
+        "assessment_has_dependent_bookings",
+        "new_patient_needs_assessment",
+    }, outcomes
+    for patient, _, _ in pairs:
+        held = Appointment.objects.filter(patient=patient, status=Status.BOOKED)
+        treatments = held.filter(service=myotherapy)
+        assert not treatments.exists() or held.filter(service=assessment).exists()

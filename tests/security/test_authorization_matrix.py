@@ -69,8 +69,8 @@ POLICY = {
     ("patient-detail", "GET"):               "401 403 403 200 200 404 200",
     ("notification-list", "GET"):            "401 403 403 200 200 200 200",
     ("notification-detail", "GET"):          "401 403 403 200 200 404 200",
-    # Clinical records: never reception; a manager reads, adjusts plans, records scores
-    # and intakes, clears red flags, but writes no notes.
+    # Clinical records: never reception; a manager reads and adjusts plans, but writes no
+    # notes, scores or intakes and clears no red flags (as the admin: a clinician's acts).
     ("patient-progress", "GET"):             "401 403 403 403 200 404 200",
     ("treatment-note-list", "GET"):          "401 403 403 403 200 200 200",
     ("treatment-note-list", "POST"):         "401 403 403 403 201 400 403",
@@ -84,12 +84,12 @@ POLICY = {
     ("treatment-plan-detail", "PATCH"):      "401 403 403 403 200 404 200",
     ("treatment-plan-phase", "POST"):        "401 403 403 403 200 404 200",
     ("outcome-measure-list", "GET"):         "401 403 403 403 200 200 200",
-    ("outcome-measure-list", "POST"):        "401 403 403 403 201 400 201",
+    ("outcome-measure-list", "POST"):        "401 403 403 403 201 400 403",
     ("outcome-measure-detail", "GET"):       "401 403 403 403 200 404 200",
     ("intake-list", "GET"):                  "401 403 403 403 200 200 200",
-    ("intake-list", "POST"):                 "401 403 403 403 201 400 201",
+    ("intake-list", "POST"):                 "401 403 403 403 201 400 403",
     ("intake-detail", "GET"):                "401 403 403 403 200 404 200",
-    ("intake-clearance", "POST"):            "401 403 403 403 201 404 201",
+    ("intake-clearance", "POST"):            "401 403 403 403 201 404 403",
 }
 # fmt: on
 REFUSALS = {401, 403, 404, 405}
