@@ -1,8 +1,10 @@
 """Who may read clinical records: the one place that decides it.
 
-Managers read every patient's records; a practitioner those of the patients they treat
-(`patients.selectors.patients_treated_by`); reception and other patients nobody's. Patients
-read their own signed notes and scores through their export, not through these.
+Managers read every patient's records; a practitioner those of the patients in their care
+(`patients.selectors.patients_in_care_of`: a booking someone else made, an assignment by
+reception or a manager, or a "break the glass" that has not expired); reception and other
+patients nobody's. Patients read their own signed notes and scores through their export,
+not through these.
 """
 
 from collections.abc import Iterable
@@ -13,7 +15,7 @@ from accounts.models import User
 from accounts.roles import Role, roles_of
 from appointments.models import Appointment
 from patients.models import Patient
-from patients.selectors import patients_treated_by
+from patients.selectors import patients_in_care_of
 
 from .models import Addendum, Intake, OutcomeMeasure, PlanPhase, TreatmentNote, TreatmentPlan
 
@@ -23,8 +25,17 @@ def clinical_patients_for(user: User) -> QuerySet[Patient]:
     if Role.MANAGER in roles:
         return Patient.objects.all()
     if Role.PRACTITIONER in roles and hasattr(user, "practitioner"):
-        return patients_treated_by(user.practitioner)
+        return patients_in_care_of(user.practitioner)
     return Patient.objects.none()
+
+
+def clinical_patient_ids_among(user: User, patient_ids: Iterable[int]) -> set[int]:
+    """Which of these patients' clinical records `user` may read (one query): for pages
+    that show many patients and the clinical part (red-flag reasons) only for some."""
+    ids = set(patient_ids)
+    if not ids:
+        return set()
+    return set(clinical_patients_for(user).filter(pk__in=ids).values_list("pk", flat=True))
 
 
 def sessions_to_write_up_for(user: User) -> QuerySet[Appointment]:
