@@ -354,7 +354,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             context["red_flags"] = open_red_flags_by_patient(patient_ids)
             # The reasons are clinical: only for the patients whose records the user reads.
             context["clinical_patients"] = clinical_patient_ids_among(
-                self.request.user, context["red_flags"]
+                self.request.user, patient_ids
             )
         return super().get_serializer(*args, **kwargs)
 

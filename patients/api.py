@@ -230,7 +230,9 @@ class PatientSearchSerializer(serializers.Serializer):
     list=extend_schema(
         summary="Search patients",
         description="Reception and managers search every patient; a practitioner the "
-        "patients they treat. `q` matches names, email, mobile (typed with or without "
+        "patients in their care (a booking with them that the patient or reception made, an "
+        "assignment by reception or a manager, or a break of the glass that has not "
+        "expired). `q` matches names, email, mobile (typed with or without "
         "spaces), or a date of birth (YYYY-MM-DD or D/M/YYYY); every word must match.",
         tags=["patients"],
         parameters=[OpenApiParameter("q", str)],
