@@ -15,7 +15,9 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.contrib.auth.models import Group
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -25,7 +27,7 @@ from clinic.errors import DomainError
 from patients.models import BreakGlassAccess
 from patients.selectors import is_in_care_of
 from patients.services import assign_care, break_glass, end_care_assignment
-from tests.factories import AppointmentFactory
+from tests.factories import AppointmentFactory, PatientFactory
 from tests.fixtures.clinic import NOW, TODAY, at
 from tests.security.calls import NEXT_MONDAY
 from tests.security.personas import Persona, World, world_for_module
@@ -473,3 +475,42 @@ def test_breaking_the_glass_for_a_patient_in_care_is_refused(db, world):
 
     assert response.status_code == 409
     assert response.json()["code"] == "already_in_care"
+
+
+# --- one query, whatever the number of patients --------------------------------------------
+
+
+def test_the_lists_read_the_care_relationship_in_one_subquery(db, world, otto):
+    """Patients in Otto's care by each of the three ways: the list's queries do not grow."""
+    client = jwt(world, Persona.OTHER_PRACTITIONER)
+    reception = world.users[Persona.RECEPTION]
+
+    def three_more(hour: int) -> None:
+        booked, assigned, glass = PatientFactory.create_batch(3)
+        AppointmentFactory(
+            patient=booked,
+            practitioner=world.other_practitioner,
+            service=world.myotherapy,
+            location=world.future_visit.location,
+            room=world.future_visit.room,
+            start=at(TODAY + timedelta(days=4), hour),
+            status=Status.BOOKED,
+            created_by=reception,
+        )
+        assign_care(patient=assigned, practitioner=world.other_practitioner, by=reception)
+        break_glass(patient=glass, by=otto, reason=REASON)
+
+    def queries(path: str) -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(path, {"page_size": 100})
+        assert response.status_code == 200
+        return len(captured), response.json()["count"]
+
+    three_more(9)
+    few = {path: queries(path) for path in ("/api/v1/patients/", "/api/v1/intakes/")}
+    for hour in (10, 11, 12):
+        three_more(hour)
+    many = {path: queries(path) for path in few}
+
+    assert many["/api/v1/patients/"] == (few["/api/v1/patients/"][0], 1 + 3 + 9)  # B, then 12
+    assert many["/api/v1/intakes/"][0] == few["/api/v1/intakes/"][0]
