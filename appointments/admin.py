@@ -18,11 +18,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
-from accounts.roles import is_clinical
 from clinic.errors import DomainError
 from practice.models import Location, Practitioner, Service
 from treatments.models import RedFlag, TreatmentNote
-from treatments.selectors import open_red_flags_by_patient
+from treatments.selectors import clinical_patient_ids_among, open_red_flags_by_patient
 
 from .admin_forms import BookingForm, CancelForm, RescheduleForm, initial_from_query
 from .availability import free_slots, working_windows
@@ -201,7 +200,9 @@ class AppointmentAdmin(admin.ModelAdmin):
         practitioners = list(Practitioner.objects.filter(pk__in=shown_ids).select_related("user"))
 
         red_flags = open_red_flags_by_patient({a.patient_id for a in appointments})
-        clinical = is_clinical(request.user)
+        # Reception sees that there are red flags; the reasons are for those who may read
+        # the patient's clinical records.
+        clinical = clinical_patient_ids_among(request.user, red_flags)
         items: dict[int, list[dict]] = defaultdict(list)
         for appointment in appointments:
             flags = red_flags.get(appointment.patient_id)
@@ -212,7 +213,7 @@ class AppointmentAdmin(admin.ModelAdmin):
                     "red_flag": bool(flags),
                     "red_flag_reasons": (
                         ", ".join(RedFlag(flag).label for flag in flags)
-                        if flags and clinical
+                        if flags and appointment.patient_id in clinical
                         else ""
                     ),
                     "sort": appointment.start,

@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.roles import Role, is_clinical, is_staff_member, roles_of
+from accounts.roles import Role, is_staff_member, roles_of
 from clinic.api_common import (
     BookingThrottle,
     CalendarDateField,
@@ -31,7 +31,7 @@ from clinic.api_common import (
 from patients.selectors import bookable_patients_for
 from practice.models import Location, Practitioner, Service
 from practice.selectors import services_for
-from treatments.selectors import open_red_flags_by_patient
+from treatments.selectors import clinical_patient_ids_among, open_red_flags_by_patient
 
 from .availability import free_slots
 from .idempotency import book_once
@@ -179,7 +179,8 @@ class AppointmentSerializer(serializers.ModelSerializer):
         "practitioner before the session); null for patients."
     )
     red_flags = serializers.SerializerMethodField(
-        help_text="Practitioners and managers: those red flags; null for everyone else."
+        help_text="Those red flags, for those who may read the patient's clinical records "
+        "(managers, a practitioner in whose care the patient is); null for everyone else."
     )
 
     class Meta:
@@ -215,7 +216,7 @@ class AppointmentSerializer(serializers.ModelSerializer):
         return appointment.patient_id in self.context["red_flags"]
 
     def get_red_flags(self, appointment: Appointment) -> list[str] | None:
-        if not self.context.get("clinical"):
+        if appointment.patient_id not in self.context.get("clinical_patients", ()):
             return None
         return self.context["red_flags"].get(appointment.patient_id, [])
 
@@ -350,7 +351,6 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return {
             **super().get_serializer_context(),
             "staff": self._is_staff(),
-            "clinical": is_clinical(self.request.user),
         }
 
     def get_serializer(self, *args, **kwargs):
@@ -359,8 +359,11 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             # One query for the page: the red flags of the patients on it.
             appointments = shown if isinstance(shown, list | tuple) else [shown]
             context = kwargs.setdefault("context", self.get_serializer_context())
-            context["red_flags"] = open_red_flags_by_patient(
-                {appointment.patient_id for appointment in appointments}
+            patient_ids = {appointment.patient_id for appointment in appointments}
+            context["red_flags"] = open_red_flags_by_patient(patient_ids)
+            # The reasons are clinical: only for the patients whose records the user reads.
+            context["clinical_patients"] = clinical_patient_ids_among(
+                self.request.user, patient_ids
             )
         return super().get_serializer(*args, **kwargs)
 

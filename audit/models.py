@@ -20,6 +20,7 @@ class Action(models.TextChoices):
     LOGIN_FAILED = "login_failed", "Failed sign-in"
     LOCKOUT = "lockout", "Locked out"
     RETENTION_REVIEW = "retention_review", "Retention review"
+    BREAK_GLASS = "break_glass", "Break the glass"
 
 
 class AuditEntry(models.Model):

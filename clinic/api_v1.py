@@ -6,7 +6,7 @@ from rest_framework.routers import SimpleRouter
 from accounts.api import TokenRefreshView, TokenView
 from appointments.api import AppointmentViewSet, AvailabilityView
 from notifications.api import NotificationViewSet
-from patients.api import MeView, MyRecordExportView, PatientViewSet, RegisterView
+from patients.api import BreakGlassView, MeView, MyRecordExportView, PatientViewSet, RegisterView
 from practice.api import LocationViewSet, PractitionerViewSet, ServiceViewSet
 from treatments.api import (
     IntakeViewSet,
@@ -38,5 +38,6 @@ urlpatterns = [
     path("patients/me/export/", MyRecordExportView.as_view(), name="patient-me-export"),
     path("patients/me/intake/", MyIntakeView.as_view(), name="patient-me-intake"),
     path("patients/<int:pk>/progress/", PatientProgressView.as_view(), name="patient-progress"),
+    path("patients/<int:pk>/break-glass/", BreakGlassView.as_view(), name="patient-break-glass"),
     *router.urls,
 ]

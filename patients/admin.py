@@ -12,15 +12,23 @@ everyone who may see the patient — reception only learns that there are red fl
 reasons are clinical — and, for those who may read the patient's clinical records
 (`treatments.selectors`: the practitioners who treat them, managers; never reception), a
 chart of their pain and ODI scores over time with their plan's phases.
+
+A practitioner who opens the page of a patient not in their care (`selectors.
+patients_in_care_of`) is offered to break the glass (`services.break_glass`): a reason,
+then the patient's records for a few hours, audited for the manager. Care assignments and
+the managers' review of break-the-glass accesses are `care_admin`.
 """
 
 from zoneinfo import ZoneInfo
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Subquery
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
@@ -34,11 +42,20 @@ from treatments.models import MeasureKind, PlanStatus, RedFlag
 from treatments.selectors import clinical_patients_for, outcomes_for, plans_for
 from treatments.services import open_red_flags
 
+from . import care_admin  # noqa: F401  (registers the care relationships' pages)
 from .models import Patient
-from .selectors import patients_for, possible_duplicates, search_patients
+from .selectors import (
+    is_in_care_of,
+    patients_for,
+    patients_open_to_break_glass_for,
+    possible_duplicates,
+    search_patients,
+)
 from .services import (
+    BREAK_GLASS_MAX_REASON,
     add_patient,
     archive_patient,
+    break_glass,
     contact_consent_problems,
     update_patient_profile,
 )
@@ -161,6 +178,14 @@ class ArchiveForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         help_text="Why the record is closed, e.g. the patient moved interstate, or died.",
+    )
+
+
+class BreakGlassForm(forms.Form):
+    reason = forms.CharField(
+        max_length=BREAK_GLASS_MAX_REASON,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Why you need this patient's records now; the clinic manager reviews it.",
     )
 
 
@@ -341,9 +366,81 @@ class PatientAdmin(AuditedAdmin, admin.ModelAdmin):
             f"{when:%a %d/%m/%Y %H:%M}",
         )
 
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/break-glass/",
+                self.admin_site.admin_view(self.break_glass_view),
+                name="patients_patient_break_glass",
+            ),
+            *super().get_urls(),
+        ]
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        if self._offers_break_glass(request, object_id):
+            return HttpResponseRedirect(
+                reverse("admin:patients_patient_break_glass", args=[object_id])
+            )
         extra_context = {**(extra_context or {}), **self._appointments_context(request, object_id)}
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def _offers_break_glass(self, request, object_id) -> bool:
+        """A practitioner asking for a patient they may not see, but may break the glass for."""
+        pk = _as_pk(object_id)
+        if pk is None or Role.PRACTITIONER not in roles_of(request.user):
+            return False
+        if self.get_queryset(request).filter(pk=pk).exists():
+            return False
+        return patients_open_to_break_glass_for(request.user).filter(pk=pk).exists()
+
+    def break_glass_view(self, request, object_id):
+        """Break the glass for one patient: the reason, then their page."""
+        if Role.PRACTITIONER not in roles_of(request.user):
+            raise PermissionDenied
+        pk = _as_pk(object_id)
+        patient = patients_open_to_break_glass_for(request.user).filter(pk=pk).first()
+        if pk is None or patient is None:
+            raise Http404("No such patient.")
+        change_url = reverse("admin:patients_patient_change", args=[patient.pk])
+        if is_in_care_of(request.user.practitioner, patient):
+            return HttpResponseRedirect(change_url)
+        form = BreakGlassForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                access = break_glass(
+                    patient=patient,
+                    by=request.user,
+                    reason=form.cleaned_data["reason"],
+                    request=request,
+                )
+            except DomainError as refusal:
+                field = "reason" if "reason" in (refusal.fields or {}) else None
+                form.add_error(field, refusal.detail)
+            else:
+                until = timezone.localtime(access.expires_at)
+                messages.warning(
+                    request,
+                    f"You broke the glass for {patient.full_name}: their records are open to "
+                    f"you until {until:%H:%M on %d/%m/%Y}. The clinic manager reviews this.",
+                )
+                return HttpResponseRedirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Break the glass: {patient.search_label}",
+            "intro": [
+                f"{patient.full_name} is not in your care: no booking with you made by the "
+                "patient or reception, and no assignment to you.",
+                "If you need their records now, say why. They open to you for "
+                f"{settings.BREAK_GLASS_HOURS} hours; this is written to the audit log and the "
+                "clinic manager reviews it.",
+            ],
+            "form": form,
+            "submit": "Break the glass",
+            "submit_name": "break_glass",
+            "back_url": reverse("admin:patients_patient_changelist"),
+        }
+        return TemplateResponse(request, "admin/patients/form_page.html", context)
 
     def _appointments_context(self, request, object_id) -> dict:
         """The patient's upcoming appointments, then the past (and cancelled) ones, newest
@@ -471,3 +568,12 @@ def _clinical_context(request, patient: Patient) -> dict:
 
 def _treatments_url(model: str, patient: Patient) -> str:
     return f"{reverse(f'admin:treatments_{model}_changelist')}?patient={patient.pk}"
+
+
+def _as_pk(object_id) -> int | None:
+    """A patient's id from a URL, or None for anything that cannot be one."""
+    try:
+        pk = int(object_id)
+    except (TypeError, ValueError):
+        return None
+    return pk if 0 < pk < 2**31 else None

@@ -1,4 +1,5 @@
-"""Patients over HTTP: self-registration, a patient's own profile, and staff search."""
+"""Patients over HTTP: self-registration, a patient's own profile, staff search, and a
+practitioner's "break the glass"."""
 
 from datetime import date
 
@@ -8,6 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import generics, mixins, serializers, status, viewsets
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -21,10 +23,10 @@ from audit.services import record
 from clinic.api_common import IsStaffMember
 
 from .export import export_patient_record
-from .models import Patient
+from .models import BreakGlassAccess, Patient
 from .renderers import ChosenFormat, RecordHTMLRenderer, RecordPDFRenderer
-from .selectors import patients_for, search_patients
-from .services import register_patient, update_patient_profile
+from .selectors import patients_for, patients_open_to_break_glass_for, search_patients
+from .services import BREAK_GLASS_MAX_REASON, break_glass, register_patient, update_own_profile
 
 OLDEST_AGE_YEARS = 120
 
@@ -137,6 +139,9 @@ class IsPatient(BasePermission):
     ),
     patch=extend_schema(
         summary="Update my contact details and reminder consents",
+        description="Name and date of birth identify the patient: a change to either is "
+        "refused (400 `identity_locked`, naming the field; reception corrects them). Sent "
+        "unchanged, they are accepted.",
         tags=["patients"],
         responses={
             200: PatientSerializer,
@@ -160,7 +165,7 @@ class MeView(AuditedMixin, generics.GenericAPIView):
         patient = self.get_object()
         edit = PatientSerializer(patient, data=request.data, partial=True)
         edit.is_valid(raise_exception=True)
-        patient = update_patient_profile(patient=patient, changes=dict(edit.validated_data))
+        patient = update_own_profile(patient=patient, changes=dict(edit.validated_data))
         return Response(PatientSerializer(patient).data)
 
 
@@ -225,7 +230,9 @@ class PatientSearchSerializer(serializers.Serializer):
     list=extend_schema(
         summary="Search patients",
         description="Reception and managers search every patient; a practitioner the "
-        "patients they treat. `q` matches names, email, mobile (typed with or without "
+        "patients in their care (a booking with them that the patient or reception made, an "
+        "assignment by reception or a manager, or a break of the glass that has not "
+        "expired). `q` matches names, email, mobile (typed with or without "
         "spaces), or a date of birth (YYYY-MM-DD or D/M/YYYY); every word must match.",
         tags=["patients"],
         parameters=[OpenApiParameter("q", str)],
@@ -255,3 +262,54 @@ class PatientViewSet(
         search.is_valid(raise_exception=True)
         query = search.validated_data.get("q", "").strip()
         return search_patients(patients, query) if query else patients
+
+
+class BreakGlassRequestSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=BREAK_GLASS_MAX_REASON,
+        help_text="Why you need this patient's records now; the clinic manager reviews it.",
+    )
+
+
+class BreakGlassAccessSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = BreakGlassAccess
+        fields = ["id", "patient", "reason", "granted_at", "expires_at"]
+        read_only_fields = fields
+
+
+class IsPractitioner(BasePermission):
+    message = "Only a practitioner can break the glass."
+
+    def has_permission(self, request, view) -> bool:
+        return Role.PRACTITIONER in roles_of(request.user)
+
+
+class BreakGlassView(generics.GenericAPIView):
+    """The audit entry is the service's (BREAK_GLASS), in its transaction."""
+
+    permission_classes = [IsAuthenticated, IsPractitioner]
+    serializer_class = BreakGlassAccessSerializer
+
+    @extend_schema(
+        summary="Break the glass: open a patient's records for a while",
+        description="For a practitioner with no care relationship with the patient (no "
+        "booking someone else made, no assignment by reception or a manager): states a "
+        "`reason` (at least `BREAK_GLASS_MIN_REASON` characters, 20 by default) and opens "
+        "this one patient's details and clinical records to them for `BREAK_GLASS_HOURS` "
+        "(12 by default). Written to the audit log; the clinic manager reviews every use. "
+        "409 `already_in_care` when the records are open to them already.",
+        tags=["patients"],
+        request=BreakGlassRequestSerializer,
+        responses={201: BreakGlassAccessSerializer},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        body = BreakGlassRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        patient = patients_open_to_break_glass_for(request.user).filter(pk=pk).first()
+        if patient is None:
+            raise NotFound()
+        access = break_glass(
+            patient=patient, by=request.user, reason=body.validated_data["reason"], request=request
+        )
+        return Response(BreakGlassAccessSerializer(access).data, status=status.HTTP_201_CREATED)

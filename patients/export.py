@@ -204,10 +204,23 @@ def _access(entry: AuditEntry) -> dict[str, Any]:
     }
 
 
+# Who someone without a name on their login was, by the role they acted in.
+_ROLE_NAMES = {
+    "patient": "You",
+    "reception": "Reception staff",
+    "practitioner": "A practitioner",
+    "manager": "The clinic manager",
+}
+
+
 def _who(entry: AuditEntry) -> str:
-    if entry.actor is not None:
-        return entry.actor.get_full_name() or entry.actor.email
-    return entry.actor_label or "The clinic's system"
+    """The actor's name; never a login email (a member of staff's is theirs, not the
+    patient's to have): someone with no name on their login is named by their role."""
+    if entry.actor is not None and (name := entry.actor.get_full_name().strip()):
+        return name
+    if entry.actor is None and not entry.actor_role:
+        return "The clinic's system"
+    return _ROLE_NAMES.get(entry.actor_role, "A member of the clinic's staff")
 
 
 def _record_name(object_type: str) -> str:

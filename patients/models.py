@@ -91,3 +91,79 @@ class Patient(models.Model):
     def search_label(self) -> str:
         """How a patient is offered in search results: by name and date of birth."""
         return f"{self.full_name} (born {self.date_of_birth:%d/%m/%Y})"
+
+
+class CareAssignment(models.Model):
+    """Reception or a manager puts a patient in a practitioner's care: one of the care
+    relationships that open the patient's clinical records to the practitioner
+    (`selectors.in_care_of`). A practitioner cannot make one for themselves. Ending an
+    assignment closes that way in; the row is kept, with who ended it and when."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="care_assignments")
+    practitioner = models.ForeignKey(
+        "practice.Practitioner", on_delete=models.PROTECT, related_name="care_assignments"
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    assigned_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-assigned_at", "-pk"]
+        constraints = [
+            # One open assignment per pair; its index serves the care-relationship subquery.
+            models.UniqueConstraint(
+                fields=["practitioner", "patient"],
+                condition=Q(ended_at__isnull=True),
+                name="care_assignment_one_open_per_pair",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_by__isnull=False),
+                name="care_assignment_ended_by_someone",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient} in the care of {self.practitioner}"
+
+
+class BreakGlassAccess(models.Model):
+    """A practitioner without a care relationship opened one patient's clinical records
+    for a while, saying why ("break the glass"). Managers review these; each one is also
+    in the audit log. Never changed or deleted."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    practitioner = models.ForeignKey(
+        "practice.Practitioner", on_delete=models.PROTECT, related_name="break_glass_accesses"
+    )
+    reason = models.TextField()
+    granted_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "break-the-glass access"
+        verbose_name_plural = "break-the-glass accesses"
+        ordering = ["-granted_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["practitioner", "patient", "expires_at"], name="break_glass_lookup"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("granted_at")),
+                name="break_glass_expires_after_granted",
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="break_glass_has_a_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.practitioner} broke the glass for {self.patient}"

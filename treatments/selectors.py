@@ -1,8 +1,10 @@
 """Who may read clinical records: the one place that decides it.
 
-Managers read every patient's records; a practitioner those of the patients they treat
-(`patients.selectors.patients_treated_by`); reception and other patients nobody's. Patients
-read their own signed notes and scores through their export, not through these.
+Managers read every patient's records; a practitioner those of the patients in their care
+(`patients.selectors.patients_in_care_of`: a booking someone else made, an assignment by
+reception or a manager, or a "break the glass" that has not expired); reception and other
+patients nobody's. Patients read their own signed notes and scores through their export,
+not through these.
 """
 
 from collections.abc import Iterable
@@ -15,7 +17,7 @@ from accounts.models import User
 from accounts.roles import Role, roles_of
 from appointments.models import Appointment, Status
 from patients.models import Patient
-from patients.selectors import patients_treated_by
+from patients.selectors import is_in_care_of, patients_in_care_of
 
 from .models import (
     Addendum,
@@ -33,7 +35,7 @@ def clinical_patients_for(user: User) -> QuerySet[Patient]:
     if Role.MANAGER in roles:
         return Patient.objects.all()
     if Role.PRACTITIONER in roles and hasattr(user, "practitioner"):
-        return patients_treated_by(user.practitioner)
+        return patients_in_care_of(user.practitioner)
     return Patient.objects.none()
 
 
@@ -49,6 +51,15 @@ def sessions_that_can_carry_a_note(now: datetime | None = None) -> Q:
     return Q(status__in=[Status.CHECKED_IN, Status.COMPLETED]) | Q(
         status=Status.BOOKED, start__lte=now
     )
+
+
+def clinical_patient_ids_among(user: User, patient_ids: Iterable[int]) -> set[int]:
+    """Which of these patients' clinical records `user` may read (one query): for pages
+    that show many patients and the clinical part (red-flag reasons) only for some."""
+    ids = set(patient_ids)
+    if not ids:
+        return set()
+    return set(clinical_patients_for(user).filter(pk__in=ids).values_list("pk", flat=True))
 
 
 def sessions_to_write_up_for(user: User) -> QuerySet[Appointment]:
@@ -144,15 +155,16 @@ def open_red_flags_by_patient(patient_ids: Iterable[int]) -> dict[int, list[str]
 
 
 def may_clear_red_flags(user: User, patient: Patient) -> bool:
-    """Clearing a red flag is a clinician's act: only a practitioner who treats the patient
-    (`patients_treated_by`). A manager reads red flags but clears none, superuser or not,
-    unless they are also the patient's practitioner. (The API and the admin also ask for the
-    group permission `treatments.add_redflagclearance`, as for every clinical write.)"""
+    """Clearing a red flag is a clinician's act: only a practitioner in whose care the
+    patient is (`patients.selectors.is_in_care_of`). A manager reads red flags but clears
+    none, superuser or not, unless they are also the patient's practitioner. (The API and
+    the admin also ask for the group permission `treatments.add_redflagclearance`, as for
+    every clinical write.)"""
     practitioner = getattr(user, "practitioner", None)
     return (
         practitioner is not None
         and Role.PRACTITIONER in roles_of(user)
-        and patients_treated_by(practitioner).filter(pk=patient.pk).exists()
+        and is_in_care_of(practitioner, patient)
     )
 
 

@@ -278,6 +278,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 
+# How long "break the glass" opens one patient's clinical records to a practitioner who
+# has no care relationship with them, and how long the reason they give must be at least.
+BREAK_GLASS_HOURS = env.int("BREAK_GLASS_HOURS", default=12)
+BREAK_GLASS_MIN_REASON = env.int("BREAK_GLASS_MIN_REASON", default=20)
+
 # Behind a proxy that sets X-Forwarded-For, the audit log records the address it reports.
 AUDIT_TRUST_FORWARDED_FOR = env.bool("AUDIT_TRUST_FORWARDED_FOR", default=False)
 # The sign-in throttle counts per client address. Without a trusted proxy DRF would take

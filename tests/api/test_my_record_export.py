@@ -9,6 +9,7 @@ from pypdf import PdfReader
 from appointments.models import Status
 from audit.models import Action, AuditEntry
 from notifications.models import Delivery, Kind, Notification, OutboxMessage
+from tests.api.conftest import client_for
 from tests.factories import AppointmentFactory
 from tests.fixtures.clinic import NOW, TODAY, at
 from treatments.services import (
@@ -175,6 +176,33 @@ def test_who_accessed_the_record_by_name_and_role(as_patient, as_practitioner, r
     assert all(h["from"] == "127.0.0.1" for h in practitioner_reads)
     assert "@" not in str(practitioner_reads)  # staff are named, not identified by login
     assert history[-1]["action"] == "export"  # this very export
+
+
+@pytest.mark.parametrize("format_", ["json", "html", "pdf"])
+def test_staff_without_a_name_are_named_by_role_never_by_login(
+    as_patient, record, assessed_patient, reception, format_
+):
+    """A member of staff with no name on their login showed up by their login email."""
+    reception.first_name = reception.last_name = ""
+    reception.save(update_fields=["first_name", "last_name"])
+    client_for(reception).get(f"/api/v1/patients/{assessed_patient.pk}/")
+
+    response = as_patient.get(EXPORT, {"format": format_})
+
+    assert response.status_code == 200
+    assert reception.email.encode() not in _text_of(response)
+    if format_ == "json":
+        reads = [h for h in response.json()["access_history"] if h["role"] == "reception"]
+        assert [h["who"] for h in reads] == ["Reception staff"]
+    else:
+        assert b"Reception staff" in _text_of(response)
+
+
+def _text_of(response) -> bytes:
+    if response["Content-Type"].startswith("application/pdf"):
+        reader = PdfReader(io.BytesIO(response.content))
+        return "".join(page.extract_text() for page in reader.pages).encode()
+    return response.content
 
 
 def test_every_export_is_audited(as_patient, assessed_patient, patient_user):

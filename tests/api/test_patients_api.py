@@ -52,6 +52,62 @@ class TestMe:
         assert response.status_code == 400
         assert field in response.json()["fields"]
 
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [("first_name", "Sam"), ("last_name", "Other"), ("date_of_birth", "1970-02-03")],
+    )
+    def test_a_patient_cannot_change_who_they_are_online(
+        self, as_patient, assessed_patient, field, value
+    ):
+        """Name and date of birth identify a patient: changed online, a patient could take
+        another's (same name and birth date) and be matched to their record."""
+        before = Patient.objects.filter(pk=assessed_patient.pk).values().get()
+
+        response = as_patient.patch(ME, {field: value, "consent_email": True})
+
+        assert response.status_code == 400, response.json()
+        assert response.json()["code"] == "identity_locked"
+        assert list(response.json()["fields"]) == [field]
+        assert Patient.objects.filter(pk=assessed_patient.pk).values().get() == before
+
+    def test_nor_take_on_another_patients_exact_identity(
+        self, as_patient, assessed_patient, other_patient
+    ):
+        response = as_patient.patch(
+            ME,
+            {
+                "first_name": other_patient.first_name,
+                "last_name": other_patient.last_name,
+                "date_of_birth": other_patient.date_of_birth.isoformat(),
+            },
+        )
+
+        assessed_patient.refresh_from_db()
+        assert response.status_code == 400
+        differing = {
+            name
+            for name in ("first_name", "last_name", "date_of_birth")
+            if getattr(other_patient, name) != getattr(assessed_patient, name)
+        }
+        assert set(response.json()["fields"]) == differing
+        assert assessed_patient.first_name == "Ari"
+
+    def test_the_whole_form_sent_back_unchanged_is_fine(self, as_patient, assessed_patient):
+        mine = as_patient.get(ME).json()
+
+        response = as_patient.patch(
+            ME,
+            {
+                "first_name": mine["first_name"],
+                "last_name": mine["last_name"],
+                "date_of_birth": mine["date_of_birth"],
+                "preferred_channel": "sms",
+            },
+        )
+
+        assert response.status_code == 200, response.json()
+        assert response.json()["preferred_channel"] == "sms"
+
     def test_read_only_fields_cannot_be_written(self, as_patient, assessed_patient):
         as_patient.patch(ME, {"id": 999, "email": "evil@example.com", "is_active": False})
 

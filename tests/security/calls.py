@@ -18,6 +18,7 @@ KWARGS = {
     "appointment-reschedule": lambda w: {"pk": w.future_visit.pk},
     "patient-detail": lambda w: {"pk": w.patient_a.pk},
     "patient-progress": lambda w: {"pk": w.patient_a.pk},
+    "patient-break-glass": lambda w: {"pk": w.patient_a.pk},
     "notification-detail": lambda w: {"pk": w.notification.pk},
     "treatment-note-detail": lambda w: {"pk": w.draft_note.pk},
     "treatment-note-sign": lambda w: {"pk": w.draft_note.pk},
@@ -70,7 +71,8 @@ def body_for(name: str, method: str, w: World) -> dict:
         },
         "token": {"email": w.patient_a.email, "password": "not her password"},
         "token-refresh": {"refresh": "not-a-token"},
-        "patient-me": {"first_name": "Changed"},
+        "patient-me": {"preferred_channel": "sms"},  # a name is not hers to change online
+        "patient-break-glass": {"reason": "Called in to cover: she is in the waiting room"},
         "patient-me-intake": {**INTAKE_ANSWERS, "patient": w.patient_a.pk},
         "appointment-list": {
             "service": w.myotherapy.pk,

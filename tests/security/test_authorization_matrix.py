@@ -67,6 +67,8 @@ POLICY = {
     # Staff search: a practitioner sees only the patients they treat.
     ("patient-list", "GET"):                 "401 403 403 200 200 200 200",
     ("patient-detail", "GET"):               "401 403 403 200 200 404 200",
+    # Break the glass: practitioners only; A is in her practitioner's care already (409).
+    ("patient-break-glass", "POST"):         "401 403 403 403 409 201 403",
     ("notification-list", "GET"):            "401 403 403 200 200 200 200",
     ("notification-detail", "GET"):          "401 403 403 200 200 404 200",
     # Clinical records: never reception; a manager reads and adjusts plans, but writes no

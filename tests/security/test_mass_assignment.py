@@ -48,7 +48,8 @@ def protected_fields(w: World, writer: Persona) -> dict:
     b_writes = writer == Persona.PATIENT_B
     victim = w.patient_a if b_writes else w.patient_b
     victims_visit = w.future_visit if b_writes else w.b_assessment
-    impostor = w.other_practitioner
+    # Someone other than the writer (the other practitioner breaks the glass himself).
+    impostor = w.practitioner if writer == Persona.OTHER_PRACTITIONER else w.other_practitioner
     return {
         "id": 999_999,
         "pk": 999_999,
@@ -143,6 +144,7 @@ WRITABLE = {
         "consent_sms",
     },
     ("patient-me-intake", "POST"): INTAKE_ANSWERS,
+    ("patient-break-glass", "POST"): {"reason"},
     ("appointment-list", "POST"): {
         "service",
         "practitioner",

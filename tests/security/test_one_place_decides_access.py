@@ -13,13 +13,22 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import ForeignKey, Model, OneToOneField
 
-from appointments.models import CANCELLED_STATUSES, Appointment, Status
+from appointments.models import CANCELLED_STATUSES, Appointment, Source, Status
 from notifications.selectors import notifications_for
 from patients.models import Patient
+from patients.selectors import patients_for
+from patients.services import assign_care
 from tests.factories import AppointmentFactory
 from tests.fixtures.clinic import NOW, TODAY, at
 from tests.security.personas import Persona, world_for_module
-from treatments.selectors import sessions_to_write_up_for
+from treatments.selectors import (
+    clinical_patients_for,
+    intakes_for,
+    notes_for,
+    outcomes_for,
+    plans_for,
+    sessions_to_write_up_for,
+)
 
 LOG = "/api/v1/notifications/"
 
@@ -170,3 +179,44 @@ def test_a_cancelled_booking_opens_no_records(db, world, status, treats):
 
     assert patient.status_code == (200 if treats else 404)
     assert intakes.json()["count"] == (1 if treats else 0)
+
+
+# --- every selector follows the one care relationship --------------------------------------
+
+SCOPED_TO_CARE = {
+    "patients_for": lambda user, w: patients_for(user).filter(pk=w.patient_a.pk),
+    "clinical_patients_for": lambda user, w: clinical_patients_for(user).filter(pk=w.patient_a.pk),
+    "notes_for": lambda user, w: notes_for(user).filter(patient=w.patient_a),
+    "plans_for": lambda user, w: plans_for(user).filter(patient=w.patient_a),
+    "outcomes_for": lambda user, w: outcomes_for(user).filter(patient=w.patient_a),
+    "intakes_for": lambda user, w: intakes_for(user).filter(patient=w.patient_a),
+    "notifications_for": lambda user, w: notifications_for(user).filter(patient=w.patient_a),
+}
+
+
+@pytest.mark.parametrize("selector", SCOPED_TO_CARE)
+def test_every_selector_opens_a_patient_only_through_a_care_relationship(db, world, selector):
+    """The other practitioner books A with himself: no selector gives him anything of A's;
+    reception assigns A to him: every one does (`patients_in_care_of` decides for all)."""
+    otto = world.users[Persona.OTHER_PRACTITIONER]
+    AppointmentFactory(
+        patient=world.patient_a,
+        practitioner=world.other_practitioner,
+        service=world.myotherapy,
+        location=world.future_visit.location,
+        room=world.future_visit.room,
+        start=at(TODAY + timedelta(days=3), 15),
+        status=Status.BOOKED,
+        source=Source.PRACTITIONER,
+        created_by=otto,
+    )
+    self_booked = SCOPED_TO_CARE[selector](otto, world).exists()
+
+    assign_care(
+        patient=world.patient_a,
+        practitioner=world.other_practitioner,
+        by=world.users[Persona.RECEPTION],
+    )
+    assigned = SCOPED_TO_CARE[selector](otto, world).exists()
+
+    assert (self_booked, assigned) == (False, True)
