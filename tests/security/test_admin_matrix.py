@@ -609,7 +609,8 @@ def test_admin_door(db, admin_world, key, method, caller):
     path = path_of(door, admin_world, caller)
     target = target_of(door, admin_world, caller)
     client = admin_world.client(caller)
-    before = database_fingerprint(GUARDED)
+    # Reads write nothing that is guarded (the audit log is not): only writes are compared.
+    before = database_fingerprint(GUARDED) if method == "POST" else None
     if method == "GET":
         response = client.get(path, QUERIES.get(key, lambda w: {})(admin_world))
     else:
