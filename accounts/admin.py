@@ -1,3 +1,5 @@
+from axes import admin as axes_admin
+from axes.models import AccessAttempt
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
@@ -30,3 +32,16 @@ class SecurityPolicyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+# django-axes registers its own admin for the lockout records. Its one action, "Clean up
+# expired attempts", asks for no permission (anyone who may view the attempts was offered
+# it) and needs what AxesMiddleware sets on the request, which this project does not use
+# (its sign-in views answer for themselves): it answered 500. Expired attempts lock nobody,
+# and a manager unlocks an account by deleting its attempt, so the action is not offered.
+admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class AccessAttemptAdmin(axes_admin.AccessAttemptAdmin):
+    actions = []  # the site's "delete selected" stays, for who may delete

@@ -330,18 +330,20 @@ def world_for_module(django_db_blocker) -> Iterator[World]:
 WATCHED_APPS = ["accounts", "patients", "appointments", "treatments", "notifications", "practice"]
 
 
-def watched_models() -> list[type[Model]]:
+def watched_models(app_labels=WATCHED_APPS, include_auto_created=False) -> list[type[Model]]:
     return [
-        model for app_label in WATCHED_APPS for model in apps.get_app_config(app_label).get_models()
+        model
+        for app_label in app_labels
+        for model in apps.get_app_config(app_label).get_models(include_auto_created)
     ]
 
 
-def database_fingerprint() -> str:
-    """A digest of every row of the clinic's tables, in one query."""
+def database_fingerprint(models: list[type[Model]] | None = None) -> str:
+    """A digest of every row of the clinic's tables (or of `models`'), in one query."""
     digests = ", ".join(
         f"(SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) "
         f'FROM "{model._meta.db_table}" t)'
-        for model in watched_models()
+        for model in (watched_models() if models is None else models)
     )
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {digests}")
