@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0002_default_templates'),
+        ("notifications", "0002_default_templates"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='messagetemplate',
-            name='body',
-            field=models.TextField(help_text='Variables: {{ patient }} (first name), {{ clinic }}, {{ book_url }}; about an appointment also {{ start }}, {{ start_date }}, {{ start_time }}, {{ service }}, {{ practitioner }}, {{ location }}, {{ address }}, {{ manage_url }}. Tags: if, comment. Filters: default, upper, lower, title, capfirst.'),
+            model_name="messagetemplate",
+            name="body",
+            field=models.TextField(
+                help_text="Variables: {{ patient }} (first name), {{ clinic }}, {{ book_url }}; about an appointment also {{ start }}, {{ start_date }}, {{ start_time }}, {{ service }}, {{ practitioner }}, {{ location }}, {{ address }}, {{ manage_url }}. Tags: if, comment. Filters: default, upper, lower, title, capfirst."
+            ),
         ),
     ]
