@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from django.conf import settings
@@ -31,6 +32,30 @@ class _NonFinite:
 def _number(text: str) -> float | _NonFinite:
     value = float(text)
     return value if math.isfinite(value) else _NonFinite(text)
+
+
+# A JSON string (with an optional key's colon after it) or a bracket.
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"(\s*:)?|[\[\]{}]')
+
+
+def _deepest_field(text: str) -> str:
+    """The top-level field of a body too deep for `json` to read at all, found by
+    counting brackets outside strings (only on this rare path)."""
+    depth, field = 0, ""
+    for token in _TOKEN.finditer(text):
+        bracket = token.group()
+        if bracket in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return field or "the body"
+        elif bracket in "]}":
+            depth -= 1
+        elif token.group(1) and depth == 1:
+            try:
+                field = json.loads(bracket[: bracket.rindex(":")].rstrip())
+            except ValueError:  # an escape json refuses: the key stays unnamed
+                field = ""
+    return "the body"
 
 
 def _where(path: list[str | int]) -> str:
@@ -77,7 +102,7 @@ class ClinicJSONParser(JSONParser):
             data = json.loads(text, parse_constant=_NonFinite, parse_float=_number)
         except RecursionError as error:
             raise ParseError(
-                f"JSON parse error - nested deeper than {MAX_DEPTH} levels."
+                f"{_deepest_field(text)}: nested deeper than {MAX_DEPTH} levels."
             ) from error
         except ValueError as error:  # also UnicodeDecodeError
             raise ParseError(f"JSON parse error - {error}") from error
