@@ -19,6 +19,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 
 from accounts.roles import is_clinical
+from clinic.admin_query import query_date, query_id
 from clinic.errors import DomainError
 from practice.models import Location, Practitioner, Service
 from treatments.models import RedFlag, TreatmentNote
@@ -176,9 +177,9 @@ class AppointmentAdmin(admin.ModelAdmin):
         if not locations or not services:
             messages.warning(request, "Set up a location and a service first.")
             return HttpResponseRedirect(reverse("admin:index"))
-        location = _pick(locations, request.GET.get("location"))
-        service = _pick(services, request.GET.get("service"))
-        day = _parse_date(request.GET.get("date")) or timezone.localdate(timezone=location.zone)
+        location = _pick(locations, query_id(request, "location"))
+        service = _pick(services, query_id(request, "service"))
+        day = query_date(request, "date") or timezone.localdate(timezone=location.zone)
 
         day_start = datetime.combine(day, time(), tzinfo=location.zone)
         day_end = datetime.combine(day + timedelta(days=1), time(), tzinfo=location.zone)
@@ -456,16 +457,9 @@ def _note_link(request: HttpRequest, appointment: Appointment) -> tuple[str, str
     return None
 
 
-def _pick(options: list, wanted: str | None):
-    by_id = {str(option.pk): option for option in options}
-    return by_id.get(wanted or "", options[0])
-
-
-def _parse_date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+def _pick(options: list, wanted: int | None):
+    by_id = {option.pk: option for option in options}
+    return by_id.get(wanted, options[0])
 
 
 def _day_url(appointment: Appointment) -> str:

@@ -15,6 +15,8 @@ from django.contrib.admin.widgets import AdminDateWidget, AutocompleteSelect
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
 
+from clinic.admin_query import CalendarDateField
+from clinic.api_common import whole_id
 from clinic.errors import DomainError
 from patients.models import Patient
 from practice.models import Location, Practitioner, Service
@@ -62,7 +64,7 @@ class SlotPickerForm(forms.Form):
     """Service, date and optionally practitioner and location → the free slots to pick."""
 
     service = forms.ModelChoiceField(queryset=Service.objects.filter(is_active=True))
-    date = forms.DateField(widget=AdminDateWidget)
+    date = CalendarDateField(widget=AdminDateWidget)
     practitioner = forms.ModelChoiceField(
         queryset=Practitioner.objects.filter(is_active=True).select_related("user"),
         required=False,
@@ -169,13 +171,15 @@ def initial_from_query(query, *, default_date: date | None = None) -> dict:
     }
     initial["date"] = query.get("date") or default_date or timezone.localdate()
     start = query.get("start")
-    if start and initial.get("practitioner") and initial.get("location"):
+    practitioner_id, location_id = (
+        whole_id(query.get("practitioner")),
+        whole_id(query.get("location")),
+    )
+    if start and practitioner_id and location_id:
         try:
             moment = datetime.fromisoformat(start)
         except ValueError:
             moment = None
         if moment is not None and moment.tzinfo is not None:
-            initial["slot"] = slot_value(
-                int(initial["practitioner"]), int(initial["location"]), moment
-            )
+            initial["slot"] = slot_value(practitioner_id, location_id, moment)
     return initial

@@ -37,8 +37,8 @@ from tests.security.endpoints import api_endpoints, writable_fields
 from tests.security.personas import Persona, World, world_for_module
 from tests.security.test_authorization_matrix import POLICY, REFUSALS
 
-API_EXAMPLES = 6
-ADMIN_EXAMPLES = 3
+API_EXAMPLES = 5
+ADMIN_EXAMPLES = 2
 
 
 def fuzz(max_examples: int) -> settings:
@@ -322,29 +322,32 @@ def admin_clients(world) -> dict[str, Client]:
     return clients
 
 
+def fuzz_page(page: AdminPage, clients: dict[str, Client]) -> None:
+    @fuzz(ADMIN_EXAMPLES)
+    @given(
+        parameters=st.dictionaries(
+            st.sampled_from(page.parameters), QUERY_VALUES, min_size=1, max_size=4
+        )
+    )
+    def hostile(parameters):
+        url = f"{reverse(f'admin:{page.name}', kwargs=page.kwargs_of())}?"
+        url += query_string(parameters)
+        for role, client in clients.items():
+            answer = rolled_back(lambda client=client: client.get(url))
+            assert answer.status_code < 500, f"{role} GET {url[:300]}"
+
+    hostile()
+
+
 def test_hostile_admin_query_parameters_get_no_server_error(db, world, admin_clients):
     superuser = UserFactory(email="counts@clinic.example", is_staff=True, is_superuser=True)
     pages = admin_pages(superuser)
     failures: list[str] = []
 
     for page in pages:
-
-        @fuzz(ADMIN_EXAMPLES)
-        @given(
-            parameters=st.dictionaries(
-                st.sampled_from(page.parameters), QUERY_VALUES, min_size=1, max_size=4
-            )
-        )
-        def hostile(parameters, page=page):
-            url = f"{reverse(f'admin:{page.name}', kwargs=page.kwargs_of())}?"
-            url += query_string(parameters)
-            for role, client in admin_clients.items():
-                answer = rolled_back(lambda client=client, url=url: client.get(url))
-                assert answer.status_code < 500, f"{role} GET {url[:300]}"
-
         try:
-            hostile()
+            fuzz_page(page, admin_clients)
         except AssertionError as failure:
             failures.append(str(failure).splitlines()[0])
 
-    assert failures == []
+    assert not failures, "\n".join(failures)
