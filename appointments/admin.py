@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from accounts.roles import is_clinical
 from clinic.admin_query import query_date, query_id
+from clinic.api_common import whole_id
 from clinic.errors import DomainError
 from practice.models import Location, Practitioner, Service
 from treatments.models import RedFlag, TreatmentNote
@@ -68,7 +69,12 @@ class PractitionerFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        return queryset.filter(practitioner_id=self.value()) if self.value() else queryset
+        if not self.value():
+            return queryset
+        practitioner_id = whole_id(self.value())
+        return (
+            queryset.filter(practitioner_id=practitioner_id) if practitioner_id else queryset.none()
+        )
 
 
 @admin.register(Appointment)

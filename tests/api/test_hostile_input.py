@@ -118,3 +118,11 @@ def test_an_id_filter_in_a_query_is_a_400_naming_it(as_reception, value):
 
     assert answer.status_code == 400
     assert list(answer.json()["fields"]) == ["patient"]
+
+
+def test_an_email_longer_than_any_login_is_a_400_not_a_lockout_crash(anonymous):
+    """The lockout counter stores the email as typed, in 255 characters."""
+    answer = anonymous.post(TOKEN, {"email": "x" * 300, "password": "x"}, format="json")
+
+    assert answer.status_code == 400
+    assert list(answer.json()["fields"]) == ["email"]
