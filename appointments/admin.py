@@ -19,7 +19,12 @@ from django.urls import path, reverse
 from django.utils import timezone
 
 from accounts.roles import is_clinical
-from clinic.admin_query import query_date, query_id
+from clinic.admin_query import (
+    CalendarDateFieldListFilter,
+    ForgivingQueryAdmin,
+    query_date,
+    query_id,
+)
 from clinic.api_common import whole_id
 from clinic.errors import DomainError
 from practice.models import Location, Practitioner, Service
@@ -78,7 +83,7 @@ class PractitionerFilter(admin.SimpleListFilter):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(admin.ModelAdmin):
+class AppointmentAdmin(ForgivingQueryAdmin, admin.ModelAdmin):
     list_display = [
         "local_start",
         "patient",
@@ -89,7 +94,7 @@ class AppointmentAdmin(admin.ModelAdmin):
         "status",
     ]
     list_filter = [
-        ("start", admin.DateFieldListFilter),
+        ("start", CalendarDateFieldListFilter),
         "status",
         "location",
         PractitionerFilter,

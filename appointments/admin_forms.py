@@ -164,17 +164,13 @@ class CancelForm(forms.Form):
 
 def initial_from_query(query, *, default_date: date | None = None) -> dict:
     """Pre-fill a slot picker from a day-view link (`?service=&date=&practitioner=&start=`)."""
-    initial = {
-        name: query[name]
-        for name in ("service", "practitioner", "location", "patient")
-        if query.get(name)
-    }
+    # A stale or hand-edited link's non-ids are dropped (a widget would look them up).
+    ids = {name: whole_id(query.get(name)) for name in ("service", "practitioner", "location")}
+    ids["patient"] = whole_id(query.get("patient"))
+    initial = {name: pk for name, pk in ids.items() if pk is not None}
     initial["date"] = query.get("date") or default_date or timezone.localdate()
     start = query.get("start")
-    practitioner_id, location_id = (
-        whole_id(query.get("practitioner")),
-        whole_id(query.get("location")),
-    )
+    practitioner_id, location_id = ids["practitioner"], ids["location"]
     if start and practitioner_id and location_id:
         try:
             moment = datetime.fromisoformat(start)

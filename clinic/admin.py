@@ -86,3 +86,17 @@ class ClinicAdminSite(admin.AdminSite):
 
 class ClinicAdminConfig(AdminConfig):
     default_site = "clinic.admin.ClinicAdminSite"
+
+    def ready(self) -> None:
+        super().ready()
+        from django.contrib.admin import FieldListFilter
+        from django.db import models
+
+        from clinic.admin_query import CalendarDateFieldListFilter
+
+        # Every date filter of every admin, the packages' too (axes, django-otp).
+        FieldListFilter.register(
+            lambda field: isinstance(field, models.DateField),
+            CalendarDateFieldListFilter,
+            take_priority=True,
+        )

@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.template import Context
 from django.utils.html import format_html
 
+from clinic.admin_query import ForgivingQueryAdmin
+
 from .models import MessageTemplate, MessagingSettings, Notification
 from .selectors import notifications_for
 from .wording import Visit, check_template, message_context
@@ -23,7 +25,7 @@ SAMPLE_VISIT = Visit(
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ForgivingQueryAdmin, admin.ModelAdmin):
     """What was sent to whom, when and why — or why not."""
 
     list_display = [
