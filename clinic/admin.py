@@ -92,7 +92,7 @@ class ClinicAdminConfig(AdminConfig):
         from django.contrib.admin import FieldListFilter
         from django.db import models
 
-        from clinic.admin_query import CalendarDateFieldListFilter
+        from clinic.admin_query import CalendarDateFieldListFilter, ForgivingQueryAdmin
 
         # Every date filter of every admin, the packages' too (axes, django-otp).
         FieldListFilter.register(
@@ -100,3 +100,11 @@ class ClinicAdminConfig(AdminConfig):
             CalendarDateFieldListFilter,
             take_priority=True,
         )
+        # And every date hierarchy: the packages' admins (axes) are registered again with
+        # the calendar-bound changelist ours declare.
+        site = admin.site
+        for model, model_admin in list(site._registry.items()):
+            if model_admin.date_hierarchy and not isinstance(model_admin, ForgivingQueryAdmin):
+                kind = type(model_admin)
+                site.unregister(model)
+                site.register(model, type(kind.__name__, (ForgivingQueryAdmin, kind), {}))

@@ -109,3 +109,9 @@ def test_the_booking_form_drops_a_patient_that_is_not_an_id(root):
 
     assert answer.status_code == 200
     assert "patient" not in answer.context["form"].initial
+
+
+def test_a_package_admins_date_hierarchy_stays_in_the_calendar(root):
+    answer = root.get("/admin/axes/accessattempt/?attempt_time__year=9999&attempt_time__month=12")
+
+    assert answer.status_code == 302 and answer["Location"].endswith("?e=1")
