@@ -9,6 +9,7 @@ from rest_framework_simplejwt import views as jwt
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
+from accounts.models import User
 from audit.models import Action
 from audit.services import record
 from clinic.api_common import error_response
@@ -62,6 +63,14 @@ class SignInSerializer(TokenObtainPairSerializer):
         help_text="The authenticator app's current code; needed once the user has set up "
         "two-factor sign-in.",
     )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # No longer than a login can be: the lockout's counter stores what was typed, and a
+        # longer one would not fit it (a 500 instead of a 400).
+        self.fields[self.username_field] = serializers.CharField(
+            write_only=True, max_length=User._meta.get_field("email").max_length
+        )
 
     def validate(self, attrs: dict) -> dict:
         try:

@@ -18,6 +18,13 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
+from clinic.admin_query import (
+    CalendarDateFieldListFilter,
+    ForgivingQueryAdmin,
+    query_date,
+    query_id,
+)
+from clinic.api_common import whole_id
 from clinic.errors import DomainError
 from practice.models import Location, Practitioner, Service
 from treatments.models import RedFlag, TreatmentNote
@@ -66,11 +73,16 @@ class PractitionerFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        return queryset.filter(practitioner_id=self.value()) if self.value() else queryset
+        if not self.value():
+            return queryset
+        practitioner_id = whole_id(self.value())
+        return (
+            queryset.filter(practitioner_id=practitioner_id) if practitioner_id else queryset.none()
+        )
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(admin.ModelAdmin):
+class AppointmentAdmin(ForgivingQueryAdmin, admin.ModelAdmin):
     list_display = [
         "local_start",
         "patient",
@@ -81,7 +93,7 @@ class AppointmentAdmin(admin.ModelAdmin):
         "status",
     ]
     list_filter = [
-        ("start", admin.DateFieldListFilter),
+        ("start", CalendarDateFieldListFilter),
         "status",
         "location",
         PractitionerFilter,
@@ -175,9 +187,9 @@ class AppointmentAdmin(admin.ModelAdmin):
         if not locations or not services:
             messages.warning(request, "Set up a location and a service first.")
             return HttpResponseRedirect(reverse("admin:index"))
-        location = _pick(locations, request.GET.get("location"))
-        service = _pick(services, request.GET.get("service"))
-        day = _parse_date(request.GET.get("date")) or timezone.localdate(timezone=location.zone)
+        location = _pick(locations, query_id(request, "location"))
+        service = _pick(services, query_id(request, "service"))
+        day = query_date(request, "date") or timezone.localdate(timezone=location.zone)
 
         day_start = datetime.combine(day, time(), tzinfo=location.zone)
         day_end = datetime.combine(day + timedelta(days=1), time(), tzinfo=location.zone)
@@ -457,16 +469,9 @@ def _note_link(request: HttpRequest, appointment: Appointment) -> tuple[str, str
     return None
 
 
-def _pick(options: list, wanted: str | None):
-    by_id = {str(option.pk): option for option in options}
-    return by_id.get(wanted or "", options[0])
-
-
-def _parse_date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+def _pick(options: list, wanted: int | None):
+    by_id = {option.pk: option for option in options}
+    return by_id.get(wanted, options[0])
 
 
 def _day_url(appointment: Appointment) -> str:

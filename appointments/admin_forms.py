@@ -15,6 +15,8 @@ from django.contrib.admin.widgets import AdminDateWidget, AutocompleteSelect
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
 
+from clinic.admin_query import CalendarDateField
+from clinic.api_common import whole_id
 from clinic.errors import DomainError
 from patients.models import Patient
 from practice.models import Location, Practitioner, Service
@@ -62,7 +64,7 @@ class SlotPickerForm(forms.Form):
     """Service, date and optionally practitioner and location → the free slots to pick."""
 
     service = forms.ModelChoiceField(queryset=Service.objects.filter(is_active=True))
-    date = forms.DateField(widget=AdminDateWidget)
+    date = CalendarDateField(widget=AdminDateWidget)
     practitioner = forms.ModelChoiceField(
         queryset=Practitioner.objects.filter(is_active=True).select_related("user"),
         required=False,
@@ -162,20 +164,18 @@ class CancelForm(forms.Form):
 
 def initial_from_query(query, *, default_date: date | None = None) -> dict:
     """Pre-fill a slot picker from a day-view link (`?service=&date=&practitioner=&start=`)."""
-    initial = {
-        name: query[name]
-        for name in ("service", "practitioner", "location", "patient")
-        if query.get(name)
-    }
+    # A stale or hand-edited link's non-ids are dropped (a widget would look them up).
+    ids = {name: whole_id(query.get(name)) for name in ("service", "practitioner", "location")}
+    ids["patient"] = whole_id(query.get("patient"))
+    initial = {name: pk for name, pk in ids.items() if pk is not None}
     initial["date"] = query.get("date") or default_date or timezone.localdate()
     start = query.get("start")
-    if start and initial.get("practitioner") and initial.get("location"):
+    practitioner_id, location_id = ids["practitioner"], ids["location"]
+    if start and practitioner_id and location_id:
         try:
             moment = datetime.fromisoformat(start)
         except ValueError:
             moment = None
         if moment is not None and moment.tzinfo is not None:
-            initial["slot"] = slot_value(
-                int(initial["practitioner"]), int(initial["location"]), moment
-            )
+            initial["slot"] = slot_value(practitioner_id, location_id, moment)
     return initial

@@ -24,6 +24,9 @@ from accounts.roles import Role, is_staff_member, roles_of
 from clinic.api_common import (
     BookingThrottle,
     CalendarDateField,
+    IdFilter,
+    IdRelatedField,
+    ModelSerializer,
     ZonedDateTimeField,
     error_response,
     within_calendar,
@@ -46,14 +49,12 @@ MAX_WINDOW_DAYS = 31
 
 
 class AvailabilityQuerySerializer(serializers.Serializer):
-    service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.none())
+    service = IdRelatedField(queryset=Service.objects.none())
     to = CalendarDateField(help_text="Last local date, inclusive.")
-    practitioner = serializers.PrimaryKeyRelatedField(
+    practitioner = IdRelatedField(
         queryset=Practitioner.objects.filter(is_active=True), required=False
     )
-    location = serializers.PrimaryKeyRelatedField(
-        queryset=Location.objects.filter(is_active=True), required=False
-    )
+    location = IdRelatedField(queryset=Location.objects.filter(is_active=True), required=False)
 
     def get_fields(self):
         fields = super().get_fields()
@@ -160,7 +161,7 @@ class NamedSerializer(serializers.Serializer):
     name = serializers.CharField(source="__str__")
 
 
-class AppointmentSerializer(serializers.ModelSerializer):
+class AppointmentSerializer(ModelSerializer):
     # Read only: bookings and changes come in through their own request serializers.
     patient = NamedSerializer(read_only=True)
     service = NamedSerializer(read_only=True)
@@ -222,12 +223,12 @@ class AppointmentSerializer(serializers.ModelSerializer):
 
 
 class BookingSerializer(serializers.Serializer):
-    service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.none())
-    practitioner = serializers.PrimaryKeyRelatedField(
+    service = IdRelatedField(queryset=Service.objects.none())
+    practitioner = IdRelatedField(
         queryset=Practitioner.objects.filter(is_active=True).select_related("user")
     )
     start = ZonedDateTimeField()
-    location = serializers.PrimaryKeyRelatedField(
+    location = IdRelatedField(
         queryset=Location.objects.filter(is_active=True), required=False, allow_null=True
     )
 
@@ -238,7 +239,7 @@ class BookingSerializer(serializers.Serializer):
 
 
 @extend_schema_field(OpenApiTypes.INT)
-class BookablePatientField(serializers.PrimaryKeyRelatedField):
+class BookablePatientField(IdRelatedField):
     """A patient id, among the active patients the caller may book for."""
 
     def get_queryset(self):
@@ -252,7 +253,7 @@ class StaffBookingSerializer(BookingSerializer):
 
 class RescheduleSerializer(serializers.Serializer):
     start = ZonedDateTimeField()
-    practitioner = serializers.PrimaryKeyRelatedField(
+    practitioner = IdRelatedField(
         queryset=Practitioner.objects.filter(is_active=True).select_related("user"),
         required=False,
     )
@@ -273,7 +274,7 @@ class AppointmentFilter(django_filters.FilterSet):
         method="filter_to", help_text="Starting on or before.", validators=[within_calendar]
     )
     status = django_filters.MultipleChoiceFilter(choices=Status.choices)
-    practitioner = django_filters.NumberFilter(field_name="practitioner_id")
+    practitioner = IdFilter(field_name="practitioner_id")
 
     class Meta:
         model = Appointment

@@ -11,12 +11,14 @@ name for the admin's own actions. The admin logs a change in the transaction of 
 
 from django.contrib import admin
 
+from clinic.admin_query import ForgivingQueryAdmin
+
 from .models import Action, AuditEntry
 from .services import record, record_reads
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ForgivingQueryAdmin, admin.ModelAdmin):
     list_display = [
         "at",
         "actor_label",

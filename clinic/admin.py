@@ -86,3 +86,25 @@ class ClinicAdminSite(admin.AdminSite):
 
 class ClinicAdminConfig(AdminConfig):
     default_site = "clinic.admin.ClinicAdminSite"
+
+    def ready(self) -> None:
+        super().ready()
+        from django.contrib.admin import FieldListFilter
+        from django.db import models
+
+        from clinic.admin_query import CalendarDateFieldListFilter, ForgivingQueryAdmin
+
+        # Every date filter of every admin, the packages' too (axes, django-otp).
+        FieldListFilter.register(
+            lambda field: isinstance(field, models.DateField),
+            CalendarDateFieldListFilter,
+            take_priority=True,
+        )
+        # And every date hierarchy: the packages' admins (axes) are registered again with
+        # the calendar-bound changelist ours declare.
+        site = admin.site
+        for model, model_admin in list(site._registry.items()):
+            if model_admin.date_hierarchy and not isinstance(model_admin, ForgivingQueryAdmin):
+                kind = type(model_admin)
+                site.unregister(model)
+                site.register(model, type(kind.__name__, (ForgivingQueryAdmin, kind), {}))

@@ -1,7 +1,11 @@
-"""Pieces every API module shares: zoned times, the error body in the schema, throttles."""
+"""Pieces every API module shares: ids, zoned times, the error body in the schema,
+throttles."""
 
+import re
 from datetime import date, datetime
 
+import django_filters
+from django import forms
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import serializers
@@ -9,6 +13,63 @@ from rest_framework.permissions import BasePermission
 from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.roles import is_staff_member
+
+# Ids are BigAutoField's: 1 up to PostgreSQL's bigint.
+MAX_ID = 2**63 - 1
+_ID_TEXT = re.compile(r"[0-9]{1,19}")
+
+
+def whole_id(value: object) -> int | None:
+    """`value` as an id if it is one exactly: a JSON integer or a string of ASCII digits,
+    1 to MAX_ID. Not 1.5 (Django would read it as 1), 1.0, true, 1e999 or Arabic-Indic digits."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and _ID_TEXT.fullmatch(value):
+        value = int(value)
+    if isinstance(value, int) and 1 <= value <= MAX_ID:
+        return value
+    return None
+
+
+class IdRelatedField(serializers.PrimaryKeyRelatedField):
+    """The id of a related record, read strictly (`whole_id`); every related field of the
+    API is one (`ModelSerializer.serializer_related_field`, and the explicit ones)."""
+
+    default_error_messages = {
+        "incorrect_type": "Expected an id (a whole number from 1), received {data_type}.",
+    }
+
+    def to_internal_value(self, data):
+        pk = whole_id(data)
+        if pk is None:
+            if isinstance(data, int) and not isinstance(data, bool):
+                self.fail("does_not_exist", pk_value=data)  # a whole number, just no such id
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(pk)
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    """The API's base model serializer: related fields are strict ids."""
+
+    serializer_related_field = IdRelatedField
+
+
+class IdFormField(forms.IntegerField):
+    """An id in a query string (a filter), read as strictly as in a body."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        pk = whole_id(value.strip() if isinstance(value, str) else value)
+        if pk is None:
+            raise forms.ValidationError("Expected an id (a whole number from 1).", code="invalid")
+        return pk
+
+
+class IdFilter(django_filters.NumberFilter):
+    """Filter by a related record's id (`?patient=12`)."""
+
+    field_class = IdFormField
 
 
 class ZonedDateTimeField(serializers.DateTimeField):

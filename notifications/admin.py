@@ -1,31 +1,31 @@
 """The message log (read-only), the templates with a preview, and the messaging rules."""
 
-from types import SimpleNamespace
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from django.contrib import admin
-from django.template import Context, TemplateSyntaxError
+from django.core.exceptions import ValidationError
+from django.template import Context
 from django.utils.html import format_html
+
+from clinic.admin_query import ForgivingQueryAdmin
 
 from .models import MessageTemplate, MessagingSettings, Notification
 from .selectors import notifications_for
-from .services import TEXT_ENGINE
+from .wording import Visit, check_template, message_context
 
-# What a preview fills the placeholders with.
-SAMPLE_CONTEXT = {
-    "patient": "Alex",
-    "start": "Tuesday 1 December at 09:00",
-    "service": "Myotherapy (SMM, 45 min)",
-    "practitioner": "Mia Myo",
-    "location": "Richmond",
-    "address": "12 Swan Street, Richmond VIC 3121",
-    "book_url": "https://clinic.example/book",
-    "clinic": "The Back Pain & Sciatica Clinic",
-    "appointment": SimpleNamespace(pk=42),
-}
+# The visit a preview describes; its words come from the same function as a real message's.
+SAMPLE_VISIT = Visit(
+    start=datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Australia/Melbourne")),
+    service="Myotherapy (SMM, 45 min)",
+    practitioner="Mia Myo",
+    location="Richmond",
+    address="12 Swan Street, Richmond VIC 3121",
+)
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ForgivingQueryAdmin, admin.ModelAdmin):
     """What was sent to whom, when and why — or why not."""
 
     list_display = [
@@ -67,12 +67,12 @@ class MessageTemplateAdmin(admin.ModelAdmin):
 
     @admin.display(description="Preview (with sample details)")
     def preview(self, template: MessageTemplate) -> str:
-        context = Context(SAMPLE_CONTEXT)
+        context = Context(message_context(first_name="Alex", visit=SAMPLE_VISIT))
         try:
-            subject = TEXT_ENGINE.from_string(template.subject).render(context)
-            body = TEXT_ENGINE.from_string(template.body).render(context)
-        except TemplateSyntaxError as error:
-            return format_html('<span class="errornote">{}</span>', error)
+            subject = check_template(template.subject, kind=template.kind).render(context)
+            body = check_template(template.body, kind=template.kind).render(context)
+        except ValidationError as error:
+            return format_html('<span class="errornote">{}</span>', " ".join(error.messages))
         return format_html(
             '<div style="white-space: pre-wrap"><strong>{}</strong>\n\n{}</div>', subject, body
         )

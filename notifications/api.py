@@ -2,17 +2,17 @@
 
 import django_filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, viewsets
 from rest_framework.permissions import IsAuthenticated
 
 from appointments.api import NamedSerializer
-from clinic.api_common import IsStaffMember
+from clinic.api_common import IdFilter, IsStaffMember, ModelSerializer
 
 from .models import Delivery, Kind, Notification
 from .selectors import notifications_for
 
 
-class NotificationSerializer(serializers.ModelSerializer):
+class NotificationSerializer(ModelSerializer):
     patient = NamedSerializer(read_only=True)
 
     class Meta:
@@ -36,8 +36,8 @@ class NotificationSerializer(serializers.ModelSerializer):
 class NotificationFilter(django_filters.FilterSet):
     # Plain ids, not model choices: a choice filter would answer 400 for a patient who does
     # not exist and 200 for one the caller may not see, telling the two apart.
-    patient = django_filters.NumberFilter(field_name="patient_id")
-    appointment = django_filters.NumberFilter(field_name="appointment_id")
+    patient = IdFilter(field_name="patient_id")
+    appointment = IdFilter(field_name="appointment_id")
     status = django_filters.MultipleChoiceFilter(choices=Delivery.choices)
     kind = django_filters.MultipleChoiceFilter(choices=Kind.choices)
 

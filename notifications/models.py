@@ -15,7 +15,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.template import TemplateSyntaxError
 
 from appointments.models import Appointment
 from patients.models import Channel, Patient
@@ -80,8 +79,10 @@ class MessageTemplate(models.Model):
     channel = models.CharField(max_length=10, choices=Channel.choices)
     subject = models.CharField(max_length=200, blank=True, help_text="Email only.")
     body = models.TextField(
-        help_text="Variables: {{ patient }}, {{ appointment }}, {{ start }}, {{ service }}, "
-        "{{ practitioner }}, {{ location }}, {{ book_url }}."
+        help_text="Variables: {{ patient }} (first name), {{ clinic }}, {{ book_url }}; about "
+        "an appointment also {{ start }}, {{ start_date }}, {{ start_time }}, {{ service }}, "
+        "{{ practitioner }}, {{ location }}, {{ address }}, {{ manage_url }}. "
+        "Tags: if, comment. Filters: default, upper, lower, title, capfirst."
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -95,13 +96,16 @@ class MessageTemplate(models.Model):
         return f"{self.get_kind_display()} ({self.get_channel_display()})"
 
     def clean(self) -> None:
-        from .services import TEXT_ENGINE
+        from .wording import check_template
 
+        errors = {}
         for name in ("subject", "body"):
             try:
-                TEXT_ENGINE.from_string(getattr(self, name))
-            except TemplateSyntaxError as error:
-                raise ValidationError({name: f"This template does not read: {error}"}) from error
+                check_template(getattr(self, name), kind=self.kind)
+            except ValidationError as error:
+                errors[name] = error.messages
+        if errors:
+            raise ValidationError(errors)
 
 
 class Notification(models.Model):

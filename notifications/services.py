@@ -20,9 +20,10 @@ from zoneinfo import ZoneInfo
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Exists, Max, OuterRef, Q
-from django.template import Context, Engine, Template, TemplateSyntaxError
+from django.template import Context, Template
 from django.utils import timezone
 
 from appointments.models import OCCUPYING_STATUSES, Appointment, Status
@@ -30,6 +31,7 @@ from patients.models import Channel, Patient
 
 from .backends import PermanentDeliveryError, TransientDeliveryError, backend_for
 from .models import Delivery, Kind, MessageTemplate, MessagingSettings, Notification
+from .wording import check_template, context_of
 
 APPOINTMENT_KINDS_WITHDRAWN_ON_CANCEL = (Kind.CONFIRMATION, Kind.REMINDER, Kind.RESCHEDULED)
 MAX_ATTEMPTS = 8
@@ -38,9 +40,6 @@ MAX_ATTEMPTS = 8
 def retry_pause(attempts: int) -> timedelta:
     """1, 2, 4 ... minutes after each failed try, at most an hour."""
     return timedelta(minutes=min(2 ** (attempts - 1), 60))
-
-
-TEXT_ENGINE = Engine(autoescape=False)
 
 
 def consented_channels(patient: Patient) -> list[str]:
@@ -295,14 +294,16 @@ class SendBatch:
                 raise PermanentDeliveryError(
                     f"No {notification.get_channel_display()} template for {notification.kind}."
                 )
+            # Checked again here: a row written before the check, or by raw SQL, is refused
+            # rather than rendered.
             try:
                 self._templates[key] = (
-                    TEXT_ENGINE.from_string(template.subject),
-                    TEXT_ENGINE.from_string(template.body),
+                    check_template(template.subject, kind=template.kind),
+                    check_template(template.body, kind=template.kind),
                 )
-            except TemplateSyntaxError as error:
+            except ValidationError as error:
                 raise PermanentDeliveryError(
-                    f"The {template} template does not read: {error}"
+                    f"The {template} template is refused: {' '.join(error.messages)}"
                 ) from error
         return self._templates[key]
 
@@ -434,29 +435,10 @@ def next_allowed_time(
 def render(notification: Notification, batch: SendBatch) -> None:
     """Fill in the message's recipient, subject and body from its template."""
     subject, body = batch.templates_for(notification)
-    context = Context(message_context(notification))
+    context = Context(context_of(notification.patient, notification.appointment))
     notification.subject = subject.render(context).strip()
     notification.body = body.render(context).strip()
     patient = notification.patient
     notification.recipient = (
         patient.email if notification.channel == Channel.EMAIL else str(patient.mobile)
     )
-
-
-def message_context(notification: Notification) -> dict:
-    appointment = notification.appointment
-    context = {
-        "patient": notification.patient.first_name,
-        "book_url": settings.CLINIC_BOOKING_URL,
-        "clinic": settings.CLINIC_NAME,
-    }
-    if appointment is not None:
-        context.update(
-            appointment=appointment,
-            start=f"{appointment.local_start:%A %d %B at %H:%M}",
-            service=appointment.service.name,
-            practitioner=str(appointment.practitioner),
-            location=appointment.location.name,
-            address=appointment.location.address,
-        )
-    return context

@@ -20,7 +20,7 @@ from accounts.roles import Role, roles_of
 from audit.api import AuditedMixin
 from audit.models import Action
 from audit.services import record
-from clinic.api_common import IsStaffMember
+from clinic.api_common import IsStaffMember, ModelSerializer
 
 from .export import export_patient_record
 from .models import BreakGlassAccess, Patient
@@ -51,7 +51,7 @@ class RegistrationSerializer(serializers.Serializer):
     date_of_birth = serializers.DateField(validators=[_validate_date_of_birth])
 
 
-class PatientSerializer(serializers.ModelSerializer):
+class PatientSerializer(ModelSerializer):
     """A patient's details and reminder consents."""
 
     mobile = PhoneNumberField(required=False, allow_blank=True)

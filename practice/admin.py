@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from clinic.admin_query import ForgivingQueryAdmin
+
 from .models import (
     BookingRules,
     Break,
@@ -81,7 +83,7 @@ class WorkingHoursAdmin(admin.ModelAdmin):
 
 
 @admin.register(Leave)
-class LeaveAdmin(admin.ModelAdmin):
+class LeaveAdmin(ForgivingQueryAdmin, admin.ModelAdmin):
     list_display = ["practitioner", "start", "end", "reason"]
     list_filter = ["practitioner"]
     list_select_related = ["practitioner__user"]
@@ -89,7 +91,7 @@ class LeaveAdmin(admin.ModelAdmin):
 
 
 @admin.register(ExtraHours)
-class ExtraHoursAdmin(admin.ModelAdmin):
+class ExtraHoursAdmin(ForgivingQueryAdmin, admin.ModelAdmin):
     list_display = ["practitioner", "location", "date", "start_time", "end_time"]
     list_filter = ["location", "practitioner"]
     list_select_related = ["practitioner__user", "location"]

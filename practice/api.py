@@ -4,18 +4,20 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.permissions import AllowAny
 
+from clinic.api_common import ModelSerializer
+
 from .models import Discipline, Location, Practitioner, Service
 from .selectors import locations_for, practitioners_for, services_for
 
 
-class LocationSerializer(serializers.ModelSerializer):
+class LocationSerializer(ModelSerializer):
     class Meta:
         model = Location
         fields = ["id", "name", "address", "phone", "time_zone"]
         read_only_fields = fields  # the catalogue is the manager's, in the admin
 
 
-class ServiceSerializer(serializers.ModelSerializer):
+class ServiceSerializer(ModelSerializer):
     disciplines = serializers.ListField(
         child=serializers.ChoiceField(Discipline.choices), read_only=True
     )
@@ -36,7 +38,7 @@ class ServiceSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PractitionerSerializer(serializers.ModelSerializer):
+class PractitionerSerializer(ModelSerializer):
     """A public profile: no email, no phone."""
 
     name = serializers.CharField(source="__str__", read_only=True)

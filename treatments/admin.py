@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from audit.admin import AuditedAdmin
+from clinic.api_common import whole_id
 from clinic.errors import DomainError
 from practice.models import Practitioner
 
@@ -135,19 +136,17 @@ class PatientFilter(admin.SimpleListFilter):
     patient_id_field = "patient_id"
 
     def lookups(self, request, model_admin):
-        value = self.value()
-        if not value or not value.isdigit():
+        if (patient_id := whole_id(self.value())) is None:
             return []
-        patient = clinical_patients_for(request.user).filter(pk=value).first()
+        patient = clinical_patients_for(request.user).filter(pk=patient_id).first()
         return [(str(patient.pk), str(patient))] if patient else []
 
     def queryset(self, request, queryset):
-        value = self.value()
-        if not value:
+        if not self.value():
             return queryset
-        if not value.isdigit():
-            return queryset.none()
-        return queryset.filter(**{self.patient_id_field: value})
+        if (patient_id := whole_id(self.value())) is None:
+            return queryset.none()  # "²".isdigit() is true, but no id
+        return queryset.filter(**{self.patient_id_field: patient_id})
 
 
 class NotePatientFilter(PatientFilter):
@@ -169,8 +168,7 @@ def _labels(choices, values) -> str:
 
 def _patient_asked_for(request: HttpRequest) -> int | None:
     """`?patient=<id>` of the patient page's "add" links, when it is a number."""
-    value = request.GET.get("patient", "")
-    return int(value) if value.isdigit() else None
+    return whole_id(request.GET.get("patient"))
 
 
 class PatientFromQuery:
@@ -725,9 +723,8 @@ class AuthorFilter(admin.SimpleListFilter):
         return [(str(p.pk), str(p)) for p in Practitioner.objects.select_related("user")]
 
     def queryset(self, request, queryset):
-        value = self.value()
-        if value and value.isdigit():
-            return queryset.filter(author_id=value)
+        if (author_id := whole_id(self.value())) is not None:
+            return queryset.filter(author_id=author_id)
         return queryset
 
 

@@ -40,6 +40,9 @@ from appointments.models import Appointment
 from audit.api import AuditedMixin
 from clinic.api_common import (
     CalendarDateField,
+    IdFilter,
+    IdRelatedField,
+    ModelSerializer,
     ZonedDateTimeField,
     error_response,
     within_calendar,
@@ -235,7 +238,7 @@ def _score(**kwargs) -> serializers.IntegerField:
 
 
 @extend_schema_field(OpenApiTypes.INT)
-class VisiblePatientField(serializers.PrimaryKeyRelatedField):
+class VisiblePatientField(IdRelatedField):
     """A patient id, among the patients whose clinical records the caller may see."""
 
     def get_queryset(self):
@@ -257,7 +260,7 @@ def _not_after_today(value: date) -> date:
 # --- treatment notes -------------------------------------------------------------------
 
 
-class ExerciseSerializer(serializers.ModelSerializer):
+class ExerciseSerializer(ModelSerializer):
     """One exercise of the session's log, in the order given."""
 
     exercise = serializers.CharField(max_length=100, help_text="e.g. Back squat, Deadlift.")
@@ -282,7 +285,7 @@ class ExerciseSerializer(serializers.ModelSerializer):
         read_only_fields: list[str] = []  # the note and the position come from the log
 
 
-class NoteAppointmentSerializer(serializers.ModelSerializer):
+class NoteAppointmentSerializer(ModelSerializer):
     service = serializers.CharField(source="service.name", read_only=True)
     location = serializers.CharField(source="location.name", read_only=True)
     start = ZonedDateTimeField(source="local_start", read_only=True)
@@ -294,7 +297,7 @@ class NoteAppointmentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AddendumSerializer(serializers.ModelSerializer):
+class AddendumSerializer(ModelSerializer):
     author = NamedSerializer(read_only=True)
 
     class Meta:
@@ -303,7 +306,7 @@ class AddendumSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class TreatmentNoteSerializer(serializers.ModelSerializer):
+class TreatmentNoteSerializer(ModelSerializer):
     """A session's SOAP note as stored; nothing here is written through this serializer."""
 
     appointment = NoteAppointmentSerializer(read_only=True)
@@ -360,7 +363,7 @@ class TreatmentNoteChangeSerializer(serializers.Serializer):
 
 
 @extend_schema_field(OpenApiTypes.INT)
-class OwnSessionField(serializers.PrimaryKeyRelatedField):
+class OwnSessionField(IdRelatedField):
     """An appointment id, among the sessions whose note the caller may start."""
 
     def get_queryset(self):
@@ -378,8 +381,8 @@ class AddendumCreateSerializer(serializers.Serializer):
 
 
 class NoteFilter(django_filters.FilterSet):
-    patient = django_filters.NumberFilter(field_name="appointment__patient_id")
-    appointment = django_filters.NumberFilter(field_name="appointment_id")
+    patient = IdFilter(field_name="appointment__patient_id")
+    appointment = IdFilter(field_name="appointment_id")
     to = django_filters.DateFilter(
         method="filter_to", help_text="Sessions on or before.", validators=[within_calendar]
     )
@@ -527,7 +530,7 @@ class TreatmentNoteViewSet(ClinicalRecordViewSet):
 # --- treatment plans -------------------------------------------------------------------
 
 
-class PlanPhaseSerializer(serializers.ModelSerializer):
+class PlanPhaseSerializer(ModelSerializer):
     """A phase of the plan: planned sessions and frequency; dates are set as the plan moves."""
 
     phase = NamedChoiceField(Phase)
@@ -546,7 +549,7 @@ class PlanPhaseSerializer(serializers.ModelSerializer):
         read_only_fields = ["started_on", "ended_on"]
 
 
-class TreatmentPlanSerializer(serializers.ModelSerializer):
+class TreatmentPlanSerializer(ModelSerializer):
     patient = NamedSerializer(read_only=True)
     practitioner = NamedSerializer(read_only=True)
     status = NamedChoiceField(PlanStatus, read_only=True)
@@ -603,7 +606,7 @@ class PlanMoveSerializer(serializers.Serializer):
 
 
 class PlanFilter(django_filters.FilterSet):
-    patient = django_filters.NumberFilter(field_name="patient_id")
+    patient = IdFilter(field_name="patient_id")
     status = django_filters.ChoiceFilter(choices=PlanStatus.choices)
 
     class Meta:
@@ -699,7 +702,7 @@ class TreatmentPlanViewSet(ClinicalRecordViewSet):
 # --- outcome measures ------------------------------------------------------------------
 
 
-class OutcomeMeasureSerializer(serializers.ModelSerializer):
+class OutcomeMeasureSerializer(ModelSerializer):
     patient = NamedSerializer(read_only=True)
     kind = NamedChoiceField(MeasureKind, read_only=True)
     value = NumberField(
@@ -772,7 +775,7 @@ class OutcomeMeasureCreateSerializer(serializers.Serializer):
 
 
 class OutcomeFilter(django_filters.FilterSet):
-    patient = django_filters.NumberFilter(field_name="patient_id")
+    patient = IdFilter(field_name="patient_id")
     kind = django_filters.ChoiceFilter(choices=MeasureKind.choices)
 
     class Meta:
@@ -918,7 +921,7 @@ class IntakeCreateSerializer(IntakeAnswersSerializer):
     patient = VisiblePatientField()
 
 
-class MyIntakeSerializer(serializers.ModelSerializer):
+class MyIntakeSerializer(ModelSerializer):
     """An intake as its patient submitted it."""
 
     symptom_locations = ChoiceListField(SymptomLocation, read_only=True)
@@ -953,7 +956,7 @@ class ClearanceCreateSerializer(serializers.Serializer):
     )
 
 
-class ClearanceSerializer(serializers.ModelSerializer):
+class ClearanceSerializer(ModelSerializer):
     cleared_by = serializers.SerializerMethodField()
 
     class Meta:
@@ -1001,7 +1004,7 @@ def _name_of(user: User) -> str:
 
 
 class IntakeFilter(django_filters.FilterSet):
-    patient = django_filters.NumberFilter(field_name="patient_id")
+    patient = IdFilter(field_name="patient_id")
 
     class Meta:
         model = Intake

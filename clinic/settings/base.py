@@ -165,6 +165,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+    # JSON with its depth bounded and its numbers finite (clinic/parsers.py); forms as DRF's.
+    "DEFAULT_PARSER_CLASSES": [
+        "clinic.parsers.ClinicJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "clinic.pagination.PageNumberPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "clinic.schema.ClinicAutoSchema",
@@ -266,6 +272,10 @@ SMS_HTTP_TOKEN = env.str("SMS_HTTP_TOKEN", default="")
 CLINIC_NAME = env.str("CLINIC_NAME", default="The Back Pain & Sciatica Clinic")
 CLINIC_DOMAIN = env.str("CLINIC_DOMAIN", default="clinic.example")
 CLINIC_BOOKING_URL = env.str("CLINIC_BOOKING_URL", default="https://clinic.example/book")
+# Where the booking site lets a patient move or cancel their bookings (messages link to it).
+CLINIC_MANAGE_BOOKING_URL = env.str(
+    "CLINIC_MANAGE_BOOKING_URL", default="https://clinic.example/my-appointments"
+)
 
 # A health check must answer quickly even when a dependency hangs.
 HEALTHCHECK_TIMEOUT_SECONDS = env.float("HEALTHCHECK_TIMEOUT_SECONDS", default=2.0)

@@ -98,7 +98,7 @@ def test_managers_preview_and_edit_templates(db):
         url, {"kind": "reminder", "channel": "sms", "subject": "", "body": "{% if %}"}
     )
 
-    assert "Mia Myo, Tuesday 1 December at 09:00, Richmond" in preview
+    assert "Mia Myo, Tuesday 01 December at 09:00, Richmond" in preview
     assert broken.status_code == 200 and "does not read" in broken.content.decode()
     template.refresh_from_db()
     assert "{% if %}" not in template.body

@@ -1,0 +1,176 @@
+"""Message templates see plain strings, never the model graph (issue 13, item 9): what a
+template may use is checked when it is saved, in the admin and by the model alike, again
+before a message is sent, and the preview fills in the same context as a real message."""
+
+import importlib
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.test import Client
+
+from accounts.permissions import sync_role_group
+from appointments.services import book_appointment
+from notifications import services
+from notifications.models import Delivery, Kind, MessageTemplate, Notification, OutboxMessage
+from tests.factories import UserFactory
+from tests.fixtures.clinic import TODAY, at
+
+DEFAULTS = importlib.import_module("notifications.migrations.0002_default_templates").TEMPLATES
+pytestmark = pytest.mark.django_db
+PASSWORD_HASH = "{{ appointment.practitioner.user.password }}"
+
+
+@pytest.fixture(autouse=True)
+def _clock_frozen(frozen_now):
+    yield
+
+
+@pytest.fixture
+def manager() -> Client:
+    """A Manager-group member who is not a superuser."""
+    user = UserFactory(email="manager@clinic.example", is_staff=True)
+    user.groups.add(sync_role_group("Manager"))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def booked(assessed_patient, assessment, myotherapist, location):
+    assessed_patient.consent_email = True
+    assessed_patient.save()
+    location.address = "12 Swan Street, Richmond VIC 3121"
+    location.save()
+    return book_appointment(
+        patient=assessed_patient,
+        service=assessment,
+        practitioner=myotherapist,
+        start=at(TODAY + timedelta(days=3), 10),
+    )
+
+
+def sent_email() -> OutboxMessage:
+    for pk in services.claim_due():
+        services.deliver(pk)
+    return OutboxMessage.objects.get(channel="email")
+
+
+def edit(client: Client, template: MessageTemplate, **words):
+    url = f"/admin/notifications/messagetemplate/{template.pk}/change/"
+    data = {"kind": template.kind, "channel": template.channel, "subject": template.subject}
+    return client.post(url, {**data, "body": template.body, **words})
+
+
+def test_the_admin_refuses_a_template_that_reads_a_password_hash(manager):
+    template = MessageTemplate.objects.get(kind=Kind.CONFIRMATION, channel="email")
+    before = template.body
+
+    answer = edit(manager, template, body=f"Hi {{{{ patient }}}} {PASSWORD_HASH}")
+
+    assert answer.status_code == 200
+    assert "Unknown variable {{ appointment.practitioner.user.password }}" in answer.text
+    template.refresh_from_db()
+    assert template.body == before
+
+
+def test_a_template_stored_before_the_check_is_not_rendered(booked, myotherapist):
+    """A row written around the check (raw SQL, an old release) fails to send rather than
+    carrying the hash."""
+    MessageTemplate.objects.filter(kind=Kind.CONFIRMATION, channel="email").update(
+        body=f"Hi {{{{ patient }}}} {PASSWORD_HASH}"
+    )
+
+    for pk in services.claim_due():
+        services.deliver(pk)
+
+    email = Notification.objects.get(kind=Kind.CONFIRMATION, channel="email")
+    assert email.status == Delivery.FAILED and "Unknown variable" in email.last_error
+    assert myotherapist.user.password not in email.body
+    assert not OutboxMessage.objects.filter(body__contains=myotherapist.user.password).exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ("{{ appointment }}", "Unknown variable {{ appointment }}"),
+        ("{{ patient.user.password }}", "patient is plain text, it has nothing to look up"),
+        ("{{ patient.__class__ }}", "does not read"),
+        ("{{ practitioner.user }}", "practitioner is plain text"),
+        ("{% if appointment.notes %}x{% endif %}", "Unknown variable {{ appointment.notes }}"),
+        ("{% if not patient.user %}x{% endif %}", "patient is plain text"),
+        ("{{ patient|default:appointment }}", "Unknown variable {{ appointment }}"),
+        ("{% debug %}", "Invalid block tag on line 1: 'debug'"),
+        ("{% load static %}", "Invalid block tag on line 1: 'load'"),
+        ("{% include 'admin/base.html' %}", "Invalid block tag on line 1: 'include'"),
+        ("{% for n in patient %}{{ n }}{% endfor %}", "Invalid block tag on line 1: 'for'"),
+        ("{{ patient|safe }}", "Invalid filter: 'safe'"),
+        ("{{ patient|pprint }}", "Invalid filter: 'pprint'"),
+        ("{% if %}", "does not read"),
+    ],
+)
+def test_what_a_template_may_not_use_is_refused_by_name(body, problem):
+    template = MessageTemplate(kind=Kind.CONFIRMATION, channel="sms", body=body)
+
+    with pytest.raises(ValidationError) as refusal:
+        template.full_clean(validate_unique=False, validate_constraints=False)
+
+    assert problem in " ".join(refusal.value.message_dict["body"])
+
+
+def test_a_recall_has_no_appointment_to_speak_of():
+    template = MessageTemplate(kind=Kind.RECALL, channel="sms", body="See you on {{ start }}")
+
+    with pytest.raises(ValidationError) as refusal:
+        template.full_clean(validate_unique=False, validate_constraints=False)
+
+    assert "Unknown variable {{ start }}" in refusal.value.message_dict["body"][0]
+
+
+def test_the_allowed_language_still_reads():
+    body = (
+        "{# a note for the manager #}Hi {{ patient|default:'there'|title }}, "
+        "{% if address %}{{ location }}, {{ address }}{% else %}{{ location|upper }}{% endif %}"
+        " on {{ start_date }} at {{ start_time }}. Move it: {{ manage_url }}"
+    )
+
+    MessageTemplate(kind=Kind.REMINDER, channel="sms", body=body).full_clean(
+        validate_unique=False, validate_constraints=False
+    )
+
+
+@pytest.mark.parametrize("kind", list(DEFAULTS))
+@pytest.mark.parametrize("channel", ["email", "sms"])
+def test_the_default_templates_still_validate(kind, channel):
+    MessageTemplate.objects.get(kind=kind, channel=channel).full_clean()
+
+
+def test_the_default_confirmation_reads_as_before(booked):
+    email = sent_email()
+
+    assert email.subject == "Your appointment on Thursday 25 March at 10:00"
+    # (How "&" in the clinic's name is escaped is issue 16's, not this one's.)
+    assert email.body.startswith(
+        "Hi Ari,\n\nYou are booked for Initial assessment with Mia Myo at Richmond "
+        "(12 Swan Street, Richmond VIC 3121) on Thursday 25 March at 10:00. The calendar "
+        "entry is attached.\n\nSee you soon,\nThe Back Pain "
+    )
+
+
+def test_a_practitioner_without_a_name_is_not_their_login(booked, myotherapist):
+    myotherapist.user.first_name = myotherapist.user.last_name = ""
+    myotherapist.user.save()
+
+    email = sent_email()
+
+    assert "with your practitioner at Richmond" in email.body
+    assert myotherapist.user.email not in email.body
+
+
+def test_the_preview_uses_the_message_context(manager):
+    template = MessageTemplate.objects.get(kind=Kind.REMINDER, channel="sms")
+    edit(manager, template, body="{{ start_date }} / {{ start_time }} / {{ manage_url }}")
+
+    page = manager.get(f"/admin/notifications/messagetemplate/{template.pk}/change/").text
+
+    assert "Tuesday 01 December / 09:00 / https://clinic.example/my-appointments" in page
