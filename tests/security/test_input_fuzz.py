@@ -151,7 +151,8 @@ def _write_operations() -> list[tuple[str, str]]:
 def _body_fields(name: str, method: str) -> list[str]:
     """The schema's body fields (any id fills the path: the schema is per template)."""
     route = next(endpoint.route for endpoint in api_endpoints() if endpoint.name == name)
-    path = reverse(name, kwargs={"pk": 1} if "(?P<pk>" in route else {})
+    takes_pk = "(?P<pk>" in route or "<int:pk>" in route
+    path = reverse(name, kwargs={"pk": 1} if takes_pk else {})
     return sorted(writable_fields(path, method))
 
 
