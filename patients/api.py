@@ -39,8 +39,16 @@ def _validate_date_of_birth(value: date) -> date:
     return value
 
 
+class NormalizedEmailField(serializers.EmailField):
+    """An email address in the one spelling of `accounts.emails`, checked in that spelling
+    (a fullwidth address is its plain self, not an invalid one)."""
+
+    def to_internal_value(self, data) -> str:
+        return super().to_internal_value(normalize_email(data) if isinstance(data, str) else data)
+
+
 class RegistrationSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = NormalizedEmailField(max_length=254)
     password = serializers.CharField(
         write_only=True, max_length=128, style={"input_type": "password"}
     )
@@ -135,7 +143,7 @@ class RegisterView(generics.GenericAPIView):
                     obj=patient,
                     detail={"path": request.path},
                 )
-        body = {"email": normalize_email(data["email"]), "detail": REGISTRATION_RECEIVED}
+        body = {"email": data["email"], "detail": REGISTRATION_RECEIVED}
         return Response(body, status=status.HTTP_201_CREATED)
 
 
