@@ -3,9 +3,9 @@
 The lockout counted failures under Python's `lower()` while the sign-in matched the
 account with PostgreSQL's `iexact` (UPPER of a dotless i, U+0131, is `I`): after five
 wrong passwords the right one was refused for `iris@example.com` but accepted with both
-its i's dotless. Now the
-address is reduced once (`accounts.emails.normalize_email`) and matched exactly, wherever
-it is stored, matched or counted.
+its i's dotless. Now the address is reduced once (`accounts.emails.normalize_email`, which
+is also `User.objects.normalize_email`) and matched exactly, wherever it is stored,
+matched or counted.
 """
 
 import importlib
@@ -17,7 +17,6 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from accounts.emails import normalize_email
 from accounts.models import User
 from accounts.services import lockout_username
 from patients.models import Patient
@@ -106,12 +105,12 @@ def test_lockout_key_stored_form_and_match_agree(iris, spelling):
     counted_as = lockout_username(None, {"email": spelling})
     stored_as = (
         User.objects.create_user(email=spelling, password=None).email
-        if (normalize_email(spelling) != ACCOUNT)
+        if (User.objects.normalize_email(spelling) != ACCOUNT)
         else ACCOUNT
     )
     matched = User.objects.filter(email=counted_as).first()
 
-    assert counted_as == stored_as == normalize_email(spelling)
+    assert counted_as == stored_as == User.objects.normalize_email(spelling)
     assert matched is not None and matched.email == counted_as
 
 
