@@ -189,9 +189,8 @@ class TestTheAdminUserForm:
 
 
 class TestTheDataMigration:
-    migration = importlib.import_module("accounts.migrations.0009_normalise_stored_emails")
-
     def test_stored_addresses_take_the_one_spelling_and_look_alikes_keep_theirs(self, db, capsys):
+        migration = importlib.import_module("accounts.migrations.0009_normalise_stored_emails")
         first = UserFactory(email="first@example.com")
         holder = UserFactory(email="zoe@example.com")
         look_alike = UserFactory(email="zoe2@example.com")
@@ -201,7 +200,7 @@ class TestTheDataMigration:
         User.objects.filter(pk=look_alike.pk).update(email="\uff5aoe@example.com")
         User.objects.filter(pk=fullwidth.pk).update(email="\uff46\uff57@example.com")
 
-        self.migration.normalise_emails(apps, None)
+        migration.normalise_emails(apps, None)
 
         emails = dict(User.objects.values_list("pk", "email"))
         assert emails[first.pk] == "strasse@example.de"
