@@ -40,4 +40,15 @@ def may_change_account(actor: User, target: User) -> bool:
         return False
     if actor.is_superuser or actor.pk == target.pk:
         return True
-    return not target.is_superuser and target.get_all_permissions() < actor.get_all_permissions()
+    return not target.is_superuser and permissions_held(target) < permissions_held(actor)
+
+
+def permissions_held(user: User) -> set[tuple[str, str]]:
+    """The permissions of the login's groups and its own, active or not: reactivating a
+    practitioner gives back what they hold (Django's `get_all_permissions` is empty for
+    an inactive login)."""
+    from django.contrib.auth.models import Permission
+    from django.db.models import Q
+
+    held = Permission.objects.filter(Q(user=user) | Q(group__user=user))
+    return set(held.values_list("content_type__app_label", "codename"))

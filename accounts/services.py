@@ -14,6 +14,7 @@ The audit entries for sign-ins are written by the signal receivers of `accounts.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Mapping
 
 from axes.handlers.proxy import AxesProxyHandler
@@ -36,6 +37,8 @@ from .models import User
 # First half of the two-integer advisory lock key: "sign-in" locks, apart from any other
 # advisory lock the project takes.
 _SIGN_IN_LOCK_SPACE = 0x5349474E  # "SIGN"
+
+logger = logging.getLogger(__name__)
 
 WRONG_CREDENTIALS = "Wrong email, password or two-factor code, or an inactive account."
 
@@ -157,11 +160,18 @@ def tell_of_registration(*, user_id: int, already_registered: bool) -> None:
     transaction commits: a welcome for a new account; for an address that already had
     one, that someone tried to register with it (the only place that says so). Sent by
     a worker, so that both answers to the registrant take as long."""
+    transaction.on_commit(lambda: _queue_registration_email(user_id, already_registered))
+
+
+def _queue_registration_email(user_id: int, already_registered: bool) -> None:
     from .tasks import send_registration_email
 
-    transaction.on_commit(
-        lambda: send_registration_email.delay(user_id, already_registered=already_registered)
-    )
+    try:
+        send_registration_email.apply_async(
+            (user_id,), {"already_registered": already_registered}, retry=False
+        )
+    except Exception:  # a web request must not fail (or wait) on a broker that is down
+        logger.warning("Could not queue the registration email of login %s", user_id)
 
 
 def send_registration_email(*, user_id: int, already_registered: bool) -> None:

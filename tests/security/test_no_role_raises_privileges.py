@@ -376,3 +376,29 @@ class TestTheDoorsAreReal:
 
         assert response.status_code == 302
         assert not TOTPDevice.objects.filter(user=cast["self"]).exists()
+
+
+def test_a_manager_cannot_reactivate_a_login_that_holds_more(people):
+    """A practitioner who left holds clinical permissions a Manager lacks: switching the
+    login back on would give them back, so it is the superuser's to do."""
+    cast = people("manager")
+    leaver = login_in_role("practitioner", "leaver@clinic.example")
+    leaver.is_active = False
+    leaver.save()
+    client = admin_of(cast["self"])
+
+    response = client.post(
+        reverse("admin:accounts_user_change", args=[leaver.pk]),
+        {
+            "email": leaver.email,
+            "first_name": leaver.first_name,
+            "last_name": leaver.last_name,
+            "is_active": "on",
+            "date_joined_0": "2027-01-01",
+            "date_joined_1": "09:00:00",
+        },
+    )
+
+    assert response.status_code == 403
+    leaver.refresh_from_db()
+    assert not leaver.is_active
