@@ -6,14 +6,17 @@ from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework_simplejwt import views as jwt
-from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts.models import User
 from audit.models import Action
 from audit.services import record
 from clinic.api_common import error_response
 
+from . import tokens
+from .models import User
 from .services import WRONG_CREDENTIALS, SignInRefused, sign_in_for_tokens
 
 BAD_CREDENTIALS = error_response(
@@ -22,8 +25,20 @@ BAD_CREDENTIALS = error_response(
     ("token_not_valid", "Token is invalid"),
 )
 BAD_TOKEN = error_response(
-    "The refresh token is invalid, expired, or was already used (each one is good once).",
+    "The refresh token is invalid, expired, or was already used (each one is good once); "
+    "or its sign-in has ended: it is older than the account's password, or than a sign-in "
+    "may last (`SIGN_IN_HOURS`), or the account is no longer active. Sign in again.",
     ("token_not_valid", "Token is blacklisted"),
+    ("token_not_valid", "The password was changed since this sign-in: sign in again."),
+)
+REFRESH_TWO_FACTOR_REQUIRED = error_response(
+    "The sign-in did not pass the second factor this login now needs (the clinic has since "
+    "required it of staff, or the login has since set it up): sign in again with the code.",
+    (
+        "two_factor_required",
+        "Two-factor sign-in is required of this login: sign in again with the code "
+        "(set it up in the admin first if need be).",
+    ),
 )
 TWO_FACTOR_REQUIRED = error_response(
     "The clinic requires two-factor sign-in for staff, and this member of staff has not "
@@ -82,10 +97,30 @@ class SignInSerializer(TokenObtainPairSerializer):
             )
         except SignInRefused as refusal:
             raise _api_error(refusal) from refusal
-        refresh = self.get_token(self.user)
+        refresh = tokens.tokens_for(self.user, second_factor=self.user.otp_device is not None)
         if jwt_settings.UPDATE_LAST_LOGIN:
             update_last_login(None, self.user)
         return {"refresh": str(refresh), "access": str(refresh.access_token)}
+
+
+class RefreshSerializer(TokenRefreshSerializer):
+    """simplejwt's refresh (good once, rotated), for a sign-in that has not ended:
+    `tokens.refusal` with `refreshing`, and the sign-in's claims carried over."""
+
+    def validate(self, attrs: dict) -> dict:
+        try:
+            refresh = RefreshToken(attrs["refresh"])
+        except TokenError as error:
+            raise InvalidToken(error.args[0]) from error
+        user = User.objects.filter(pk=refresh.payload.get(jwt_settings.USER_ID_CLAIM)).first()
+        if user is None or not user.is_active:
+            raise exceptions.AuthenticationFailed(
+                "No active account found for the given token.", code="token_not_valid"
+            )
+        refused = tokens.refusal(user, refresh.payload, refreshing=True)
+        if refused is not None:
+            raise _api_error(refused)
+        return super().validate(attrs)
 
 
 class TokensSerializer(serializers.Serializer):
@@ -98,6 +133,8 @@ def _api_error(refusal: SignInRefused) -> exceptions.APIException:
         return LockedOut(refusal.detail, wait=refusal.retry_after or 1)
     if refusal.code == "two_factor_required":
         return exceptions.PermissionDenied(refusal.detail, code=refusal.code)
+    if refusal.code == "token_not_valid":
+        return InvalidToken(refusal.detail)
     return exceptions.AuthenticationFailed(refusal.detail, code=refusal.code)
 
 
@@ -134,14 +171,17 @@ class TokenView(jwt.TokenObtainPairView):
     post=extend_schema(
         summary="Refresh the access token",
         description="A `refresh` token gives a new `access` token and a new `refresh` token; "
-        "the one sent is used up.",
+        "the one sent is used up. A sign-in lasts `SIGN_IN_HOURS` (12) from the password, "
+        "however often it is refreshed, and ends when the password changes.",
         tags=["auth"],
         responses={
-            200: jwt.TokenRefreshView.serializer_class,
+            200: TokensSerializer,
             401: BAD_TOKEN,
+            403: REFRESH_TWO_FACTOR_REQUIRED,
         },
     )
 )
 class TokenRefreshView(jwt.TokenRefreshView):
+    serializer_class = RefreshSerializer
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth"

@@ -2,15 +2,24 @@ from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
+
+from .emails import normalize_email
 
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
+    @classmethod
+    def normalize_email(cls, email: str | None) -> str:
+        """Django's hook (creating users, `User.clean` in admin forms) for the one spelling
+        of `accounts.emails`."""
+        return normalize_email(email)
+
     def _create_user(self, email: str, password: str | None, **extra_fields) -> "User":
         if not email:
             raise ValueError("An email address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user = self.model(email=self.normalize_email(email), **extra_fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -28,7 +37,9 @@ class UserManager(BaseUserManager["User"]):
         return self._create_user(email, password, **extra_fields)
 
     def get_by_natural_key(self, username: str | None) -> "User":
-        return self.get(email__iexact=username)
+        """The account a sign-in names: exactly its normalised email (never `iexact`,
+        whose idea of case is PostgreSQL's, not the lockout's)."""
+        return self.get(email=normalize_email(username))
 
 
 class User(AbstractUser):
@@ -36,6 +47,13 @@ class User(AbstractUser):
 
     username = None  # type: ignore[assignment]
     email = models.EmailField("email address", unique=True)
+    password_changed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the password last changed: API sign-ins from before then are "
+        "refused (accounts/tokens.py).",
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -52,7 +70,15 @@ class User(AbstractUser):
         return self.get_full_name() or self.email
 
     def save(self, *args, **kwargs) -> None:
-        self.email = self.email.lower()
+        # Stored as it is matched: a row written past the forms (a shell, a fixture) too.
+        self.email = normalize_email(self.email)
+        # `set_password` leaves the new password in `_password` until it is saved (Django
+        # clears it first when it only re-hashes the same password at sign-in), whichever
+        # form or command set it: the moment ends every earlier API sign-in.
+        if self._password is not None and not self._state.adding:
+            self.password_changed_at = timezone.now()
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "password_changed_at"}
         super().save(*args, **kwargs)
 
 

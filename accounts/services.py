@@ -14,6 +14,7 @@ The audit entries for sign-ins are written by the signal receivers of `accounts.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Mapping
 
 from axes.handlers.proxy import AxesProxyHandler
@@ -21,6 +22,7 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_login_failed
+from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.models import Max
 from django.http import HttpRequest
@@ -29,11 +31,14 @@ from django.utils import timezone
 from clinic.errors import DomainError
 
 from . import two_factor
+from .emails import normalize_email
 from .models import User
 
 # First half of the two-integer advisory lock key: "sign-in" locks, apart from any other
 # advisory lock the project takes.
 _SIGN_IN_LOCK_SPACE = 0x5349474E  # "SIGN"
+
+logger = logging.getLogger(__name__)
 
 WRONG_CREDENTIALS = "Wrong email, password or two-factor code, or an inactive account."
 
@@ -58,7 +63,7 @@ def lockout_username(request: HttpRequest | None, credentials: Mapping | None) -
     typed = typed_username(credentials)
     if typed is None and request is not None:
         typed = request.POST.get("username") or request.POST.get("email")
-    return normalized_email(typed) if typed else None
+    return normalize_email(typed) if typed else None
 
 
 def typed_username(credentials: Mapping | None) -> str | None:
@@ -67,10 +72,6 @@ def typed_username(credentials: Mapping | None) -> str | None:
         return None
     typed = credentials.get(User.USERNAME_FIELD) or credentials.get("username")
     return str(typed) if typed else None
-
-
-def normalized_email(typed: str) -> str:
-    return typed.strip().lower()
 
 
 def sign_in(request: HttpRequest, *, email: str, password: str, code: str = "") -> User:
@@ -87,7 +88,7 @@ def sign_in_for_tokens(request: HttpRequest, *, email: str, password: str, code:
     sign-in gets no token before enrolling: the API must not be a way round the admin's
     second factor. (In the admin they are signed in and sent to enrol.)"""
     user = sign_in(request, email=email, password=password, code=code)
-    if two_factor.enrolment_due(user):
+    if two_factor.missing_second_factor(user, verified=user.otp_device is not None):
         raise SignInRefused(
             "two_factor_required",
             "The clinic requires two-factor sign-in for staff: set it up in the admin first.",
@@ -99,7 +100,7 @@ def sign_in_for_tokens(request: HttpRequest, *, email: str, password: str, code:
 def _attempt(request: HttpRequest, *, email: str, password: str, code: str) -> User | SignInRefused:
     """One attempt in one transaction under the account's lock. It returns its refusal
     instead of raising it, so that the failure it recorded is committed, not rolled back."""
-    account = normalized_email(email)
+    account = normalize_email(email)
     with transaction.atomic():
         _one_attempt_at_a_time(account)
         user = authenticate(request, email=email, password=password)
@@ -152,3 +153,46 @@ def seconds_until_unlocked(account: str) -> int:
         return 1
     remaining = last_failure + settings.AXES_COOLOFF_TIME - timezone.now()
     return max(1, int(remaining.total_seconds() + 0.999))
+
+
+def tell_of_registration(*, user_id: int, already_registered: bool) -> None:
+    """Email the login's owner about a registration with their address, once the
+    transaction commits: a welcome for a new account; for an address that already had
+    one, that someone tried to register with it (the only place that says so). Sent by
+    a worker, so that both answers to the registrant take as long."""
+    transaction.on_commit(lambda: _queue_registration_email(user_id, already_registered))
+
+
+def _queue_registration_email(user_id: int, already_registered: bool) -> None:
+    from .tasks import send_registration_email
+
+    try:
+        send_registration_email.apply_async(
+            (user_id,), {"already_registered": already_registered}, retry=False
+        )
+    except Exception:  # a web request must not fail (or wait) on a broker that is down
+        logger.warning("Could not queue the registration email of login %s", user_id)
+
+
+def send_registration_email(*, user_id: int, already_registered: bool) -> None:
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        return
+    sign_in_at = f"https://{settings.CLINIC_DOMAIN}/"
+    if already_registered:
+        subject = "Someone tried to register with your email address"
+        body = (
+            f"Someone, perhaps you, tried to register a new account with {user.email} at "
+            f"{timezone.localtime():%d %B %Y, %H:%M}. This address already has an account, "
+            "so nothing was created and nothing was changed.\n\n"
+            f"If it was you, sign in as usual at {sign_in_at} (the clinic's front desk can "
+            "help if you have forgotten your password). If it was not, you need do nothing."
+        )
+    else:
+        subject = "Welcome to the clinic"
+        body = (
+            f"Your account for {user.email} is ready: sign in at {sign_in_at} to book, "
+            "fill in your intake questionnaire and manage your reminders.\n\n"
+            "If you did not register, tell the clinic's front desk."
+        )
+    send_mail(subject, body, None, [user.email])

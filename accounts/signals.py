@@ -13,8 +13,9 @@ from django.dispatch import receiver
 from audit.models import Action
 from audit.services import record
 
+from .emails import normalize_email
 from .models import User
-from .services import normalized_email, typed_username
+from .services import typed_username
 
 
 @receiver(user_logged_in, dispatch_uid="accounts.audit_sign_in")
@@ -67,4 +68,4 @@ def _account(typed: str) -> User | None:
     """The login the email names, if any (a guess at an unknown address has no actor)."""
     if not typed.strip():
         return None
-    return User.objects.filter(email=normalized_email(typed)).first()
+    return User.objects.filter(email=normalize_email(typed)).first()

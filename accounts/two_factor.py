@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from base64 import b32encode
+from enum import StrEnum
 
 import qrcode
 import qrcode.image.svg
@@ -51,9 +52,29 @@ def required_for(user: User) -> bool:
     return user.is_staff and SecurityPolicy.two_factor_required()
 
 
+class Missing(StrEnum):
+    """What a sign-in lacks of the second factor (`missing_second_factor`)."""
+
+    CODE = "code"  # the login has a device, and this sign-in did not pass it
+    ENROLMENT = "enrolment"  # the clinic requires staff to have one, and this login has none
+
+
+def missing_second_factor(user: User, *, verified: bool) -> Missing | None:
+    """The one rule of the second factor, for every door: the admin's session, the API's
+    session cookie, the token endpoint and every refresh of its tokens. `verified` says
+    whether this sign-in passed the second factor (the session's django-otp device, the
+    token's claim). A login with a device must have passed it; a member of staff whom the
+    policy requires to have one must have one. None when nothing is missing.
+
+    The admin lets a login that lacks only ENROLMENT in to enrol; the API refuses both."""
+    if device_of(user) is not None:
+        return None if verified else Missing.CODE
+    return Missing.ENROLMENT if required_for(user) else None
+
+
 def enrolment_due(user: User) -> bool:
     """The clinic requires two-factor sign-in of this member of staff, who has not enrolled."""
-    return required_for(user) and device_of(user) is None
+    return missing_second_factor(user, verified=False) is Missing.ENROLMENT
 
 
 def pending_device(user: User) -> TOTPDevice:
@@ -91,15 +112,15 @@ def confirm_enrolment(request: HttpRequest, *, code: str) -> bool:
     return True
 
 
-def session_passed_second_factor(request: HttpRequest) -> bool:
-    """True when the session's user has not enrolled, or signed in with their code (or
-    enrolled) in this session. Worked out once per request."""
-    cached = getattr(request, "_clinic_second_factor_ok", None)
-    if cached is None:
+def session_missing_second_factor(request: HttpRequest) -> Missing | None:
+    """`missing_second_factor` of the session's sign-in (django-otp's middleware tells
+    whether the session passed its device). Worked out once per request."""
+    if not hasattr(request, "_clinic_second_factor_missing"):
         user = request.user
-        cached = user.is_verified() or device_of(user) is None
-        request._clinic_second_factor_ok = cached
-    return cached
+        request._clinic_second_factor_missing = missing_second_factor(
+            user, verified=user.is_verified()
+        )
+    return request._clinic_second_factor_missing
 
 
 def otpauth_uri(device: TOTPDevice) -> str:

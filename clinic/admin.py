@@ -47,7 +47,10 @@ class ClinicAdminSite(admin.AdminSite):
         this session (a device added since they signed in asks them to sign in again)."""
         from accounts import two_factor
 
-        return super().has_permission(request) and two_factor.session_passed_second_factor(request)
+        return (
+            super().has_permission(request)
+            and two_factor.session_missing_second_factor(request) is not two_factor.Missing.CODE
+        )
 
     def admin_view(self, view, cacheable=False):
         """Every admin page, except enrolment itself, sends a member of staff whom the
@@ -61,7 +64,8 @@ class ClinicAdminSite(admin.AdminSite):
             if (
                 getattr(request.resolver_match, "url_name", None) not in _OPEN_BEFORE_ENROLMENT
                 and self.has_permission(request)
-                and two_factor.enrolment_due(request.user)
+                and two_factor.session_missing_second_factor(request)
+                is two_factor.Missing.ENROLMENT
             ):
                 return redirect("admin:two_factor")
             return guarded(request, *args, **kwargs)

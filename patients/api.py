@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
+from accounts.emails import normalize_email
 from accounts.roles import Role, roles_of
 from audit.api import AuditedMixin
 from audit.models import Action
@@ -40,8 +41,16 @@ def _validate_date_of_birth(value: date) -> date:
     return value
 
 
+class NormalizedEmailField(serializers.EmailField):
+    """An email address in the one spelling of `accounts.emails`, checked in that spelling
+    (a fullwidth address is its plain self, not an invalid one)."""
+
+    def to_internal_value(self, data) -> str:
+        return super().to_internal_value(normalize_email(data) if isinstance(data, str) else data)
+
+
 class RegistrationSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = NormalizedEmailField(max_length=254)
     password = serializers.CharField(
         write_only=True, max_length=128, style={"input_type": "password"}
     )
@@ -86,13 +95,27 @@ class StaffPatientSerializer(PatientSerializer):
         read_only_fields = [*PatientSerializer.Meta.fields, "is_active", "created_at"]
 
 
+class RegistrationReceivedSerializer(serializers.Serializer):
+    email = serializers.EmailField(help_text="The address as the account stores it.")
+    detail = serializers.CharField()
+
+
+REGISTRATION_RECEIVED = (
+    "Thank you. Sign in at /api/v1/auth/token/ with this email address and password. "
+    "If the address already had an account, nothing was changed and its owner has been "
+    "told by email."
+)
+
+
 @extend_schema(
     summary="Register as a patient",
-    description="Creates the login (email) and the patient record together. Then sign in "
-    "at `/api/v1/auth/token/`.",
+    description="Creates the login (email) and the patient record together; then sign in "
+    "at `/api/v1/auth/token/`. The answer is the same whether or not the address already "
+    "has an account (so that nobody can find out which addresses do): for one that has, "
+    "nothing is created or changed, and its owner is emailed instead.",
     tags=["auth"],
     request=RegistrationSerializer,
-    responses={201: PatientSerializer},
+    responses={201: RegistrationReceivedSerializer},
 )
 class RegisterView(generics.GenericAPIView):
     permission_classes = [AllowAny]
@@ -114,14 +137,16 @@ class RegisterView(generics.GenericAPIView):
                 mobile=data["phone"],
                 date_of_birth=data["date_of_birth"],
             )
-            record(
-                Action.CREATE,
-                request=request,
-                actor=patient.user,
-                obj=patient,
-                detail={"path": request.path},
-            )
-        return Response(PatientSerializer(patient).data, status=status.HTTP_201_CREATED)
+            if patient is not None:
+                record(
+                    Action.CREATE,
+                    request=request,
+                    actor=patient.user,
+                    obj=patient,
+                    detail={"path": request.path},
+                )
+        body = {"email": data["email"], "detail": REGISTRATION_RECEIVED}
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class IsPatient(BasePermission):

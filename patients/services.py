@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -13,8 +14,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber
 
+from accounts.emails import normalize_email
 from accounts.models import User
 from accounts.roles import Role, is_front_desk, roles_of
+from accounts.services import tell_of_registration
 from appointments.models import Appointment, Status
 from audit.models import Action
 from audit.services import record
@@ -40,31 +43,44 @@ def register_patient(
     last_name: str,
     mobile: PhoneNumber | str,
     date_of_birth: date,
-) -> Patient:
-    """Create a patient's login and record together: both or neither."""
-    email = email.strip().lower()
+) -> Patient | None:
+    """Create a patient's login and record together: both or neither.
+
+    An email that already has a login (a patient's or staff's) gets no second account and
+    no access to the first: None, and its owner is told by email that someone tried to
+    register with their address. The caller is answered exactly as for a new account
+    (`RegisterView`), so that registering tells nobody which addresses have accounts; the
+    password is hashed either way, so that the time taken tells nothing either."""
+    email = normalize_email(email)
     candidate = User(email=email, first_name=first_name, last_name=last_name)
     try:
         validate_password(password, user=candidate)
     except ValidationError as error:
         raise _invalid("password", list(error.messages)) from error
-    if User.objects.filter(email__iexact=email).exists():
-        raise _email_taken()
-    try:
-        with transaction.atomic():
-            user = User.objects.create_user(
-                email=email, password=password, first_name=first_name, last_name=last_name
-            )
-            return Patient.objects.create(
-                user=user,
-                first_name=first_name,
-                last_name=last_name,
-                email=email,
-                mobile=mobile,
-                date_of_birth=date_of_birth,
-            )
-    except IntegrityError as error:  # the same email registering twice at once
-        raise _email_taken() from error
+    existing = User.objects.filter(email=email).values_list("pk", flat=True).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(
+                    email=email, password=password, first_name=first_name, last_name=last_name
+                )
+                patient = Patient.objects.create(
+                    user=user,
+                    first_name=first_name,
+                    last_name=last_name,
+                    email=email,
+                    mobile=mobile,
+                    date_of_birth=date_of_birth,
+                )
+            tell_of_registration(user_id=user.pk, already_registered=False)
+            return patient
+        except IntegrityError:  # the same email registering twice at once: the other won
+            existing = User.objects.filter(email=email).values_list("pk", flat=True).first()
+            if existing is None:
+                raise
+    make_password(password)  # the work creating the login would have done
+    tell_of_registration(user_id=existing, already_registered=True)
+    return None
 
 
 def update_patient_profile(*, patient: Patient, changes: dict[str, Any]) -> Patient:
@@ -321,7 +337,3 @@ def _invalid(field: str, messages: list[str]) -> DomainError:
     return DomainError(
         "invalid", "Some fields are not valid.", fields={field: messages}, status=400
     )
-
-
-def _email_taken() -> DomainError:
-    return _invalid("email", ["An account with this email address already exists."])

@@ -160,7 +160,7 @@ PHONENUMBER_DB_FORMAT = "E164"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.JWTAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "accounts.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
@@ -193,6 +193,8 @@ SIMPLE_JWT = {
     "UPDATE_LAST_LOGIN": True,
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
+# The longest an API sign-in lasts, however often its tokens are refreshed (accounts/tokens.py).
+SIGN_IN_MAX_AGE = timedelta(hours=env.int("SIGN_IN_HOURS", default=12))
 SPECTACULAR_SETTINGS = {
     "TITLE": "Clinic booking and patient-record API",
     "DESCRIPTION": (

@@ -3,6 +3,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from accounts.emails import normalize_email
 from accounts.models import User
 from accounts.roles import Role, roles_of
 from patients.retention import PastRetention, review_retention
@@ -30,7 +31,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, manager_email: str, as_json: bool, **options) -> None:
-        manager = User.objects.filter(email__iexact=manager_email.strip()).first()
+        manager = User.objects.filter(email=normalize_email(manager_email)).first()
         if manager is None or Role.MANAGER not in roles_of(manager):
             raise CommandError(f"{manager_email} is not a manager's login: only managers review.")
         found = review_retention(manager=manager, today=timezone.localdate())
