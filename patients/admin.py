@@ -424,12 +424,14 @@ class PatientAdmin(AuditedAdmin, admin.ModelAdmin):
                     f"you until {until:%H:%M on %d/%m/%Y}. The clinic manager reviews this.",
                 )
                 return HttpResponseRedirect(change_url)
+        # The page names nobody: any practitioner may open it for any patient's id, and
+        # a name and date of birth read here would be read without the audited reason.
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": f"Break the glass: {patient.search_label}",
+            "title": f"Break the glass: patient record {patient.pk}",
             "intro": [
-                f"{patient.full_name} is not in your care: no booking with you made by the "
+                "This patient is not in your care: no booking with you made by the "
                 "patient or reception, and no assignment to you.",
                 "If you need their records now, say why. They open to you for "
                 f"{settings.BREAK_GLASS_HOURS} hours; this is written to the audit log and the "

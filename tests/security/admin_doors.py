@@ -36,6 +36,7 @@ from accounts.models import SecurityPolicy, User
 from accounts.permissions import ROLE_PERMISSIONS, sync_role_group
 from audit.models import Action, AuditEntry
 from notifications.models import Channel, Kind, MessageTemplate, MessagingSettings
+from patients.models import BreakGlassAccess, CareAssignment
 from practice.models import BookingRules, ExtraHours, Leave, WorkingHours
 from tests.factories import UserFactory
 from tests.fixtures.clinic import NOW, TODAY
@@ -118,6 +119,7 @@ def build_admin_world() -> AdminWorld:
     refresh = RefreshToken.for_user(world.patient_a.user)
     outstanding = OutstandingToken.objects.get(jti=refresh["jti"])
     location = world.future_visit.location
+    reception = world.users[Persona.RECEPTION]
     targets: list[Model] = [
         Group.objects.get(name="Manager"),
         outstanding,
@@ -158,6 +160,20 @@ def build_admin_world() -> AdminWorld:
             patient=world.patient_a,
         ),
         world.patient_a,
+        # A in her practitioner's care by reception's say (her bookings, made online and by
+        # reception, put her there too).
+        CareAssignment.objects.create(
+            patient=world.patient_a, practitioner=practitioner, assigned_by=reception
+        ),
+        # The other practitioner broke the glass for A last month: long expired, so that
+        # his cells show it opens nothing now, and the managers' review has a row of A's.
+        BreakGlassAccess.objects.create(
+            patient=world.patient_a,
+            practitioner=world.other_practitioner,
+            reason="Covering an evening session for a colleague",
+            granted_at=NOW - timedelta(days=30),
+            expires_at=NOW - timedelta(days=30) + timedelta(hours=settings.BREAK_GLASS_HOURS),
+        ),
         world.future_visit,
         world.intake,
         world.plan,
@@ -334,12 +350,18 @@ def target_of(door: Door, world: AdminWorld, caller: Caller) -> Model | None:
 def outcome_of(response: HttpResponse) -> str:
     """The status, with a redirect told apart by where it goes: `login` (not signed in as
     staff), `index` (to the index, saying "does not exist, perhaps it was deleted": how the
-    admin hides an object from a caller who may not see it), or `302` (done, and on)."""
+    admin hides an object from a caller who may not see it), `glass` (a practitioner sent
+    from a patient not in their care to "break the glass" for them, nothing done), or `302`
+    (done, and on)."""
     if response.status_code != 302:
         return str(response.status_code)
     where = urlparse(response["Location"]).path
     if where == reverse("admin:login"):
         return "login"
+    if where.endswith("/break-glass/") and where.startswith(
+        reverse("admin:patients_patient_changelist")
+    ):
+        return "glass"
     said = " ".join(str(message) for message in get_messages(response.wsgi_request))
     if where == reverse("admin:index") and "Perhaps it was deleted?" in said:
         return "index"

@@ -193,7 +193,18 @@ def build_world() -> World:
         user=UserFactory(email="bruno@example.com"),
     )
 
-    def visit(patient, with_, service, start, status=Status.COMPLETED, room=rooms[0], **extra):
+    # Booked by reception (or online): a booking someone else made is what puts a patient in
+    # the practitioner's care (`patients.selectors.patients_in_care_of`).
+    def visit(
+        patient,
+        with_,
+        service,
+        start,
+        status=Status.COMPLETED,
+        room=rooms[0],
+        source=Source.RECEPTION,
+        **extra,
+    ):
         return AppointmentFactory(
             patient=patient,
             practitioner=with_,
@@ -202,6 +213,7 @@ def build_world() -> World:
             room=room,
             start=start,
             status=status,
+            source=source,
             **extra,
         )
 
