@@ -15,7 +15,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.contrib.auth.models import Group
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -371,6 +371,33 @@ def test_each_break_of_the_glass_is_audited(db, world, otto):
     assert (access.practitioner, access.reason) == (world.other_practitioner, REASON)
     assert (entry.actor, entry.patient, entry.actor_role) == (otto, world.patient_a, "practitioner")
     assert (entry.object_type, entry.object_id) == ("patients.breakglassaccess", str(access.pk))
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE patients_breakglassaccess SET expires_at = expires_at + interval '1 year'",
+        "UPDATE patients_breakglassaccess SET reason = 'nothing to see'",
+        "DELETE FROM patients_breakglassaccess",
+    ],
+    ids=["extend", "reword", "remove"],
+)
+def test_a_break_of_the_glass_is_final_in_the_database(db, world, statement):
+    """The manager reviews what was recorded: no code, and no raw SQL, extends a window,
+    rewords the reason or removes the record."""
+    access = break_glass(
+        by=world.other_practitioner.user, patient=world.patient_a, reason=REASON, request=None
+    )
+
+    with (
+        pytest.raises(IntegrityError, match="final"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement)
+    with pytest.raises(IntegrityError, match="final"), transaction.atomic():
+        BreakGlassAccess.objects.filter(pk=access.pk).delete()
+    assert BreakGlassAccess.objects.get(pk=access.pk).reason == REASON
 
 
 @pytest.mark.parametrize(
