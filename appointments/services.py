@@ -457,12 +457,15 @@ def _check_no_bookings_depend_on(appointment: Appointment, *, moved_to: datetime
         .select_related("service")
         .order_by("start")
     )
-    dependent = [
-        booking
-        for booking in later
-        if (moved_to is None or moved_to >= booking.start)
-        and not _is_assessed(appointment.patient_id, booking.start, leaving_out=appointment)
-    ]
+    # Being assessed before a time stays true for every later time, so the bookings that
+    # rely on this assessment come first: stop at the first one that does not.
+    dependent = []
+    for booking in later:
+        if moved_to is not None and booking.start > moved_to:
+            break
+        if _is_assessed(appointment.patient_id, booking.start, leaving_out=appointment):
+            break
+        dependent.append(booking)
     if dependent:
         named = "; ".join(
             f"{booking.service} on {booking.local_start:%a %d %b %Y %H:%M} (#{booking.pk})"
