@@ -47,12 +47,20 @@ def get(url: str) -> tuple[int, bytes]:
         return error.code, error.read()
 
 
-def leftovers() -> list[str]:
-    """Processes still running from this checkout: the servers, web, worker or beat."""
+def running_pids() -> set[int]:
+    return {int(proc.name) for proc in Path("/proc").glob("[0-9]*")}
+
+
+def leftovers(already_running: set[int]) -> list[str]:
+    """Processes from this checkout that make run started and left: servers, web, worker, beat.
+
+    Whatever ran before make run (the shell that runs CI in this checkout, this script) is
+    not make run's to stop.
+    """
     found = []
     for proc in Path("/proc").glob("[0-9]*"):
         try:
-            if int(proc.name) == os.getpid():
+            if int(proc.name) in already_running:
                 continue
             cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
             state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -112,6 +120,7 @@ def main() -> int:
     base = f"http://127.0.0.1:{port}"
     failures: list[str] = []
 
+    already_running = running_pids()
     started = time.monotonic()
     # Its own session, like a terminal's foreground job: Ctrl-C reaches make and every
     # process it started directly, devenv included.
@@ -161,7 +170,7 @@ def main() -> int:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
         time.sleep(1)
-        left = leftovers()
+        left = leftovers(already_running)
         if left:
             failures.append("left running after Ctrl-C:\n    " + "\n    ".join(left))
 
