@@ -13,7 +13,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from audit.models import Action
 from audit.services import record
-from clinic.api_common import error_response
+from kernel.api import error_response
 
 from . import tokens
 from .models import User

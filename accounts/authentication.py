@@ -15,7 +15,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication as BaseJWT
 from .models import User
 
 # DRF imports this module while its own `views` module loads (DEFAULT_AUTHENTICATION_CLASSES),
-# before `clinic.errors` can be: what leads to it (`tokens`, `two_factor`) is imported where
+# before `kernel.errors` can be: what leads to it (`tokens`, `two_factor`) is imported where
 # it is used.
 
 

@@ -28,7 +28,7 @@ from django.db.models import Max
 from django.http import HttpRequest
 from django.utils import timezone
 
-from clinic.errors import DomainError
+from kernel.errors import DomainError
 
 from . import two_factor
 from .emails import normalize_email

@@ -18,14 +18,14 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
-from clinic.admin_query import (
+from kernel.admin_query import (
     CalendarDateFieldListFilter,
     ForgivingQueryAdmin,
     query_date,
     query_id,
 )
-from clinic.api_common import whole_id
-from clinic.errors import DomainError
+from kernel.api import whole_id
+from kernel.errors import DomainError
 from practice.models import Location, Practitioner, Service
 from treatments.models import RedFlag, TreatmentNote
 from treatments.selectors import clinical_patient_ids_among, open_red_flags_by_patient

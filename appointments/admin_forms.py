@@ -15,9 +15,9 @@ from django.contrib.admin.widgets import AdminDateWidget, AutocompleteSelect
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
 
-from clinic.admin_query import CalendarDateField
-from clinic.api_common import whole_id
-from clinic.errors import DomainError
+from kernel.admin_query import CalendarDateField
+from kernel.api import whole_id
+from kernel.errors import DomainError
 from patients.models import Patient
 from practice.models import Location, Practitioner, Service
 

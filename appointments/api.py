@@ -21,12 +21,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.roles import Role, is_staff_member, roles_of
-from clinic.api_common import (
+from kernel.api import (
     BookingThrottle,
     CalendarDateField,
     IdFilter,
     IdRelatedField,
     ModelSerializer,
+    NamedSerializer,
     ZonedDateTimeField,
     error_response,
     within_calendar,
@@ -154,11 +155,6 @@ class AvailabilityView(APIView):
 
 
 # --- appointments -----------------------------------------------------------------------
-
-
-class NamedSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField(source="__str__")
 
 
 class AppointmentSerializer(ModelSerializer):

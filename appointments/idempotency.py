@@ -8,7 +8,7 @@ from typing import Any
 from django.db import transaction
 
 from accounts.models import User
-from clinic.errors import DomainError
+from kernel.errors import DomainError
 
 from .models import BookingRequest
 

@@ -39,7 +39,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
-from clinic.errors import DomainError
+from kernel.errors import DomainError
 from notifications.services import booking_messages, cancellation_messages, reschedule_messages
 from patients.models import Patient
 from patients.services import check_not_archived

@@ -11,7 +11,7 @@ name for the admin's own actions. The admin logs a change in the transaction of 
 
 from django.contrib import admin
 
-from clinic.admin_query import ForgivingQueryAdmin
+from kernel.admin_query import ForgivingQueryAdmin
 
 from .models import Action, AuditEntry
 from .services import record, record_reads

@@ -430,7 +430,7 @@ def booking(service, first_day: date, last_day: date, count: int) -> Callable[[]
     from appointments.availability import free_slots
     from appointments.models import OCCUPYING_STATUSES, Appointment, Source, Status
     from appointments.services import book_appointment
-    from clinic.errors import DomainError
+    from kernel.errors import DomainError
     from patients.models import Patient
     from practice.models import Location, Practitioner
 

@@ -96,7 +96,7 @@ class ClinicAdminConfig(AdminConfig):
         from django.contrib.admin import FieldListFilter
         from django.db import models
 
-        from clinic.admin_query import CalendarDateFieldListFilter, ForgivingQueryAdmin
+        from kernel.admin_query import CalendarDateFieldListFilter, ForgivingQueryAdmin
 
         # Every date filter of every admin, the packages' too (axes, django-otp).
         FieldListFilter.register(

@@ -11,7 +11,7 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny
 
-from .api_common import (
+from kernel.api import (
     FORBIDDEN,
     NOT_AUTHENTICATED,
     NOT_FOUND,

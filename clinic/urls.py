@@ -15,5 +15,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
 ]
 
-handler404 = "clinic.errors.page_not_found"
-handler500 = "clinic.errors.server_error"
+handler404 = "kernel.errors.page_not_found"
+handler500 = "kernel.errors.server_error"

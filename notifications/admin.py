@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.template import Context
 from django.utils.html import format_html
 
-from clinic.admin_query import ForgivingQueryAdmin
+from kernel.admin_query import ForgivingQueryAdmin
 
 from .models import MessageTemplate, MessagingSettings, Notification
 from .selectors import notifications_for

@@ -5,8 +5,8 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.permissions import IsAuthenticated
 
-from appointments.api import NamedSerializer
-from clinic.api_common import IdFilter, IsStaffMember, ModelSerializer
+from accounts.access import IsStaffMember
+from kernel.api import IdFilter, ModelSerializer, NamedSerializer
 
 from .models import Delivery, Kind, Notification
 from .selectors import notifications_for

@@ -36,7 +36,7 @@ from accounts.roles import Role, roles_of
 from appointments.models import Appointment, Status
 from appointments.selectors import appointments_for
 from audit.admin import AuditedAdmin
-from clinic.errors import DomainError
+from kernel.errors import DomainError
 from treatments.charts import Band, progress_chart
 from treatments.models import MeasureKind, PlanStatus, RedFlag
 from treatments.selectors import clinical_patients_for, outcomes_for, plans_for

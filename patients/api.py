@@ -10,18 +10,18 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.exceptions import NotFound
-from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
+from accounts.access import IsPatient, IsPractitioner, IsStaffMember
 from accounts.emails import normalize_email
-from accounts.roles import Role, roles_of
 from audit.api import AuditedMixin
 from audit.models import Action
 from audit.services import record
-from clinic.api_common import IsStaffMember, ModelSerializer
+from kernel.api import ModelSerializer
 
 from .export import export_patient_record
 from .models import BreakGlassAccess, Patient
@@ -147,13 +147,6 @@ class RegisterView(generics.GenericAPIView):
                 )
         body = {"email": data["email"], "detail": REGISTRATION_RECEIVED}
         return Response(body, status=status.HTTP_201_CREATED)
-
-
-class IsPatient(BasePermission):
-    message = "This is for patients; your login has no patient record."
-
-    def has_permission(self, request, view) -> bool:
-        return Role.PATIENT in roles_of(request.user)
 
 
 @extend_schema_view(
@@ -301,13 +294,6 @@ class BreakGlassAccessSerializer(serializers.ModelSerializer):
         model = BreakGlassAccess
         fields = ["id", "patient", "reason", "granted_at", "expires_at"]
         read_only_fields = fields
-
-
-class IsPractitioner(BasePermission):
-    message = "Only a practitioner can break the glass."
-
-    def has_permission(self, request, view) -> bool:
-        return Role.PRACTITIONER in roles_of(request.user)
 
 
 class BreakGlassView(generics.GenericAPIView):

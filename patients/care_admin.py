@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounts.roles import Role, is_front_desk, roles_of
 from audit.admin import AuditedAdmin
-from clinic.errors import DomainError
+from kernel.errors import DomainError
 from practice.models import Practitioner
 
 from .models import BreakGlassAccess, CareAssignment

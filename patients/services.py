@@ -21,7 +21,7 @@ from accounts.services import tell_of_registration
 from appointments.models import Appointment, Status
 from audit.models import Action
 from audit.services import record
-from clinic.errors import DomainError
+from kernel.errors import DomainError
 from practice.models import Practitioner
 
 from .models import BreakGlassAccess, CareAssignment, Channel, Patient

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from clinic.admin_query import ForgivingQueryAdmin
+from kernel.admin_query import ForgivingQueryAdmin
 
 from .models import (
     BookingRules,

@@ -15,7 +15,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
-from clinic.fields import ChoiceArrayField
+from kernel.fields import ChoiceArrayField
 
 
 class Discipline(models.TextChoices):

@@ -34,8 +34,8 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from audit.admin import AuditedAdmin
-from clinic.api_common import whole_id
-from clinic.errors import DomainError
+from kernel.api import whole_id
+from kernel.errors import DomainError
 from practice.models import Practitioner
 
 from .admin_forms import (

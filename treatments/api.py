@@ -33,21 +33,21 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthentic
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.access import IsPatient
 from accounts.models import User
 from accounts.roles import Role, is_clinical, roles_of
-from appointments.api import NamedSerializer
 from appointments.models import Appointment
 from audit.api import AuditedMixin
-from clinic.api_common import (
+from kernel.api import (
     CalendarDateField,
     IdFilter,
     IdRelatedField,
     ModelSerializer,
+    NamedSerializer,
     ZonedDateTimeField,
     error_response,
     within_calendar,
 )
-from patients.api import IsPatient
 from practice.models import Practitioner
 
 from .models import (

@@ -18,7 +18,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from appointments.models import Appointment
-from clinic.fields import ChoiceArrayField
+from kernel.fields import ChoiceArrayField
 from patients.models import Patient
 from practice.models import Practitioner
 

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from appointments.models import Appointment
-from clinic.errors import DomainError
+from kernel.errors import DomainError
 from patients.models import Patient
 from practice.models import Practitioner
 

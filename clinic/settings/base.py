@@ -167,14 +167,14 @@ REST_FRAMEWORK = {
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     # JSON with its depth bounded and its numbers finite (clinic/parsers.py); forms as DRF's.
     "DEFAULT_PARSER_CLASSES": [
-        "clinic.parsers.ClinicJSONParser",
+        "kernel.parsers.ClinicJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_PAGINATION_CLASS": "clinic.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "kernel.pagination.PageNumberPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "clinic.schema.ClinicAutoSchema",
-    "EXCEPTION_HANDLER": "clinic.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "kernel.errors.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         # Per client address for sign-in and sign-up, per user for booking changes.
         "auth": env.str("THROTTLE_AUTH", default="20/minute"),

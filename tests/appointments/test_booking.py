@@ -14,7 +14,7 @@ from appointments.services import (
     mark_no_show,
     reschedule_appointment,
 )
-from clinic.errors import DomainError
+from kernel.errors import DomainError
 from practice.models import Break, ExtraHours, Leave
 from tests.factories import PatientFactory, PractitionerFactory, ServiceFactory
 from tests.fixtures.clinic import MELBOURNE, TODAY, at, work_every_day

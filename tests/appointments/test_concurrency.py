@@ -14,7 +14,7 @@ from django.db import connection
 
 from appointments.models import Appointment, Source, Status
 from appointments.services import book_appointment, cancel_appointment, reschedule_appointment
-from clinic.errors import DomainError
+from kernel.errors import DomainError
 from practice.models import BookingRules
 from tests.factories import PatientFactory, PractitionerFactory, RoomFactory
 from tests.fixtures.clinic import TODAY, at, make_coach, work_every_day

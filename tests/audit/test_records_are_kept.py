@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from appointments.services import book_appointment
 from audit.models import Action, AuditEntry
-from clinic.errors import DomainError
+from kernel.errors import DomainError
 from patients.models import Patient
 from patients.services import archive_patient
 from tests.factories import AppointmentFactory

@@ -23,7 +23,7 @@ from rest_framework.test import APIClient
 
 from appointments.models import Source, Status
 from audit.models import Action, AuditEntry
-from clinic.errors import DomainError
+from kernel.errors import DomainError
 from patients.models import BreakGlassAccess
 from patients.selectors import is_in_care_of
 from patients.services import assign_care, break_glass, end_care_assignment

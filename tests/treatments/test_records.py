@@ -5,7 +5,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from appointments.models import Status
-from clinic.errors import DomainError
+from kernel.errors import DomainError
 from tests.factories import AppointmentFactory, PractitionerFactory
 from tests.fixtures.clinic import TODAY, at
 from treatments.models import (

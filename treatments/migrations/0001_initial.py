@@ -8,7 +8,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-import clinic.fields
+import kernel.fields
 
 
 class Migration(migrations.Migration):
@@ -35,7 +35,7 @@ class Migration(migrations.Migration):
                 ("complaint", models.TextField(verbose_name="presenting complaint")),
                 (
                     "symptom_locations",
-                    clinic.fields.ChoiceArrayField(
+                    kernel.fields.ChoiceArrayField(
                         base_field=models.CharField(
                             choices=[
                                 ("lower_back", "Lower back"),
@@ -55,7 +55,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "sciatica_symptoms",
-                    clinic.fields.ChoiceArrayField(
+                    kernel.fields.ChoiceArrayField(
                         base_field=models.CharField(
                             choices=[
                                 ("pins_and_needles", "Pins and needles"),
@@ -109,7 +109,7 @@ class Migration(migrations.Migration):
                 ("goals", models.TextField(blank=True)),
                 (
                     "red_flags",
-                    clinic.fields.ChoiceArrayField(
+                    kernel.fields.ChoiceArrayField(
                         base_field=models.CharField(
                             choices=[
                                 ("severe_leg_pain", "Severe pain down the legs"),
@@ -278,7 +278,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "pain_locations",
-                    clinic.fields.ChoiceArrayField(
+                    kernel.fields.ChoiceArrayField(
                         base_field=models.CharField(
                             choices=[
                                 ("lower_back", "Lower back"),
@@ -298,7 +298,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "posture_findings",
-                    clinic.fields.ChoiceArrayField(
+                    kernel.fields.ChoiceArrayField(
                         base_field=models.CharField(
                             choices=[
                                 ("anterior_pelvic_tilt", "Anterior pelvic tilt"),
@@ -323,7 +323,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "regions_treated",
-                    clinic.fields.ChoiceArrayField(
+                    kernel.fields.ChoiceArrayField(
                         base_field=models.CharField(
                             choices=[
                                 ("lower_back", "Lower back"),

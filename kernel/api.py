@@ -9,10 +9,7 @@ from django import forms
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import serializers
-from rest_framework.permissions import BasePermission
 from rest_framework.throttling import ScopedRateThrottle
-
-from accounts.roles import is_staff_member
 
 # Ids are BigAutoField's: 1 up to PostgreSQL's bigint.
 MAX_ID = 2**63 - 1
@@ -119,6 +116,13 @@ class CalendarDateField(serializers.DateField):
         super().__init__(**kwargs)
 
 
+class NamedSerializer(serializers.Serializer):
+    """A related object as its id and the name it goes by (`__str__`)."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="__str__")
+
+
 class ErrorSerializer(serializers.Serializer):
     """Every 4xx response."""
 
@@ -174,13 +178,6 @@ THROTTLED = error_response(
     "Too many requests; retry after the `Retry-After` header's seconds.",
     ("throttled", "Request was throttled. Expected available in 42 seconds."),
 )
-
-
-class IsStaffMember(BasePermission):
-    message = "Only clinic staff can do this."
-
-    def has_permission(self, request, view) -> bool:
-        return is_staff_member(request.user)
 
 
 class BookingThrottle(ScopedRateThrottle):
