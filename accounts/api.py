@@ -11,13 +11,12 @@ from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, Toke
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from audit.models import Action
-from audit.services import record
 from kernel.api import error_response
 
 from . import tokens
 from .models import User
 from .services import WRONG_CREDENTIALS, SignInRefused, sign_in_for_tokens
+from .signals import signed_in_for_tokens
 
 BAD_CREDENTIALS = error_response(
     "Wrong email, password or two-factor code, or an inactive account.",
@@ -162,8 +161,8 @@ class TokenView(jwt.TokenObtainPairView):
     def post(self, request, *args, **kwargs) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        # Handing out tokens fires no user_logged_in: the sign-in is recorded here.
-        record(Action.LOGIN, request=request, actor=serializer.user, detail={"via": "api"})
+        # Handing out tokens fires no user_logged_in: the audit log hears of it here.
+        signed_in_for_tokens.send(sender=User, request=request, user=serializer.user)
         return Response(serializer.validated_data)
 
 

@@ -6,4 +6,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
-        from . import schema, signals  # noqa: F401  (the schema's session cookie; the sign-in audit receivers)
+        from . import schema  # noqa: F401  (the schema's session cookie)

@@ -1,71 +1,13 @@
-"""Every sign-in, failed sign-in and lockout goes into the audit log, with the address it
-came from. Never the password: Django hands receivers the credentials with it masked, and
-only the email is kept.
+"""What accounts announce for whoever keeps a record of it (the audit log: `audit.receivers`).
 
-Sessions (the admin) announce a sign-in with `user_logged_in`; the API's token view records
-its own (`accounts.api.TokenView`), since handing out tokens fires no signal.
+Sessions announce sign-ins, failures and lockouts with Django's and axes' own signals; these
+are the events that send none. Both are sent inside the change's transaction, so a receiver
+that fails undoes the change.
 """
 
-from axes.signals import user_locked_out
-from django.contrib.auth.signals import user_logged_in, user_login_failed
-from django.dispatch import receiver
+from django.dispatch import Signal
 
-from audit.models import Action
-from audit.services import record
-
-from .emails import normalize_email
-from .models import User
-from .services import typed_username
-
-
-@receiver(user_logged_in, dispatch_uid="accounts.audit_sign_in")
-def audit_sign_in(sender, request, user, **kwargs) -> None:
-    record(Action.LOGIN, request=request, actor=user, detail={"via": "session"})
-
-
-@receiver(user_login_failed, dispatch_uid="accounts.audit_failed_sign_in")
-def audit_failed_sign_in(sender, credentials, request=None, **kwargs) -> None:
-    if _refused_while_locked_out(request):
-        return  # not a guess that was checked: audit_lockout records the refusal
-    typed = typed_username(credentials) or ""
-    record(
-        Action.LOGIN_FAILED,
-        request=request,
-        actor=_account(typed),
-        actor_label=typed,
-        detail={"reason": kwargs.get("reason", "wrong_password_or_account")},
-    )
-
-
-@receiver(user_locked_out, dispatch_uid="accounts.audit_lockout")
-def audit_lockout(sender, request, username, **kwargs) -> None:
-    """Sent by axes when a failure locks an account, and again for each attempt refused
-    because it is locked; the first carries the count that locked it."""
-    failures = getattr(request, "axes_failures_since_start", None)
-    credentials = getattr(request, "axes_credentials", None)
-    typed = typed_username(credentials) or username or ""
-    record(
-        Action.LOCKOUT,
-        request=request,
-        actor=_account(username or ""),
-        actor_label=typed,
-        detail={"event": "refused"}
-        if failures is None
-        else {"event": "locked", "failures": failures},
-    )
-
-
-def _refused_while_locked_out(request) -> bool:
-    """Axes refused the attempt before its password was checked. Its backend marks the
-    request locked before the failure signal; a failure that *causes* a lockout is marked
-    only while axes counts it, together with the count, whichever receiver runs first."""
-    return bool(getattr(request, "axes_locked_out", False)) and (
-        getattr(request, "axes_failures_since_start", None) is None
-    )
-
-
-def _account(typed: str) -> User | None:
-    """The login the email names, if any (a guess at an unknown address has no actor)."""
-    if not typed.strip():
-        return None
-    return User.objects.filter(email=normalize_email(typed)).first()
+# A sign-in that handed out API tokens (no session, so no `user_logged_in`): request, user.
+signed_in_for_tokens = Signal()
+# A second factor confirmed, replacing any earlier one: request, user.
+second_factor_enrolled = Signal()

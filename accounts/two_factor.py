@@ -21,10 +21,8 @@ from django_otp import login as mark_session_verified
 from django_otp import verify_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from audit.models import Action
-from audit.services import record
-
 from .models import SecurityPolicy, User
+from .signals import second_factor_enrolled
 
 DEVICE_NAME = "Authenticator app"
 
@@ -107,7 +105,7 @@ def confirm_enrolment(request: HttpRequest, *, code: str) -> bool:
         TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
         device.confirmed = True
         device.save(update_fields=["confirmed"])
-        record(Action.UPDATE, request=request, obj=user, detail={"two_factor": "enrolled"})
+        second_factor_enrolled.send(sender=User, request=request, user=user)
     mark_session_verified(request, device)
     return True
 
