@@ -40,7 +40,6 @@ from django.utils import timezone
 
 from accounts.models import User
 from kernel.errors import DomainError
-from notifications.services import booking_messages, cancellation_messages, reschedule_messages
 from patients.models import Patient
 from patients.services import check_not_archived
 from practice.models import BookingRules, Leave, Location, Practitioner, Room, Service
@@ -58,6 +57,7 @@ from .models import (
     Source,
     Status,
 )
+from .signals import appointment_booked, appointment_cancelled, appointment_moved
 
 _CONSTRAINT_MESSAGES = {
     "appointment_no_practitioner_overlap": "{practitioner} is already booked at that time.",
@@ -119,7 +119,7 @@ def book_appointment(
             note=note,
         )
         _save_in_a_free_room(appointment, service)
-        booking_messages(appointment)
+        appointment_booked.send(sender=Appointment, appointment=appointment)
     return appointment
 
 
@@ -165,7 +165,7 @@ def reschedule_appointment(
         current.rescheduled_at = timezone.now()
         current.updated_by = by
         _save_in_a_free_room(current, current.service)
-        reschedule_messages(current)
+        appointment_moved.send(sender=Appointment, appointment=current)
     _copy_state(current, appointment)
     return appointment
 
@@ -217,7 +217,7 @@ def cancel_appointment(
                 "updated_by",
             ]
         )
-        cancellation_messages(current)
+        appointment_cancelled.send(sender=Appointment, appointment=current)
     _copy_state(current, appointment)
     return appointment
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import icalendar
 import requests
@@ -21,8 +21,8 @@ from django.core.mail import EmailMessage
 
 from patients.models import Channel
 
-if TYPE_CHECKING:
-    from .models import Notification
+from .choices import Kind
+from .models import Notification, OutboxMessage
 
 
 class TransientDeliveryError(Exception):
@@ -39,8 +39,6 @@ class Backend(Protocol):
 
 class OutboxBackend:
     def send(self, notification: Notification) -> None:
-        from .models import OutboxMessage
-
         OutboxMessage.objects.create(
             notification=notification,
             channel=notification.channel,
@@ -120,8 +118,6 @@ def backend_for(channel: str) -> Backend:
 
 def attachments_for(notification: Notification) -> list[tuple[str, bytes, str]]:
     """A calendar entry with every booking confirmation sent by email."""
-    from .models import Kind
-
     appointment = notification.appointment
     if notification.kind != Kind.CONFIRMATION or notification.channel != Channel.EMAIL:
         return []

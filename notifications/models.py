@@ -19,23 +19,8 @@ from django.db.models import Q
 from appointments.models import Appointment
 from patients.models import Channel, Patient
 
-
-class Kind(models.TextChoices):
-    CONFIRMATION = "confirmation", "Booking confirmation"
-    REMINDER = "reminder", "Appointment reminder"
-    RESCHEDULED = "rescheduled", "Reschedule notice"
-    CANCELLED = "cancelled", "Cancellation notice"
-    MAINTENANCE_PROMPT = "maintenance_prompt", "Maintenance-visit prompt"
-    RECALL = "recall", "Recall"
-
-
-class Delivery(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
-    WITHDRAWN = "withdrawn", "Withdrawn"
-    SKIPPED = "skipped", "Skipped (no consent)"
+from .choices import Delivery, Kind
+from .wording import check_template
 
 
 class MessagingSettings(models.Model):
@@ -96,8 +81,6 @@ class MessageTemplate(models.Model):
         return f"{self.get_kind_display()} ({self.get_channel_display()})"
 
     def clean(self) -> None:
-        from .wording import check_template
-
         errors = {}
         for name in ("subject", "body"):
             try:

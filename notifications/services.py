@@ -13,7 +13,6 @@ receiving side recognise.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -55,9 +54,10 @@ def consented_channels(patient: Patient) -> list[str]:
 # --- scheduling, in the appointment's own transaction ----------------------------------
 
 
-def booking_messages(appointment: Appointment) -> None:
-    """A confirmation now and the reminders before the start, on each consented channel."""
-    _add(messages_of_booking(appointment, booked_at=timezone.now()))
+def booking_messages(appointment: Appointment) -> bool:
+    """A confirmation now and the reminders before the start, on each consented channel.
+    Whether any were added (and so may be due now)."""
+    return _add(messages_of_booking(appointment, booked_at=timezone.now()))
 
 
 def messages_of_booking(
@@ -69,17 +69,17 @@ def messages_of_booking(
     )
 
 
-def reschedule_messages(appointment: Appointment) -> None:
+def reschedule_messages(appointment: Appointment) -> bool:
     """Reminders follow the appointment to its new time; the patient is told."""
     now = timezone.now()
     _withdraw(appointment, kinds=(Kind.REMINDER,))
-    _add(notices(appointment, Kind.RESCHEDULED, at=now) + _reminders(appointment, now))
+    return _add(notices(appointment, Kind.RESCHEDULED, at=now) + _reminders(appointment, now))
 
 
-def cancellation_messages(appointment: Appointment) -> None:
+def cancellation_messages(appointment: Appointment) -> bool:
     """Nothing more about this appointment is sent except the cancellation notice."""
     _withdraw(appointment, kinds=APPOINTMENT_KINDS_WITHDRAWN_ON_CANCEL)
-    _add(notices(appointment, Kind.CANCELLED, at=timezone.now()))
+    return _add(notices(appointment, Kind.CANCELLED, at=timezone.now()))
 
 
 def notices(appointment: Appointment, kind: str, *, at: datetime) -> list[Notification]:
@@ -134,19 +134,11 @@ def _withdraw(appointment: Appointment, *, kinds: Iterable[str]) -> None:
     ).update(status=Delivery.WITHDRAWN, updated_at=timezone.now())
 
 
-def _add(rows: list[Notification]) -> None:
+def _add(rows: list[Notification]) -> bool:
+    """Whether there was anything to add (a row already there is left as it is)."""
     if rows:
         Notification.objects.bulk_create(rows, ignore_conflicts=True)
-        # Due-now messages need not wait for beat's next minute.
-        transaction.on_commit(_dispatch_soon)
-
-
-def _dispatch_soon() -> None:
-    from .tasks import dispatch_due
-
-    # A web request must not wait on a broker that is down: beat's scan catches up.
-    with contextlib.suppress(Exception):
-        dispatch_due.apply_async(retry=False)
+    return bool(rows)
 
 
 # --- maintenance prompts and recalls ----------------------------------------------------

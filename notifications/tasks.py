@@ -4,6 +4,8 @@ A failed send is not retried by Celery (that would park a task in the broker); `
 puts the message back in the table with a pause, and the next scan claims it again.
 """
 
+import contextlib
+
 from celery import shared_task
 from django.conf import settings
 
@@ -21,6 +23,13 @@ def dispatch_due() -> int:
     return len(ids)
 
 
+def dispatch_soon() -> None:
+    """Due-now messages need not wait for beat's next minute. A web request must not wait
+    on a broker that is down, either: if this fails, beat's scan catches up."""
+    with contextlib.suppress(Exception):
+        dispatch_due.apply_async(retry=False)
+
+
 @shared_task(ignore_result=True)
 def send_notifications(notification_ids: list[int]) -> dict[int, str]:
     return services.deliver_batch(notification_ids)
@@ -29,4 +38,7 @@ def send_notifications(notification_ids: list[int]) -> dict[int, str]:
 @shared_task(ignore_result=True)
 def plan_patient_prompts() -> int:
     """Beat, hourly: maintenance-visit prompts and recalls that have come due."""
-    return services.patient_prompts()
+    added = services.patient_prompts()
+    if added:
+        dispatch_soon()
+    return added

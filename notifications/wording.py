@@ -31,7 +31,7 @@ from django.template.defaulttags import IfNode
 from appointments.models import Appointment
 from patients.models import Patient
 
-from .models import Kind
+from .choices import Kind
 
 # What every message may say, and what a message about an appointment may add.
 PATIENT_VARIABLES = {

@@ -1,0 +1,13 @@
+"""What the diary announces, for whoever acts on it (the messages to patients:
+`notifications.receivers`).
+
+Each is sent by `appointments.services` inside the change's transaction, after the change is
+saved: what a receiver writes commits or rolls back with it, and a receiver that fails undoes
+the change. Argument: `appointment`, as saved.
+"""
+
+from django.dispatch import Signal
+
+appointment_booked = Signal()
+appointment_moved = Signal()
+appointment_cancelled = Signal()
