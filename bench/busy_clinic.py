@@ -35,9 +35,9 @@ from psycopg import sql
 
 from accounts.models import User
 from appointments.availability import WorkingWindow, working_windows
-from appointments.demo.data import LOCATIONS, PATIENT_NAMES, LocationSpec
-from appointments.demo.seed import ensure_services
 from appointments.models import Appointment, Source, Status
+from demo.data import LOCATIONS, PATIENT_NAMES, LocationSpec
+from demo.seed import ensure_services
 from patients.models import Patient
 from practice.models import (
     Break,

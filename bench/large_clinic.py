@@ -145,14 +145,14 @@ def seed_notes(count: int) -> dict[str, int]:
     outcome measures; return how many of each were written."""
     from django.db import connection, models
 
-    from appointments.demo import data
+    from appointments.models import Appointment, Status
+    from bench.busy_clinic import MELBOURNE, SEED, copy_rows
+    from demo import data
 
     # The demo clinic's note writer, private to it: reused so that the notes here read and
     # weigh like the demo's, without a second copy of its phrases.
-    from appointments.demo.clinical import Story, Visit, _exercise_log, _note, _odi_answers
-    from appointments.demo.seed import ensure_services
-    from appointments.models import Appointment, Status
-    from bench.busy_clinic import MELBOURNE, SEED, copy_rows
+    from demo.clinical import Story, Visit, _exercise_log, _note, _odi_answers
+    from demo.seed import ensure_services
     from patients.models import Patient
     from treatments.models import (
         ExerciseEntry,

@@ -4,10 +4,12 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from accounts.api import TokenRefreshView, TokenView
-from appointments.api import AppointmentViewSet, AvailabilityView
+from care.api import BreakGlassView
+from diary.api import AppointmentViewSet, AvailabilityView
 from notifications.api import NotificationViewSet
-from patients.api import BreakGlassView, MeView, MyRecordExportView, PatientViewSet, RegisterView
+from patients.api import MeView, RegisterView
 from practice.api import LocationViewSet, PractitionerViewSet, ServiceViewSet
+from records.api import MyRecordExportView, PatientViewSet
 from treatments.api import (
     IntakeViewSet,
     MyIntakeView,

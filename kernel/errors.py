@@ -31,6 +31,11 @@ class DomainError(Exception):
         self.fields = fields
         self.status_code = status
 
+    @classmethod
+    def invalid(cls, field: str, messages: list[str]) -> "DomainError":
+        """A value the rule refuses, named by its field (400, like a serializer's)."""
+        return cls("invalid", "Some fields are not valid.", fields={field: messages}, status=400)
+
     def as_dict(self) -> dict[str, Any]:
         return error_body(self.code, self.detail, self.fields)
 

@@ -4,7 +4,7 @@ from django.db.models import QuerySet
 
 from accounts.models import User
 from accounts.roles import Role, is_staff_member, roles_of
-from patients.selectors import patients_for
+from care.selectors import patients_for
 
 from .models import Notification
 

@@ -1,38 +1,29 @@
 """Changes to patients: self-registration, records kept by reception, profile updates,
 archiving a record that is closed (records are never deleted), and the care relationships
-that open a patient's clinical records to a practitioner (assignments, break the glass)."""
+(the care relationships are `care.services`)."""
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber
 
 from accounts.emails import normalize_email
 from accounts.models import User
-from accounts.roles import Role, is_front_desk, roles_of
 from accounts.services import tell_of_registration
-from appointments.models import Appointment, Status
-from audit.models import Action
-from audit.services import record
 from kernel.errors import DomainError
-from practice.models import Practitioner
 
-from .models import BreakGlassAccess, CareAssignment, Channel, Patient
-from .selectors import is_in_care_of
+from .models import Channel, Patient
 
 _CONSENT_FIELDS = ("consent_email", "consent_sms")
 # Who the patient is: a patient cannot change these online (a patient could otherwise take
 # on another patient's name and date of birth); reception corrects them in the admin.
 IDENTITY_FIELDS = ("first_name", "last_name", "date_of_birth")
 _IDENTITY_LOCKED = "Reception corrects this; it cannot be changed online."
-BREAK_GLASS_MAX_REASON = 2000
 
 
 def register_patient(
@@ -56,7 +47,7 @@ def register_patient(
     try:
         validate_password(password, user=candidate)
     except ValidationError as error:
-        raise _invalid("password", list(error.messages)) from error
+        raise DomainError.invalid("password", list(error.messages)) from error
     existing = User.objects.filter(email=email).values_list("pk", flat=True).first()
     if existing is None:
         try:
@@ -133,45 +124,6 @@ def add_patient(patient: Patient) -> Patient:
     return patient
 
 
-def archive_patient(
-    *, patient: Patient, by: User, reason: str, request: HttpRequest | None = None
-) -> Patient:
-    """Close a patient's record instead of deleting it: it is kept whole (the law wants it
-    kept, see `retention`), but it leaves every list but the managers', takes no bookings
-    and gets no reminders or recalls. Refused while the patient has appointments to come.
-    Audited as ARCHIVE, the reason kept on the record."""
-    reason = reason.strip()
-    if not reason:
-        raise _invalid("reason", ["Say why the record is archived."])
-    with transaction.atomic():
-        patient = Patient.objects.select_for_update().get(pk=patient.pk)
-        if patient.archived_at is not None:
-            raise DomainError("patient_archived", "This patient's record is already archived.")
-        upcoming = Appointment.objects.filter(
-            patient=patient,
-            status__in=(Status.BOOKED, Status.CHECKED_IN),
-            end__gt=timezone.now(),
-        )
-        if upcoming.exists():
-            raise DomainError(
-                "patient_has_upcoming_appointments",
-                "The patient has appointments to come: cancel them before archiving.",
-            )
-        patient.is_active = False
-        patient.archived_at = timezone.now()
-        patient.archived_by = by
-        patient.archive_reason = reason
-        patient.save()
-        record(
-            Action.ARCHIVE,
-            request=request,
-            actor=by,
-            obj=patient,
-            detail={"fields": ["archive_reason", "archived_at", "archived_by", "is_active"]},
-        )
-    return patient
-
-
 def check_not_archived(patient: Patient) -> None:
     """An archived record takes no new bookings (nor moved ones).
 
@@ -188,129 +140,6 @@ def check_not_archived(patient: Patient) -> None:
         raise DomainError(
             "patient_archived", "This patient's record is archived: it takes no bookings."
         )
-
-
-def assign_care(
-    *,
-    patient: Patient,
-    practitioner: Practitioner,
-    by: User,
-    request: HttpRequest | None = None,
-) -> CareAssignment:
-    """Put a patient in a practitioner's care (`selectors.patients_in_care_of`): reception's
-    or a manager's act, never the practitioner's own (403 `not_front_desk`,
-    `own_care_assignment`). One open assignment per pair (409 `already_assigned`); an
-    archived record takes none (409 `patient_archived`). Audited as CREATE."""
-    if not is_front_desk(by):
-        raise DomainError(
-            "not_front_desk", "Only reception or a manager assigns patients.", status=403
-        )
-    if practitioner.user_id == by.pk:
-        raise DomainError(
-            "own_care_assignment",
-            "A practitioner cannot put a patient in their own care: ask a colleague.",
-            status=403,
-        )
-    if patient.archived_at is not None:
-        raise DomainError("patient_archived", "This patient's record is archived.")
-    try:
-        with transaction.atomic():
-            assignment = CareAssignment.objects.create(
-                patient=patient, practitioner=practitioner, assigned_by=by
-            )
-            record(Action.CREATE, request=request, actor=by, obj=assignment)
-    except IntegrityError as error:  # the unique open assignment per pair
-        raise DomainError(
-            "already_assigned", "This patient is already in this practitioner's care."
-        ) from error
-    return assignment
-
-
-def end_care_assignment(
-    *, assignment: CareAssignment, by: User, request: HttpRequest | None = None
-) -> CareAssignment:
-    """Close an assignment (kept, with who ended it and when): reception's or a manager's
-    act. Ending one that has ended already changes nothing. Audited as UPDATE."""
-    if not is_front_desk(by):
-        raise DomainError(
-            "not_front_desk", "Only reception or a manager ends an assignment.", status=403
-        )
-    with transaction.atomic():
-        assignment = CareAssignment.objects.select_for_update().get(pk=assignment.pk)
-        if assignment.ended_at is not None:
-            return assignment
-        assignment.ended_at = timezone.now()
-        assignment.ended_by = by
-        assignment.save(update_fields=["ended_at", "ended_by"])
-        record(
-            Action.UPDATE,
-            request=request,
-            actor=by,
-            obj=assignment,
-            detail={"fields": ["ended_at", "ended_by"]},
-        )
-    return assignment
-
-
-def break_glass(
-    *, patient: Patient, by: User, reason: str, request: HttpRequest | None = None
-) -> BreakGlassAccess:
-    """Open one patient's clinical records to a practitioner with no care relationship
-    with them, for `BREAK_GLASS_HOURS`, on a stated reason (at least
-    `BREAK_GLASS_MIN_REASON` characters). Only practitioners (403 `not_a_practitioner`:
-    reception and patients read no clinical records, managers read them all); refused
-    when the patient is in their care already (409 `already_in_care`) or archived.
-    Written to the audit log (BREAK_GLASS) for the manager's review."""
-    practitioner = getattr(by, "practitioner", None)
-    if practitioner is None or Role.PRACTITIONER not in roles_of(by):
-        raise DomainError(
-            "not_a_practitioner", "Only a practitioner can break the glass.", status=403
-        )
-    reason = _break_glass_reason(reason)
-    if patient.archived_at is not None:
-        raise DomainError("patient_archived", "This patient's record is archived.")
-    if is_in_care_of(practitioner, patient):
-        raise DomainError(
-            "already_in_care", "This patient is in your care: their records are open to you."
-        )
-    now = timezone.now()
-    with transaction.atomic():
-        access = BreakGlassAccess.objects.create(
-            patient=patient,
-            practitioner=practitioner,
-            reason=reason,
-            granted_at=now,
-            expires_at=now + timedelta(hours=settings.BREAK_GLASS_HOURS),
-        )
-        record(
-            Action.BREAK_GLASS,
-            request=request,
-            actor=by,
-            obj=access,
-            detail={"until": access.expires_at.isoformat()},
-        )
-    return access
-
-
-def _break_glass_reason(reason: str) -> str:
-    """The reason, stripped; refused unless it says something a reviewer can judge."""
-    reason = reason.strip()
-    shortest = settings.BREAK_GLASS_MIN_REASON
-    if len(reason) < shortest:
-        raise _invalid("reason", [f"Say why you need this record ({shortest} characters or more)."])
-    if len(reason) > BREAK_GLASS_MAX_REASON:
-        raise _invalid("reason", [f"At most {BREAK_GLASS_MAX_REASON} characters."])
-    if "\x00" in reason or not _is_encodable(reason):  # PostgreSQL's text takes neither
-        raise _invalid("reason", ["Write the reason in plain text."])
-    return reason
-
-
-def _is_encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate
-        return False
-    return True
 
 
 def contact_consent_problems(patient: Patient) -> dict[str, list[str]]:
@@ -330,10 +159,4 @@ def _check_contact_consents(patient: Patient) -> None:
     problems = contact_consent_problems(patient)
     if problems:
         field, messages = next(iter(problems.items()))
-        raise _invalid(field, messages)
-
-
-def _invalid(field: str, messages: list[str]) -> DomainError:
-    return DomainError(
-        "invalid", "Some fields are not valid.", fields={field: messages}, status=400
-    )
+        raise DomainError.invalid(field, messages)

@@ -16,8 +16,8 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.roles import Role, roles_of
 from appointments.models import Appointment, Status
+from care.selectors import is_in_care_of, patients_in_care_of
 from patients.models import Patient
-from patients.selectors import is_in_care_of, patients_in_care_of
 
 from .models import (
     Addendum,

@@ -46,13 +46,18 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    # The clinic's apps, bottom layer first (the import contract in pyproject.toml).
     "accounts",
+    "audit",
     "practice",
     "patients",
     "appointments",
+    "care",
     "treatments",
     "notifications",
-    "audit",
+    "diary",
+    "records",
+    "demo",
 ]
 
 MIDDLEWARE = [

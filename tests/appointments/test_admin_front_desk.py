@@ -13,9 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.permissions import sync_role_group
-from appointments.admin_forms import slot_value
 from appointments.models import Appointment, Source, Status
 from appointments.services import book_appointment, cancel_appointment, check_in_appointment
+from diary.admin_forms import slot_value
 from tests.factories import AppointmentFactory, PatientFactory, PractitionerFactory, UserFactory
 from tests.fixtures.clinic import TODAY, at, work_every_day
 from treatments.services import submit_intake

@@ -12,7 +12,7 @@ from appointments.services import book_appointment
 from audit.models import Action, AuditEntry
 from kernel.errors import DomainError
 from patients.models import Patient
-from patients.services import archive_patient
+from records.services import archive_patient
 from tests.factories import AppointmentFactory
 from tests.fixtures.clinic import TODAY, at
 from treatments.models import TreatmentNote

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 
 from audit.models import Action, AuditEntry
 from patients.models import Patient
-from patients.retention import records_past_retention, retention_end, retention_until
+from records.retention import records_past_retention, retention_end, retention_until
 from tests.factories import AppointmentFactory, PatientFactory
 from tests.fixtures.clinic import TODAY
 from treatments.services import record_pain

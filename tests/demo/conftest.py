@@ -3,7 +3,7 @@ from collections.abc import Iterator
 import pytest
 from django.db import transaction
 
-from appointments.demo import SeedSummary, seed_demo
+from demo.seed import SeedSummary, seed_demo
 
 
 @pytest.fixture(scope="module")

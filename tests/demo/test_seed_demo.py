@@ -8,8 +8,8 @@ from django.db.models import F, Min
 from django.utils import timezone
 
 from appointments.availability import working_windows
-from appointments.demo import seed_demo
 from appointments.models import Appointment, Source, Status
+from demo.seed import seed_demo
 from notifications.models import Delivery, Kind, Notification
 from patients.models import Patient
 from practice.models import (

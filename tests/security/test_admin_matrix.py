@@ -26,8 +26,8 @@ from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.urls import reverse
 
+from care.selectors import is_in_care_of
 from patients.models import CareAssignment
-from patients.selectors import is_in_care_of
 from tests.fixtures.clinic import TODAY
 from tests.security.admin_doors import (
     CALLERS,

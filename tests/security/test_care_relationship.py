@@ -23,10 +23,10 @@ from rest_framework.test import APIClient
 
 from appointments.models import Source, Status
 from audit.models import Action, AuditEntry
+from care.selectors import is_in_care_of
+from care.services import assign_care, break_glass, end_care_assignment
 from kernel.errors import DomainError
 from patients.models import BreakGlassAccess
-from patients.selectors import is_in_care_of
-from patients.services import assign_care, break_glass, end_care_assignment
 from tests.factories import AppointmentFactory, PatientFactory
 from tests.fixtures.clinic import NOW, TODAY, at
 from tests.security.calls import NEXT_MONDAY

@@ -14,10 +14,10 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import ForeignKey, Model, OneToOneField
 
 from appointments.models import CANCELLED_STATUSES, Appointment, Source, Status
+from care.selectors import patients_for
+from care.services import assign_care
 from notifications.selectors import notifications_for
 from patients.models import Patient
-from patients.selectors import patients_for
-from patients.services import assign_care
 from tests.factories import AppointmentFactory
 from tests.fixtures.clinic import NOW, TODAY, at
 from tests.security.personas import Persona, world_for_module
@@ -77,13 +77,13 @@ def api_modules() -> list[str]:
 
 
 def test_the_api_modules_read_patient_data_only_through_selectors():
-    assert "appointments.api" in api_modules() and "treatments.api" in api_modules()
+    assert "diary.api" in api_modules() and "treatments.api" in api_modules()
     assert [query for name in api_modules() for query in direct_queries(name)] == []
 
 
 def test_the_check_knows_patient_data_when_it_sees_it():
     assert holds_patient_data(Appointment) and holds_patient_data(Patient)
-    assert direct_queries("patients.admin")  # the admin builds forms on Patient.objects
+    assert direct_queries("records.admin")  # the admin builds forms on Patient.objects
 
 
 # --- the message log ---------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Load the demo clinic: set-up, practitioners, patients, six months of appointments and the
 clinical records of those visits (`clinical.py`) and the messages sent about them
-(`notifications.demo`).
+(`demo.messages`).
 
 Idempotent: every row is found by a natural key (a name, an email, a rota line) and only
 created when missing, never overwritten; leave and extra hours are added only to a
@@ -32,7 +32,7 @@ from accounts.permissions import sync_role_group
 from appointments.availability import Slot, free_slots
 from appointments.models import OCCUPYING_STATUSES, Appointment, Source, Status
 from appointments.services import book_appointment, cancel_appointment
-from notifications.demo import seed_message_history
+from demo.messages import seed_message_history
 from notifications.models import Notification
 from patients.models import Channel, Patient
 from practice.models import (

@@ -13,9 +13,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from appointments.models import Appointment, Status
-
-from .models import Delivery, Kind, MessagingSettings, Notification
-from .services import SendBatch, messages_of_booking, next_allowed_time, notices, render
+from notifications.models import Delivery, Kind, MessagingSettings, Notification
+from notifications.services import (
+    SendBatch,
+    messages_of_booking,
+    next_allowed_time,
+    notices,
+    render,
+)
 
 BOOKED_AHEAD = timedelta(days=7)
 PAST_VISITS = (Status.COMPLETED, Status.NO_SHOW, Status.LATE_CANCELLED)

@@ -21,6 +21,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.roles import Role, is_staff_member, roles_of
+from appointments.availability import free_slots
+from appointments.idempotency import book_once
+from appointments.models import Appointment, Source, Status
+from appointments.selectors import appointments_for
+from appointments.services import book_appointment, cancel_appointment, reschedule_appointment
+from care.selectors import bookable_patients_for
 from kernel.api import (
     BookingThrottle,
     CalendarDateField,
@@ -32,16 +38,9 @@ from kernel.api import (
     error_response,
     within_calendar,
 )
-from patients.selectors import bookable_patients_for
 from practice.models import Location, Practitioner, Service
 from practice.selectors import services_for
 from treatments.selectors import clinical_patient_ids_among, open_red_flags_by_patient
-
-from .availability import free_slots
-from .idempotency import book_once
-from .models import Appointment, Source, Status
-from .selectors import appointments_for
-from .services import book_appointment, cancel_appointment, reschedule_appointment
 
 MAX_WINDOW_DAYS = 31
 

@@ -16,9 +16,8 @@ from django.utils import timezone
 from appointments.models import Appointment
 from audit.models import AuditEntry
 from notifications.models import Notification
+from patients.models import Patient
 from treatments.models import Addendum, ExerciseEntry, Intake, OutcomeMeasure, TreatmentNote
-
-from .models import Patient
 
 
 def export_patient_record(patient: Patient) -> dict[str, Any]:

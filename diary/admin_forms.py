@@ -15,14 +15,13 @@ from django.contrib.admin.widgets import AdminDateWidget, AutocompleteSelect
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
 
+from appointments.availability import Slot, free_slots
+from appointments.models import Appointment
 from kernel.admin_query import CalendarDateField
 from kernel.api import whole_id
 from kernel.errors import DomainError
 from patients.models import Patient
 from practice.models import Location, Practitioner, Service
-
-from .availability import Slot, free_slots
-from .models import Appointment
 
 
 @dataclass(frozen=True)

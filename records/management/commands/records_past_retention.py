@@ -6,7 +6,7 @@ from django.utils import timezone
 from accounts.emails import normalize_email
 from accounts.models import User
 from accounts.roles import Role, roles_of
-from patients.retention import PastRetention, review_retention
+from records.retention import PastRetention, review_retention
 
 COLUMNS = ("Patient", "Name", "Born", "Last entry", "Retention until", "Archived")
 

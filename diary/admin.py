@@ -18,6 +18,17 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
+from appointments.availability import free_slots, working_windows
+from appointments.models import ALLOWED_TRANSITIONS, CANCELLED_STATUSES, Appointment, Source, Status
+from appointments.selectors import appointments_for
+from appointments.services import (
+    book_appointment,
+    cancel_appointment,
+    check_in_appointment,
+    complete_appointment,
+    mark_no_show,
+    reschedule_appointment,
+)
 from kernel.admin_query import (
     CalendarDateFieldListFilter,
     ForgivingQueryAdmin,
@@ -31,17 +42,6 @@ from treatments.models import RedFlag, TreatmentNote
 from treatments.selectors import clinical_patient_ids_among, open_red_flags_by_patient
 
 from .admin_forms import BookingForm, CancelForm, RescheduleForm, initial_from_query
-from .availability import free_slots, working_windows
-from .models import ALLOWED_TRANSITIONS, CANCELLED_STATUSES, Appointment, Source, Status
-from .selectors import appointments_for
-from .services import (
-    book_appointment,
-    cancel_appointment,
-    check_in_appointment,
-    complete_appointment,
-    mark_no_show,
-    reschedule_appointment,
-)
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,9 @@ from django.utils import timezone
 from accounts.roles import Role, is_front_desk, roles_of
 from audit.admin import AuditedAdmin
 from kernel.errors import DomainError
+from patients.models import BreakGlassAccess, CareAssignment
 from practice.models import Practitioner
 
-from .models import BreakGlassAccess, CareAssignment
 from .selectors import patients_for
 from .services import assign_care, end_care_assignment
 
@@ -122,7 +122,7 @@ class CareAssignmentAdmin(AuditedAdmin, admin.ModelAdmin):
             "submit_name": "assign",
             "back_url": reverse("admin:patients_careassignment_changelist"),
         }
-        return TemplateResponse(request, "admin/patients/form_page.html", context)
+        return TemplateResponse(request, "admin/clinic/form_page.html", context)
 
     @admin.action(description="End the selected assignments", permissions=["end"])
     def end_selected(self, request, queryset):

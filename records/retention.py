@@ -28,6 +28,7 @@ from accounts.models import User
 from appointments.models import Appointment
 from audit.models import Action
 from audit.services import record, record_each
+from patients.models import Patient
 from treatments.models import (
     Addendum,
     Intake,
@@ -36,8 +37,6 @@ from treatments.models import (
     TreatmentNote,
     TreatmentPlan,
 )
-
-from .models import Patient
 
 YEARS_AFTER_LAST_ENTRY = 7
 KEPT_UNTIL_AGE = 25

@@ -33,7 +33,7 @@ class RecordHTMLRenderer(BaseRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None) -> str:
         title, subtitle = _titles(data)
         return render_to_string(
-            "patients/my_record.html",
+            "records/my_record.html",
             {"title": title, "subtitle": subtitle, "sections": record_sections(data)},
         )
 

@@ -36,29 +36,18 @@ from accounts.roles import Role, roles_of
 from appointments.models import Appointment, Status
 from appointments.selectors import appointments_for
 from audit.admin import AuditedAdmin
+from care.selectors import is_in_care_of, patients_for, patients_open_to_break_glass_for
+from care.services import BREAK_GLASS_MAX_REASON, break_glass
 from kernel.errors import DomainError
+from patients.models import Patient
+from patients.selectors import possible_duplicates, search_patients
+from patients.services import add_patient, contact_consent_problems, update_patient_profile
 from treatments.charts import Band, progress_chart
 from treatments.models import MeasureKind, PlanStatus, RedFlag
 from treatments.selectors import clinical_patients_for, outcomes_for, plans_for
 from treatments.services import open_red_flags
 
-from . import care_admin  # noqa: F401  (registers the care relationships' pages)
-from .models import Patient
-from .selectors import (
-    is_in_care_of,
-    patients_for,
-    patients_open_to_break_glass_for,
-    possible_duplicates,
-    search_patients,
-)
-from .services import (
-    BREAK_GLASS_MAX_REASON,
-    add_patient,
-    archive_patient,
-    break_glass,
-    contact_consent_problems,
-    update_patient_profile,
-)
+from .services import archive_patient
 
 UPCOMING_SHOWN = 50
 PAST_SHOWN = 20
@@ -442,7 +431,7 @@ class PatientAdmin(AuditedAdmin, admin.ModelAdmin):
             "submit_name": "break_glass",
             "back_url": reverse("admin:patients_patient_changelist"),
         }
-        return TemplateResponse(request, "admin/patients/form_page.html", context)
+        return TemplateResponse(request, "admin/clinic/form_page.html", context)
 
     def _appointments_context(self, request, object_id) -> dict:
         """The patient's upcoming appointments, then the past (and cancelled) ones, newest

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandParser
 
-from appointments.demo import DEFAULT_SEED, seed_demo
+from demo.seed import DEFAULT_SEED, seed_demo
 
 
 class Command(BaseCommand):

@@ -1,0 +1,58 @@
+"""A patient as the API shows them: to themselves (`PatientSerializer`) and to staff
+(`StaffPatientSerializer`, read only)."""
+
+from datetime import date
+
+from django.utils import timezone
+from phonenumber_field.serializerfields import PhoneNumberField
+from rest_framework import serializers
+
+from kernel.api import ModelSerializer
+
+from .models import Patient
+
+OLDEST_AGE_YEARS = 120
+
+
+def validate_date_of_birth(value: date) -> date:
+    today = timezone.localdate()
+    if value > today:
+        raise serializers.ValidationError("Cannot be in the future.")
+    if value.year < today.year - OLDEST_AGE_YEARS:
+        raise serializers.ValidationError("Check the year.")
+    return value
+
+
+class PatientSerializer(ModelSerializer):
+    """A patient's details and reminder consents."""
+
+    mobile = PhoneNumberField(required=False, allow_blank=True)
+    date_of_birth = serializers.DateField(validators=[validate_date_of_birth])
+
+    class Meta:
+        model = Patient
+        fields = [
+            "id",
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "email",
+            "mobile",
+            "preferred_channel",
+            "consent_email",
+            "consent_sms",
+            "consents_updated_at",
+        ]
+        read_only_fields = ["id", "email", "consents_updated_at"]
+
+
+class StaffPatientSerializer(PatientSerializer):
+    """A patient as staff read them; staff change patients in the admin, not here."""
+
+    # Declared fields ignore Meta.read_only_fields.
+    mobile = PhoneNumberField(read_only=True)
+    date_of_birth = serializers.DateField(read_only=True)
+
+    class Meta(PatientSerializer.Meta):
+        fields = [*PatientSerializer.Meta.fields, "is_active", "created_at"]
+        read_only_fields = [*PatientSerializer.Meta.fields, "is_active", "created_at"]
