@@ -17,7 +17,7 @@ TEST_WORKERS ?= auto
 
 help:
 	@echo "make run               migrate, seed demo data, serve on http://127.0.0.1:$${PORT:-8000} with worker and beat"
-	@echo "make test [ARGS=...]   ruff, migrations check, pytest in parallel (ARGS go to pytest)"
+	@echo "make test [ARGS=...]   ruff, the import layering, migrations check, pytest in parallel (ARGS go to pytest)"
 	@echo "make lint / make fmt   ruff check and format check / fix and format"
 	@echo "make shell             Django shell with the development servers"
 	@echo "make migrations-check  fail if models changed without a migration"
@@ -43,6 +43,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	PYTHONPATH=. $(BIN)/lint-imports --no-cache
 	$(DEVENV) exec -- python manage.py makemigrations --check --dry-run
 	$(DEVENV) test -n $(TEST_WORKERS) --maxprocesses 8 $(ARGS)
 

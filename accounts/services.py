@@ -22,7 +22,6 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_login_failed
-from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.models import Max
 from django.http import HttpRequest
@@ -33,6 +32,7 @@ from kernel.errors import DomainError
 from . import two_factor
 from .emails import normalize_email
 from .models import User
+from .tasks import send_registration_email
 
 # First half of the two-integer advisory lock key: "sign-in" locks, apart from any other
 # advisory lock the project takes.
@@ -164,35 +164,9 @@ def tell_of_registration(*, user_id: int, already_registered: bool) -> None:
 
 
 def _queue_registration_email(user_id: int, already_registered: bool) -> None:
-    from .tasks import send_registration_email
-
     try:
         send_registration_email.apply_async(
             (user_id,), {"already_registered": already_registered}, retry=False
         )
     except Exception:  # a web request must not fail (or wait) on a broker that is down
         logger.warning("Could not queue the registration email of login %s", user_id)
-
-
-def send_registration_email(*, user_id: int, already_registered: bool) -> None:
-    user = User.objects.filter(pk=user_id).first()
-    if user is None:
-        return
-    sign_in_at = f"https://{settings.CLINIC_DOMAIN}/"
-    if already_registered:
-        subject = "Someone tried to register with your email address"
-        body = (
-            f"Someone, perhaps you, tried to register a new account with {user.email} at "
-            f"{timezone.localtime():%d %B %Y, %H:%M}. This address already has an account, "
-            "so nothing was created and nothing was changed.\n\n"
-            f"If it was you, sign in as usual at {sign_in_at} (the clinic's front desk can "
-            "help if you have forgotten your password). If it was not, you need do nothing."
-        )
-    else:
-        subject = "Welcome to the clinic"
-        body = (
-            f"Your account for {user.email} is ready: sign in at {sign_in_at} to book, "
-            "fill in your intake questionnaire and manage your reminders.\n\n"
-            "If you did not register, tell the clinic's front desk."
-        )
-    send_mail(subject, body, None, [user.email])

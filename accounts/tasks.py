@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import services
+from . import mail
 
 
 @shared_task(
@@ -12,4 +12,4 @@ from . import services
     max_retries=5,
 )
 def send_registration_email(user_id: int, *, already_registered: bool) -> None:
-    services.send_registration_email(user_id=user_id, already_registered=already_registered)
+    mail.send_registration_email(user_id=user_id, already_registered=already_registered)

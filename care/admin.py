@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import Role, is_front_desk, roles_of
-from audit.admin import AuditedAdmin
+from audit.mixins import AuditedAdmin
 from kernel.errors import DomainError
 from patients.models import BreakGlassAccess, CareAssignment
 from practice.models import Practitioner

@@ -11,7 +11,7 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny
 
-from kernel.api import (
+from kernel.rest import (
     FORBIDDEN,
     NOT_AUTHENTICATED,
     NOT_FOUND,

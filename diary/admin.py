@@ -35,8 +35,8 @@ from kernel.admin_query import (
     query_date,
     query_id,
 )
-from kernel.api import whole_id
 from kernel.errors import DomainError
+from kernel.rest import whole_id
 from practice.models import Location, Practitioner, Service
 from treatments.models import RedFlag, TreatmentNote
 from treatments.selectors import clinical_patient_ids_among, open_red_flags_by_patient

@@ -18,8 +18,8 @@ from django.utils import timezone
 from appointments.availability import Slot, free_slots
 from appointments.models import Appointment
 from kernel.admin_query import CalendarDateField
-from kernel.api import whole_id
 from kernel.errors import DomainError
+from kernel.rest import whole_id
 from patients.models import Patient
 from practice.models import Location, Practitioner, Service
 

@@ -27,7 +27,7 @@ from appointments.models import Appointment, Source, Status
 from appointments.selectors import appointments_for
 from appointments.services import book_appointment, cancel_appointment, reschedule_appointment
 from care.selectors import bookable_patients_for
-from kernel.api import (
+from kernel.rest import (
     BookingThrottle,
     CalendarDateField,
     IdFilter,

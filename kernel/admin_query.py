@@ -19,7 +19,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from kernel.api import EARLIEST_DATE, LATEST_DATE, whole_id
+from kernel.rest import EARLIEST_DATE, LATEST_DATE, whole_id
 
 CALENDAR = f"between {EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}"
 

@@ -6,7 +6,7 @@ from rest_framework import mixins, viewsets
 from rest_framework.permissions import IsAuthenticated
 
 from accounts.access import IsStaffMember
-from kernel.api import IdFilter, ModelSerializer, NamedSerializer
+from kernel.rest import IdFilter, ModelSerializer, NamedSerializer
 
 from .models import Delivery, Kind, Notification
 from .selectors import notifications_for

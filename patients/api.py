@@ -12,7 +12,7 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.access import IsPatient
 from accounts.emails import normalize_email
-from audit.api import AuditedMixin
+from audit.mixins import AuditedMixin
 from audit.models import Action
 from audit.services import record
 

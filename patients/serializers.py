@@ -7,7 +7,7 @@ from django.utils import timezone
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 
-from kernel.api import ModelSerializer
+from kernel.rest import ModelSerializer
 
 from .models import Patient
 

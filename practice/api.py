@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.permissions import AllowAny
 
-from kernel.api import ModelSerializer
+from kernel.rest import ModelSerializer
 
 from .models import Discipline, Location, Practitioner, Service
 from .selectors import locations_for, practitioners_for, services_for

@@ -35,7 +35,7 @@ from django.utils.html import format_html, format_html_join
 from accounts.roles import Role, roles_of
 from appointments.models import Appointment, Status
 from appointments.selectors import appointments_for
-from audit.admin import AuditedAdmin
+from audit.mixins import AuditedAdmin
 from care.selectors import is_in_care_of, patients_for, patients_open_to_break_glass_for
 from care.services import BREAK_GLASS_MAX_REASON, break_glass
 from kernel.errors import DomainError

@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.access import IsPatient, IsStaffMember
-from audit.api import AuditedMixin
+from audit.mixins import AuditedMixin
 from audit.models import Action
 from audit.services import record
 from care.selectors import patients_for

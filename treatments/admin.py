@@ -33,9 +33,9 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from audit.admin import AuditedAdmin
-from kernel.api import whole_id
+from audit.mixins import AuditedAdmin
 from kernel.errors import DomainError
+from kernel.rest import whole_id
 from practice.models import Practitioner
 
 from .admin_forms import (

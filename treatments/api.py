@@ -37,8 +37,8 @@ from accounts.access import IsPatient
 from accounts.models import User
 from accounts.roles import Role, is_clinical, roles_of
 from appointments.models import Appointment
-from audit.api import AuditedMixin
-from kernel.api import (
+from audit.mixins import AuditedMixin
+from kernel.rest import (
     CalendarDateField,
     IdFilter,
     IdRelatedField,

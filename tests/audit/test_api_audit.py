@@ -224,7 +224,7 @@ class TestChanges:
         def audit_log_down(*args, **kwargs):
             raise RuntimeError("the audit log cannot be written")
 
-        monkeypatch.setattr("audit.api.record", audit_log_down)
+        monkeypatch.setattr("audit.mixins.record", audit_log_down)
         as_practitioner.raise_request_exception = False
 
         response = as_practitioner.patch(
