@@ -402,7 +402,8 @@ def _check_bookable(
         start=start,
         end=end,
         blocked_until=end + service.buffer_after,
-        location=Location.objects.get(pk=window.location_id),
+        # The window lies at `location` when one was asked for.
+        location=location or Location.objects.get(pk=window.location_id),
     )
 
 

@@ -116,8 +116,8 @@ def test_fifty_patients_with_australian_contact_details_and_mixed_consents():
     assert {p.consent_sms for p in patients} == {True, False}
 
 
-def test_every_patient_has_past_and_future_appointments():
-    now = timezone.now()
+def test_every_patient_has_past_and_future_appointments(demo_clinic):
+    now = demo_clinic.at
     for patient in Patient.objects.all():
         appointments = list(patient.appointments.all())
         past = [a for a in appointments if a.start < now]
@@ -249,7 +249,7 @@ def test_every_patient_filled_in_an_intake_before_their_assessment():
         assert intakes[0].complaint and intakes[0].goals
 
 
-def test_a_few_red_flags_most_cleared_before_hands_on_treatment():
+def test_a_few_red_flags_most_cleared_before_hands_on_treatment(demo_clinic):
     flagged = Intake.objects.exclude(red_flags=[]).select_related("clearance")
     cleared = [intake for intake in flagged if hasattr(intake, "clearance")]
     assert 3 <= len(cleared) <= 8
@@ -262,7 +262,7 @@ def test_a_few_red_flags_most_cleared_before_hands_on_treatment():
             assert clearance.cleared_on <= first_release, intake.patient
     open_flags = [p for p in Patient.objects.all() if open_red_flags(p)]
     assert len(open_flags) == 2
-    assert any(p.appointments.filter(start__gt=timezone.now()).exists() for p in open_flags)
+    assert any(p.appointments.filter(start__gt=demo_clinic.at).exists() for p in open_flags)
 
 
 def test_one_active_plan_per_patient_and_every_phase_in_use():
@@ -298,8 +298,8 @@ def test_phases_start_and_end_on_the_days_of_the_visits():
             assert phases[phase].started_on == first_of_kind, (plan, phase)
 
 
-def test_completed_sessions_have_signed_soap_notes_by_their_practitioner():
-    a_day_ago = timezone.now() - timedelta(days=1)
+def test_completed_sessions_have_signed_soap_notes_by_their_practitioner(demo_clinic):
+    a_day_ago = demo_clinic.at - timedelta(days=1)
     completed = Appointment.objects.filter(status=Status.COMPLETED).select_related("treatment_note")
     for appointment in completed:
         note = getattr(appointment, "treatment_note", None)
