@@ -3,10 +3,11 @@ bookings, along each patient's pathway (assess, release, strengthen, maintain).
 
 Every visit is booked through `appointments.services.book_appointment`, so it obeys every
 booking rule: a past one at the moment reception would have booked it, a week ahead, with
-its time from `free_slots` asked as of then; a future one now. A past visit then lives
-through its day in the services as well: checked in and completed, marked a no-show, or
-cancelled late, each at its own moment, so its status, stamps and messages are the
-services' (`demo.messages` runs the sender in between).
+its time from `free_slots` asked as of then; a future one at the seed's moment. A past
+visit then lives through its day in the services as well: checked in and completed, marked
+a no-show, or cancelled late, each at its own moment, so its status, its stamps and the
+messages it schedules and withdraws are the services'. What its messages came to meanwhile
+is `demo.messages`.
 
 Deterministic for a given date: all choices come from one seeded `random.Random`.
 """

@@ -2,10 +2,12 @@
 four weeks of future bookings (`demo.diary`), the messages sent about them
 (`demo.messages`) and the clinical records of the visits (`demo.clinical`).
 
-Everything that carries a rule goes through the apps' services at the moment it would have
-happened (`now=`): bookings, check-ins, completions, no-shows and cancellations, message
-delivery, intakes, red-flag clearances, plans, notes, signatures, addenda and scores. So the
-demo holds what the clinic would hold, and cannot drift from the rules.
+Whatever carries a rule goes through the apps' services, at the moment it would have
+happened (`now=`): bookings, check-ins, completions, no-shows and cancellations with the
+messages they schedule and withdraw, intakes, red-flag clearances, plans, notes and their
+signatures, addenda and scores. So the demo holds what the clinic would hold and cannot
+drift from its rules. The one bulk write, the plain sends of past messages, is explained in
+`demo.messages`.
 
 Idempotent: set-up rows are only created when missing, never overwritten; appointments are
 booked only when none of the demo patients has any, clinical records written only when none
@@ -117,8 +119,8 @@ class SeedSummary:
 def seed_demo(*, seed: int = DEFAULT_SEED) -> SeedSummary:
     """Create whatever of the demo clinic is missing; return what the database now holds.
 
-    Refused unless messages go to the outbox: the demo's past messages are delivered as
-    they would have been (`demo.messages`), and none of them should leave the machine."""
+    Refused unless messages go to the outbox: the sender delivers some of the demo's past
+    messages (`demo.messages`), and none of them should leave the machine."""
     if settings.NOTIFICATIONS_DELIVERY != "outbox":
         raise ImproperlyConfigured(
             "The demo clinic delivers its message history: run it with "

@@ -10,7 +10,7 @@ from django.utils import timezone
 from appointments.availability import working_windows
 from appointments.models import Appointment, Source, Status
 from demo.seed import seed_demo
-from notifications.models import Delivery, Kind, Notification
+from notifications.models import Delivery, Kind, Notification, OutboxMessage
 from patients.models import Patient
 from practice.models import (
     BookingRules,
@@ -142,6 +142,24 @@ def test_every_patients_first_appointment_is_a_completed_assessment():
         first = patient.appointments.get(start=patient.first)
         assert first.service.is_assessment, patient
         assert first.status == Status.COMPLETED, patient
+
+
+def test_past_visits_lived_through_the_services_at_their_moments(demo_clinic):
+    """Booked a week ahead; attended visits checked in shortly before their start and
+    completed at their end; late cancellations inside the window, as the rule decided."""
+    window = BookingRules.current().cancellation_window
+    past = Appointment.objects.filter(start__lt=demo_clinic.at)
+    assert past.exists()
+    for visit in past:
+        assert visit.created_at == visit.start - timedelta(days=7), visit
+        if visit.status == Status.COMPLETED:
+            assert visit.start - timedelta(minutes=12) <= visit.checked_in_at < visit.start
+            assert visit.completed_at == visit.updated_at == visit.end
+        elif visit.status == Status.LATE_CANCELLED:
+            assert visit.start - window < visit.cancelled_at < visit.start, visit
+            assert visit.cancellation_reason
+        else:
+            assert visit.status == Status.NO_SHOW, visit
 
 
 def test_appointments_obey_the_rota_rooms_grid_and_prices():
@@ -399,6 +417,16 @@ def test_past_visits_have_their_messages_in_the_log():
         appointment__status=Status.LATE_CANCELLED,
         sent_at__gt=F("appointment__cancelled_at"),
     ).exists()
+
+
+def test_no_message_of_the_past_is_left_waiting(demo_clinic):
+    """Each message due before the seed's moment was sent or withdrawn: what the plain
+    sends did not settle, the sender did (a cancellation's notice went to the outbox)."""
+    assert not Notification.objects.filter(
+        status=Delivery.PENDING, due_at__lt=demo_clinic.at
+    ).exists()
+    notices = OutboxMessage.objects.filter(notification__kind=Kind.CANCELLED)
+    assert notices.filter(notification__appointment__status=Status.LATE_CANCELLED).exists()
 
 
 def local_hour(moment):
