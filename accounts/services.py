@@ -8,7 +8,8 @@ would all pass the check before the first failure is written; `sign_in` therefor
 per-account PostgreSQL lock around check, password and record, and no more than
 LOGIN_FAILURE_LIMIT guesses of one account ever reach the password check in a cool-off.
 
-The audit entries for sign-ins are written by the signal receivers of `accounts.signals`.
+The audit entries for sign-ins are written by `audit.receivers`, from Django's, axes' and
+`accounts.signals`' signals.
 """
 
 from __future__ import annotations

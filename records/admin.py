@@ -1,11 +1,11 @@
 """Patients in the admin: reception finds, adds and keeps patients current here all day.
 
-Search is `selectors.search_patients`, the API's own; who sees which patients is
-`selectors.patients_for`; saving goes through `services` (consent rules, when consents last
-changed). Patients are never deleted (the database refuses): they are made inactive, or a
-manager archives a closed record (`services.archive_patient`, with a reason), which hides it
-from everyone else. Every page and list of patients, and every change, is audited
-(`audit.admin.AuditedAdmin`).
+Search is `patients.selectors.search_patients`, the API's own; who sees which patients is
+`care.selectors.patients_for`; saving goes through `patients.services` (consent rules, when
+consents last changed). Patients are never deleted (the database refuses): they are made
+inactive, or a manager archives a closed record (`records.services.archive_patient`, with a
+reason), which hides it from everyone else. Every page and list of patients, and every change,
+is audited (`audit.mixins.AuditedAdmin`).
 
 The patient's page also carries the red-flag marker of their intake (`open_red_flags`) for
 everyone who may see the patient — reception only learns that there are red flags, the
@@ -13,10 +13,10 @@ reasons are clinical — and, for those who may read the patient's clinical reco
 (`treatments.selectors`: the practitioners who treat them, managers; never reception), a
 chart of their pain and ODI scores over time with their plan's phases.
 
-A practitioner who opens the page of a patient not in their care (`selectors.
-patients_in_care_of`) is offered to break the glass (`services.break_glass`): a reason,
+A practitioner who opens the page of a patient not in their care (`care.selectors.
+patients_in_care_of`) is offered to break the glass (`care.services.break_glass`): a reason,
 then the patient's records for a few hours, audited for the manager. Care assignments and
-the managers' review of break-the-glass accesses are `care_admin`.
+the managers' review of break-the-glass accesses are `care.admin`.
 """
 
 from zoneinfo import ZoneInfo

@@ -170,7 +170,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
-    # JSON with its depth bounded and its numbers finite (clinic/parsers.py); forms as DRF's.
+    # JSON with its depth bounded and its numbers finite (kernel/parsers.py); forms as DRF's.
     "DEFAULT_PARSER_CLASSES": [
         "kernel.parsers.ClinicJSONParser",
         "rest_framework.parsers.FormParser",
