@@ -30,7 +30,7 @@ INVALID_INPUT = frozenset({"identity_locked", "invalid", "invalid_measure", "rea
 UNPROCESSABLE = frozenset({"idempotency_key_reused"})
 TOO_MANY_ATTEMPTS = frozenset({"locked_out"})
 
-_STATUS_BY_CODE: dict[str, int] = {
+STATUS_BY_CODE: dict[str, int] = {
     **dict.fromkeys(REFUSED_FOR_WHO_YOU_ARE, 403),
     **dict.fromkeys(NOT_SIGNED_IN, 401),
     **dict.fromkeys(INVALID_INPUT, 400),
@@ -43,7 +43,7 @@ CONFLICT = 409
 
 def status_for(code: str) -> int:
     """The HTTP status the API answers a refusal with code `code`."""
-    return _STATUS_BY_CODE.get(code, CONFLICT)
+    return STATUS_BY_CODE.get(code, CONFLICT)
 
 
 class DomainError(Exception):
