@@ -19,7 +19,7 @@ from care.selectors import bookable_patients_for
 from diary.admin_forms import slot_value
 from patients.models import CareAssignment
 from tests.factories import AppointmentFactory, PatientFactory, PractitionerFactory, UserFactory
-from tests.fixtures.clinic import TODAY, at, work_every_day
+from tests.fixtures.clinic import NOW, TODAY, at, work_every_day
 from treatments.selectors import sessions_that_can_carry_a_note
 from treatments.services import submit_intake
 
@@ -214,20 +214,15 @@ class TestAPractitionersView:
         assert page.status_code == 302  # the admin's "does not exist"
         assert str(theirs.patient) not in mia.get(page.url).content.decode()
 
-    @pytest.mark.parametrize(
-        ("start", "status"),
-        [
-            (at(TUESDAY, 10), Status.BOOKED),
-            (at(TODAY, 7), Status.BOOKED),  # started, not checked in yet
-            (at(TODAY, 7), Status.CHECKED_IN),
-            (at(TODAY - timedelta(days=1), 10), Status.COMPLETED),
-            (at(TODAY - timedelta(days=1), 10), Status.NO_SHOW),
-            (at(TODAY - timedelta(days=1), 10), Status.LATE_CANCELLED),
-        ],
+    @pytest.mark.parametrize(  # booked an hour ago: started, perhaps not checked in yet
+        ("hours_from_now", "status"),
+        [(26, Status.BOOKED), (-1, Status.BOOKED), (-1, Status.CHECKED_IN)]
+        + [(-24, status) for status in (Status.COMPLETED, Status.NO_SHOW, Status.LATE_CANCELLED)],
     )
     def test_write_note_is_offered_for_the_sessions_that_can_carry_one(
-        self, mia, myotherapist, location, treatment_rooms, assessment, start, status
+        self, mia, myotherapist, location, treatment_rooms, assessment, hours_from_now, status
     ):
+        start = NOW + timedelta(hours=hours_from_now)
         session = AppointmentFactory(
             practitioner=myotherapist,
             service=assessment,
