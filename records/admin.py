@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from accounts.roles import Role, roles_of
-from appointments.models import Appointment, Status
+from appointments.models import UPCOMING_STATUSES, Appointment
 from appointments.selectors import appointments_for
 from audit.mixins import AuditedAdmin
 from care.selectors import is_in_care_of, patients_for, patients_open_to_break_glass_for
@@ -53,8 +53,6 @@ UPCOMING_SHOWN = 50
 PAST_SHOWN = 20
 _IDENTITY_FIELDS = ("first_name", "last_name", "date_of_birth", "is_active")
 _MODEL_FIELDS = frozenset(field.name for field in Patient._meta.fields)
-# Still to come for the patient: booked, or checked in and not yet over.
-_UPCOMING_STATUSES = (Status.BOOKED, Status.CHECKED_IN)
 _CONTACT_OF_CONSENT = {
     "consent_email": "email",
     "consent_sms": "mobile",
@@ -269,7 +267,7 @@ class PatientAdmin(AuditedAdmin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         upcoming = Appointment.objects.filter(
-            patient=OuterRef("pk"), status__in=_UPCOMING_STATUSES, end__gt=timezone.now()
+            patient=OuterRef("pk"), status__in=UPCOMING_STATUSES, end__gt=timezone.now()
         ).order_by("start")
         # Who sees which patients is decided in one place, for the API and the admin alike.
         patients = patients_for(request.user)
@@ -442,9 +440,9 @@ class PatientAdmin(AuditedAdmin, admin.ModelAdmin):
             return {}
         now = timezone.now()
         theirs = appointments_for(request.user).filter(patient_id=patient_pk)
-        upcoming = theirs.filter(status__in=_UPCOMING_STATUSES, end__gt=now)
+        upcoming = theirs.filter(status__in=UPCOMING_STATUSES, end__gt=now)
         upcoming = list(upcoming.order_by("start")[: UPCOMING_SHOWN + 1])
-        past = theirs.exclude(status__in=_UPCOMING_STATUSES, end__gt=now)
+        past = theirs.exclude(status__in=UPCOMING_STATUSES, end__gt=now)
         past = list(past.order_by("-start")[: PAST_SHOWN + 1])
         changelist = reverse("admin:appointments_appointment_changelist")
         all_of_them = f"{changelist}?patient__id__exact={patient_pk}"
@@ -464,16 +462,18 @@ class PatientAdmin(AuditedAdmin, admin.ModelAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(self, request, obj, form, change):
-        """Through the services, which hold the consent rules and stamp consent changes."""
+        """The one save of the patient's page: through the services, which hold the consent
+        rules and stamp consent changes, never the form's own `save`."""
         if not change:
             add_patient(obj)
             return
         changes = {
             name: form.cleaned_data[name] for name in form.changed_data if name in _MODEL_FIELDS
         }
-        saved = update_patient_profile(patient=obj, changes=changes)
-        obj.consents_updated_at = saved.consents_updated_at
-        obj.updated_at = saved.updated_at
+        update_patient_profile(patient=obj, changes=changes)
+        # The service saved the row it read under its lock; the admin goes on with `obj`
+        # (the change message, the audit entry, the page it returns to): read it as saved.
+        obj.refresh_from_db()
 
 
 def _row(appointment: Appointment) -> dict:

@@ -229,7 +229,7 @@ def _red_flags_html(intake: Intake) -> str:
         '<span class="red-flags-cleared">{} — cleared {} by {}</span>',
         reasons,
         f"{clearance.cleared_on:%d/%m/%Y}",
-        clearance.cleared_by.get_full_name() or clearance.cleared_by.email,
+        clearance.cleared_by.display_name,
     )
 
 
@@ -345,7 +345,7 @@ class IntakeAdmin(AuditedAdmin, RefusalsAsMessages, KeptAsRecorded, admin.ModelA
     def entered_by_name(self, intake: Intake) -> str:
         if intake.entered_by is None:
             return "The patient, online"
-        return intake.entered_by.get_full_name() or intake.entered_by.email
+        return intake.entered_by.display_name
 
     @admin.display(description="red flags")
     def red_flag_status(self, intake: Intake) -> str:
@@ -360,7 +360,7 @@ class IntakeAdmin(AuditedAdmin, RefusalsAsMessages, KeptAsRecorded, admin.ModelA
             "{}<br><span class='help'>Recorded {} by {}</span>",
             clearance.note,
             f"{timezone.localtime(clearance.recorded_at):%d/%m/%Y %H:%M}",
-            clearance.cleared_by.get_full_name() or clearance.cleared_by.email,
+            clearance.cleared_by.display_name,
         )
 
     @admin.display(description="symptom locations")
@@ -1081,7 +1081,7 @@ class OutcomeMeasureAdmin(AuditedAdmin, RefusalsAsMessages, KeptAsRecorded, admi
     def recorded_by_name(self, measure: OutcomeMeasure) -> str:
         if measure.recorded_by is None:
             return "The patient"
-        return measure.recorded_by.get_full_name() or measure.recorded_by.email
+        return measure.recorded_by.display_name
 
     @admin.display(description="session")
     def session(self, measure: OutcomeMeasure) -> str:

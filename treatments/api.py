@@ -15,7 +15,7 @@ author, the patient of a note, signing times, statuses set by actions, ids and c
 scores are never taken from the body.
 """
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import django_filters
@@ -45,6 +45,7 @@ from kernel.rest import (
     ModelSerializer,
     NamedSerializer,
     ZonedDateTimeField,
+    clinic_midnight,
     error_response,
     within_calendar,
 )
@@ -149,10 +150,6 @@ def practitioner_of(user: User) -> Practitioner:
     if practitioner is None or Role.PRACTITIONER not in roles_of(user):
         raise PermissionDenied("Only practitioners write notes and plans.")
     return practitioner
-
-
-def _clinic_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=timezone.get_default_timezone())
 
 
 # --- shared fields ---------------------------------------------------------------------
@@ -395,10 +392,10 @@ class NoteFilter(django_filters.FilterSet):
         fields = ["patient", "appointment", "to", "signed"]
 
     def filter_from(self, notes, name, value: date):
-        return notes.filter(appointment__start__gte=_clinic_midnight(value))
+        return notes.filter(appointment__start__gte=clinic_midnight(value))
 
     def filter_to(self, notes, name, value: date):
-        return notes.filter(appointment__start__lt=_clinic_midnight(value + timedelta(days=1)))
+        return notes.filter(appointment__start__lt=clinic_midnight(value + timedelta(days=1)))
 
     def filter_signed(self, notes, name, value: bool | None):
         if value is None:
@@ -735,7 +732,7 @@ class OutcomeMeasureSerializer(ModelSerializer):
         read_only_fields = fields
 
     def get_recorded_by(self, measure: OutcomeMeasure) -> str | None:
-        return _name_of(measure.recorded_by) if measure.recorded_by is not None else None
+        return measure.recorded_by.display_name if measure.recorded_by is not None else None
 
 
 class OutcomeMeasureCreateSerializer(serializers.Serializer):
@@ -965,7 +962,7 @@ class ClearanceSerializer(ModelSerializer):
         read_only_fields = fields
 
     def get_cleared_by(self, clearance: RedFlagClearance) -> str:
-        return _name_of(clearance.cleared_by)
+        return clearance.cleared_by.display_name
 
 
 class IntakeSerializer(MyIntakeSerializer):
@@ -991,16 +988,12 @@ class IntakeSerializer(MyIntakeSerializer):
         read_only_fields = fields
 
     def get_entered_by(self, intake: Intake) -> str | None:
-        return _name_of(intake.entered_by) if intake.entered_by is not None else None
+        return intake.entered_by.display_name if intake.entered_by is not None else None
 
     def get_red_flags_open(self, intake: Intake) -> bool:
         # `red_flags_covered` comes from `intakes_for`: a clearance of this intake or of a
         # later one covers it (`treatments.selectors`).
         return bool(intake.red_flags) and not intake.red_flags_covered
-
-
-def _name_of(user: User) -> str:
-    return user.get_full_name() or user.email
 
 
 class IntakeFilter(django_filters.FilterSet):

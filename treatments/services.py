@@ -84,7 +84,6 @@ def clear_red_flags(
         raise DomainError(
             "not_treating_practitioner",
             "Only a practitioner who treats the patient clears their red flags.",
-            status=403,
         )
     if not red_flags_a_clearance_would_cover(intake):
         raise DomainError("red_flags_clear", "No open red flags up to this intake.")
@@ -93,7 +92,6 @@ def clear_red_flags(
             "invalid",
             "Say how the red flags were cleared.",
             fields={"note": ["Required."]},
-            status=400,
         )
     try:
         with transaction.atomic():
@@ -265,9 +263,7 @@ def sign_note(*, note: TreatmentNote, author: Practitioner) -> TreatmentNote:
 def add_addendum(*, note: TreatmentNote, author: Practitioner, text: str) -> Addendum:
     """Amend a signed note; the original stays as it was signed."""
     if not text.strip():
-        raise DomainError(
-            "invalid", "Write the addendum.", fields={"text": ["Required."]}, status=400
-        )
+        raise DomainError("invalid", "Write the addendum.", fields={"text": ["Required."]})
     if not note.is_signed:
         raise DomainError(
             "note_not_signed", "A draft is edited directly; addenda amend signed notes."
@@ -302,7 +298,6 @@ def record_pain(
             "invalid_measure",
             "Pain scores run from 0 to 10.",
             fields={"value": ["0 to 10."]},
-            status=400,
         )
     return OutcomeMeasure.objects.create(
         patient=patient,
@@ -327,7 +322,7 @@ def record_odi(
         percent = odi_percent(answers)
     except ValueError as error:
         raise DomainError(
-            "invalid_measure", str(error), fields={"odi_answers": [str(error)]}, status=400
+            "invalid_measure", str(error), fields={"odi_answers": [str(error)]}
         ) from error
     return OutcomeMeasure.objects.create(
         patient=patient,

@@ -8,8 +8,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from appointments.models import Status
+from appointments.models import CANCELLED_STATUSES, UPCOMING_STATUSES, Status
+from kernel.errors import DomainError
 from patients.models import Patient
+from records.services import archive_patient
 from tests.factories import AppointmentFactory, PatientFactory
 from tests.fixtures.clinic import NOW, TODAY, at
 
@@ -69,7 +71,7 @@ def form_errors(response) -> dict:
 
 
 def book(patient, practitioner, service, location, room, start, status=Status.BOOKED, **fields):
-    if status in (Status.CANCELLED, Status.LATE_CANCELLED):
+    if status in CANCELLED_STATUSES:
         fields.setdefault("cancelled_at", NOW)
     return AppointmentFactory(
         patient=patient,
@@ -287,6 +289,40 @@ class TestAppointmentsOnThePatientsPage:
         assert "Tue 23/03/2027 10:00" in html
         listed = {p.pk: p for p in response.context["cl"].result_list}
         assert listed[patient.pk].next_appointment_id == history["tomorrow"].pk
+
+    @pytest.mark.parametrize("status", list(Status))
+    def test_what_is_to_come_is_what_holds_off_archiving(
+        self,
+        manager_staff,
+        manager_staff_user,
+        patient,
+        location,
+        treatment_rooms,
+        myotherapist,
+        myotherapy,
+        status,
+    ):
+        """The page's upcoming table, the list's next appointment and the archive's refusal
+        ask one set of statuses (`UPCOMING_STATUSES`) of a session that has not ended."""
+        started = at(TODAY, 7, 45)  # ends at 08:30, after the frozen now
+        room = treatment_rooms[0]
+        session = book(patient, myotherapist, myotherapy, location, room, started, status)
+
+        page = manager_staff.get(change_url(patient)).content.decode()
+        listed = {p.pk: p for p in manager_staff.get(reverse(CHANGELIST)).context["cl"].result_list}
+        try:
+            archive_patient(patient=patient, by=manager_staff_user, reason="Moved interstate.")
+        except DomainError as refusal:
+            assert refusal.code == "patient_has_upcoming_appointments"
+            refused = True
+        else:
+            refused = False
+
+        # The table is there only when there is something to show.
+        upcoming = self.table(page, "upcoming-appointments") if "upcoming-" in page else ""
+        on_the_page = appointment_url(session) in upcoming
+        assert on_the_page == (listed[patient.pk].next_appointment_id == session.pk) == refused
+        assert refused == (status in UPCOMING_STATUSES)
 
 
 class TestConsents:

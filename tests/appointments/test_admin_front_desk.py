@@ -13,11 +13,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.permissions import sync_role_group
-from appointments.models import Appointment, Source, Status
+from appointments.models import CANCELLED_STATUSES, Appointment, Source, Status
 from appointments.services import book_appointment, cancel_appointment, check_in_appointment
+from care.selectors import bookable_patients_for
 from diary.admin_forms import slot_value
+from patients.models import CareAssignment
 from tests.factories import AppointmentFactory, PatientFactory, PractitionerFactory, UserFactory
-from tests.fixtures.clinic import TODAY, at, work_every_day
+from tests.fixtures.clinic import NOW, TODAY, at, work_every_day
+from treatments.selectors import sessions_that_can_carry_a_note
 from treatments.services import submit_intake
 
 TUESDAY = TODAY + timedelta(days=1)
@@ -210,6 +213,48 @@ class TestAPractitionersView:
 
         assert page.status_code == 302  # the admin's "does not exist"
         assert str(theirs.patient) not in mia.get(page.url).content.decode()
+
+    @pytest.mark.parametrize(  # booked an hour ago: started, perhaps not checked in yet
+        ("hours_from_now", "status"),
+        [(26, Status.BOOKED), (-1, Status.BOOKED), (-1, Status.CHECKED_IN)]
+        + [(-24, status) for status in (Status.COMPLETED, Status.NO_SHOW, Status.LATE_CANCELLED)],
+    )
+    def test_write_note_is_offered_for_the_sessions_that_can_carry_one(
+        self, mia, myotherapist, location, treatment_rooms, assessment, hours_from_now, status
+    ):
+        start = NOW + timedelta(hours=hours_from_now)
+        session = AppointmentFactory(
+            practitioner=myotherapist,
+            service=assessment,
+            location=location,
+            room=treatment_rooms[0],
+            start=start,
+            status=status,
+            cancelled_at=start if status in CANCELLED_STATUSES else None,
+        )
+
+        page = mia.get(f"/admin/appointments/appointment/{session.pk}/change/").content.decode()
+
+        may_carry = Appointment.objects.filter(sessions_that_can_carry_a_note(), pk=session.pk)
+        assert ("Write note" in page) == may_carry.exists()
+
+    def test_the_booking_form_offers_only_the_patients_they_may_book(
+        self, mia, myotherapist, patient, other_patient, location, assessment
+    ):
+        # A practitioner the clinic lets book at the desk too: still only their own patients.
+        myotherapist.user.user_permissions.add(Permission.objects.get(codename="add_appointment"))
+        CareAssignment.objects.create(
+            patient=patient, practitioner=myotherapist, assigned_by=UserFactory()
+        )
+
+        offered = mia.get(BOOK).context["form"].fields["patient"].queryset
+        response = mia.post(
+            BOOK, booking(other_patient, assessment, myotherapist, location, at(TUESDAY, 9))
+        )
+
+        assert list(offered) == list(bookable_patients_for(myotherapist.user)) == [patient]
+        assert "Select a valid choice" in errors(response)
+        assert not Appointment.objects.filter(patient=other_patient).exists()
 
 
 class TestBookingForm:
