@@ -1,9 +1,7 @@
 """The benchmark clinic's own cast and catalogue: its locations, services, practitioners
 with their shifts, and the names its patients are given. The benchmarks build their clinics
 from these (bench/busy_clinic.py) and never from the demo clinic's data, which is the demo's
-to change.
-
-Import after `django.setup()`.
+to change. Plain data: it imports before Django is set up (`ensure_services` needs it).
 """
 
 from __future__ import annotations
@@ -11,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import time
 from decimal import Decimal
-
-from practice.models import Discipline, RoomKind, Service
 
 MELBOURNE_ZONE = "Australia/Melbourne"
 # The service every benchmark books and asks free slots of.
@@ -45,7 +41,9 @@ class ServiceSpec:
     is_assessment: bool = False
 
 
-MYO, NMPT, SCIATICA = Discipline.MYOTHERAPY, Discipline.NMPT, Discipline.SCIATICA
+# practice.models' Discipline and RoomKind values.
+MYO, NMPT, SCIATICA = "myotherapy", "nmpt", "sciatica"
+TREATMENT, GYM = "treatment", "gym"
 ASSESSMENT, SMM_45, SMM_60, NMPT_SESSION, SCIATICA_CONSULT, MAINTENANCE = (
     "assessment",
     "smm_45",
@@ -58,24 +56,26 @@ ASSESSMENT, SMM_45, SMM_60, NMPT_SESSION, SCIATICA_CONSULT, MAINTENANCE = (
 # measured before no longer compares.
 SERVICES: dict[str, ServiceSpec] = {
     ASSESSMENT: ServiceSpec(
-        "Initial assessment", 60, 15, "150.00", RoomKind.TREATMENT, (MYO, SCIATICA),
+        "Initial assessment", 60, 15, "150.00", TREATMENT, (MYO, SCIATICA),
         is_assessment=True,
     ),
-    SMM_45: ServiceSpec(SERVICE, 45, 10, "115.00", RoomKind.TREATMENT, (MYO,)),
-    SMM_60: ServiceSpec("Myotherapy — SMM (60 min)", 60, 10, "140.00", RoomKind.TREATMENT, (MYO,)),
-    NMPT_SESSION: ServiceSpec("NMPT session", 45, 15, "95.00", RoomKind.GYM, (NMPT,)),
+    SMM_45: ServiceSpec(SERVICE, 45, 10, "115.00", TREATMENT, (MYO,)),
+    SMM_60: ServiceSpec("Myotherapy — SMM (60 min)", 60, 10, "140.00", TREATMENT, (MYO,)),
+    NMPT_SESSION: ServiceSpec("NMPT session", 45, 15, "95.00", GYM, (NMPT,)),
     SCIATICA_CONSULT: ServiceSpec(
-        "Sciatica specialist consultation", 60, 15, "195.00", RoomKind.TREATMENT, (SCIATICA,),
+        "Sciatica specialist consultation", 60, 15, "195.00", TREATMENT, (SCIATICA,),
         bookable_online=False,
     ),
     MAINTENANCE: ServiceSpec(
-        "Maintenance myotherapy", 45, 10, "105.00", RoomKind.TREATMENT, (MYO,)
+        "Maintenance myotherapy", 45, 10, "105.00", TREATMENT, (MYO,)
     ),
 }  # fmt: skip
 
 
-def ensure_services() -> dict[str, Service]:
+def ensure_services() -> dict:
     """The catalogue's services by key, created if missing."""
+    from practice.models import Service
+
     return {
         key: Service.objects.get_or_create(
             name=spec.name,
