@@ -16,8 +16,9 @@ from appointments.models import Status
 from tests.admin.conftest import admin_client, staff_member
 from tests.factories import AppointmentFactory, PatientFactory
 from tests.fixtures.clinic import TODAY, at
-from treatments import admin as treatments_admin
+from treatments.admin import notes as notes_admin
 from treatments.models import (
+    ODI_SECTIONS,
     Addendum,
     ExerciseEntry,
     Intake,
@@ -665,13 +666,13 @@ class TestNotes:
         """Signed elsewhere between the check and the save: PostgreSQL's trigger refuses
         the update, and the admin says so."""
         page = practitioner_staff.get(url("treatmentnote", "change", draft.pk))
-        real_update = treatments_admin.update_draft
+        real_update = notes_admin.update_draft
 
         def signed_meanwhile(**kwargs):
             TreatmentNote.objects.filter(pk=draft.pk).update(signed_at=at(TODAY, 7))
             return real_update(**{**kwargs, "note": TreatmentNote(pk=draft.pk)})
 
-        monkeypatch.setattr(treatments_admin, "update_draft", signed_meanwhile)
+        monkeypatch.setattr(notes_admin, "update_draft", signed_meanwhile)
 
         response = practitioner_staff.post(
             url("treatmentnote", "change", draft.pk), posted(page, plan="Changed"), follow=True
@@ -691,7 +692,7 @@ class TestOutcomeMeasures:
             "recorded_at_0": TODAY.isoformat(),
             "recorded_at_1": "07:30",
         }
-        for section, answer in zip(treatments_admin.ODI_SECTIONS, answers, strict=True):
+        for section, answer in zip(ODI_SECTIONS, answers, strict=True):
             data[f"odi_{section}"] = "" if answer is None else str(answer)
         return client.post(url("outcomemeasure", "add"), data)
 
