@@ -1,9 +1,6 @@
 """A patient's progress over HTTP: their scores over time and their plans' phases, for a
-chart."""
+chart: `treatments.progress.progress_of`, as the patient's admin page draws it."""
 
-from datetime import date
-
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
@@ -14,8 +11,9 @@ from rest_framework.response import Response
 
 from audit.mixins import AuditedMixin
 
-from ..models import MeasureKind, Phase
-from ..selectors import clinical_patients_for, outcomes_for, plans_for
+from ..models import Phase
+from ..progress import progress_of
+from ..selectors import clinical_patients_for
 from .common import CLINICAL_TAGS, CanReadClinicalRecords, NamedChoiceField
 
 
@@ -49,35 +47,8 @@ class PatientProgressView(AuditedMixin, GenericAPIView):
         responses={200: ProgressSerializer},
     )
     def get(self, request: Request, pk: int) -> Response:
-        user = request.user
-        patient = clinical_patients_for(user).filter(pk=pk).first()
+        patient = clinical_patients_for(request.user).filter(pk=pk).first()
         if patient is None:
             raise NotFound()
         self.audit_shown(patient)  # the chart of their scores and phases
-        series: dict[str, list[dict]] = {MeasureKind.PAIN: [], MeasureKind.ODI: []}
-        measures = (
-            outcomes_for(user)
-            .filter(patient=patient)
-            .order_by("recorded_at", "pk")
-            .values_list("kind", "recorded_at", "value")
-        )
-        for kind, recorded_at, value in measures:
-            series[kind].append({"at": timezone.localtime(recorded_at), "value": float(value)})
-        phases = sorted(
-            (
-                phase
-                for plan in plans_for(user).filter(patient=patient)
-                for phase in plan.phases.all()
-                if phase.started_on is not None
-            ),
-            key=lambda phase: (phase.started_on, phase.ended_on or date.max, phase.pk),
-        )
-        body = {
-            "pain": series[MeasureKind.PAIN],
-            "odi": series[MeasureKind.ODI],
-            "phases": [
-                {"phase": p.phase, "started_on": p.started_on, "ended_on": p.ended_on}
-                for p in phases
-            ],
-        }
-        return Response(ProgressSerializer(body).data)
+        return Response(ProgressSerializer(progress_of(request.user, patient)).data)
