@@ -3,8 +3,9 @@ the patient preset of the patient page's links, and the rules of records kept as
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
-from django.db import IntegrityError
+from django.db import IntegrityError, models
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
@@ -13,15 +14,25 @@ from kernel.errors import DomainError
 from kernel.rest import whole_id
 from practice.models import Practitioner
 
+from ..finality import FINAL_TRIGGERS
 from ..selectors import clinical_patients_for
 
 
-def refusal_text(refusal: Exception) -> str:
+def refusal_text(refusal: DomainError | IntegrityError) -> str:
+    """What the admin says of a refusal: the service's own words, or the database's guard
+    that refused, known by the name it refuses under (`treatments.finality`)."""
     if isinstance(refusal, DomainError):
         return refusal.detail
-    if "signed" in str(refusal) or "final" in str(refusal):
+    if refused_under(refusal) in FINAL_TRIGGERS:
         return "A signed note, its exercise log and its addenda are final: add an addendum."
     return "The database refused the change: it conflicts with the records already kept."
+
+
+def refused_under(refusal: IntegrityError) -> str | None:
+    """The name of the constraint or trigger that refused the write, as PostgreSQL reports
+    it."""
+    diagnostics = getattr(refusal.__cause__, "diag", None)
+    return getattr(diagnostics, "constraint_name", None)
 
 
 class RefusalsAsMessages:
@@ -59,15 +70,6 @@ class PatientFilter(admin.SimpleListFilter):
         return queryset.filter(**{self.patient_id_field: patient_id})
 
 
-def adopt(obj, saved) -> None:
-    """Give the admin's unsaved object the row a service saved, so that the admin's
-    messages and redirects name it."""
-    for field in saved._meta.concrete_fields:
-        setattr(obj, field.attname, getattr(saved, field.attname))
-    obj._state.adding = False
-    obj._state.db = saved._state.db
-
-
 def labels(choices, values) -> str:
     return ", ".join(str(choices(value).label) for value in values) or "—"
 
@@ -90,7 +92,27 @@ class PatientFromQuery:
 
 class KeptAsRecorded(PatientFromQuery):
     """Records entered once and then kept as they were (intake answers, outcome scores):
-    a correction is a new record. Entered only for patients the user treats."""
+    a correction is a new record. Entered only for patients the user treats, and only
+    through the service that records them (`record`).
+
+    Django's admin goes on with the object `save_form` returns: `save_model` and
+    `save_related` write it and what hangs off it, then the admin logs it and redirects to
+    its page. Here `save_form` has the service record the form and returns the row it saved,
+    so that row is the one logged and shown, and there is nothing left for the other two to
+    write. (These pages have no inlines: nothing is left to validate once `save_form` runs.)"""
+
+    def record(self, request: HttpRequest, form: forms.ModelForm) -> models.Model:
+        raise NotImplementedError
+
+    def save_form(self, request, form, change):
+        form.instance = self.record(request, form)
+        return form.instance
+
+    def save_model(self, request, obj, form, change):
+        """`obj` is the row the service saved (`save_form`)."""
+
+    def save_related(self, request, form, formsets, change):
+        """The service saved the whole record, and there are no inlines."""
 
     def get_readonly_fields(self, request, obj=None):
         return self.readonly_fields if obj is not None else []

@@ -29,7 +29,6 @@ from .common import (
     KeptAsRecorded,
     PatientFilter,
     RefusalsAsMessages,
-    adopt,
     labels,
     patient_link,
     practitioner_of,
@@ -160,12 +159,11 @@ class IntakeAdmin(AuditedAdmin, RefusalsAsMessages, KeptAsRecorded, admin.ModelA
             return may_clear_red_flags(request.user, intake.patient)
         return practitioner_of(request) is not None
 
-    def save_model(self, request, obj, form, change):
+    def record(self, request: HttpRequest, form) -> Intake:
         answers = {name: form.cleaned_data[name] for name in INTAKE_ANSWERS}
-        intake = submit_intake(
+        return submit_intake(
             patient=form.cleaned_data["patient"], answers=answers, entered_by=request.user
         )
-        adopt(obj, intake)
 
     @admin.display(description="patient", ordering="patient__last_name")
     def patient_name(self, intake: Intake) -> str:

@@ -38,7 +38,6 @@ from ..services import (
 from .common import (
     PatientFilter,
     RefusalsAsMessages,
-    adopt,
     labels,
     patient_link,
     practitioner_of,
@@ -296,26 +295,29 @@ class TreatmentNoteAdmin(AuditedAdmin, RefusalsAsMessages, admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/treatments/treatmentnote/start.html", context)
 
-    # Saving a draft: the services' update_draft, the exercise log with it; then perhaps
+    # Saving a draft: the services' update_draft, for the note's answers (`save_model`) and
+    # then its exercise log (`save_related`, where the admin saves inlines); then perhaps
     # sign_note, in the same transaction.
     def save_model(self, request, obj, form, change):
-        pass  # saved with its exercise log in save_related
-
-    def save_related(self, request, form, formsets, change):
-        exercises = None
-        for formset in formsets:
-            if formset.model is ExerciseEntry:
-                exercises = _exercise_rows(formset)
-        author = practitioner_of(request)
-        if author is None:
-            raise DomainError("not_the_author", "Only the note's author edits or signs a draft.")
         changes = {
             name: form.cleaned_data[name] for name in NOTE_FIELDS if name in form.cleaned_data
         }
-        note = update_draft(note=form.instance, author=author, changes=changes, exercises=exercises)
+        update_draft(note=obj, author=self._author(request), changes=changes)
+
+    def save_related(self, request, form, formsets, change):
+        author = self._author(request)
+        for log in (formset for formset in formsets if formset.model is ExerciseEntry):
+            update_draft(
+                note=form.instance, author=author, changes={}, exercises=_exercise_rows(log)
+            )
         if "_sign" in request.POST:
-            note = sign_note(note=note, author=author)
-        adopt(form.instance, note)
+            sign_note(note=form.instance, author=author)
+
+    def _author(self, request: HttpRequest) -> Practitioner:
+        author = practitioner_of(request)
+        if author is None:
+            raise DomainError("not_the_author", "Only the note's author edits or signs a draft.")
+        return author
 
     def construct_change_message(self, request, form, formsets, add=False):
         self.remember_changes(request, form, formsets)  # the audit's: this saves its own way

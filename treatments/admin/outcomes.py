@@ -1,22 +1,22 @@
 """Outcome measures in the admin: a pain score or an ODI's ten answers entered once
-(`record_pain`, `record_odi`), then kept as recorded."""
+(`treatments.measures.record_measure`, as the API records them), then kept as recorded."""
 
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
 from audit.mixins import AuditedAdmin
 
 from ..admin_forms import ODI_LABELS, OutcomeMeasureForm
+from ..measures import record_measure
 from ..models import ODI_SECTIONS, MeasureKind, OutcomeMeasure
 from ..selectors import outcomes_for
-from ..services import record_odi, record_pain
 from .common import (
     KeptAsRecorded,
     PatientFilter,
     RefusalsAsMessages,
-    adopt,
     patient_link,
 )
 
@@ -67,18 +67,14 @@ class OutcomeMeasureAdmin(AuditedAdmin, RefusalsAsMessages, KeptAsRecorded, admi
             fields.append("odi_answers_shown")
         return [(None, {"fields": fields})]
 
-    def save_model(self, request, obj, form, change):
-        data = form.cleaned_data
-        common = {
-            "patient": data["patient"],
-            "by": request.user,
-            "recorded_at": data["recorded_at"],
-        }
-        if data["kind"] == MeasureKind.PAIN:
-            measure = record_pain(score=data["pain"], **common)
-        else:
-            measure = record_odi(answers=form.odi_answers(), **common)
-        adopt(obj, measure)
+    def record(self, request: HttpRequest, form: OutcomeMeasureForm) -> OutcomeMeasure:
+        return record_measure(
+            kind=form.cleaned_data["kind"],
+            answers=form.answers(),
+            patient=form.cleaned_data["patient"],
+            by=request.user,
+            recorded_at=form.cleaned_data["recorded_at"],
+        )
 
     @admin.display(description="patient", ordering="patient__last_name")
     def patient_name(self, measure: OutcomeMeasure) -> str:

@@ -21,7 +21,6 @@ from ..services import create_plan, move_plan_to_phase, update_plan
 from .common import (
     PatientFilter,
     RefusalsAsMessages,
-    adopt,
     patient_asked_for,
     patient_link,
     practitioner_of,
@@ -49,6 +48,14 @@ class PlanPhaseInline(admin.TabularInline):
                 if form.instance.pk:  # a phase planned stays that phase
                     form.fields["phase"].disabled = True
                 return form
+
+            def save_existing(self, form, obj, commit=True):
+                # Only what the row's form edits: the phase's dates are the pathway's, and
+                # `update_plan` (the admin's `save_model`, before the inlines) may have just
+                # ended this phase.
+                if commit:
+                    obj.save(update_fields=form.changed_data)
+                return obj
 
         return PhaseFormSet
 
@@ -151,15 +158,11 @@ class TreatmentPlanAdmin(AuditedAdmin, RefusalsAsMessages, admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/treatments/treatmentplan/start.html", context)
 
-    # Editing goals, status and the maintenance interval: the services' update_plan, after
-    # the phases' planned sessions (so that closing the plan ends its current phase last).
+    # Editing goals, status and the maintenance interval: the services' update_plan; the
+    # phases' planned sessions are the inline's (`save_related`, as the admin does it).
     def save_model(self, request, obj, form, change):
-        pass  # saved in save_related
-
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
-        adopt(form.instance, update_plan(plan=form.instance, changes=changes, by=request.user))
+        update_plan(plan=obj, changes=changes, by=request.user)
 
     # Moving along the pathway: the services' move_plan_to_phase.
     def get_urls(self):

@@ -12,9 +12,9 @@ from rest_framework.response import Response
 
 from kernel.rest import IdFilter, ModelSerializer, NamedSerializer, ZonedDateTimeField
 
+from ..measures import answer_problems, record_measure
 from ..models import ODI_SECTIONS, MeasureKind, OutcomeMeasure
 from ..selectors import outcomes_for
-from ..services import record_odi, record_pain
 from .common import (
     CLINICAL_TAGS,
     ClinicalRecordViewSet,
@@ -89,18 +89,8 @@ class OutcomeMeasureCreateSerializer(serializers.Serializer):
     )
 
     def validate(self, attrs):
-        if attrs["kind"] == MeasureKind.PAIN:
-            if "odi_answers" in attrs:
-                raise serializers.ValidationError({"odi_answers": ["Only for the ODI."]})
-            if "value" not in attrs:
-                raise serializers.ValidationError({"value": ["Required for a pain score."]})
-        else:
-            if "value" in attrs:
-                raise serializers.ValidationError(
-                    {"value": ["The ODI percentage is computed from `odi_answers`."]}
-                )
-            if "odi_answers" not in attrs:
-                raise serializers.ValidationError({"odi_answers": ["Required for the ODI."]})
+        if problems := answer_problems(attrs["kind"], attrs):
+            raise serializers.ValidationError(problems)
         return attrs
 
 
@@ -147,14 +137,12 @@ class OutcomeMeasureViewSet(ClinicalRecordViewSet):
         body = OutcomeMeasureCreateSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        common = {
-            "patient": data["patient"],
-            "by": request.user,
-            "recorded_at": data.get("recorded_at"),
-        }
-        if data["kind"] == MeasureKind.PAIN:
-            measure = record_pain(score=data["value"], **common)
-        else:
-            measure = record_odi(answers=data["odi_answers"], **common)
+        measure = record_measure(
+            kind=data["kind"],
+            answers=data,
+            patient=data["patient"],
+            by=request.user,
+            recorded_at=data.get("recorded_at"),
+        )
         measure = self.get_queryset().get(pk=measure.pk)
         return Response(self.get_serializer(measure).data, status=status.HTTP_201_CREATED)
