@@ -40,9 +40,9 @@ from kernel.rest import whole_id
 from practice.models import Location, Practitioner, Service
 from treatments.models import RedFlag, TreatmentNote
 from treatments.selectors import (
+    can_carry_a_note,
     clinical_patient_ids_among,
     open_red_flags_by_patient,
-    sessions_that_can_carry_a_note,
 )
 
 from .admin_forms import BookingForm, CancelForm, RescheduleForm, initial_from_query
@@ -460,20 +460,17 @@ class AppointmentAdmin(ForgivingQueryAdmin, admin.ModelAdmin):
 
 
 def _note_link(request: HttpRequest, appointment: Appointment) -> tuple[str, str] | None:
-    """For clinicians: open the session's note, or start one if the session may carry it."""
+    """For clinicians: open the session's note, or start it once the session can carry one
+    (`can_carry_a_note`, the rule of the note's own page)."""
     note = TreatmentNote.objects.filter(appointment=appointment).values_list("pk", flat=True)
     if existing := note.first():
         if request.user.has_perm("treatments.view_treatmentnote"):
             return "Open note", reverse("admin:treatments_treatmentnote_change", args=[existing])
         return None
-    if request.user.has_perm("treatments.add_treatmentnote") and _may_carry_a_note(appointment):
+    if request.user.has_perm("treatments.add_treatmentnote") and can_carry_a_note(appointment):
         url = reverse("admin:treatments_treatmentnote_add")
         return "Write note", f"{url}?appointment={appointment.pk}"
     return None
-
-
-def _may_carry_a_note(appointment: Appointment) -> bool:
-    return Appointment.objects.filter(sessions_that_can_carry_a_note(), pk=appointment.pk).exists()
 
 
 def _pick(options: list, wanted: int | None):

@@ -42,9 +42,10 @@ from kernel.errors import DomainError
 from patients.models import Patient
 from patients.selectors import possible_duplicates, search_patients
 from patients.services import add_patient, contact_consent_problems, update_patient_profile
-from treatments.charts import Band, progress_chart
-from treatments.models import MeasureKind, PlanStatus, RedFlag
-from treatments.selectors import clinical_patients_for, outcomes_for, plans_for
+from treatments.charts import chart_of
+from treatments.models import PlanStatus, RedFlag
+from treatments.progress import progress_of
+from treatments.selectors import clinical_patients_for
 from treatments.services import open_red_flags
 
 from .services import archive_patient
@@ -504,31 +505,14 @@ def _clinical_context(request, patient: Patient) -> dict:
     if not may_read:
         return context
     user = request.user
-    measures = (
-        outcomes_for(user)
-        .filter(patient=patient)
-        .order_by("recorded_at", "pk")
-        .values_list("kind", "recorded_at", "value")
-    )
-    series: dict[str, list] = {MeasureKind.PAIN: [], MeasureKind.ODI: []}
-    for kind, recorded_at, value in measures:
-        series[kind].append((timezone.localdate(recorded_at), value))
-    plans = list(plans_for(user).filter(patient=patient))  # newest first, phases prefetched
-    bands = [
-        Band(phase.phase, phase.started_on, phase.ended_on)
-        for plan in plans
-        for phase in plan.phases.all()
-        if phase.started_on is not None
-    ]
+    progress = progress_of(user, patient)
+    plans = progress.plans
     plan = next((p for p in plans if p.status == PlanStatus.ACTIVE), plans[0] if plans else None)
-    pain, odi = series[MeasureKind.PAIN], series[MeasureKind.ODI]
+    pain, odi = progress.pain, progress.odi
     context["clinical"] = {
-        "chart": progress_chart(
-            pain=pain,
-            odi=odi,
-            phases=bands,
-            today=timezone.localdate(),
-            title=f"Progress of {patient.full_name}",
+        "progress": progress,
+        "chart": chart_of(
+            progress, today=timezone.localdate(), title=f"Progress of {patient.full_name}"
         ),
         "pain_count": len(pain),
         "odi_count": len(odi),

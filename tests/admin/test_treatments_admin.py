@@ -2,7 +2,7 @@
 notes read-only, refusals as messages (never a 500), the patient page's chart and red-flag
 marker, and query counts that do not grow with the rows."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from xml.etree import ElementTree
 
@@ -16,8 +16,10 @@ from appointments.models import Status
 from tests.admin.conftest import admin_client, staff_member
 from tests.factories import AppointmentFactory, PatientFactory
 from tests.fixtures.clinic import TODAY, at
-from treatments import admin as treatments_admin
+from treatments.admin import notes as notes_admin
+from treatments.api.progress import ProgressSerializer
 from treatments.models import (
+    ODI_SECTIONS,
     Addendum,
     ExerciseEntry,
     Intake,
@@ -43,6 +45,7 @@ from treatments.services import (
 )
 
 SVG = "{http://www.w3.org/2000/svg}"
+FINAL = "A signed note, its exercise log and its addenda are final: add an addendum."
 
 INTAKE = {
     "complaint": "Lower back pain radiating to the left leg",
@@ -442,6 +445,23 @@ class TestPlans:
         assert (plan.goals, plan.status) == ("Walk the dog pain-free", PlanStatus.COMPLETED)
         assert plan.phases.get(phase=Phase.RELEASE).ended_on == TODAY  # update_plan closed it
 
+    def test_closing_a_plan_while_replanning_its_phase_still_ends_the_phase(
+        self, practitioner_staff, plan
+    ):
+        move_plan_to_phase(plan=plan, phase=Phase.RELEASE, by=None)
+        page = practitioner_staff.get(url("treatmentplan", "change", plan.pk))
+        prefix = page.context["inline_admin_formsets"][0].formset.prefix
+        release = [p.phase for p in plan.phases.order_by("pk")].index(Phase.RELEASE)
+
+        response = practitioner_staff.post(
+            url("treatmentplan", "change", plan.pk),
+            posted(page, status="completed", **{f"{prefix}-{release}-planned_sessions": "6"}),
+        )
+
+        assert response.status_code == 302
+        phase = plan.phases.get(phase=Phase.RELEASE)
+        assert (phase.planned_sessions, phase.ended_on) == (6, TODAY)
+
     def test_a_refusal_of_the_services_is_a_message_not_an_error(self, practitioner_staff, plan):
         plan.status = PlanStatus.DISCONTINUED
         plan.save()
@@ -665,13 +685,13 @@ class TestNotes:
         """Signed elsewhere between the check and the save: PostgreSQL's trigger refuses
         the update, and the admin says so."""
         page = practitioner_staff.get(url("treatmentnote", "change", draft.pk))
-        real_update = treatments_admin.update_draft
+        real_update = notes_admin.update_draft
 
         def signed_meanwhile(**kwargs):
             TreatmentNote.objects.filter(pk=draft.pk).update(signed_at=at(TODAY, 7))
             return real_update(**{**kwargs, "note": TreatmentNote(pk=draft.pk)})
 
-        monkeypatch.setattr(treatments_admin, "update_draft", signed_meanwhile)
+        monkeypatch.setattr(notes_admin, "update_draft", signed_meanwhile)
 
         response = practitioner_staff.post(
             url("treatmentnote", "change", draft.pk), posted(page, plan="Changed"), follow=True
@@ -679,6 +699,50 @@ class TestNotes:
 
         assert response.status_code == 200
         assert messages_of(response)
+        draft.refresh_from_db()
+        assert (draft.plan, draft.signed_at) == ("Release x3", None)  # all rolled back
+
+    @pytest.mark.parametrize(
+        ("signed_meanwhile", "write", "said"),
+        [
+            (True, lambda note: TreatmentNote.objects.filter(pk=note.pk).update(plan="x"), FINAL),
+            (True, lambda note: ExerciseEntry.objects.filter(note=note).update(reps=1), FINAL),
+            (
+                True,
+                lambda note: Addendum.objects.filter(
+                    pk=Addendum.objects.create(note=note, author=note.author, text="x").pk
+                ).update(text="y"),
+                FINAL,
+            ),
+            # Not a final record's guard: a check constraint, on the draft.
+            (
+                False,
+                lambda note: TreatmentNote.objects.filter(pk=note.pk).update(pain_score=11),
+                "The database refused the change: it conflicts with the records already kept.",
+            ),
+        ],
+        ids=["note", "exercise log", "addendum", "another constraint"],
+    )
+    def test_the_database_guard_that_refused_is_known_by_its_name(
+        self, practitioner_staff, draft, monkeypatch, signed_meanwhile, write, said
+    ):
+        """Past the services' own checks, PostgreSQL refuses the write; the admin tells a
+        final record's guard (`treatments.finality`) by the name it refuses under."""
+        page = practitioner_staff.get(url("treatmentnote", "change", draft.pk))
+
+        def written_past_the_checks(**kwargs):
+            if signed_meanwhile:
+                TreatmentNote.objects.filter(pk=draft.pk).update(signed_at=at(TODAY, 7))
+            write(draft)
+
+        monkeypatch.setattr(notes_admin, "update_draft", written_past_the_checks)
+
+        response = practitioner_staff.post(
+            url("treatmentnote", "change", draft.pk), posted(page, plan="Changed"), follow=True
+        )
+
+        assert response.status_code == 200
+        assert said in messages_of(response)
         draft.refresh_from_db()
         assert (draft.plan, draft.signed_at) == ("Release x3", None)  # all rolled back
 
@@ -691,7 +755,7 @@ class TestOutcomeMeasures:
             "recorded_at_0": TODAY.isoformat(),
             "recorded_at_1": "07:30",
         }
-        for section, answer in zip(treatments_admin.ODI_SECTIONS, answers, strict=True):
+        for section, answer in zip(ODI_SECTIONS, answers, strict=True):
             data[f"odi_{section}"] = "" if answer is None else str(answer)
         return client.post(url("outcomemeasure", "add"), data)
 
@@ -801,6 +865,30 @@ class TestThePatientsPage:
             f"ODI 60.0% on {TODAY - timedelta(days=70):%d %b %Y}",
             f"ODI 20.0% on {TODAY - timedelta(days=14):%d %b %Y}",
         ]
+
+    @pytest.mark.parametrize("who", ["practitioner_staff", "manager_staff"])
+    def test_the_chart_draws_the_series_the_api_answers(
+        self, request, who, assessed_patient, history
+    ):
+        """One progress series (`treatments.progress.progress_of`) for both doors."""
+        client = request.getfixturevalue(who)
+        move_plan_to_phase(plan=history, phase=Phase.MAINTAIN, by=None)
+
+        page = self.page(client, assessed_patient)
+        api = client.get(f"/api/v1/patients/{assessed_patient.pk}/progress/").json()
+
+        assert ProgressSerializer(page.context["clinical"]["progress"]).data == api
+        chart = self.chart_of(page)
+        for kind, label, unit in (("pain", "Pain", "/10"), ("odi", "ODI", "%")):
+            titles = [e.findtext(f"{SVG}title") for e in self.with_class(chart, f"{kind}-point")]
+            assert titles == [
+                f"{label} {point['value']:{'g' if kind == 'pain' else '.1f'}}{unit} on "
+                f"{datetime.fromisoformat(point['at']):%d %b %Y}"
+                for point in api[kind]
+            ]
+        bands = [e.get("class") for e in self.with_class(chart, "phase")]
+        assert bands == [f"phase phase-{phase['phase']}" for phase in api["phases"]]
+        assert len(bands) == 4
 
     def test_reception_sees_no_chart(self, reception_staff, assessed_patient, history):
         response = self.page(reception_staff, assessed_patient)
