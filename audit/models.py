@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from kernel.refusals import Refuse
+from kernel.triggers import Refuse
 
 
 class Action(models.TextChoices):

@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from phonenumber_field.modelfields import PhoneNumberField
 
-from kernel.refusals import Refuse
+from kernel.triggers import Refuse
 
 # The name under which PostgreSQL refuses to delete a patient or one of their clinical records.
 RECORDS_ARE_NEVER_DELETED = "records_are_never_deleted"

@@ -22,7 +22,7 @@ from django.db.models import F, Q
 
 from appointments.models import Appointment
 from kernel.fields import ChoiceArrayField
-from kernel.refusals import Refuse, refusal
+from kernel.triggers import Refuse, UnskippableTrigger, refusal
 from patients.models import Patient, never_deleted
 from practice.models import Practitioner
 
@@ -288,7 +288,7 @@ class TreatmentNote(models.Model):
                 message="treatment note % is signed: it is final; add an addendum instead",
                 args="OLD.id",
             ),
-            pgtrigger.Trigger(
+            UnskippableTrigger(
                 name="note_patient_is_the_sessions",
                 when=pgtrigger.Before,
                 operation=pgtrigger.Insert | pgtrigger.UpdateOf("appointment_id", "patient_id"),
@@ -350,7 +350,7 @@ class ExerciseEntry(models.Model):
         ]
         triggers = [
             # An entry added to, changed in, moved to or taken from a signed note's log.
-            pgtrigger.Trigger(
+            UnskippableTrigger(
                 name=EXERCISE_LOG_OF_SIGNED_NOTE_IS_FINAL,
                 when=pgtrigger.Before,
                 operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,

@@ -8,6 +8,8 @@ import pgtrigger.compiler
 import pgtrigger.migrations
 from django.db import migrations
 
+import kernel.triggers
+
 HAND_WRITTEN = import_module("audit.migrations.0002_append_only")
 
 
@@ -22,9 +24,9 @@ class Migration(migrations.Migration):
             model_name="auditentry",
             trigger=pgtrigger.compiler.Trigger(
                 name="audit_log_is_append_only",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
+                sql=kernel.triggers.UnskippableTriggerSql(
                     func="RAISE EXCEPTION 'the audit log is append-only: % refused', TG_OP USING ERRCODE = 'integrity_constraint_violation', CONSTRAINT = 'audit_log_is_append_only';",
-                    hash="44f2973b52fbb593dad5f07217bddda70055ec43",
+                    hash="a59a14674253e70538e603b9a1100e1e8fe231ed",
                     operation="UPDATE OR DELETE",
                     pgid="pgtrigger_audit_log_is_append_only_541c6",
                     table="audit_auditentry",

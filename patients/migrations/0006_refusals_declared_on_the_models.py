@@ -11,6 +11,8 @@ import pgtrigger.compiler
 import pgtrigger.migrations
 from django.db import migrations
 
+import kernel.triggers
+
 NEVER_DELETED = import_module("patients.migrations.0003_patients_are_never_deleted")
 BREAK_GLASS_FINAL = import_module("patients.migrations.0005_break_glass_accesses_are_final")
 
@@ -29,9 +31,9 @@ class Migration(migrations.Migration):
             model_name="breakglassaccess",
             trigger=pgtrigger.compiler.Trigger(
                 name="break_glass_accesses_are_final",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
+                sql=kernel.triggers.UnskippableTriggerSql(
                     func="RAISE EXCEPTION 'a break of the glass is final: % refused', TG_OP USING ERRCODE = 'integrity_constraint_violation', CONSTRAINT = 'break_glass_accesses_are_final';",
-                    hash="660bfb9abd1c11951150148e0053ecd45436a381",
+                    hash="c0411b0341920c3fd444dcc9af6b698af83d2ba8",
                     operation="UPDATE OR DELETE",
                     pgid="pgtrigger_break_glass_accesses_are_final_76fcf",
                     table="patients_breakglassaccess",
@@ -43,9 +45,9 @@ class Migration(migrations.Migration):
             model_name="patient",
             trigger=pgtrigger.compiler.Trigger(
                 name="patient_is_never_deleted",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
+                sql=kernel.triggers.UnskippableTriggerSql(
                     func="RAISE EXCEPTION 'DELETE on % refused: patients and their clinical records are never deleted (archive the patient instead)', TG_TABLE_NAME USING ERRCODE = 'integrity_constraint_violation', CONSTRAINT = 'records_are_never_deleted';",
-                    hash="2603b434ab77333f4159f59b4b342aebbf9bae69",
+                    hash="ac8c63b6bf9ed93f2efb8ffbf1f0337fcc333e63",
                     operation="DELETE",
                     pgid="pgtrigger_patient_is_never_deleted_5678e",
                     table="patients_patient",

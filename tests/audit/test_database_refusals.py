@@ -98,3 +98,28 @@ def test_a_refusal_is_an_integrity_error_named_for_the_code_that_maps_it(
         cursor.execute(statement)
 
     assert refused.value.__cause__.diag.constraint_name == refused_as
+
+
+def test_no_session_skips_them_by_naming_them_in_pgtrigger_ignore(patient):
+    """pgtrigger's triggers skip themselves for a session whose `pgtrigger.ignore` names
+    them; these do not ask, so the application's role cannot switch a rule off."""
+    entry = AuditEntry.objects.create(action=Action.READ, patient=patient)
+    every_trigger = ",".join(
+        trigger.get_pgid(model) for model in PROTECTED for trigger in model._meta.triggers
+    )
+
+    with (
+        pytest.raises(IntegrityError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "SELECT set_config('pgtrigger.ignore', %s, true)", ["{" + every_trigger + "}"]
+        )
+        cursor.execute("UPDATE audit_auditentry SET action = 'create' WHERE id = %s", [entry.pk])
+    # Nor does any of the others ask.
+    asking = rows(
+        "SELECT proname FROM pg_proc WHERE prorettype = 'trigger'::regtype"
+        " AND prosrc LIKE '%%pgtrigger_should_ignore%%'"
+    )
+    assert asking == []
