@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "pgtrigger",
     # The clinic's apps, bottom layer first (the import contract in pyproject.toml).
     "accounts",
     "audit",
