@@ -15,7 +15,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import User
 from audit.models import Action, AuditEntry
-from tests.api.test_booking_race_http import Answer, race
+from tests.diary.test_booking_race_http import Answer, race
 
 from .conftest import ADMIN_LOGIN, PASSWORD, TOKEN, admin_login
 

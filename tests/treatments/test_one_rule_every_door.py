@@ -4,7 +4,7 @@ the API or the service went their own way.
 - which sessions can carry a note: the service, the admin's "start a note" page, the API's
   note body and the appointment page's "Write note" link;
 - which answer each kind of outcome measure takes and how it is scored: the admin's form
-  and the API's body (the progress series is the patient page's, in tests/admin).
+  and the API's body (the progress series is the patient page's, in tests/treatments/test_admin.py).
 
 The clinic's clock is frozen at Monday 22 March 2027, 08:00 in Melbourne.
 """

@@ -5,6 +5,8 @@ import pytest
 from tests.factories import ServiceFactory
 from tests.fixtures.clinic import TODAY
 
+pytestmark = pytest.mark.usefixtures("frozen_now", "fresh_throttles")
+
 TUESDAY = TODAY + timedelta(days=1)
 AVAILABILITY = "/api/v1/availability/"
 

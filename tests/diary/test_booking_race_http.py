@@ -19,7 +19,10 @@ from appointments.models import Appointment, BookingRequest, Status
 from tests.factories import AppointmentFactory, PatientFactory, UserFactory
 from tests.fixtures.clinic import TODAY, at
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.usefixtures("frozen_now", "fresh_throttles"),
+    pytest.mark.django_db(transaction=True),
+]
 
 APPOINTMENTS = "/api/v1/appointments/"
 TUESDAY = TODAY + timedelta(days=1)

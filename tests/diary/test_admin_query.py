@@ -12,6 +12,8 @@ from appointments.services import book_appointment
 from tests.factories import UserFactory
 from tests.fixtures.clinic import TODAY, at
 
+pytestmark = pytest.mark.usefixtures("frozen_now")
+
 DAY = "/admin/appointments/appointment/day/"
 BOOK = "/admin/appointments/appointment/book/"
 

@@ -5,6 +5,8 @@ from patients.models import Patient
 from tests.factories import PatientFactory
 from tests.fixtures.clinic import TODAY, at
 
+pytestmark = pytest.mark.usefixtures("frozen_now", "fresh_throttles")
+
 ME = "/api/v1/patients/me/"
 PATIENTS = "/api/v1/patients/"
 

@@ -15,6 +15,8 @@ from tests.factories import AppointmentFactory, PatientFactory
 from tests.fixtures.clinic import TODAY
 from treatments.services import record_pain
 
+pytestmark = pytest.mark.usefixtures("frozen_now")
+
 
 @pytest.mark.parametrize(
     ("born", "last_entry", "until"),

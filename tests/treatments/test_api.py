@@ -40,6 +40,8 @@ from treatments.services import (
     update_draft,
 )
 
+pytestmark = pytest.mark.usefixtures("frozen_now", "fresh_throttles")
+
 NOTES = "/api/v1/treatment-notes/"
 PLANS = "/api/v1/treatment-plans/"
 OUTCOMES = "/api/v1/outcome-measures/"

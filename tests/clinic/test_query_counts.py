@@ -31,6 +31,8 @@ from treatments.services import (
     update_draft,
 )
 
+pytestmark = pytest.mark.usefixtures("frozen_now", "fresh_throttles")
+
 INTAKE = {
     "complaint": "Lower back pain radiating to the left leg",
     "symptom_locations": ["lower_back", "leg_left"],

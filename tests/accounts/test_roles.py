@@ -15,8 +15,10 @@ from django.urls import reverse
 from accounts.permissions import ROLE_PERMISSIONS, permission_keys, sync_role_group
 from accounts.roles import GROUP_OF_ROLE, Role, roles_of
 from practice.models import Location
-from tests.admin.conftest import admin_client
 from tests.factories import UserFactory
+from tests.fixtures.admin_clients import admin_client
+
+pytestmark = pytest.mark.usefixtures("frozen_now")
 
 GRANTING_MIGRATIONS = [
     "0003_staff_group_permissions",

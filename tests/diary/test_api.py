@@ -14,6 +14,8 @@ from treatments.services import clear_red_flags, submit_intake
 
 from .conftest import client_for
 
+pytestmark = pytest.mark.usefixtures("frozen_now", "fresh_throttles")
+
 APPOINTMENTS = "/api/v1/appointments/"
 THURSDAY = TODAY + timedelta(days=3)
 

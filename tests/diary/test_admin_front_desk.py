@@ -23,6 +23,8 @@ from tests.fixtures.clinic import NOW, TODAY, at, work_every_day
 from treatments.selectors import sessions_that_can_carry_a_note
 from treatments.services import submit_intake
 
+pytestmark = pytest.mark.usefixtures("frozen_now")
+
 TUESDAY = TODAY + timedelta(days=1)
 DAY = reverse("admin:appointments_appointment_day")
 BOOK = reverse("admin:appointments_appointment_book")

@@ -1,6 +1,6 @@
 """JSON that Python reads but the clinic cannot hold is a 400 that names where, never a 5xx
 (issue 13, item 11): deep nesting, non-finite numbers, floats where an id goes, lone
-surrogates. tests/api/test_hostile_fuzz.py throws the same at every write operation."""
+surrogates. tests/security/test_input_fuzz.py throws the same at every write operation."""
 
 import json
 from datetime import timedelta
@@ -13,7 +13,7 @@ from tests.fixtures.clinic import TODAY
 
 from .conftest import client_for
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.usefixtures("frozen_now", "fresh_throttles"), pytest.mark.django_db]
 
 TOKEN = "/api/v1/auth/token/"
 REGISTER = "/api/v1/auth/register/"

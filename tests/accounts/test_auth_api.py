@@ -12,7 +12,7 @@ REGISTER = "/api/v1/auth/register/"
 TOKEN = "/api/v1/auth/token/"
 REFRESH = "/api/v1/auth/token/refresh/"
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.usefixtures("frozen_now", "fresh_throttles"), pytest.mark.django_db]
 
 
 def registration(**changes):

@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appointments.models import Status
-from tests.admin.conftest import admin_client, staff_member
 from tests.factories import AppointmentFactory, PatientFactory
+from tests.fixtures.admin_clients import admin_client, staff_member
 from tests.fixtures.clinic import TODAY, at
 from treatments.admin import notes as notes_admin
 from treatments.api.progress import ProgressSerializer
@@ -43,6 +43,8 @@ from treatments.services import (
     submit_intake,
     update_draft,
 )
+
+pytestmark = pytest.mark.usefixtures("frozen_now")
 
 SVG = "{http://www.w3.org/2000/svg}"
 FINAL = "A signed note, its exercise log and its addenda are final: add an addendum."

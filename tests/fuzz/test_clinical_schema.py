@@ -1,7 +1,7 @@
 """Schemathesis fuzz of the clinical endpoints as every role, over a clinic that has
 records: the treating practitioner and a manager, who get past the permission check, and
 nobody, the patient whose records they are and reception, who must be refused.
-(tests/api/test_schema_fuzz.py fuzzes every other operation as the same roles.) Same
+(tests/fuzz/test_schema.py fuzzes every other operation as the same roles.) Same
 checks: no 5xx, and every answer is one the schema documents.
 
 Ids 1..4 exist (sequences are reset): patient 1 (Ari, treated by practitioner 1, Mia),
@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, settings
 from rest_framework_simplejwt.tokens import AccessToken
 
 from appointments.models import Status
-from tests.api.test_schema_fuzz import CHECKS
 from tests.factories import AppointmentFactory
 from tests.fixtures.clinic import TODAY, at
+from tests.fuzz.test_schema import CHECKS
 from treatments.models import Phase, RedFlag
 from treatments.services import (
     create_plan,
@@ -33,7 +33,10 @@ from treatments.services import (
     update_draft,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True, reset_sequences=True)
+pytestmark = [
+    pytest.mark.usefixtures("frozen_now", "fresh_throttles"),
+    pytest.mark.django_db(transaction=True, reset_sequences=True),
+]
 
 CLINICIANS = ["practitioner", "manager"]
 OTHERS = ["anonymous", "patient", "reception"]

@@ -15,6 +15,8 @@ from records.services import archive_patient
 from tests.factories import AppointmentFactory, PatientFactory
 from tests.fixtures.clinic import NOW, TODAY, at
 
+pytestmark = pytest.mark.usefixtures("frozen_now")
+
 CHANGELIST = "admin:patients_patient_changelist"
 ADD = "admin:patients_patient_add"
 

@@ -6,7 +6,7 @@ data, valid and invalid) and sends them to the Django WSGI application in this p
 each role: nobody, a patient, the front desk, a practitioner and a manager. Every answer
 must be a non-5xx response that the schema documents: a status code it lists, its content
 type, its headers, and a body that matches the response schema. The clinical records'
-operations are fuzzed by tests/api/test_clinical_fuzz.py, over a clinic that has records.
+operations are fuzzed by tests/fuzz/test_clinical_schema.py, over a clinic that has records.
 
 The clinic is small but real (PostgreSQL, not mocks), and sequences are reset for each
 test, so ids 1..n exist. Dictionaries steer part of the generated values towards those ids,
@@ -38,7 +38,10 @@ from tests.fixtures.clinic import TODAY, at
 # The WSGI handler closes and reopens connections around each request, so the test must
 # not sit inside one transaction: flush between tests and restart the sequences so the
 # fixture's ids are 1, 2, 3... (The staff groups a flush removes are recreated on demand.)
-pytestmark = pytest.mark.django_db(transaction=True, reset_sequences=True)
+pytestmark = [
+    pytest.mark.usefixtures("frozen_now", "fresh_throttles"),
+    pytest.mark.django_db(transaction=True, reset_sequences=True),
+]
 
 ROLES = ["anonymous", "patient", "reception", "practitioner", "manager"]
 CLINICAL_TAG = "clinical records"
@@ -51,7 +54,7 @@ CHECKS = [
     response_schema_conformance,
 ]
 
-# Monday 22 March 2027, 08:00 in Melbourne is "now" (tests/api/conftest.py freezes it).
+# Monday 22 March 2027, 08:00 in Melbourne is "now" (each module freezes it: `frozen_now`).
 # Daylight saving ends on Sunday 4 April 2027: 2027-04-05 is in +10:00.
 DICTIONARIES = {
     "ids": {"values": [1, 2, 3, 4]},
@@ -124,7 +127,7 @@ def _in_process_host(settings):
 
 @pytest.fixture(autouse=True)
 def _no_throttling(monkeypatch):
-    """Let the fuzz reach the views instead of a wall of 429s (tests/api/test_auth.py tests
+    """Let the fuzz reach the views instead of a wall of 429s (tests/accounts/test_auth_api.py tests
     the throttles). DRF copied the rates onto the class when it was defined."""
     monkeypatch.setattr(
         SimpleRateThrottle, "THROTTLE_RATES", {"auth": "100000/minute", "booking": "100000/minute"}

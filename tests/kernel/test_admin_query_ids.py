@@ -4,9 +4,9 @@ ignored preset, never a server error (issue 13, item 11)."""
 
 import pytest
 
-from tests.admin.conftest import admin_client, staff_member
+from tests.fixtures.admin_clients import admin_client, staff_member
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.usefixtures("frozen_now"), pytest.mark.django_db]
 
 NOT_IDS = ["²", "abc", "1.5", "99999999999999999999"]
 

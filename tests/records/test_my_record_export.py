@@ -9,8 +9,8 @@ from pypdf import PdfReader
 from appointments.models import Status
 from audit.models import Action, AuditEntry
 from notifications.models import Delivery, Kind, Notification, OutboxMessage
-from tests.api.conftest import client_for
 from tests.factories import AppointmentFactory
+from tests.fixtures.api_clients import client_for
 from tests.fixtures.clinic import NOW, TODAY, at
 from treatments.services import (
     add_addendum,
@@ -20,6 +20,8 @@ from treatments.services import (
     submit_intake,
     update_draft,
 )
+
+pytestmark = pytest.mark.usefixtures("frozen_now", "fresh_throttles")
 
 EXPORT = "/api/v1/patients/me/export/"
 
