@@ -5,8 +5,7 @@ from accounts.models import User
 from clinic.celery import app as celery_app
 from patients.models import Patient
 from tests.factories import PatientFactory, UserFactory
-
-from .conftest import client_for
+from tests.fixtures.api_clients import client_for
 
 REGISTER = "/api/v1/auth/register/"
 TOKEN = "/api/v1/auth/token/"

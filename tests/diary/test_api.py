@@ -9,10 +9,9 @@ from rest_framework.throttling import ScopedRateThrottle
 from appointments.models import Appointment, Source, Status
 from appointments.services import book_appointment
 from tests.factories import PatientFactory
+from tests.fixtures.api_clients import client_for
 from tests.fixtures.clinic import TODAY, at
 from treatments.services import clear_red_flags, submit_intake
-
-from .conftest import client_for
 
 pytestmark = pytest.mark.usefixtures("frozen_now", "fresh_throttles")
 

@@ -9,9 +9,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from appointments.models import Appointment
+from tests.fixtures.api_clients import client_for
 from tests.fixtures.clinic import TODAY
-
-from .conftest import client_for
 
 pytestmark = [pytest.mark.usefixtures("frozen_now", "fresh_throttles"), pytest.mark.django_db]
 
