@@ -18,6 +18,11 @@ Each function is one transaction and either does all of its work or none. A refu
   no-show or moved after them; the refusal names those bookings, which reception cancels or
   moves first.
 
+Each takes `now`, the moment it acts at (None: the clock's time), and decides and stamps
+by that one moment (`kernel.clock`). Each returns the appointment as saved: the status
+changes, moving and cancelling read the row again under lock and return that row; the
+instance passed in is only told which appointment, and is left as it was.
+
 Every change to a patient's bookings first locks the patient's row, so that two requests
 for one patient (booking a treatment, cancelling the assessment it needs) run one after the
 other and the second sees what the first did; the patient is locked before the appointment,
@@ -39,6 +44,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
+from kernel.clock import save_at
 from kernel.errors import DomainError
 from patients.models import Patient
 from patients.services import check_not_archived
@@ -88,12 +94,14 @@ def book_appointment(
     source: str = Source.RECEPTION,
     created_by: User | None = None,
     note: str = "",
+    now: datetime | None = None,
 ) -> Appointment:
     """Book `service` for `patient` with `practitioner` at `start`, in a free room.
 
     Patients booking online (`source=online`) are held to the online rules: lead time,
     horizon, slot grid, online-bookable services.
     """
+    now = now or timezone.now()
     online = source == Source.ONLINE
     with _refusing_conflicts(practitioner), transaction.atomic():
         _lock_patient(patient.pk)
@@ -104,6 +112,7 @@ def book_appointment(
             start=start,
             location=location,
             online=online,
+            now=now,
         )
         appointment = Appointment(
             patient=patient,
@@ -118,8 +127,8 @@ def book_appointment(
             created_by=created_by,
             note=note,
         )
-        _save_in_a_free_room(appointment, service)
-        appointment_booked.send(sender=Appointment, appointment=appointment)
+        _save_in_a_free_room(appointment, service, now)
+        appointment_booked.send(sender=Appointment, appointment=appointment, now=now)
     return appointment
 
 
@@ -130,12 +139,14 @@ def reschedule_appointment(
     practitioner: Practitioner | None = None,
     by: User | None = None,
     online: bool = False,
+    now: datetime | None = None,
 ) -> Appointment:
     """Move a booked appointment to `start` (and optionally another practitioner).
 
     Atomic: if the new time is refused the appointment keeps its old time, room and
     practitioner.
     """
+    now = now or timezone.now()
     new_practitioner = practitioner or appointment.practitioner
     with _refusing_conflicts(new_practitioner), transaction.atomic():
         current = _lock(appointment)
@@ -146,7 +157,7 @@ def reschedule_appointment(
             )
         _check_has_no_note(current, "moved")
         if online:
-            _check_outside_cancellation_window(current, "moved")
+            _check_outside_cancellation_window(current, "moved", now)
         placement = _check_bookable(
             patient=current.patient,
             service=current.service,
@@ -154,6 +165,7 @@ def reschedule_appointment(
             start=start,
             location=None,
             online=online,
+            now=now,
             rescheduling=current,
         )
         _check_no_bookings_depend_on(current, moved_to=placement.start)
@@ -162,12 +174,11 @@ def reschedule_appointment(
         current.start = placement.start
         current.end = placement.end
         current.blocked_until = placement.blocked_until
-        current.rescheduled_at = timezone.now()
+        current.rescheduled_at = now
         current.updated_by = by
-        _save_in_a_free_room(current, current.service)
-        appointment_moved.send(sender=Appointment, appointment=current)
-    _copy_state(current, appointment)
-    return appointment
+        _save_in_a_free_room(current, current.service, now)
+        appointment_moved.send(sender=Appointment, appointment=current, now=now)
+    return current
 
 
 def cancel_appointment(
@@ -176,6 +187,7 @@ def cancel_appointment(
     by: User | None,
     reason: str = "",
     online: bool = False,
+    now: datetime | None = None,
 ) -> Appointment:
     """Cancel a booked appointment.
 
@@ -183,6 +195,7 @@ def cancel_appointment(
     window (or after the start) it is recorded as a late cancellation. Staff must give a
     reason.
     """
+    now = now or timezone.now()
     reason = reason.strip()
     if not online and not reason:
         raise DomainError(
@@ -199,14 +212,16 @@ def cancel_appointment(
             )
         _check_has_no_note(current, "cancelled")
         if online:
-            _check_outside_cancellation_window(current, "cancelled")
+            _check_outside_cancellation_window(current, "cancelled", now)
         _check_no_bookings_depend_on(current, moved_to=None)
-        late = timezone.now() > current.start - BookingRules.current().cancellation_window
+        late = now > current.start - BookingRules.current().cancellation_window
         current.status = Status.LATE_CANCELLED if late else Status.CANCELLED
-        current.cancelled_at = timezone.now()
+        current.cancelled_at = now
         current.cancelled_by = current.updated_by = by
         current.cancellation_reason = reason
-        current.save(
+        save_at(
+            current,
+            now,
             update_fields=[
                 "status",
                 "cancelled_at",
@@ -214,31 +229,36 @@ def cancel_appointment(
                 "cancellation_reason",
                 "updated_at",
                 "updated_by",
-            ]
+            ],
         )
-        appointment_cancelled.send(sender=Appointment, appointment=current)
-    _copy_state(current, appointment)
-    return appointment
+        appointment_cancelled.send(sender=Appointment, appointment=current, now=now)
+    return current
 
 
-def check_in_appointment(*, appointment: Appointment, by: User | None) -> Appointment:
+def check_in_appointment(
+    *, appointment: Appointment, by: User | None, now: datetime | None = None
+) -> Appointment:
     """The patient has arrived."""
-    return _change_status(appointment, Status.CHECKED_IN, by=by, stamp="checked_in_at")
+    return _change_status(appointment, Status.CHECKED_IN, by=by, now=now, stamp="checked_in_at")
 
 
-def complete_appointment(*, appointment: Appointment, by: User | None) -> Appointment:
+def complete_appointment(
+    *, appointment: Appointment, by: User | None, now: datetime | None = None
+) -> Appointment:
     """The session took place."""
     return _change_status(
-        appointment, Status.COMPLETED, by=by, stamp="completed_at", after_start=True
+        appointment, Status.COMPLETED, by=by, now=now, stamp="completed_at", after_start=True
     )
 
 
-def mark_no_show(*, appointment: Appointment, by: User | None) -> Appointment:
+def mark_no_show(
+    *, appointment: Appointment, by: User | None, now: datetime | None = None
+) -> Appointment:
     """The patient did not come. Frees the practitioner and the room for the rest of the slot.
     Refused for a session with a note (it took place) and for an assessment that later
     bookings rely on (reception moves or cancels those first, then books a new assessment)."""
     return _change_status(
-        appointment, Status.NO_SHOW, by=by, after_start=True, session_did_not_happen=True
+        appointment, Status.NO_SHOW, by=by, now=now, after_start=True, session_did_not_happen=True
     )
 
 
@@ -247,10 +267,12 @@ def _change_status(
     status: str,
     *,
     by: User | None,
+    now: datetime | None,
     stamp: str | None = None,
     after_start: bool = False,
     session_did_not_happen: bool = False,
 ) -> Appointment:
+    now = now or timezone.now()
     with transaction.atomic():
         current = _lock(appointment)
         if status not in ALLOWED_TRANSITIONS[current.status]:
@@ -259,7 +281,7 @@ def _change_status(
                 f"A {current.get_status_display().lower()} appointment cannot become "
                 f"{Status(status).label.lower()}.",
             )
-        if after_start and timezone.now() < current.start:
+        if after_start and now < current.start:
             raise DomainError(
                 "appointment_not_started",
                 f"The appointment has not started yet; it cannot be marked "
@@ -272,11 +294,10 @@ def _change_status(
         current.updated_by = by
         fields = ["status", "updated_at", "updated_by"]
         if stamp:
-            setattr(current, stamp, timezone.now())
+            setattr(current, stamp, now)
             fields.append(stamp)
-        current.save(update_fields=fields)
-    _copy_state(current, appointment)
-    return appointment
+        save_at(current, now, update_fields=fields)
+    return current
 
 
 def _lock(appointment: Appointment) -> Appointment:
@@ -304,17 +325,9 @@ def _check_has_no_note(appointment: Appointment, verb: str) -> None:
         )
 
 
-def _copy_state(source: Appointment, target: Appointment) -> None:
-    if source is not target:
-        target.__dict__.update(
-            {k: v for k, v in source.__dict__.items() if not k.startswith("_state")}
-        )
-        target._state.fields_cache = dict(source._state.fields_cache)
-
-
-def _check_outside_cancellation_window(appointment: Appointment, verb: str) -> None:
+def _check_outside_cancellation_window(appointment: Appointment, verb: str, now: datetime) -> None:
     window = BookingRules.current().cancellation_window
-    if timezone.now() > appointment.start - window:
+    if now > appointment.start - window:
         hours = int(window.total_seconds() // 3600)
         raise DomainError(
             "inside_cancellation_window",
@@ -331,6 +344,7 @@ def _check_bookable(
     start: datetime,
     location: Location | None,
     online: bool,
+    now: datetime,
     rescheduling: Appointment | None = None,
 ) -> _Placement:
     if timezone.is_naive(start):
@@ -338,7 +352,6 @@ def _check_bookable(
     # In UTC: arithmetic on a local zone's datetime is wall-clock arithmetic, which would
     # make a session that spans a clock change an hour too long or short.
     start = start.astimezone(UTC).replace(microsecond=0)
-    now = timezone.now()
     rules = BookingRules.current()
 
     check_not_archived(patient)
@@ -477,7 +490,7 @@ def _check_no_bookings_depend_on(appointment: Appointment, *, moved_to: datetime
         )
 
 
-def _save_in_a_free_room(appointment: Appointment, service: Service) -> None:
+def _save_in_a_free_room(appointment: Appointment, service: Service, now: datetime) -> None:
     """Put the appointment in the first free place of a room of the service's kind.
 
     Another transaction may take the same place between our look and our write; the
@@ -518,7 +531,7 @@ def _save_in_a_free_room(appointment: Appointment, service: Service) -> None:
         appointment.room, appointment.room_place = free
         try:
             with transaction.atomic():
-                appointment.save()
+                save_at(appointment, now)
             return
         except IntegrityError as error:
             if _constraint_name(error) != _ROOM_PLACE_CONSTRAINT:

@@ -3,7 +3,8 @@
 
 Each is sent by `appointments.services` inside the change's transaction, after the change is
 saved: what a receiver writes commits or rolls back with it, and a receiver that fails undoes
-the change. Argument: `appointment`, as saved.
+the change. Arguments: `appointment`, as saved, and `now`, the moment of the change (what a
+receiver schedules is timed from it, not from the clock).
 """
 
 from django.dispatch import Signal

@@ -339,7 +339,7 @@ class AppointmentAdmin(ForgivingQueryAdmin, admin.ModelAdmin):
         if form.is_bound and form.is_valid() and "move" in request.POST:
             chosen = form.cleaned_data["slot"]
             try:
-                reschedule_appointment(
+                moved = reschedule_appointment(
                     appointment=appointment,
                     start=chosen.start,
                     practitioner=chosen.practitioner,
@@ -348,9 +348,9 @@ class AppointmentAdmin(ForgivingQueryAdmin, admin.ModelAdmin):
             except DomainError as refusal:
                 form.refuse(refusal)
             else:
-                self.log_change(request, appointment, f"Moved to {appointment.local_start}.")
-                messages.success(request, f"Moved to {appointment.local_start:%H:%M on %A %d %B}.")
-                return HttpResponseRedirect(_day_url(appointment))
+                self.log_change(request, moved, f"Moved to {moved.local_start}.")
+                messages.success(request, f"Moved to {moved.local_start:%H:%M on %A %d %B}.")
+                return HttpResponseRedirect(_day_url(moved))
         form.offer(form.free_slots() if form.is_bound else [])
         return self._slot_page(
             request, form, title=f"Move: {appointment}", submit="move", appointment=appointment
@@ -361,17 +361,17 @@ class AppointmentAdmin(ForgivingQueryAdmin, admin.ModelAdmin):
         form = CancelForm(request.POST or None)
         if form.is_valid():
             try:
-                cancel_appointment(
+                cancelled = cancel_appointment(
                     appointment=appointment, by=request.user, reason=form.cleaned_data["reason"]
                 )
             except DomainError as refusal:
                 form.add_error(None, refusal.detail)
             else:
-                self.log_change(request, appointment, "Cancelled.")
+                self.log_change(request, cancelled, "Cancelled.")
                 messages.success(
-                    request, f"{appointment} — {appointment.get_status_display().lower()}."
+                    request, f"{cancelled} — {cancelled.get_status_display().lower()}."
                 )
-                return HttpResponseRedirect(_day_url(appointment))
+                return HttpResponseRedirect(_day_url(cancelled))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -387,12 +387,12 @@ class AppointmentAdmin(ForgivingQueryAdmin, admin.ModelAdmin):
         appointment = self._appointment_to_change(request, pk)
         status_change = STATUS_CHANGES[change]
         try:
-            status_change.service(appointment=appointment, by=request.user)
+            changed = status_change.service(appointment=appointment, by=request.user)
         except DomainError as refusal:
             messages.error(request, refusal.detail)
         else:
-            self.log_change(request, appointment, f"{status_change.done.capitalize()}.")
-            messages.success(request, f"{appointment.patient} {status_change.done}.")
+            self.log_change(request, changed, f"{status_change.done.capitalize()}.")
+            messages.success(request, f"{changed.patient} {status_change.done}.")
         return HttpResponseRedirect(
             request.POST.get("next")
             or reverse("admin:appointments_appointment_change", args=[appointment.pk])
@@ -417,11 +417,11 @@ class AppointmentAdmin(ForgivingQueryAdmin, admin.ModelAdmin):
         changed = 0
         for appointment in queryset.select_related("patient", "service", "practitioner__user"):
             try:
-                status_change.service(appointment=appointment, by=request.user)
+                saved = status_change.service(appointment=appointment, by=request.user)
             except DomainError as refusal:
                 messages.error(request, f"{appointment}: {refusal.detail}")
             else:
-                self.log_change(request, appointment, f"{status_change.done.capitalize()}.")
+                self.log_change(request, saved, f"{status_change.done.capitalize()}.")
                 changed += 1
         if changed:
             messages.success(request, f"{changed} appointment(s) {status_change.done}.")

@@ -445,13 +445,13 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         appointment = self.get_object()
         body = CancelSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        cancel_appointment(
+        cancelled = cancel_appointment(
             appointment=appointment,
             by=request.user,
             reason=body.validated_data["reason"],
             online=not self._is_staff(),
         )
-        return Response(self._shown(appointment).data)
+        return Response(self._shown(cancelled).data)
 
     @extend_schema(
         summary="Move an appointment",
@@ -467,14 +467,14 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         appointment = self.get_object()
         body = RescheduleSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        reschedule_appointment(
+        moved = reschedule_appointment(
             appointment=appointment,
             start=body.validated_data["start"],
             practitioner=body.validated_data.get("practitioner"),
             by=request.user,
             online=not self._is_staff(),
         )
-        return Response(self._shown(appointment).data)
+        return Response(self._shown(moved).data)
 
 
 def _source_for(user) -> str:

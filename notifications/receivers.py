@@ -13,18 +13,18 @@ from .tasks import dispatch_soon
 
 
 @receiver(appointment_booked, dispatch_uid="notifications.booked")
-def schedule_booking_messages(sender, appointment, **kwargs) -> None:
-    if services.booking_messages(appointment):
+def schedule_booking_messages(sender, appointment, now, **kwargs) -> None:
+    if services.booking_messages(appointment, now=now):
         transaction.on_commit(dispatch_soon)
 
 
 @receiver(appointment_moved, dispatch_uid="notifications.moved")
-def retime_messages(sender, appointment, **kwargs) -> None:
-    if services.reschedule_messages(appointment):
+def retime_messages(sender, appointment, now, **kwargs) -> None:
+    if services.reschedule_messages(appointment, now=now):
         transaction.on_commit(dispatch_soon)
 
 
 @receiver(appointment_cancelled, dispatch_uid="notifications.cancelled")
-def withdraw_messages(sender, appointment, **kwargs) -> None:
-    if services.cancellation_messages(appointment):
+def withdraw_messages(sender, appointment, now, **kwargs) -> None:
+    if services.cancellation_messages(appointment, now=now):
         transaction.on_commit(dispatch_soon)

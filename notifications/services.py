@@ -26,6 +26,7 @@ from django.template import Context, Template
 from django.utils import timezone
 
 from appointments.models import OCCUPYING_STATUSES, Appointment, Status
+from kernel.clock import save_at
 from patients.models import Channel, Patient
 
 from .backends import PermanentDeliveryError, TransientDeliveryError, backend_for
@@ -54,10 +55,10 @@ def consented_channels(patient: Patient) -> list[str]:
 # --- scheduling, in the appointment's own transaction ----------------------------------
 
 
-def booking_messages(appointment: Appointment) -> bool:
+def booking_messages(appointment: Appointment, *, now: datetime | None = None) -> bool:
     """A confirmation now and the reminders before the start, on each consented channel.
     Whether any were added (and so may be due now)."""
-    return _add(messages_of_booking(appointment, booked_at=timezone.now()))
+    return _add(messages_of_booking(appointment, booked_at=now or timezone.now()))
 
 
 def messages_of_booking(
@@ -69,17 +70,18 @@ def messages_of_booking(
     )
 
 
-def reschedule_messages(appointment: Appointment) -> bool:
+def reschedule_messages(appointment: Appointment, *, now: datetime | None = None) -> bool:
     """Reminders follow the appointment to its new time; the patient is told."""
-    now = timezone.now()
-    _withdraw(appointment, kinds=(Kind.REMINDER,))
+    now = now or timezone.now()
+    _withdraw(appointment, kinds=(Kind.REMINDER,), now=now)
     return _add(notices(appointment, Kind.RESCHEDULED, at=now) + _reminders(appointment, now))
 
 
-def cancellation_messages(appointment: Appointment) -> bool:
+def cancellation_messages(appointment: Appointment, *, now: datetime | None = None) -> bool:
     """Nothing more about this appointment is sent except the cancellation notice."""
-    _withdraw(appointment, kinds=APPOINTMENT_KINDS_WITHDRAWN_ON_CANCEL)
-    return _add(notices(appointment, Kind.CANCELLED, at=timezone.now()))
+    now = now or timezone.now()
+    _withdraw(appointment, kinds=APPOINTMENT_KINDS_WITHDRAWN_ON_CANCEL, now=now)
+    return _add(notices(appointment, Kind.CANCELLED, at=now))
 
 
 def notices(appointment: Appointment, kind: str, *, at: datetime) -> list[Notification]:
@@ -128,10 +130,10 @@ def _appointment_message(
     )
 
 
-def _withdraw(appointment: Appointment, *, kinds: Iterable[str]) -> None:
+def _withdraw(appointment: Appointment, *, kinds: Iterable[str], now: datetime) -> None:
     Notification.objects.filter(
         appointment=appointment, kind__in=list(kinds), status=Delivery.PENDING
-    ).update(status=Delivery.WITHDRAWN, updated_at=timezone.now())
+    ).update(status=Delivery.WITHDRAWN, updated_at=now)
 
 
 def _add(rows: list[Notification]) -> bool:
@@ -236,13 +238,16 @@ def claim_due(*, limit: int = 500, now: datetime | None = None) -> list[int]:
     return ids
 
 
-def deliver(notification_id: int) -> str:
+def deliver(notification_id: int, *, now: datetime | None = None) -> str:
     """Send one claimed message, at most once. Returns what happened (for the log)."""
-    return deliver_batch([notification_id])[notification_id]
+    return deliver_batch([notification_id], now=now)[notification_id]
 
 
-def deliver_batch(notification_ids: Sequence[int]) -> dict[int, str]:
+def deliver_batch(
+    notification_ids: Sequence[int], *, now: datetime | None = None
+) -> dict[int, str]:
     """Send claimed messages, each in a transaction of its own, and say what became of each.
+    Each message is sent at `now` if given, else at the clock's time when its turn comes.
 
     The batch shares one read of its rows, the templates and the messaging rules; each
     message is then locked and its reason re-checked against fresh state before it is sent,
@@ -261,11 +266,13 @@ def deliver_batch(notification_ids: Sequence[int]) -> dict[int, str]:
     try:
         for pk in notification_ids:
             row = rows.get(pk)
-            outcomes[pk] = _deliver_claimed(row, batch) if row else "not claimed"
+            outcomes[pk] = (
+                _deliver_claimed(row, batch, now or timezone.now()) if row else "not claimed"
+            )
     except SoftTimeLimitExceeded:
         untried = [pk for pk in notification_ids if pk not in outcomes]
         Notification.objects.filter(pk__in=untried, status=Delivery.SENDING).update(
-            status=Delivery.PENDING, updated_at=timezone.now()
+            status=Delivery.PENDING, updated_at=now or timezone.now()
         )
         raise
     return outcomes
@@ -329,48 +336,54 @@ def _lock_for_sending(notification: Notification) -> bool:
     return True
 
 
-def _deliver_claimed(notification: Notification, batch: SendBatch) -> str:
+def _deliver_claimed(notification: Notification, batch: SendBatch, now: datetime) -> str:
     with transaction.atomic():
         if not _lock_for_sending(notification):
             return "not claimed"
         notification.attempts += 1
-        if reason := _no_longer_wanted(notification):
-            _close(notification, Delivery.WITHDRAWN, reason)
+        if reason := _no_longer_wanted(notification, now):
+            _close(notification, Delivery.WITHDRAWN, reason, now)
             return "withdrawn"
         if notification.channel not in consented_channels(notification.patient):
-            _close(notification, Delivery.SKIPPED, "No consent for this channel.")
+            _close(notification, Delivery.SKIPPED, "No consent for this channel.", now)
             return "skipped"
-        now = timezone.now()
         allowed = next_allowed_time(now, _zone_of(notification), batch.rules)
         if allowed > now:
             notification.status = Delivery.PENDING
             notification.due_at = allowed
-            notification.save(update_fields=["status", "due_at", "attempts", "updated_at"])
+            save_at(notification, now, update_fields=["status", "due_at", "attempts", "updated_at"])
             return "deferred"
         try:
             render(notification, batch)
             with transaction.atomic():  # an outbox row is undone with a failed send
                 backend_for(notification.channel).send(notification)
         except PermanentDeliveryError as error:
-            _close(notification, Delivery.FAILED, str(error))
+            _close(notification, Delivery.FAILED, str(error), now)
             return "failed"
         except TransientDeliveryError as error:
             if notification.attempts >= MAX_ATTEMPTS:
                 _close(
-                    notification, Delivery.FAILED, f"Gave up after {MAX_ATTEMPTS} tries: {error}"
+                    notification,
+                    Delivery.FAILED,
+                    f"Gave up after {MAX_ATTEMPTS} tries: {error}",
+                    now,
                 )
                 return "failed"
             # Back to the queue with a growing pause; the scan picks it up again.
             notification.status = Delivery.PENDING
-            notification.due_at = timezone.now() + retry_pause(notification.attempts)
+            notification.due_at = now + retry_pause(notification.attempts)
             notification.last_error = str(error)
-            notification.save(
-                update_fields=["status", "due_at", "attempts", "last_error", "updated_at"]
+            save_at(
+                notification,
+                now,
+                update_fields=["status", "due_at", "attempts", "last_error", "updated_at"],
             )
             return "retry"
         notification.status = Delivery.SENT
-        notification.sent_at = timezone.now()
-        notification.save(
+        notification.sent_at = now
+        save_at(
+            notification,
+            now,
             update_fields=[
                 "status",
                 "sent_at",
@@ -379,24 +392,24 @@ def _deliver_claimed(notification: Notification, batch: SendBatch) -> str:
                 "subject",
                 "body",
                 "updated_at",
-            ]
+            ],
         )
     return "sent"
 
 
-def _close(notification: Notification, status: str, reason: str) -> None:
+def _close(notification: Notification, status: str, reason: str, now: datetime) -> None:
     notification.status = status
     notification.last_error = reason
-    notification.save(update_fields=["status", "last_error", "attempts", "updated_at"])
+    save_at(notification, now, update_fields=["status", "last_error", "attempts", "updated_at"])
 
 
-def _no_longer_wanted(notification: Notification) -> str:
+def _no_longer_wanted(notification: Notification, now: datetime) -> str:
     appointment = notification.appointment
     if appointment is None:
         return ""
     if notification.kind == Kind.REMINDER and appointment.status != Status.BOOKED:
         return "The appointment is no longer booked."
-    if notification.kind == Kind.REMINDER and appointment.start <= timezone.now():
+    if notification.kind == Kind.REMINDER and appointment.start <= now:
         return "The appointment has started."
     return ""
 

@@ -8,6 +8,9 @@ session), `not_a_session` (a note needs a session that took place or is under wa
 treats the patient clears red flags), `plan_active` (one active plan per patient),
 `plan_closed` (a completed or discontinued plan is not reopened), `invalid_phase`,
 `invalid_measure`.
+
+Each takes `now`, the moment it acts at (None: the clock's time), and stamps what it writes
+with that one moment, the rows' own created/updated times included (`kernel.clock`).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from appointments.models import Appointment
+from kernel.clock import save_at
 from kernel.errors import DomainError
 from patients.models import Patient
 from practice.models import Practitioner
@@ -63,10 +67,18 @@ EXERCISE_FIELDS = ("exercise", "sets", "reps", "load_kg", "effort", "guarded", "
 # --- intake and red flags ---------------------------------------------------------------
 
 
-def submit_intake(*, patient: Patient, answers: dict[str, Any], entered_by: User | None) -> Intake:
+def submit_intake(
+    *,
+    patient: Patient,
+    answers: dict[str, Any],
+    entered_by: User | None,
+    now: datetime | None = None,
+) -> Intake:
     """Record an intake questionnaire. Red flags among the answers mark the patient until a
     practitioner records a clearance; a new intake without red flags clears nothing."""
-    return Intake.objects.create(patient=patient, entered_by=entered_by, **answers)
+    intake = Intake(patient=patient, entered_by=entered_by, **answers)
+    save_at(intake, now or timezone.now())
+    return intake
 
 
 def open_red_flags(patient: Patient) -> list[str]:
@@ -75,7 +87,12 @@ def open_red_flags(patient: Patient) -> list[str]:
 
 
 def clear_red_flags(
-    *, intake: Intake, cleared_by: User, cleared_on: date, note: str
+    *,
+    intake: Intake,
+    cleared_by: User,
+    cleared_on: date,
+    note: str,
+    now: datetime | None = None,
 ) -> RedFlagClearance:
     """A practitioner who treats the patient records that the red flags on record up to this
     intake were dealt with (e.g. seen by GP): the clearance covers this intake and every
@@ -93,13 +110,15 @@ def clear_red_flags(
             "Say how the red flags were cleared.",
             fields={"note": ["Required."]},
         )
+    clearance = RedFlagClearance(
+        intake=intake, cleared_by=cleared_by, cleared_on=cleared_on, note=note.strip()
+    )
     try:
         with transaction.atomic():
-            return RedFlagClearance.objects.create(
-                intake=intake, cleared_by=cleared_by, cleared_on=cleared_on, note=note.strip()
-            )
+            save_at(clearance, now or timezone.now())
     except IntegrityError as error:
         raise DomainError("red_flags_clear", "These red flags are already cleared.") from error
+    return clearance
 
 
 # --- treatment plans --------------------------------------------------------------------
@@ -112,20 +131,23 @@ def create_plan(
     goals: str,
     phases: Iterable[dict[str, Any]],
     maintenance_interval_weeks: int = 6,
+    now: datetime | None = None,
 ) -> TreatmentPlan:
     """Start a course of care; a patient has at most one active plan. It begins in the
     assess phase, whose clock starts today."""
+    now = now or timezone.now()
+    plan = TreatmentPlan(
+        patient=patient,
+        practitioner=practitioner,
+        goals=goals,
+        maintenance_interval_weeks=maintenance_interval_weeks,
+    )
     try:
         with transaction.atomic():
-            plan = TreatmentPlan.objects.create(
-                patient=patient,
-                practitioner=practitioner,
-                goals=goals,
-                maintenance_interval_weeks=maintenance_interval_weeks,
-            )
+            save_at(plan, now)
             PlanPhase.objects.bulk_create(PlanPhase(plan=plan, **phase) for phase in phases)
             PlanPhase.objects.filter(plan=plan, phase=plan.current_phase, started_on=None).update(
-                started_on=timezone.localdate()
+                started_on=timezone.localdate(now)
             )
     except IntegrityError as error:
         raise DomainError(
@@ -137,9 +159,16 @@ def create_plan(
 PLAN_FIELDS = ("goals", "maintenance_interval_weeks", "status")
 
 
-def update_plan(*, plan: TreatmentPlan, changes: dict[str, Any], by: User | None) -> TreatmentPlan:
+def update_plan(
+    *,
+    plan: TreatmentPlan,
+    changes: dict[str, Any],
+    by: User | None,
+    now: datetime | None = None,
+) -> TreatmentPlan:
     """Change a plan's goals, maintenance interval or status. An active plan may be
     completed or discontinued (its current phase ends today); a closed plan stays closed."""
+    now = now or timezone.now()
     with transaction.atomic():
         plan = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
         new_status = changes.get("status", plan.status)
@@ -152,58 +181,64 @@ def update_plan(*, plan: TreatmentPlan, changes: dict[str, Any], by: User | None
             if name not in PLAN_FIELDS:
                 raise ValueError(f"{name} is not a plan field")
             setattr(plan, name, value)
-        plan.save()
+        save_at(plan, now)
         if closing:
             PlanPhase.objects.filter(plan=plan, phase=plan.current_phase, ended_on=None).update(
-                ended_on=timezone.localdate()
+                ended_on=timezone.localdate(now)
             )
     return plan
 
 
-def move_plan_to_phase(*, plan: TreatmentPlan, phase: str, by: User | None) -> TreatmentPlan:
+def move_plan_to_phase(
+    *, plan: TreatmentPlan, phase: str, by: User | None, now: datetime | None = None
+) -> TreatmentPlan:
     """Move an active plan along the pathway. Entering the maintenance phase starts the
     maintenance-visit prompts' clock."""
+    now = now or timezone.now()
     if phase not in Phase.values:
         raise DomainError("invalid_phase", f"{phase!r} is not a phase of the pathway.")
     with transaction.atomic():
         plan = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
         if plan.status != PlanStatus.ACTIVE:
             raise DomainError("invalid_phase", "Only an active plan moves between phases.")
-        today = timezone.localdate()
+        today = timezone.localdate(now)
         PlanPhase.objects.filter(plan=plan, phase=plan.current_phase, ended_on=None).update(
             ended_on=today
         )
         PlanPhase.objects.filter(plan=plan, phase=phase, started_on=None).update(started_on=today)
         plan.current_phase = phase
         if phase == Phase.MAINTAIN and plan.maintenance_started_at is None:
-            plan.maintenance_started_at = timezone.now()
-        plan.save(update_fields=["current_phase", "maintenance_started_at", "updated_at"])
+            plan.maintenance_started_at = now
+        save_at(plan, now, update_fields=["current_phase", "maintenance_started_at", "updated_at"])
     return plan
 
 
 # --- treatment notes --------------------------------------------------------------------
 
 
-def start_note(*, appointment: Appointment, author: Practitioner) -> TreatmentNote:
+def start_note(
+    *, appointment: Appointment, author: Practitioner, now: datetime | None = None
+) -> TreatmentNote:
     """Open the draft note of a session that can carry one (`sessions_that_can_carry_a_note`).
 
     The session's row stays locked until the note is written, so a cancellation or a
     no-show racing it either comes first (and the note is refused) or sees the note (and is
     refused: `appointments.services`)."""
+    now = now or timezone.now()
+    note = TreatmentNote(appointment=appointment, patient_id=appointment.patient_id, author=author)
     try:
         with transaction.atomic():
-            _lock_session_that_can_carry_a_note(appointment)
-            return TreatmentNote.objects.create(
-                appointment=appointment, patient_id=appointment.patient_id, author=author
-            )
+            _lock_session_that_can_carry_a_note(appointment, now)
+            save_at(note, now)
     except IntegrityError as error:
         raise DomainError("note_exists", "This session already has a note.") from error
+    return note
 
 
-def _lock_session_that_can_carry_a_note(appointment: Appointment) -> None:
+def _lock_session_that_can_carry_a_note(appointment: Appointment, now: datetime) -> None:
     session = (
         Appointment.objects.select_for_update(of=("self",))
-        .filter(sessions_that_can_carry_a_note(), pk=appointment.pk)
+        .filter(sessions_that_can_carry_a_note(now), pk=appointment.pk)
         .first()
     )
     if session is None:
@@ -219,6 +254,7 @@ def update_draft(
     author: Practitioner,
     changes: dict[str, Any],
     exercises: list[dict[str, Any]] | None = None,
+    now: datetime | None = None,
 ) -> TreatmentNote:
     """Edit a draft: only its author, only while unsigned. `exercises`, when given,
     replaces the exercise log."""
@@ -228,7 +264,7 @@ def update_draft(
             if name not in NOTE_FIELDS:
                 raise ValueError(f"{name} is not a note field")
             setattr(note, name, value)
-        note.save()
+        save_at(note, now or timezone.now())
         if exercises is not None:
             note.exercises.all().delete()
             ExerciseEntry.objects.bulk_create(
@@ -238,15 +274,18 @@ def update_draft(
     return note
 
 
-def sign_note(*, note: TreatmentNote, author: Practitioner) -> TreatmentNote:
+def sign_note(
+    *, note: TreatmentNote, author: Practitioner, now: datetime | None = None
+) -> TreatmentNote:
     """Lock the note for ever. Its pain score also joins the patient's outcome series.
     Signing asks the note rule again: a draft begun before the rule (for a session that has
     not happened) is not signed until its session can carry a note."""
+    now = now or timezone.now()
     with transaction.atomic():
         note = _draft_of(note, author)
-        _lock_session_that_can_carry_a_note(note.appointment)
-        note.signed_at = timezone.now()
-        note.save(update_fields=["signed_at", "updated_at"])
+        _lock_session_that_can_carry_a_note(note.appointment, now)
+        note.signed_at = now
+        save_at(note, now, update_fields=["signed_at", "updated_at"])
         if note.pain_score is not None:
             appointment = note.appointment
             OutcomeMeasure.objects.create(
@@ -260,7 +299,9 @@ def sign_note(*, note: TreatmentNote, author: Practitioner) -> TreatmentNote:
     return note
 
 
-def add_addendum(*, note: TreatmentNote, author: Practitioner, text: str) -> Addendum:
+def add_addendum(
+    *, note: TreatmentNote, author: Practitioner, text: str, now: datetime | None = None
+) -> Addendum:
     """Amend a signed note; the original stays as it was signed."""
     if not text.strip():
         raise DomainError("invalid", "Write the addendum.", fields={"text": ["Required."]})
@@ -268,7 +309,9 @@ def add_addendum(*, note: TreatmentNote, author: Practitioner, text: str) -> Add
         raise DomainError(
             "note_not_signed", "A draft is edited directly; addenda amend signed notes."
         )
-    return Addendum.objects.create(note=note, author=author, text=text.strip())
+    addendum = Addendum(note=note, author=author, text=text.strip())
+    save_at(addendum, now or timezone.now())
+    return addendum
 
 
 def _draft_of(note: TreatmentNote, author: Practitioner) -> TreatmentNote:
@@ -292,7 +335,9 @@ def record_pain(
     by: User | None,
     recorded_at: datetime | None = None,
     appointment: Appointment | None = None,
+    now: datetime | None = None,
 ) -> OutcomeMeasure:
+    """Record a pain score taken at `recorded_at` (None: `now`)."""
     if not 0 <= score <= 10:
         raise DomainError(
             "invalid_measure",
@@ -303,7 +348,7 @@ def record_pain(
         patient=patient,
         kind=MeasureKind.PAIN,
         value=Decimal(score),
-        recorded_at=recorded_at or timezone.now(),
+        recorded_at=recorded_at or now or timezone.now(),
         recorded_by=by,
         appointment=appointment,
     )
@@ -316,8 +361,10 @@ def record_odi(
     by: User | None,
     recorded_at: datetime | None = None,
     appointment: Appointment | None = None,
+    now: datetime | None = None,
 ) -> OutcomeMeasure:
-    """Score and record an Oswestry Disability Index questionnaire."""
+    """Score and record an Oswestry Disability Index questionnaire taken at `recorded_at`
+    (None: `now`)."""
     try:
         percent = odi_percent(answers)
     except ValueError as error:
@@ -329,7 +376,7 @@ def record_odi(
         kind=MeasureKind.ODI,
         value=percent,
         odi_answers=answers,
-        recorded_at=recorded_at or timezone.now(),
+        recorded_at=recorded_at or now or timezone.now(),
         recorded_by=by,
         appointment=appointment,
     )
