@@ -67,6 +67,11 @@ class User(AbstractUser):
         ]
 
     def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """How the clinic names the user: their name, or their email if they gave none."""
         return self.get_full_name() or self.email
 
     def save(self, *args, **kwargs) -> None:

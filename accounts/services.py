@@ -8,7 +8,8 @@ would all pass the check before the first failure is written; `sign_in` therefor
 per-account PostgreSQL lock around check, password and record, and no more than
 LOGIN_FAILURE_LIMIT guesses of one account ever reach the password check in a cool-off.
 
-The audit entries for sign-ins are written by the signal receivers of `accounts.signals`.
+The audit entries for sign-ins are written by `audit.receivers`, from Django's, axes' and
+`accounts.signals`' signals.
 """
 
 from __future__ import annotations
@@ -52,8 +53,8 @@ class SignInRefused(DomainError):
     - `two_factor_required` (403): the clinic requires staff to enrol first (in the admin).
     """
 
-    def __init__(self, code: str, detail: str, *, status: int, retry_after: int | None = None):
-        super().__init__(code, detail, status=status)
+    def __init__(self, code: str, detail: str, *, retry_after: int | None = None):
+        super().__init__(code, detail)
         self.retry_after = retry_after
 
 
@@ -92,7 +93,6 @@ def sign_in_for_tokens(request: HttpRequest, *, email: str, password: str, code:
         raise SignInRefused(
             "two_factor_required",
             "The clinic requires two-factor sign-in for staff: set it up in the admin first.",
-            status=403,
         )
     return user
 
@@ -115,7 +115,7 @@ def _attempt(request: HttpRequest, *, email: str, password: str, code: str) -> U
         if user is None:
             if getattr(request, "axes_locked_out", False):
                 return _locked_out(account)
-            return SignInRefused("no_active_account", WRONG_CREDENTIALS, status=401)
+            return SignInRefused("no_active_account", WRONG_CREDENTIALS)
         # A good sign-in clears the account's failures: a few typos spread over a day do
         # not add up to a lockout.
         AxesProxyHandler.reset_attempts(username=account)
@@ -139,7 +139,6 @@ def _locked_out(account: str) -> SignInRefused:
         "locked_out",
         f"Too many failed sign-ins: this account is locked. Try again in {minutes} "
         f"minute{'s' if minutes != 1 else ''}.",
-        status=429,
         retry_after=retry_after,
     )
 

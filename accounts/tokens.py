@@ -63,10 +63,9 @@ def refusal(user: User, claims: Mapping[str, Any], *, refreshing: bool) -> SignI
             "two_factor_required",
             "Two-factor sign-in is required of this login: sign in again with the code "
             "(set it up in the admin first if need be).",
-            status=403,
         )
     return None
 
 
 def _expired(detail: str) -> SignInRefused:
-    return SignInRefused("token_not_valid", detail, status=401)
+    return SignInRefused("token_not_valid", detail)

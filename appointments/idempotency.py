@@ -37,7 +37,6 @@ def book_once(
                     "idempotency_key_reused",
                     "This Idempotency-Key was used for a different request.",
                     fields={"Idempotency-Key": ["Use a new key for a new request."]},
-                    status=422,
                 )
             return (request.response_status, request.response_body), True
         try:

@@ -29,6 +29,9 @@ class Status(models.TextChoices):
 # Appointments in these states hold their practitioner, patient and room place.
 OCCUPYING_STATUSES = (Status.BOOKED, Status.CHECKED_IN, Status.COMPLETED)
 CANCELLED_STATUSES = (Status.CANCELLED, Status.LATE_CANCELLED)
+# Not over for the patient yet, while the session has not ended: still to come, or they are
+# in the clinic now.
+UPCOMING_STATUSES = (Status.BOOKED, Status.CHECKED_IN)
 
 # The lifecycle: which status may follow which.
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {

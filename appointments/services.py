@@ -202,7 +202,6 @@ def cancel_appointment(
             "reason_required",
             "Say why the appointment is cancelled.",
             fields={"reason": ["This field is required."]},
-            status=400,
         )
     with transaction.atomic():
         current = _lock(appointment)

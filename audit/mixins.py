@@ -8,10 +8,11 @@ successful answer it writes:
   object, or each row of the page), or those the view names with `audit_shown` when it
   renders something computed from them (a chart) — in one INSERT;
 - for a change, a CREATE entry for a new record (201), or an UPDATE entry naming the fields
-  whose answer changed (the names, never the values) since the view's `get_object` (which
-  must call `check_object_permissions`, as DRF's does), in the transaction of the change:
-  the mixin opens one around every unsafe request, so a change cannot commit without its
-  entry, nor an entry claim a change that rolled back.
+  whose answer changed (the names, never the values) since the record's before-image
+  (`take_before_image`, which the mixin's `get_object` takes; a view with a `get_object` of
+  its own calls it), in the transaction of the change: the mixin opens one around every
+  unsafe request, so a change cannot commit without its entry, nor an entry claim a change
+  that rolled back.
 """
 
 from __future__ import annotations
@@ -46,11 +47,17 @@ class AuditedMixin:
             # The caller may go on: from here to the answer's entry, all or nothing.
             self._audit_transaction.enter_context(transaction.atomic())
 
-    def check_object_permissions(self, request, obj) -> None:
-        """Once the caller may act on the record (`get_object` asks), remember it as the
-        client sees it before a change, to name the fields the change touches."""
-        super().check_object_permissions(request, obj)
-        if request.method not in SAFE_METHODS:
+    def get_object(self) -> models.Model:
+        """DRF's `get_object` (the record, once the caller may act on it), then its
+        before-image."""
+        obj = super().get_object()
+        self.take_before_image(obj)
+        return obj
+
+    def take_before_image(self, obj: models.Model) -> None:
+        """Before a change, remember the record as the client sees it, to name the fields
+        the change touches. Call it once the caller may act on the record."""
+        if self.request.method not in SAFE_METHODS:
             self._audit_before = (obj, dict(self.get_serializer(obj).data))
 
     def audit_shown(self, *objects: models.Model) -> None:

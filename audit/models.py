@@ -1,13 +1,17 @@
 """The audit log: who read or changed whose record, and every sign-in, from where.
 
-Append-only: PostgreSQL refuses UPDATE and DELETE on the table (migration 0002), so an
-entry, once written, stays as written. Entries name the patient whose record was touched,
-which is what a patient's access history (their export) and a manager's review filter on.
+Append-only: PostgreSQL refuses UPDATE and DELETE on the table (the trigger in
+`AuditEntry.Meta.triggers`), so an entry, once written, stays as written. Entries name the
+patient whose record was touched, which is what a patient's access history (their export)
+and a manager's review filter on.
 """
 
+import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from kernel.triggers import Refuse
 
 
 class Action(models.TextChoices):
@@ -65,6 +69,16 @@ class AuditEntry(models.Model):
             models.Index(fields=["patient", "-at"], name="audit_by_patient"),
             models.Index(fields=["actor", "-at"], name="audit_by_actor"),
             models.Index(fields=["-at"], name="audit_by_time"),
+        ]
+        triggers = [
+            # TRUNCATE is not refused: it needs the table's owner, and a test database is
+            # emptied with it. In production the application's role does not own the table.
+            Refuse(
+                name="audit_log_is_append_only",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+                message="the audit log is append-only: % refused",
+                args="TG_OP",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -18,28 +18,26 @@ DEBUG is forced off: with it on, Django keeps every query in memory and timings 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
-import statistics
 import sys
-import time
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import postgresql_version
+from bench.fixtures import SERVICE
 from bench.large_clinic import ensure_large_clinic
+from bench.load import time_calls, timed
+from bench.report import RESULTS, Row, print_columns, write
+from bench.stats import spread
 
 if TYPE_CHECKING:
     from practice.models import Practitioner, Service
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results" / "availability.json"
-SERVICE = "Myotherapy — SMM (45 min)"
 TARGET_RATIO = 2.0  # free_slots p95 at most this many times the raw fetch's p95
 TARGET_ONE_MS = 25.0  # p95, one practitioner
 TARGET_CLINIC_MS = 100.0  # p95, the whole clinic
@@ -67,10 +65,6 @@ class Result:
     slots: int
     meets_p95: bool
     meets_ratio: bool
-
-
-def percentile(samples: list[float], q: int) -> float:
-    return statistics.quantiles(samples, n=100, method="inclusive")[q - 1]
 
 
 def measure(
@@ -135,34 +129,23 @@ def measure(
             cursor.execute(sql, params)
             return cursor.fetchall()
 
-    for _ in range(warmup):
-        call()
-        baseline()
+    # Each call followed by the baseline: a burst of load falls on both alike.
+    timings = time_calls(
+        {"free_slots": timed(call), "raw fetch": timed(baseline)}, runs, warmup=warmup
+    )
     with CaptureQueriesContext(connection) as queries:
         slots = call()
     rows = baseline()
-
-    timings: list[float] = []
-    baseline_timings: list[float] = []
-    for _ in range(runs):
-        began = time.perf_counter()
-        call()
-        timings.append((time.perf_counter() - began) * 1000)
-        began = time.perf_counter()
-        baseline()
-        baseline_timings.append((time.perf_counter() - began) * 1000)
-
-    p95, baseline_p95 = percentile(timings, 95), percentile(baseline_timings, 95)
+    measured, raw = spread(timings["free_slots"].ms), spread(timings["raw fetch"].ms)
+    p95, baseline_p95 = measured["p95_ms"], raw["p95_ms"]
     return Result(
         workload=workload,
         service=service.name,
         practitioners=len(practitioner_ids),
         runs=runs,
-        p50_ms=round(percentile(timings, 50), 2),
-        p95_ms=round(p95, 2),
-        max_ms=round(max(timings), 2),
-        baseline_p50_ms=round(percentile(baseline_timings, 50), 2),
-        baseline_p95_ms=round(baseline_p95, 2),
+        **measured,
+        baseline_p50_ms=raw["p50_ms"],
+        baseline_p95_ms=baseline_p95,
         baseline_rows=len(rows),
         ratio_p95=round(p95 / baseline_p95, 2),
         target_p95_ms=target_ms,
@@ -174,9 +157,8 @@ def measure(
     )
 
 
-def print_table(results: list[Result]) -> None:
-    header = ("workload", "p50 ms", "p95 ms", "raw p95 ms", "ratio", "target", "result")
-    lines = [header]
+def print_results(results: list[Result]) -> None:
+    lines = []
     for r in results:
         missed = [name for name, ok in (("p95", r.meets_p95), ("ratio", r.meets_ratio)) if not ok]
         lines.append(
@@ -190,11 +172,9 @@ def print_table(results: list[Result]) -> None:
                 f"FAIL ({', '.join(missed)})" if missed else "pass",
             )
         )
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    for n, line in enumerate(lines):
-        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
-        if n == 0:
-            print("  ".join("-" * width for width in widths))
+    print_columns(
+        ("workload", "p50 ms", "p95 ms", "raw p95 ms", "ratio", "target", "result"), lines
+    )
     print()
     for r in results:
         print(
@@ -220,10 +200,8 @@ def print_profile(service: Service, first_day: date) -> None:
 # Entry point ------------------------------------------------------------------------------
 
 
-def rows_of(results: list[Result]) -> list:
+def rows_of(results: list[Result]) -> list[Row]:
     """The results in the shape bench/run.py gathers."""
-    from bench.report import Row
-
     return [
         Row(
             workload=f"free_slots, 14 days, {r.workload}",
@@ -247,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reseed", action="store_true", help="drop the database, seed again")
     parser.add_argument("--profile", action="store_true", help="cProfile clinic-wide calls")
     parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
-    parser.add_argument("--output", type=Path, default=RESULTS, help="where to write JSON")
+    parser.add_argument("--output", type=Path, default=RESULTS / "availability.json")
     args = parser.parse_args(argv)
     if args.runs < 2:
         parser.error("--runs must be at least 2")
@@ -257,7 +235,6 @@ def main(argv: list[str] | None = None) -> int:
     clinic = ensure_large_clinic(os.environ["DATABASE_URL"], args.db_name, reseed=args.reseed)
     print(f"The large clinic in {args.db_name} ({clinic['seconds']} s).")
 
-    from django.db import connection
     from django.utils import timezone
 
     from appointments.models import Appointment
@@ -293,28 +270,20 @@ def main(argv: list[str] | None = None) -> int:
             warmup=args.warmup,
         ),
     ]
-    print_table(results)
+    print_results(results)
     if args.profile:
         print_profile(service, first_day)
 
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        (server_version,) = cursor.fetchone()
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    report = {
-        "benchmark": "appointments.availability.free_slots",
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "database": args.db_name,
-        "appointments": appointments,
-        "window": {"first_day": first_day.isoformat(), "days": 14},
-        "python": platform.python_version(),
-        "postgresql": server_version,
-        "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
-        "results": [asdict(result) for result in results],
-        "rows": [asdict(row) for row in rows_of(results)],
-    }
-    args.output.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\nWrote {args.output}")
+    write(
+        args.output,
+        "appointments.availability.free_slots",
+        rows_of(results),
+        database=args.db_name,
+        appointments=appointments,
+        window={"first_day": first_day.isoformat(), "days": 14},
+        postgresql=postgresql_version(),
+        results=[asdict(result) for result in results],
+    )
     missed = not all(r.meets_p95 and r.meets_ratio for r in results)
     return 1 if args.check and missed else 0
 

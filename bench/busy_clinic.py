@@ -36,8 +36,17 @@ from psycopg import sql
 from accounts.models import User
 from appointments.availability import WorkingWindow, working_windows
 from appointments.models import Appointment, Source, Status
-from demo.data import LOCATIONS, PATIENT_NAMES, LocationSpec
-from demo.seed import ensure_services
+from bench.fixtures import (
+    FIRST_NAMES,
+    LOCATIONS,
+    MELBOURNE_ZONE,
+    PRACTITIONERS,
+    SATURDAY_SHIFT,
+    SERVICE_MIX,
+    SURNAMES,
+    WEEKDAY_SHIFTS,
+    ensure_services,
+)
 from patients.models import Patient
 from practice.models import (
     Break,
@@ -52,7 +61,7 @@ from practice.models import (
 )
 
 SEED = 1729
-MELBOURNE = ZoneInfo("Australia/Melbourne")
+MELBOURNE = ZoneInfo(MELBOURNE_ZONE)
 TREATMENT_ROOMS_PER_LOCATION = 8
 GYM_CAPACITY = 4
 # The chance that each free grid time in a diary is taken: past diaries were nearly full;
@@ -91,59 +100,6 @@ class Seeding:
     seeded_on: date
 
 
-# The demo clinic's two locations, and a third for clinics that need one.
-BENCH_LOCATIONS = (
-    *LOCATIONS,
-    LocationSpec(
-        name="Brunswick",
-        address="410 Sydney Road, Brunswick VIC 3056",
-        phone="+61370109012",
-        rooms=(),
-    ),
-)
-
-PRACTITIONERS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
-    # first name, last name, title, disciplines
-    ("Sophie", "Nguyen", "Myotherapist", ("myotherapy",)),
-    ("James", "O'Connor", "Senior myotherapist", ("myotherapy",)),
-    ("Mei", "Chen", "Myotherapist", ("myotherapy",)),
-    ("Tom", "Gallagher", "Myotherapist", ("myotherapy",)),
-    ("Elena", "Kostas", "Myotherapist", ("myotherapy",)),
-    ("Raj", "Menon", "Myotherapist", ("myotherapy",)),
-    ("Claire", "Dunn", "Myotherapist", ("myotherapy",)),
-    ("Nathan", "Brooks", "Myotherapist", ("myotherapy",)),
-    ("Yuki", "Sato", "Myotherapist", ("myotherapy",)),
-    ("Fiona", "McKenzie", "Myotherapist", ("myotherapy",)),
-    ("Daniel", "Vu", "Myotherapist", ("myotherapy",)),
-    ("Laura", "Bianchi", "Senior myotherapist", ("myotherapy",)),
-    ("Luca", "Romano", "NMPT coach", ("nmpt",)),
-    ("Ben", "Walsh", "NMPT coach", ("nmpt",)),
-    ("Tahlia", "Scott", "NMPT coach", ("nmpt",)),
-    ("Marcus", "Lee", "NMPT coach", ("nmpt",)),
-    ("Jess", "Hartley", "NMPT coach", ("nmpt",)),
-    ("Aisha", "Rahman", "NMPT coach and myotherapist", ("nmpt", "myotherapy")),
-    ("Hannah", "Fletcher", "Sciatica specialist", ("sciatica", "myotherapy")),
-    ("Omar", "Saleh", "Sciatica specialist", ("sciatica",)),
-)
-
-# Wall-clock shifts: start, end, break start, break end.
-WEEKDAY_SHIFTS = (
-    (time(7), time(17), time(11, 30), time(12)),
-    (time(8), time(18), time(12, 30), time(13)),
-    (time(9, 30), time(19, 30), time(14), time(14, 30)),
-)
-SATURDAY_SHIFT = (time(8), time(16), time(12), time(12, 30))
-
-# Which services each mix of disciplines books, with weights.
-SERVICE_MIX: dict[tuple[str, ...], tuple[tuple[str, int], ...]] = {
-    ("myotherapy",): (("smm_45", 5), ("smm_60", 2), ("maintenance", 2), ("assessment", 1)),
-    ("nmpt",): (("nmpt", 1),),
-    ("nmpt", "myotherapy"): (("nmpt", 3), ("smm_45", 2), ("assessment", 1)),
-    ("sciatica", "myotherapy"): (("sciatica", 3), ("assessment", 2), ("smm_60", 1)),
-    ("sciatica",): (("sciatica", 2), ("assessment", 1)),
-}
-
-
 def is_seeded() -> bool:
     return Practitioner.objects.count() == len(PRACTITIONERS) and Appointment.objects.exists()
 
@@ -165,8 +121,8 @@ def seeding() -> Seeding | None:
 
 def seed(today: date, scale: Scale = BUSY) -> dict[str, int]:
     """Seed an empty database; return how many of each thing it wrote."""
-    if not 1 <= scale.locations <= len(BENCH_LOCATIONS):
-        raise ValueError(f"A benchmark clinic has 1 to {len(BENCH_LOCATIONS)} locations.")
+    if not 1 <= scale.locations <= len(LOCATIONS):
+        raise ValueError(f"A benchmark clinic has 1 to {len(LOCATIONS)} locations.")
     with transaction.atomic():
         if Location.objects.exists():
             raise SystemExit(
@@ -203,9 +159,9 @@ def _mark_seeded(seeding: Seeding) -> None:
 
 def _seed_locations(count: int) -> list[Location]:
     locations = []
-    for spec in BENCH_LOCATIONS[:count]:
+    for spec in LOCATIONS[:count]:
         location = Location.objects.create(
-            name=spec.name, address=spec.address, phone=spec.phone, time_zone=spec.time_zone
+            name=spec.name, address=spec.address, phone=spec.phone, time_zone=MELBOURNE_ZONE
         )
         rooms = [
             Room(location=location, name=f"Treatment room {n}", kind=RoomKind.TREATMENT)
@@ -307,8 +263,7 @@ def _leave(
 
 
 def _seed_patients(count: int) -> list[int]:
-    firsts = sorted({first for first, _ in PATIENT_NAMES})
-    lasts = sorted({last for _, last in PATIENT_NAMES})
+    firsts, lasts = sorted(FIRST_NAMES), sorted(SURNAMES)
     # Past the 2,500 pairs of names, names repeat: namesakes are common in a big clinic.
     names = islice(cycle([(first, last) for last in lasts for first in firsts]), count)
     patients = [

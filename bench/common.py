@@ -13,6 +13,8 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+# Production settings refuse a short SECRET_KEY; a benchmark's database holds nothing secret.
+BENCH_SECRET_KEY = "benchmark-only-not-secret-" + "x" * 40
 
 
 def with_database(url: str, name: str) -> str:
@@ -76,7 +78,7 @@ def setup_django(database_url: str, **env: str) -> None:
             DEBUG="0",
         )
         if len(os.environ.get("SECRET_KEY", "")) < 50:
-            os.environ["SECRET_KEY"] = "benchmark-only-not-secret-" + "x" * 40
+            os.environ["SECRET_KEY"] = BENCH_SECRET_KEY
         os.environ.update(env)
         if str(ROOT) not in sys.path:
             sys.path.insert(0, str(ROOT))
@@ -84,3 +86,12 @@ def setup_django(database_url: str, **env: str) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+
+
+def postgresql_version() -> str:
+    """The version of the server Django is connected to, for the reports."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        return cursor.fetchone()[0]

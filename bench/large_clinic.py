@@ -9,24 +9,19 @@ seeded no more than MAX_AGE_DAYS ago (the diary ahead is laid out from the day o
 seed). Anything else in it (another clinic, an older seed) is dropped and seeded again.
 
 The diary is the busy clinic's (bench/busy_clinic.py) at its LARGE scale. The notes are
-the SOAP notes of the latest completed sessions, by their practitioner, with an NMPT
-session's exercise log, written with the demo clinic's note writer so they read and weigh
-like real ones; each signed note's pain score joins the patient's outcome series, and an
-Oswestry Disability Index is taken about every four weeks. Everything goes in by COPY in
-one transaction. The notes are COPYed as drafts, then their exercise logs, then all are
-signed in one UPDATE: the database's triggers refuse any change to a signed note's log.
+bench/notes.py's: the SOAP notes of the latest completed sessions, by their practitioner,
+with an NMPT session's exercise log; each signed note's pain score joins the patient's
+outcome series, and an Oswestry Disability Index is taken about every four weeks.
+Everything goes in by COPY in one transaction.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import random
 import sys
 import time
-from collections import defaultdict
-from datetime import date, timedelta
-from decimal import Decimal
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +34,6 @@ from bench.common import create_database, setup_django, with_database  # noqa: E
 DEFAULT_DB_NAME = "clinic_bench"
 MAX_AGE_DAYS = 7
 NOTES = 30_000
-# A signed note is the one the practitioner signed this long after the session at most.
-SIGNED_WITHIN_MINUTES = 180
-ODI_EVERY_DAYS = 28
 
 
 def ensure_large_clinic(
@@ -62,6 +54,7 @@ def ensure_large_clinic(
     from django.utils import timezone
 
     from bench import busy_clinic
+    from bench.notes import seed_notes
     from practice.models import Location
 
     today = timezone.localdate()
@@ -137,119 +130,6 @@ def large_clinic_counts() -> dict[str, Any]:
         "signed_treatment_notes": TreatmentNote.objects.filter(signed_at__isnull=False).count(),
         "exercise_entries": ExerciseEntry.objects.count(),
         "outcome_measures": OutcomeMeasure.objects.count(),
-    }
-
-
-def seed_notes(count: int) -> dict[str, int]:
-    """Signed notes for the `count` latest completed sessions, with exercise logs and
-    outcome measures; return how many of each were written."""
-    from django.db import connection, models
-
-    from appointments.models import Appointment, Status
-    from bench.busy_clinic import MELBOURNE, SEED, copy_rows
-    from demo import data
-
-    # The demo clinic's note writer, private to it: reused so that the notes here read and
-    # weigh like the demo's, without a second copy of its phrases.
-    from demo.clinical import Story, Visit, _exercise_log, _note, _odi_answers
-    from demo.seed import ensure_services
-    from patients.models import Patient
-    from treatments.models import (
-        ExerciseEntry,
-        MeasureKind,
-        OutcomeMeasure,
-        TreatmentNote,
-        odi_percent,
-    )
-
-    def columns(instance: models.Model) -> dict[str, Any]:
-        return {f.column: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
-
-    key_of = {service.pk: key for key, service in ensure_services().items()}
-    latest = list(
-        Appointment.objects.filter(status=Status.COMPLETED)
-        .select_related("practitioner")
-        .order_by("-start", "-pk")[:count]
-    )
-    visits: dict[int, list[Visit]] = defaultdict(list)
-    for appointment in reversed(latest):
-        day = appointment.start.astimezone(MELBOURNE).date()
-        visits[appointment.patient_id].append(
-            Visit(appointment, key_of[appointment.service_id], day)
-        )
-
-    notes: list[dict[str, Any]] = []
-    logs: dict[int, list[dict]] = {}  # by appointment
-    measures: list[OutcomeMeasure] = []
-    for patient_id in sorted(visits):
-        rng = random.Random(f"{SEED}:notes:{patient_id}")
-        story = Story(
-            patient=Patient(pk=patient_id),
-            rng=rng,
-            visits=visits[patient_id],
-            sciatica=any(v.key == data.SCIATICA_CONSULT for v in visits[patient_id]),
-            side=rng.choice(("left", "right")),
-            pain_start=rng.uniform(4.5, 8.5),
-            pain_end=rng.uniform(0, 2),
-            odi_start=rng.uniform(24, 60),
-            odi_end=rng.uniform(4, 12),
-            days_to_settle=rng.uniform(28, 55),
-            activity=rng.choice(
-                ("sedentary", "new_runner", "returning_runner", "seasoned_runner", "other_sport")
-            ),
-            skips_sex_life=rng.random() < 0.2,
-        )
-        nmpt_done = 0
-        next_odi = story.first_day
-        for visit in story.visits:
-            appointment = visit.appointment
-            pain = max(0, min(10, round(story.pain_on(visit.day) + rng.gauss(0, 0.6))))
-            note = _note(story, visit, pain, nmpt_done)
-            signed = appointment.end + timedelta(minutes=rng.randint(5, SIGNED_WITHIN_MINUTES))
-            note.created_at, note.updated_at = appointment.end, signed
-            notes.append(columns(note))
-            if visit.key == data.NMPT_SESSION:
-                logs[appointment.pk] = _exercise_log(story, nmpt_done, pain)
-                nmpt_done += 1
-            recorded = {
-                "patient_id": patient_id,
-                "recorded_at": appointment.start,
-                "recorded_by_id": appointment.practitioner.user_id,
-                "appointment": appointment,
-            }
-            measures.append(OutcomeMeasure(kind=MeasureKind.PAIN, value=Decimal(pain), **recorded))
-            if visit.day >= next_odi:
-                settled = story.odi_on(visit.day) + rng.gauss(0, 2.5)
-                answers = _odi_answers(rng, max(0.0, settled), skip_sex_life=story.skips_sex_life)
-                measures.append(
-                    OutcomeMeasure(
-                        kind=MeasureKind.ODI,
-                        value=odi_percent(answers),
-                        odi_answers=answers,
-                        **recorded,
-                    )
-                )
-                next_odi = visit.day + timedelta(days=ODI_EVERY_DAYS)
-
-    copy_rows(TreatmentNote, notes)
-    note_of = dict(TreatmentNote.objects.values_list("appointment_id", "pk"))
-    entries = copy_rows(
-        ExerciseEntry,
-        (
-            columns(ExerciseEntry(note_id=note_of[appointment_id], position=position, **entry))
-            for appointment_id, log in logs.items()
-            for position, entry in enumerate(log)
-        ),
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE treatments_treatmentnote SET signed_at = updated_at WHERE signed_at IS NULL"
-        )
-    copy_rows(OutcomeMeasure, (columns(measure) for measure in measures))
-    return {
-        "treatment notes": len(notes),
-        "exercise entries": entries,
-        "outcome measures": len(measures),
     }
 
 

@@ -28,18 +28,26 @@ class Row:
 
 
 def print_table(rows: list[Row]) -> None:
-    header = ("workload", "figure", "baseline", "ratio", "target", "result")
-    lines = [header] + [
-        (
-            row.workload,
-            row.figure,
-            row.baseline,
-            "-" if row.ratio is None else f"{row.ratio:.2f}x",
-            row.target,
-            row.verdict,
-        )
-        for row in rows
-    ]
+    print_columns(
+        ("workload", "figure", "baseline", "ratio", "target", "result"),
+        [
+            (
+                row.workload,
+                row.figure,
+                row.baseline,
+                "-" if row.ratio is None else f"{row.ratio:.2f}x",
+                row.target,
+                row.verdict,
+            )
+            for row in rows
+        ],
+    )
+
+
+def print_columns(header: tuple[str, ...], lines: list[tuple[str, ...]]) -> None:
+    """A plain-text table: the header, a rule, then the lines, each column as wide as its
+    widest cell."""
+    lines = [header, *lines]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     for n, line in enumerate(lines):
         print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))

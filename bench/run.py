@@ -1,7 +1,7 @@
 """`make bench`: every benchmark, each figure beside a baseline measured in the same run, in
 one table.
 
-    python tools/devenv.py exec -- python bench/run.py [--only api,messages] [--check]
+    python tools/devenv.py exec -- python bench/run.py [--only api,messages] [--check] [--quick]
 
 First it makes sure the large clinic is in its database (`clinic_bench` on DATABASE_URL's
 server: 3 locations, 20 practitioners, 20,000 patients, about 100,000 past and 5,000 future
@@ -19,6 +19,9 @@ process of its own (Django is set up once per process, on that benchmark's datab
 It prints one table (workload, figure, baseline, ratio, target, result) and writes it with
 the machine's description to bench/results/summary.json; each benchmark's own JSON, with
 every detail, is beside it. `--check` exits 1 when a target is missed or a benchmark fails.
+`--quick` runs every benchmark briefly (few calls, short phases, scaling at 10k and 100k
+only): a check that all of them still run and report, in a few minutes; its figures are
+noisy and its targets are not to be trusted.
 """
 
 from __future__ import annotations
@@ -38,17 +41,28 @@ from bench.report import RESULTS, Row, machine, print_table, read_rows
 
 BENCH = Path(__file__).resolve().parent
 LARGE_CLINIC_DB = "clinic_bench"
+# What --quick adds to each benchmark's command line.
+QUICK = {
+    "availability": "--runs 10 --warmup 2",
+    "api": "--requests 60 --seconds 3 --contested-slots 20 --contenders 5",
+    "messages": "--messages 1000 --rows 50000 --due 1000 --future 5000 --runs 10 --budget 30",
+    "scaling": "--sizes 10k,100k --runs 20 --bookings 20 --warmup 3",
+}
 
 
-def benchmarks(database: str) -> dict[str, list[str]]:
+def benchmarks(database: str, *, quick: bool = False) -> dict[str, list[str]]:
     """Each benchmark's command line, in the order they run."""
-    return {
+    plan = {
         "seed": ["large_clinic.py", "--db-name", database],
         "availability": ["availability.py", "--db-name", database],
         "api": ["api.py", "--db-name", database],
         "messages": ["messages.py"],
         "scaling": ["scaling.py"],
     }
+    if quick:
+        for name, arguments in QUICK.items():
+            plan[name] += arguments.split()
+    return plan
 
 
 def run_one(name: str, command: list[str]) -> tuple[int, float]:
@@ -69,8 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="comma-separated: seed,availability,api,messages,scaling")
     parser.add_argument("--db-name", default=LARGE_CLINIC_DB, help="the large clinic's database")
     parser.add_argument("--check", action="store_true", help="exit 1 on a missed target")
+    parser.add_argument("--quick", action="store_true", help="every benchmark, briefly")
     args = parser.parse_args(argv)
-    plan = benchmarks(args.db_name)
+    plan = benchmarks(args.db_name, quick=args.quick)
     chosen = args.only.split(",") if args.only else list(plan)
     if unknown := set(chosen) - set(plan):
         parser.error(f"unknown benchmarks: {', '.join(sorted(unknown))}")
@@ -90,7 +105,12 @@ def main(argv: list[str] | None = None) -> int:
 
     print("\n=== make bench: every figure beside its same-run baseline\n")
     print_table(rows)
-    summary = {**machine(), "benchmarks": outcomes, "rows": [asdict(row) for row in rows]}
+    summary = {
+        **machine(),
+        "quick": args.quick,
+        "benchmarks": outcomes,
+        "rows": [asdict(row) for row in rows],
+    }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     print(f"\nWrote {RESULTS / 'summary.json'}; each benchmark's details are beside it.")

@@ -37,7 +37,6 @@ import argparse
 import contextlib
 import json
 import os
-import platform
 import random
 import subprocess
 import sys
@@ -54,10 +53,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script, bench/ is on the path but not the project
     sys.path.insert(0, str(ROOT))
 
-from bench.availability import SERVICE, percentile  # noqa: E402
 from bench.common import create_database, setup_django, with_database  # noqa: E402
+from bench.fixtures import SERVICE  # noqa: E402
+from bench.load import elapsed_ms, time_calls, timed  # noqa: E402
+from bench.report import RESULTS, Row, print_table, write  # noqa: E402
+from bench.stats import spread  # noqa: E402
 
-RESULTS = ROOT / "bench" / "results" / "scaling.json"
 DB_PREFIX = "clinic_bench_"
 # Days of history for about 10k, 100k and 1M appointments in all: about 121.5 a day, and
 # 4,870 in the eight weeks ahead.
@@ -167,9 +168,7 @@ def measure(workers: list[Worker], counts: dict[str, int], batch: int) -> dict[s
         size: {
             key: {
                 "calls": len(ms),
-                "p50_ms": round(percentile(ms, 50), 2),
-                "p95_ms": round(percentile(ms, 95), 2),
-                "max_ms": round(max(ms), 2),
+                **spread(ms),
                 **({"refused": refused[size]} if key == "booking" else {}),
             }
             for key, ms in by_workload.items()
@@ -178,7 +177,7 @@ def measure(workers: list[Worker], counts: dict[str, int], batch: int) -> dict[s
     }
 
 
-def rows(results: list[dict]) -> list[dict[str, Any]]:
+def rows(results: list[dict]) -> list[Row]:
     """One row per size and workload, the p95 beside the smallest size's."""
     baseline = results[0]
     table = []
@@ -190,38 +189,18 @@ def rows(results: list[dict]) -> list[dict[str, Any]]:
             ratio = None if is_baseline else round(figure["p95_ms"] / base["p95_ms"], 2)
             passed = figure.get("refused", 0) == 0 and (is_baseline or ratio <= TARGET_RATIO)
             table.append(
-                {
-                    "workload": f"{name}, {result['appointments']:,} appointments",
-                    "figure": f"p95 {figure['p95_ms']:.1f} ms (p50 {figure['p50_ms']:.1f})",
-                    "baseline": "this is the baseline"
+                Row(
+                    workload=f"{name}, {result['appointments']:,} appointments",
+                    figure=f"p95 {figure['p95_ms']:.1f} ms (p50 {figure['p50_ms']:.1f})",
+                    baseline="this is the baseline"
                     if is_baseline
                     else f"{baseline['size']}: p95 {base['p95_ms']:.1f} ms",
-                    "ratio": ratio,
-                    "target": f"p95 <= {TARGET_RATIO:g}x the {baseline['size']} p95",
-                    "passed": passed,
-                }
+                    ratio=ratio,
+                    target=f"p95 <= {TARGET_RATIO:g}x the {baseline['size']} p95",
+                    passed=passed,
+                )
             )
     return table
-
-
-def print_table(table: list[dict[str, Any]]) -> None:
-    header = ("workload", "figure", "baseline", "ratio", "target", "result")
-    lines = [header] + [
-        (
-            row["workload"],
-            row["figure"],
-            row["baseline"],
-            "" if row["ratio"] is None else f"{row['ratio']:.2f}x",
-            row["target"],
-            "pass" if row["passed"] else "FAIL",
-        )
-        for row in table
-    ]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    for n, line in enumerate(lines):
-        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
-        if n == 0:
-            print("  ".join("-" * width for width in widths))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -236,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reseed", action="store_true", help="drop the databases, seed again")
     parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
     parser.add_argument("--db-prefix", default=DB_PREFIX, help="databases are PREFIX<size>")
-    parser.add_argument("--output", type=Path, default=RESULTS, help="where to write JSON")
+    parser.add_argument("--output", type=Path, default=RESULTS / "scaling.json")
     # A worker serves one size in its own process.
     parser.add_argument("--worker", choices=SIZES, help=argparse.SUPPRESS)
     parser.add_argument("--db-name", help=argparse.SUPPRESS)
@@ -288,19 +267,14 @@ def main(argv: list[str] | None = None) -> int:
     print_table(table)
     if len({result["seeded_on"] for result in results}) > 1:
         print("\nThe sizes were seeded on different days: their diaries ahead differ.")
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    report = {
-        "benchmark": "scaling of free_slots and book_appointment with the history stored",
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "python": platform.python_version(),
-        "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
-        "target_ratio": TARGET_RATIO,
-        "rows": table,
-        "sizes": results,
-    }
-    args.output.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\nWrote {args.output}")
-    return 1 if args.check and not all(row["passed"] for row in table) else 0
+    write(
+        args.output,
+        "scaling of free_slots and book_appointment with the history stored",
+        table,
+        target_ratio=TARGET_RATIO,
+        sizes=results,
+    )
+    return 1 if args.check and not all(row.passed for row in table) else 0
 
 
 # A worker: one size, in its own process ---------------------------------------------------
@@ -321,9 +295,8 @@ def serve(size: str, db_name: str, args: argparse.Namespace) -> None:
     for line in sys.stdin:
         command = json.loads(line)
         call = workloads[command["workload"]]
-        timings = [call() for _ in range(command["calls"])]
-        made = [ms for ms in timings if ms is not None]
-        answer({"ms": made, "refused": len(timings) - len(made)})
+        timings = time_calls({command["workload"]: call}, command["calls"])[command["workload"]]
+        answer({"ms": timings.ms, "refused": timings.refused})
 
 
 def prepare(
@@ -371,14 +344,6 @@ def prepare(
     one = Practitioner.objects.filter(disciplines=["myotherapy"]).order_by("pk").first()
     first_day = today + timedelta(days=7 - today.weekday())  # next Monday
     last_day = first_day + timedelta(days=13)
-
-    def timed(function: Callable[[], Any]) -> Callable[[], float | None]:
-        def call() -> float | None:
-            began = time.perf_counter()
-            function()
-            return (time.perf_counter() - began) * 1000
-
-        return call
 
     workloads = {
         "one practitioner": timed(lambda: free_slots(service, first_day, last_day, one)),
@@ -481,7 +446,7 @@ def booking(service, first_day: date, last_day: date, count: int) -> Callable[[]
                 print(f"Booking refused: {error}")
                 return None
             finally:
-                elapsed = (time.perf_counter() - began) * 1000
+                elapsed = elapsed_ms(began)
                 transaction.set_rollback(True)
         return elapsed
 

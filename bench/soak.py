@@ -22,7 +22,6 @@ import contextlib
 import json
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,22 +31,27 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.api import (
+from bench.bookings import (
     BENCH_EMAIL_DOMAIN,
-    HOST,
-    SERVICE,
-    Gunicorn,
     assessed_patients_with_logins,
     delete_bench_bookings,
-    server_environment,
-    setup_django_as_server,
     token_for,
 )
 from bench.common import create_database, with_database
+from bench.fixtures import SERVICE
 from bench.large_clinic import ensure_large_clinic
-from bench.load import percentile
-from bench.messages import Worker, with_redis_db, worker_environment
+from bench.load import start_locust
 from bench.report import RESULTS, Row, print_table, write
+from bench.servers import (
+    CeleryBeat,
+    CeleryWorker,
+    Gunicorn,
+    server_environment,
+    setup_django_as_server,
+    with_redis_db,
+    worker_environment,
+)
+from bench.stats import percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 RSS_LIMIT_MB = 200
@@ -178,65 +182,31 @@ def main(argv: list[str] | None = None) -> int:
     connection.close()
 
     server = Gunicorn(env, args.workers, folder / "gunicorn.log")
-    worker = Worker(worker_environment(url, redis_url) | {"NOTIFICATIONS_DELIVERY": "outbox"}, 2)
-    beat = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "clinic",
-            "beat",
-            "--loglevel",
-            "WARNING",
-            "--schedule",
-            str(folder / "beat-schedule"),
-        ],
-        env=worker_environment(url, redis_url),
-        cwd=ROOT,
-        stdout=(folder / "beat.log").open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    worker = CeleryWorker(worker_environment(url, redis_url), 2, folder / "worker.log")
+    beat = CeleryBeat(worker_environment(url, redis_url), folder)
     processes = {
         "gunicorn": server.process.pid,
         "celery worker": worker.process.pid,
-        "celery beat": beat.pid,
+        "celery beat": beat.process.pid,
     }
     seconds = args.minutes * 60
     samples_path = folder / "samples.json"
     try:
         server.wait_until_ready()
         print(f"Soaking for {args.minutes:g} min with {args.users} people; logs in {folder}")
-        locust = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "locust",
-                "-f",
-                str(ROOT / "bench" / "soak_locustfile.py"),
-                "--headless",
-                "--host",
-                f"http://{HOST}:{server.port}",
-                "--users",
-                str(args.users),
-                "--spawn-rate",
-                "5",
-                "--run-time",
-                f"{seconds:.0f}s",
-                "--stop-timeout",
-                "20",
-                "--only-summary",
-                "--loglevel",
-                "ERROR",
-            ],
+        locust = start_locust(
+            ROOT / "bench" / "soak_locustfile.py",
+            server.base_url,
+            users=args.users,
+            spawn_rate=5,
+            seconds=seconds,
+            stop_timeout=20,
             env=dict(
                 os.environ,
                 BENCH_SOAK_PLAN=str(folder / "plan.json"),
                 BENCH_OUTPUT=str(samples_path),
             ),
-            stdout=(folder / "locust.log").open("wb"),
-            stderr=subprocess.STDOUT,
+            output=(folder / "locust.log").open("wb"),
         )
         began = time.time()
         time.sleep(min(args.window * 60, seconds / 2))
@@ -250,8 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.stop()
         worker.stop()
-        os.killpg(beat.pid, signal.SIGTERM)
-        beat.wait(timeout=20)
+        beat.stop()
         made = delete_bench_bookings()
         print(f"Stopped everything; deleted the {made} bookings the soak made.")
 

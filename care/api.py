@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.access import IsPractitioner
+from kernel.rest import error_response
 from patients.models import BreakGlassAccess
 
 from .selectors import patients_open_to_break_glass_for
@@ -44,7 +45,14 @@ class BreakGlassView(generics.GenericAPIView):
         "409 `already_in_care` when the records are open to them already.",
         tags=["patients"],
         request=BreakGlassRequestSerializer,
-        responses={201: BreakGlassAccessSerializer},
+        responses={
+            201: BreakGlassAccessSerializer,
+            409: error_response(
+                "The records are open to you already, or the record is archived.",
+                ("already_in_care", "This patient is in your care: their records are open to you."),
+                ("patient_archived", "This patient's record is archived."),
+            ),
+        },
     )
     def post(self, request: Request, pk: int) -> Response:
         body = BreakGlassRequestSerializer(data=request.data)

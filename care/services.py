@@ -33,14 +33,11 @@ def assign_care(
     `own_care_assignment`). One open assignment per pair (409 `already_assigned`); an
     archived record takes none (409 `patient_archived`). Audited as CREATE."""
     if not is_front_desk(by):
-        raise DomainError(
-            "not_front_desk", "Only reception or a manager assigns patients.", status=403
-        )
+        raise DomainError("not_front_desk", "Only reception or a manager assigns patients.")
     if practitioner.user_id == by.pk:
         raise DomainError(
             "own_care_assignment",
             "A practitioner cannot put a patient in their own care: ask a colleague.",
-            status=403,
         )
     if patient.archived_at is not None:
         raise DomainError("patient_archived", "This patient's record is archived.")
@@ -63,9 +60,7 @@ def end_care_assignment(
     """Close an assignment (kept, with who ended it and when): reception's or a manager's
     act. Ending one that has ended already changes nothing. Audited as UPDATE."""
     if not is_front_desk(by):
-        raise DomainError(
-            "not_front_desk", "Only reception or a manager ends an assignment.", status=403
-        )
+        raise DomainError("not_front_desk", "Only reception or a manager ends an assignment.")
     with transaction.atomic():
         assignment = CareAssignment.objects.select_for_update().get(pk=assignment.pk)
         if assignment.ended_at is not None:
@@ -94,9 +89,7 @@ def break_glass(
     Written to the audit log (BREAK_GLASS) for the manager's review."""
     practitioner = getattr(by, "practitioner", None)
     if practitioner is None or Role.PRACTITIONER not in roles_of(by):
-        raise DomainError(
-            "not_a_practitioner", "Only a practitioner can break the glass.", status=403
-        )
+        raise DomainError("not_a_practitioner", "Only a practitioner can break the glass.")
     reason = _break_glass_reason(reason)
     if patient.archived_at is not None:
         raise DomainError("patient_archived", "This patient's record is archived.")

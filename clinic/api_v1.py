@@ -10,14 +10,11 @@ from notifications.api import NotificationViewSet
 from patients.api import MeView, RegisterView
 from practice.api import LocationViewSet, PractitionerViewSet, ServiceViewSet
 from records.api import MyRecordExportView, PatientViewSet
-from treatments.api import (
-    IntakeViewSet,
-    MyIntakeView,
-    OutcomeMeasureViewSet,
-    PatientProgressView,
-    TreatmentNoteViewSet,
-    TreatmentPlanViewSet,
-)
+from treatments.api.intake import IntakeViewSet, MyIntakeView
+from treatments.api.notes import TreatmentNoteViewSet
+from treatments.api.outcomes import OutcomeMeasureViewSet
+from treatments.api.plans import TreatmentPlanViewSet
+from treatments.api.progress import PatientProgressView
 
 router = SimpleRouter()
 router.register("locations", LocationViewSet, basename="location")

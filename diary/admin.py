@@ -39,7 +39,11 @@ from kernel.errors import DomainError
 from kernel.rest import whole_id
 from practice.models import Location, Practitioner, Service
 from treatments.models import RedFlag, TreatmentNote
-from treatments.selectors import clinical_patient_ids_among, open_red_flags_by_patient
+from treatments.selectors import (
+    can_carry_a_note,
+    clinical_patient_ids_among,
+    open_red_flags_by_patient,
+)
 
 from .admin_forms import BookingForm, CancelForm, RescheduleForm, initial_from_query
 
@@ -290,11 +294,11 @@ class AppointmentAdmin(ForgivingQueryAdmin, admin.ModelAdmin):
         if not self.has_add_permission(request):
             raise PermissionDenied
         if request.method == "POST":
-            form = BookingForm(request.POST)
+            form = BookingForm(request.POST, user=request.user)
         elif request.GET.get("service"):
-            form = BookingForm(initial_from_query(request.GET))
+            form = BookingForm(initial_from_query(request.GET), user=request.user)
         else:
-            form = BookingForm(initial=initial_from_query(request.GET))
+            form = BookingForm(initial=initial_from_query(request.GET), user=request.user)
         if form.is_bound and form.is_valid() and "book" in request.POST:
             chosen = form.cleaned_data["slot"]
             try:
@@ -456,14 +460,14 @@ class AppointmentAdmin(ForgivingQueryAdmin, admin.ModelAdmin):
 
 
 def _note_link(request: HttpRequest, appointment: Appointment) -> tuple[str, str] | None:
-    """For clinicians: open the session's note, or start it once the session is under way."""
+    """For clinicians: open the session's note, or start it once the session can carry one
+    (`can_carry_a_note`, the rule of the note's own page)."""
     note = TreatmentNote.objects.filter(appointment=appointment).values_list("pk", flat=True)
     if existing := note.first():
         if request.user.has_perm("treatments.view_treatmentnote"):
             return "Open note", reverse("admin:treatments_treatmentnote_change", args=[existing])
         return None
-    under_way = appointment.status in (Status.CHECKED_IN, Status.COMPLETED)
-    if under_way and request.user.has_perm("treatments.add_treatmentnote"):
+    if request.user.has_perm("treatments.add_treatmentnote") and can_carry_a_note(appointment):
         url = reverse("admin:treatments_treatmentnote_add")
         return "Write note", f"{url}?appointment={appointment.pk}"
     return None

@@ -15,8 +15,10 @@ from django.contrib.admin.widgets import AdminDateWidget, AutocompleteSelect
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
 
+from accounts.models import User
 from appointments.availability import Slot, free_slots
 from appointments.models import Appointment
+from care.selectors import bookable_patients_for
 from kernel.admin_query import CalendarDateField
 from kernel.errors import DomainError
 from kernel.rest import whole_id
@@ -116,8 +118,11 @@ class SlotPickerForm(forms.Form):
 
 
 class BookingForm(SlotPickerForm):
+    """Book a patient into a free slot: a patient the user may book for
+    (`care.selectors.bookable_patients_for`, as in the API)."""
+
     patient = forms.ModelChoiceField(
-        queryset=Patient.objects.filter(is_active=True),
+        queryset=Patient.objects.none(),
         widget=AutocompleteSelect(Appointment._meta.get_field("patient"), admin.site),
         required=False,
     )
@@ -126,6 +131,10 @@ class BookingForm(SlotPickerForm):
     )
 
     field_order = ["patient", "service", "date", "practitioner", "location", "slot", "note"]
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["patient"].queryset = bookable_patients_for(user)
 
     def clean(self):
         cleaned = super().clean()

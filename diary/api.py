@@ -1,9 +1,9 @@
 """Availability and appointments over HTTP: thin views over the scheduling core."""
 
-from datetime import date, datetime, time, timedelta
+from collections.abc import Sequence
+from datetime import date, timedelta
 
 import django_filters
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -35,6 +35,7 @@ from kernel.rest import (
     ModelSerializer,
     NamedSerializer,
     ZonedDateTimeField,
+    clinic_midnight,
     error_response,
     within_calendar,
 )
@@ -276,19 +277,15 @@ class AppointmentFilter(django_filters.FilterSet):
         fields = ["to", "status", "practitioner"]
 
     def filter_from(self, appointments, name, value: date):
-        return appointments.filter(start__gte=_clinic_midnight(value))
+        return appointments.filter(start__gte=clinic_midnight(value))
 
     def filter_to(self, appointments, name, value: date):
-        return appointments.filter(start__lt=_clinic_midnight(value + timedelta(days=1)))
+        return appointments.filter(start__lt=clinic_midnight(value + timedelta(days=1)))
 
 
 AppointmentFilter.base_filters["from"] = django_filters.DateFilter(
     method="filter_from", help_text="Starting on or after.", validators=[within_calendar]
 )
-
-
-def _clinic_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=timezone.get_default_timezone())
 
 
 class IsPatientOrStaff(BasePermission):
@@ -349,19 +346,27 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             "staff": self._is_staff(),
         }
 
-    def get_serializer(self, *args, **kwargs):
-        shown = args[0] if args else kwargs.get("instance")
-        if shown is not None and self._is_staff():
-            # One query for the page: the red flags of the patients on it.
-            appointments = shown if isinstance(shown, list | tuple) else [shown]
-            context = kwargs.setdefault("context", self.get_serializer_context())
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self._shown(page).data)
+
+    def retrieve(self, request: Request, pk: str) -> Response:
+        return Response(self._shown(self.get_object()).data)
+
+    def _shown(self, shown: Appointment | Sequence[Appointment]) -> AppointmentSerializer:
+        """The answer's appointments (one, or a page) with what staff see beside them: the
+        red flags of the patients on it, in one query for the page."""
+        one = isinstance(shown, Appointment)
+        appointments = [shown] if one else shown
+        context = self.get_serializer_context()
+        if self._is_staff():
             patient_ids = {appointment.patient_id for appointment in appointments}
             context["red_flags"] = open_red_flags_by_patient(patient_ids)
             # The reasons are clinical: only for the patients whose records the user reads.
             context["clinical_patients"] = clinical_patient_ids_among(
                 self.request.user, patient_ids
             )
-        return super().get_serializer(*args, **kwargs)
+        return self.get_serializer(shown, many=not one, context=context)
 
     def _is_staff(self) -> bool:
         return is_staff_member(self.request.user)
@@ -410,7 +415,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
                 created_by=user,
                 note=data.get("note", ""),
             )
-            return status.HTTP_201_CREATED, self.get_serializer(appointment).data
+            return status.HTTP_201_CREATED, self._shown(appointment).data
 
         key = request.headers.get("Idempotency-Key", "").strip()
         if not key:
@@ -446,7 +451,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             reason=body.validated_data["reason"],
             online=not self._is_staff(),
         )
-        return Response(self.get_serializer(cancelled).data)
+        return Response(self._shown(cancelled).data)
 
     @extend_schema(
         summary="Move an appointment",
@@ -469,7 +474,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             by=request.user,
             online=not self._is_staff(),
         )
-        return Response(self.get_serializer(moved).data)
+        return Response(self._shown(moved).data)
 
 
 def _source_for(user) -> str:

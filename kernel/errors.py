@@ -13,28 +13,57 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+# The HTTP status of a refusal follows from its kind, chosen here and nowhere else: the
+# services say what was refused (the code), never how the API answers it.
+REFUSED_FOR_WHO_YOU_ARE = frozenset(
+    {
+        "not_a_practitioner",
+        "not_front_desk",
+        "not_treating_practitioner",
+        "own_care_assignment",
+        "two_factor_required",
+    }
+)
+NOT_SIGNED_IN = frozenset({"no_active_account", "token_not_valid"})
+INVALID_INPUT = frozenset({"identity_locked", "invalid", "invalid_measure", "reason_required"})
+# Well-formed, but it contradicts an earlier request made with the same key.
+UNPROCESSABLE = frozenset({"idempotency_key_reused"})
+TOO_MANY_ATTEMPTS = frozenset({"locked_out"})
+
+STATUS_BY_CODE: dict[str, int] = {
+    **dict.fromkeys(REFUSED_FOR_WHO_YOU_ARE, 403),
+    **dict.fromkeys(NOT_SIGNED_IN, 401),
+    **dict.fromkeys(INVALID_INPUT, 400),
+    **dict.fromkeys(UNPROCESSABLE, 422),
+    **dict.fromkeys(TOO_MANY_ATTEMPTS, 429),
+}
+# Any other refusal conflicts with the state of things (a taken slot, a signed note).
+CONFLICT = 409
+
+
+def status_for(code: str) -> int:
+    """The HTTP status the API answers a refusal with code `code`."""
+    return STATUS_BY_CODE.get(code, CONFLICT)
+
 
 class DomainError(Exception):
-    """A business rule refused an action. `code` is stable: clients and tests match on it."""
+    """A business rule refused an action. `code` is stable: clients and tests match on it,
+    and the API's status follows from it (`status_for`)."""
 
-    def __init__(
-        self,
-        code: str,
-        detail: str,
-        *,
-        fields: dict[str, list[str]] | None = None,
-        status: int = 409,
-    ):
+    def __init__(self, code: str, detail: str, *, fields: dict[str, list[str]] | None = None):
         super().__init__(detail)
         self.code = code
         self.detail = detail
         self.fields = fields
-        self.status_code = status
+
+    @property
+    def status_code(self) -> int:
+        return status_for(self.code)
 
     @classmethod
     def invalid(cls, field: str, messages: list[str]) -> "DomainError":
         """A value the rule refuses, named by its field (400, like a serializer's)."""
-        return cls("invalid", "Some fields are not valid.", fields={field: messages}, status=400)
+        return cls("invalid", "Some fields are not valid.", fields={field: messages})
 
     def as_dict(self) -> dict[str, Any]:
         return error_body(self.code, self.detail, self.fields)

@@ -2,10 +2,11 @@
 throttles."""
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 import django_filters
 from django import forms
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import serializers
@@ -108,6 +109,11 @@ def within_calendar(value: date) -> date:
             f"Must be between {EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}."
         )
     return value
+
+
+def clinic_midnight(day: date) -> datetime:
+    """Where `day` begins in the clinic's own time zone: a date filter's bound on a moment."""
+    return datetime.combine(day, time(), tzinfo=timezone.get_default_timezone())
 
 
 class CalendarDateField(serializers.DateField):

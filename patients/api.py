@@ -119,6 +119,7 @@ class MeView(AuditedMixin, generics.GenericAPIView):
     def get_object(self) -> Patient:
         patient = self.request.user.patient
         self.check_object_permissions(self.request, patient)
+        self.take_before_image(patient)
         return patient
 
     def get(self, request: Request) -> Response:

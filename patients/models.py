@@ -1,8 +1,27 @@
+import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from phonenumber_field.modelfields import PhoneNumberField
+
+from kernel.triggers import Refuse
+
+# The name under which PostgreSQL refuses to delete a patient or one of their clinical records.
+RECORDS_ARE_NEVER_DELETED = "records_are_never_deleted"
+
+
+def never_deleted(name: str) -> Refuse:
+    """The trigger that refuses DELETE on a patient's record or a clinical record, whoever
+    asks (the ORM, the admin, raw SQL): a record that is closed is archived instead."""
+    return Refuse(
+        name=name,
+        operation=pgtrigger.Delete,
+        message="DELETE on % refused: patients and their clinical records are never deleted "
+        "(archive the patient instead)",
+        args="TG_TABLE_NAME",
+        refused_as=RECORDS_ARE_NEVER_DELETED,
+    )
 
 
 class Channel(models.TextChoices):
@@ -40,7 +59,7 @@ class Patient(models.Model):
     )
     consents_updated_at = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
-    # A record is never deleted (PostgreSQL refuses, migration 0003): a manager archives it.
+    # A record is never deleted (PostgreSQL refuses: `never_deleted`): a manager archives it.
     archived_at = models.DateTimeField(null=True, blank=True)
     archived_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -75,6 +94,7 @@ class Patient(models.Model):
                 name="patient_archived_is_inactive_with_reason",
             ),
         ]
+        triggers = [never_deleted("patient_is_never_deleted")]
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}"
@@ -163,6 +183,16 @@ class BreakGlassAccess(models.Model):
                 name="break_glass_expires_after_granted",
             ),
             models.CheckConstraint(condition=~Q(reason=""), name="break_glass_has_a_reason"),
+        ]
+        triggers = [
+            # It ends by its expiry, never by an edit: what the manager reviews is what was
+            # recorded.
+            Refuse(
+                name="break_glass_accesses_are_final",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+                message="a break of the glass is final: % refused",
+                args="TG_OP",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -107,7 +107,6 @@ def update_own_profile(*, patient: Patient, changes: dict[str, Any]) -> Patient:
             "identity_locked",
             "Your name and date of birth identify you: ask reception to correct them.",
             fields={name: [_IDENTITY_LOCKED] for name in locked},
-            status=400,
         )
     return update_patient_profile(patient=patient, changes=changes)
 

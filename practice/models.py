@@ -102,7 +102,7 @@ class Practitioner(models.Model):
         ordering = ["user__first_name", "user__last_name"]
 
     def __str__(self) -> str:
-        return self.user.get_full_name() or self.user.email
+        return self.user.display_name
 
 
 class Service(models.Model):

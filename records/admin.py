@@ -1,11 +1,11 @@
 """Patients in the admin: reception finds, adds and keeps patients current here all day.
 
-Search is `selectors.search_patients`, the API's own; who sees which patients is
-`selectors.patients_for`; saving goes through `services` (consent rules, when consents last
-changed). Patients are never deleted (the database refuses): they are made inactive, or a
-manager archives a closed record (`services.archive_patient`, with a reason), which hides it
-from everyone else. Every page and list of patients, and every change, is audited
-(`audit.admin.AuditedAdmin`).
+Search is `patients.selectors.search_patients`, the API's own; who sees which patients is
+`care.selectors.patients_for`; saving goes through `patients.services` (consent rules, when
+consents last changed). Patients are never deleted (the database refuses): they are made
+inactive, or a manager archives a closed record (`records.services.archive_patient`, with a
+reason), which hides it from everyone else. Every page and list of patients, and every change,
+is audited (`audit.mixins.AuditedAdmin`).
 
 The patient's page also carries the red-flag marker of their intake (`open_red_flags`) for
 everyone who may see the patient — reception only learns that there are red flags, the
@@ -13,10 +13,10 @@ reasons are clinical — and, for those who may read the patient's clinical reco
 (`treatments.selectors`: the practitioners who treat them, managers; never reception), a
 chart of their pain and ODI scores over time with their plan's phases.
 
-A practitioner who opens the page of a patient not in their care (`selectors.
-patients_in_care_of`) is offered to break the glass (`services.break_glass`): a reason,
+A practitioner who opens the page of a patient not in their care (`care.selectors.
+patients_in_care_of`) is offered to break the glass (`care.services.break_glass`): a reason,
 then the patient's records for a few hours, audited for the manager. Care assignments and
-the managers' review of break-the-glass accesses are `care_admin`.
+the managers' review of break-the-glass accesses are `care.admin`.
 """
 
 from zoneinfo import ZoneInfo
@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from accounts.roles import Role, roles_of
-from appointments.models import Appointment, Status
+from appointments.models import UPCOMING_STATUSES, Appointment
 from appointments.selectors import appointments_for
 from audit.mixins import AuditedAdmin
 from care.selectors import is_in_care_of, patients_for, patients_open_to_break_glass_for
@@ -42,9 +42,10 @@ from kernel.errors import DomainError
 from patients.models import Patient
 from patients.selectors import possible_duplicates, search_patients
 from patients.services import add_patient, contact_consent_problems, update_patient_profile
-from treatments.charts import Band, progress_chart
-from treatments.models import MeasureKind, PlanStatus, RedFlag
-from treatments.selectors import clinical_patients_for, outcomes_for, plans_for
+from treatments.charts import chart_of
+from treatments.models import PlanStatus, RedFlag
+from treatments.progress import progress_of
+from treatments.selectors import clinical_patients_for
 from treatments.services import open_red_flags
 
 from .services import archive_patient
@@ -53,8 +54,6 @@ UPCOMING_SHOWN = 50
 PAST_SHOWN = 20
 _IDENTITY_FIELDS = ("first_name", "last_name", "date_of_birth", "is_active")
 _MODEL_FIELDS = frozenset(field.name for field in Patient._meta.fields)
-# Still to come for the patient: booked, or checked in and not yet over.
-_UPCOMING_STATUSES = (Status.BOOKED, Status.CHECKED_IN)
 _CONTACT_OF_CONSENT = {
     "consent_email": "email",
     "consent_sms": "mobile",
@@ -269,7 +268,7 @@ class PatientAdmin(AuditedAdmin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         upcoming = Appointment.objects.filter(
-            patient=OuterRef("pk"), status__in=_UPCOMING_STATUSES, end__gt=timezone.now()
+            patient=OuterRef("pk"), status__in=UPCOMING_STATUSES, end__gt=timezone.now()
         ).order_by("start")
         # Who sees which patients is decided in one place, for the API and the admin alike.
         patients = patients_for(request.user)
@@ -442,9 +441,9 @@ class PatientAdmin(AuditedAdmin, admin.ModelAdmin):
             return {}
         now = timezone.now()
         theirs = appointments_for(request.user).filter(patient_id=patient_pk)
-        upcoming = theirs.filter(status__in=_UPCOMING_STATUSES, end__gt=now)
+        upcoming = theirs.filter(status__in=UPCOMING_STATUSES, end__gt=now)
         upcoming = list(upcoming.order_by("start")[: UPCOMING_SHOWN + 1])
-        past = theirs.exclude(status__in=_UPCOMING_STATUSES, end__gt=now)
+        past = theirs.exclude(status__in=UPCOMING_STATUSES, end__gt=now)
         past = list(past.order_by("-start")[: PAST_SHOWN + 1])
         changelist = reverse("admin:appointments_appointment_changelist")
         all_of_them = f"{changelist}?patient__id__exact={patient_pk}"
@@ -464,16 +463,18 @@ class PatientAdmin(AuditedAdmin, admin.ModelAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(self, request, obj, form, change):
-        """Through the services, which hold the consent rules and stamp consent changes."""
+        """The one save of the patient's page: through the services, which hold the consent
+        rules and stamp consent changes, never the form's own `save`."""
         if not change:
             add_patient(obj)
             return
         changes = {
             name: form.cleaned_data[name] for name in form.changed_data if name in _MODEL_FIELDS
         }
-        saved = update_patient_profile(patient=obj, changes=changes)
-        obj.consents_updated_at = saved.consents_updated_at
-        obj.updated_at = saved.updated_at
+        update_patient_profile(patient=obj, changes=changes)
+        # The service saved the row it read under its lock; the admin goes on with `obj`
+        # (the change message, the audit entry, the page it returns to): read it as saved.
+        obj.refresh_from_db()
 
 
 def _row(appointment: Appointment) -> dict:
@@ -504,31 +505,14 @@ def _clinical_context(request, patient: Patient) -> dict:
     if not may_read:
         return context
     user = request.user
-    measures = (
-        outcomes_for(user)
-        .filter(patient=patient)
-        .order_by("recorded_at", "pk")
-        .values_list("kind", "recorded_at", "value")
-    )
-    series: dict[str, list] = {MeasureKind.PAIN: [], MeasureKind.ODI: []}
-    for kind, recorded_at, value in measures:
-        series[kind].append((timezone.localdate(recorded_at), value))
-    plans = list(plans_for(user).filter(patient=patient))  # newest first, phases prefetched
-    bands = [
-        Band(phase.phase, phase.started_on, phase.ended_on)
-        for plan in plans
-        for phase in plan.phases.all()
-        if phase.started_on is not None
-    ]
+    progress = progress_of(user, patient)
+    plans = progress.plans
     plan = next((p for p in plans if p.status == PlanStatus.ACTIVE), plans[0] if plans else None)
-    pain, odi = series[MeasureKind.PAIN], series[MeasureKind.ODI]
+    pain, odi = progress.pain, progress.odi
     context["clinical"] = {
-        "chart": progress_chart(
-            pain=pain,
-            odi=odi,
-            phases=bands,
-            today=timezone.localdate(),
-            title=f"Progress of {patient.full_name}",
+        "progress": progress,
+        "chart": chart_of(
+            progress, today=timezone.localdate(), title=f"Progress of {patient.full_name}"
         ),
         "pain_count": len(pain),
         "odi_count": len(odi),

@@ -10,7 +10,7 @@ seven years on.
 The last entry is the latest of the record's appointments, treatment notes and addenda,
 outcome measures, intakes and red-flag clearances, and plan changes (the registration, for
 a record with none of them). Nothing here deletes anything — the database refuses to (see
-`patients` migration 0003): past retention, a record *may* be destroyed, which is a decision
+`patients.models.never_deleted`): past retention, a record *may* be destroyed, which is a decision
 for a person, outside this software.
 """
 

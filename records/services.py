@@ -5,7 +5,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import User
-from appointments.models import Appointment, Status
+from appointments.models import UPCOMING_STATUSES, Appointment
 from audit.models import Action
 from audit.services import record
 from kernel.errors import DomainError
@@ -28,7 +28,7 @@ def archive_patient(
             raise DomainError("patient_archived", "This patient's record is already archived.")
         upcoming = Appointment.objects.filter(
             patient=patient,
-            status__in=(Status.BOOKED, Status.CHECKED_IN),
+            status__in=UPCOMING_STATUSES,
             end__gt=timezone.now(),
         )
         if upcoming.exists():

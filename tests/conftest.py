@@ -4,7 +4,11 @@ import pytest
 
 from tests.factories import PatientFactory, UserFactory
 
-pytest_plugins = ["tests.fixtures.clinic"]
+pytest_plugins = [
+    "tests.fixtures.clinic",
+    "tests.fixtures.api_clients",
+    "tests.fixtures.admin_clients",
+]
 
 # The skip reason of a browser test on a machine without Chromium; the closing summary
 # below counts the skips that carry it.

@@ -17,14 +17,8 @@ from django.utils import timezone
 from accounts.models import User
 from appointments.models import Appointment
 
-from .models import (
-    ODI_SECTIONS,
-    MeasureKind,
-    OutcomeMeasure,
-    Phase,
-    TreatmentPlan,
-    odi_percent,
-)
+from .measures import answer_problems, scoring_problem
+from .models import ODI_SECTIONS, OutcomeMeasure, Phase, TreatmentPlan
 from .selectors import clinical_patients_for, sessions_to_write_up_for
 
 # A new plan's phases as the clinic usually plans them: (sessions, sessions a week).
@@ -46,6 +40,8 @@ ODI_LABELS = {
     "social_life": "9. Social life",
     "travelling": "10. Travelling",
 }
+# Where the form shows a problem with each answer: the ODI's ten sections share one.
+FIELD_OF_ANSWER = {"value": "pain", "odi_answers": None}
 ODI_CHOICES = [("", "not answered"), *((str(score), str(score)) for score in range(6))]
 
 
@@ -210,8 +206,14 @@ class OutcomeMeasureForm(forms.ModelForm, OdiAnswersForm):
             self.fields["recorded_at"].initial = timezone.now
             self.fields["recorded_at"].help_text = "When the patient answered."
 
-    def odi_answers(self) -> list[int | None]:
-        return [self.cleaned_data.get(f"odi_{section}") for section in ODI_SECTIONS]
+    def answers(self) -> dict[str, object]:
+        """The answers by the names `treatments.measures` gives them: the pain score, and
+        the ODI's ten when any section is answered."""
+        odi = [self.cleaned_data.get(f"odi_{section}") for section in ODI_SECTIONS]
+        return {
+            "value": self.cleaned_data.get("pain"),
+            "odi_answers": odi if any(answer is not None for answer in odi) else None,
+        }
 
     def clean_recorded_at(self):
         recorded_at = self.cleaned_data["recorded_at"]
@@ -221,12 +223,12 @@ class OutcomeMeasureForm(forms.ModelForm, OdiAnswersForm):
 
     def clean(self):
         cleaned = super().clean()
-        kind = cleaned.get("kind")
-        if kind == MeasureKind.PAIN and cleaned.get("pain") is None:
-            self.add_error("pain", "Enter the pain score.")
-        if kind == MeasureKind.ODI:
-            try:
-                odi_percent(self.odi_answers())
-            except ValueError as error:
-                self.add_error(None, str(error))
+        if (kind := cleaned.get("kind")) is None:
+            return cleaned
+        answers = self.answers()
+        problems = answer_problems(kind, answers)
+        for answer, messages in problems.items():
+            self.add_error(FIELD_OF_ANSWER[answer], messages)
+        if not problems and (problem := scoring_problem(kind, answers)):
+            self.add_error(None, problem)
         return cleaned

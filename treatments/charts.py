@@ -15,9 +15,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 from xml.etree import ElementTree as ET
 
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from .models import Phase
+from .progress import PhaseSpan, Progress
 
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 
@@ -47,20 +49,23 @@ class Point:
     value: float
 
 
-@dataclass(frozen=True)
-class Band:
-    """A phase of a plan, from the day it started to the day it ended (None: still on)."""
-
-    phase: str
-    started_on: date
-    ended_on: date | None = None
+def chart_of(progress: Progress, *, today: date, title: str) -> SafeString:
+    """The chart of a patient's progress (`treatments.progress.progress_of`), each score on
+    the clinic's day it was recorded."""
+    return progress_chart(
+        pain=[(timezone.localdate(score.at), score.value) for score in progress.pain],
+        odi=[(timezone.localdate(score.at), score.value) for score in progress.odi],
+        phases=progress.phases,
+        today=today,
+        title=title,
+    )
 
 
 def progress_chart(
     *,
     pain: Sequence[tuple[date, float | Decimal]],
     odi: Sequence[tuple[date, float | Decimal]],
-    phases: Sequence[Band],
+    phases: Sequence[PhaseSpan],
     today: date,
     title: str = "Progress",
 ) -> SafeString:
@@ -247,7 +252,7 @@ def _day(point: Point) -> date:
 
 
 def _domain(
-    pain: list[Point], odi: list[Point], bands: list[Band], today: date
+    pain: list[Point], odi: list[Point], bands: list[PhaseSpan], today: date
 ) -> tuple[date, date]:
     days = [p.day for p in pain] + [p.day for p in odi] + [b.started_on for b in bands]
     days += [b.ended_on for b in bands if b.ended_on]
@@ -326,7 +331,7 @@ def _series(svg, points, *, kind, colour, x, y, describe, dashed) -> None:
         _text_element(marker, "title", describe(point))
 
 
-def _description(pain: list[Point], odi: list[Point], bands: list[Band]) -> str:
+def _description(pain: list[Point], odi: list[Point], bands: list[PhaseSpan]) -> str:
     parts = []
     for name, points, unit in (("Pain", pain, "/10"), ("ODI", odi, "%")):
         if points:

@@ -1,16 +1,19 @@
 """Clinical records: intake and red flags, treatment plans, signed session notes with
 exercise logs and addenda, and outcome measures (pain, Oswestry Disability Index).
 
-A signed note is a clinical record: PostgreSQL triggers (migration 0002) refuse to change
-or delete it, its exercise log or any addendum, whatever code or SQL tries. No clinical
-record is ever deleted (migration 0003 refuses DELETE on the others; a draft note, not yet
-part of the record, may be discarded).
+A signed note is a clinical record: PostgreSQL triggers, declared in each model's
+`Meta.triggers`, refuse to change or delete it, its exercise log or any addendum, whatever
+code or SQL tries (their names: `treatments.finality`). No clinical record is ever deleted
+(`patients.models.never_deleted` on the others). A draft note is not refused: until its
+author signs it, it is the author's working copy and not yet part of the record (a
+patient's export leaves drafts out too), and saving a draft rewrites its exercise log.
 """
 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -19,8 +22,11 @@ from django.db.models import F, Q
 
 from appointments.models import Appointment
 from kernel.fields import ChoiceArrayField
-from patients.models import Patient
+from kernel.triggers import Refuse, UnskippableTrigger, refusal
+from patients.models import Patient, never_deleted
 from practice.models import Practitioner
+
+from .finality import ADDENDUM_IS_FINAL, EXERCISE_LOG_OF_SIGNED_NOTE_IS_FINAL, SIGNED_NOTE_IS_FINAL
 
 
 class SymptomLocation(models.TextChoices):
@@ -99,6 +105,7 @@ class Intake(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(pain_score__lte=10), name="intake_pain_0_10"),
         ]
+        triggers = [never_deleted("treatments_intake_is_never_deleted")]
 
     def __str__(self) -> str:
         return f"Intake of {self.patient} ({self.submitted_at:%Y-%m-%d})"
@@ -114,6 +121,9 @@ class RedFlagClearance(models.Model):
     cleared_on = models.DateField(help_text="When the patient was cleared (e.g. the GP visit).")
     recorded_at = models.DateTimeField(auto_now_add=True)
     note = models.TextField(help_text="Who cleared the patient and what was found.")
+
+    class Meta:
+        triggers = [never_deleted("treatments_redflagclearance_is_never_deleted")]
 
     def __str__(self) -> str:
         return f"Red flags cleared on {self.cleared_on}"
@@ -166,6 +176,7 @@ class TreatmentPlan(models.Model):
                 name="plan_maintenance_interval_range",
             ),
         ]
+        triggers = [never_deleted("treatments_treatmentplan_is_never_deleted")]
 
     def __str__(self) -> str:
         return f"Plan for {self.patient} ({self.get_current_phase_display()})"
@@ -197,6 +208,7 @@ class PlanPhase(models.Model):
                 name="plan_phase_dates_ordered",
             ),
         ]
+        triggers = [never_deleted("treatments_planphase_is_never_deleted")]
 
     def __str__(self) -> str:
         return f"{self.get_phase_display()}: {self.planned_sessions} sessions"
@@ -238,7 +250,8 @@ class TreatmentNote(models.Model):
     )
     # The session's patient, kept on the note so that "the notes of these patients" is one
     # indexed column rather than a join through every appointment. The database sets it
-    # from the appointment on every write (migration 0004), so it cannot disagree.
+    # from the appointment on every write (`note_patient_is_the_sessions`), so it cannot
+    # disagree.
     patient = models.ForeignKey(
         "patients.Patient", on_delete=models.PROTECT, related_name="+", editable=False
     )
@@ -266,6 +279,26 @@ class TreatmentNote(models.Model):
                 name="note_pain_0_10",
             ),
         ]
+        triggers = [
+            # Signing is the one UPDATE a note may still take: it sets signed_at on a draft.
+            Refuse(
+                name=SIGNED_NOTE_IS_FINAL,
+                operation=pgtrigger.Update | pgtrigger.Delete,
+                condition=pgtrigger.Q(old__signed_at__isnull=False),
+                message="treatment note % is signed: it is final; add an addendum instead",
+                args="OLD.id",
+            ),
+            UnskippableTrigger(
+                name="note_patient_is_the_sessions",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Insert | pgtrigger.UpdateOf("appointment_id", "patient_id"),
+                func="""
+                SELECT patient_id INTO NEW.patient_id
+                FROM appointments_appointment WHERE id = NEW.appointment_id;
+                RETURN NEW;
+                """,
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Note for {self.appointment}"
@@ -273,6 +306,12 @@ class TreatmentNote(models.Model):
     @property
     def is_signed(self) -> bool:
         return self.signed_at is not None
+
+
+# Refused as part of the note, under the note's name.
+_SIGNED_NOTES_LOG_REFUSED = refusal(
+    "the exercise log of a signed note is final", name=SIGNED_NOTE_IS_FINAL
+)
 
 
 class ExerciseEntry(models.Model):
@@ -309,6 +348,34 @@ class ExerciseEntry(models.Model):
                 condition=Q(load_kg__isnull=True) | Q(load_kg__gte=0), name="exercise_load"
             ),
         ]
+        triggers = [
+            # An entry added to, changed in, moved to or taken from a signed note's log.
+            UnskippableTrigger(
+                name=EXERCISE_LOG_OF_SIGNED_NOTE_IS_FINAL,
+                when=pgtrigger.Before,
+                operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
+                declare=[("note_ids", "bigint[]")],
+                func=f"""
+                IF TG_OP = 'INSERT' THEN
+                    note_ids := ARRAY[NEW.note_id];
+                ELSIF TG_OP = 'UPDATE' THEN
+                    note_ids := ARRAY[OLD.note_id, NEW.note_id];
+                ELSE
+                    note_ids := ARRAY[OLD.note_id];
+                END IF;
+                IF EXISTS (
+                    SELECT 1 FROM treatments_treatmentnote
+                    WHERE id = ANY(note_ids) AND signed_at IS NOT NULL
+                ) THEN
+                    {_SIGNED_NOTES_LOG_REFUSED}
+                END IF;
+                IF TG_OP = 'DELETE' THEN
+                    RETURN OLD;
+                END IF;
+                RETURN NEW;
+                """,
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.exercise} {self.sets}x{self.reps}"
@@ -325,6 +392,13 @@ class Addendum(models.Model):
     class Meta:
         ordering = ["created_at", "pk"]
         verbose_name_plural = "addenda"
+        triggers = [
+            Refuse(
+                name=ADDENDUM_IS_FINAL,
+                operation=pgtrigger.Update | pgtrigger.Delete,
+                message="addenda are final: add another addendum instead",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Addendum by {self.author} ({self.created_at:%Y-%m-%d})"
@@ -411,6 +485,7 @@ class OutcomeMeasure(models.Model):
                 name="outcome_odi_has_answers",
             ),
         ]
+        triggers = [never_deleted("treatments_outcomemeasure_is_never_deleted")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.value} ({self.recorded_at:%Y-%m-%d})"

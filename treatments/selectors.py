@@ -53,6 +53,12 @@ def sessions_that_can_carry_a_note(now: datetime | None = None) -> Q:
     )
 
 
+def can_carry_a_note(appointment: Appointment) -> bool:
+    """Whether this session can carry a note now (`sessions_that_can_carry_a_note`), for a
+    page about one session: one query."""
+    return Appointment.objects.filter(sessions_that_can_carry_a_note(), pk=appointment.pk).exists()
+
+
 def clinical_patient_ids_among(user: User, patient_ids: Iterable[int]) -> set[int]:
     """Which of these patients' clinical records `user` may read (one query): for pages
     that show many patients and the clinical part (red-flag reasons) only for some."""

@@ -101,7 +101,6 @@ def clear_red_flags(
         raise DomainError(
             "not_treating_practitioner",
             "Only a practitioner who treats the patient clears their red flags.",
-            status=403,
         )
     if not red_flags_a_clearance_would_cover(intake):
         raise DomainError("red_flags_clear", "No open red flags up to this intake.")
@@ -110,7 +109,6 @@ def clear_red_flags(
             "invalid",
             "Say how the red flags were cleared.",
             fields={"note": ["Required."]},
-            status=400,
         )
     clearance = RedFlagClearance(
         intake=intake, cleared_by=cleared_by, cleared_on=cleared_on, note=note.strip()
@@ -306,9 +304,7 @@ def add_addendum(
 ) -> Addendum:
     """Amend a signed note; the original stays as it was signed."""
     if not text.strip():
-        raise DomainError(
-            "invalid", "Write the addendum.", fields={"text": ["Required."]}, status=400
-        )
+        raise DomainError("invalid", "Write the addendum.", fields={"text": ["Required."]})
     if not note.is_signed:
         raise DomainError(
             "note_not_signed", "A draft is edited directly; addenda amend signed notes."
@@ -347,7 +343,6 @@ def record_pain(
             "invalid_measure",
             "Pain scores run from 0 to 10.",
             fields={"value": ["0 to 10."]},
-            status=400,
         )
     return OutcomeMeasure.objects.create(
         patient=patient,
@@ -374,7 +369,7 @@ def record_odi(
         percent = odi_percent(answers)
     except ValueError as error:
         raise DomainError(
-            "invalid_measure", str(error), fields={"odi_answers": [str(error)]}, status=400
+            "invalid_measure", str(error), fields={"odi_answers": [str(error)]}
         ) from error
     return OutcomeMeasure.objects.create(
         patient=patient,

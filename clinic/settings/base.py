@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "pgtrigger",
     # The clinic's apps, bottom layer first (the import contract in pyproject.toml).
     "accounts",
     "audit",
@@ -170,7 +171,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
-    # JSON with its depth bounded and its numbers finite (clinic/parsers.py); forms as DRF's.
+    # JSON with its depth bounded and its numbers finite (kernel/parsers.py); forms as DRF's.
     "DEFAULT_PARSER_CLASSES": [
         "kernel.parsers.ClinicJSONParser",
         "rest_framework.parsers.FormParser",

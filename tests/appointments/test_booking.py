@@ -368,6 +368,11 @@ class TestOnlineRules:
         self, assessment, myotherapist, second_myotherapist
     ):
         slots = free_slots(assessment, TODAY, TUESDAY, online=True)
+        # Both practitioners work on Tuesday: with nothing offered there is nothing tested.
+        assert {slot.practitioner_id for slot in slots} == {
+            myotherapist.pk,
+            second_myotherapist.pk,
+        }
 
         for slot in slots[:: max(1, len(slots) // 12)]:
             appointment = self.book_online(

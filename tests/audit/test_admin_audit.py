@@ -8,10 +8,10 @@ import pytest
 from django.urls import reverse
 
 from audit.models import Action, AuditEntry
-from tests.admin.test_patient_admin import form_data
-from tests.admin.test_treatments_admin import SQUAT, posted
 from tests.factories import AppointmentFactory, PatientFactory
 from tests.fixtures.clinic import TODAY, at
+from tests.records.test_patient_admin import form_data
+from tests.treatments.test_admin import SQUAT, posted
 from treatments.services import start_note, update_draft
 
 

@@ -9,8 +9,8 @@ from accounts.permissions import sync_role_group
 from appointments.services import book_appointment
 from notifications import services
 from notifications.models import MessageTemplate
-from tests.api.conftest import client_for
 from tests.factories import UserFactory
+from tests.fixtures.api_clients import client_for
 from tests.fixtures.clinic import TODAY, at
 
 LOG = "/api/v1/notifications/"

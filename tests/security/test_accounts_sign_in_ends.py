@@ -13,8 +13,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import SecurityPolicy
 from tests.factories import UserFactory
-
-from .conftest import PASSWORD, REFRESH, TOKEN, admin_login
+from tests.fixtures.api_clients import PASSWORD, REFRESH, TOKEN, admin_login
 
 pytestmark = pytest.mark.django_db
 

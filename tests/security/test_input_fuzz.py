@@ -64,7 +64,8 @@ def world(django_db_setup, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def _no_throttling(monkeypatch):
-    """The fuzz must reach the views, not the throttles (tests/api/test_auth.py has those)."""
+    """The fuzz must reach the views, not the throttles (tests/accounts/test_auth_api.py
+    has those)."""
     monkeypatch.setattr(
         SimpleRateThrottle, "THROTTLE_RATES", {"auth": "100000/minute", "booking": "100000/minute"}
     )

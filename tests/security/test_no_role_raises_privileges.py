@@ -23,8 +23,7 @@ from accounts.models import User
 from accounts.permissions import sync_role_group
 from patients.models import Patient
 from tests.factories import PatientFactory, PractitionerFactory, UserFactory
-
-from .conftest import enrol
+from tests.fixtures.api_clients import enrol
 
 pytestmark = pytest.mark.django_db
 

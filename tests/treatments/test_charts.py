@@ -6,7 +6,8 @@ from xml.etree import ElementTree
 
 import pytest
 
-from treatments.charts import LEFT, RIGHT, Band, progress_chart
+from treatments.charts import LEFT, RIGHT, progress_chart
+from treatments.progress import PhaseSpan
 
 SVG = "{http://www.w3.org/2000/svg}"
 TODAY = date(2027, 3, 22)
@@ -30,7 +31,9 @@ def test_one_marker_per_score_inside_the_plot_for_any_span(days):
     pain = [(start + timedelta(days=d), 7 - d % 7) for d in range(0, days + 1, max(1, days // 9))]
     odi = [(start, 48.5), (TODAY, 12)]
 
-    chart = parse(progress_chart(pain=pain, odi=odi, phases=[Band("assess", start)], today=TODAY))
+    chart = parse(
+        progress_chart(pain=pain, odi=odi, phases=[PhaseSpan("assess", start)], today=TODAY)
+    )
 
     assert chart.tag == f"{SVG}svg"
     points = with_class(chart, "pain-point")
@@ -43,9 +46,9 @@ def test_one_marker_per_score_inside_the_plot_for_any_span(days):
 
 def test_phases_are_bands_in_order_an_open_one_runs_to_today():
     phases = [
-        Band("release", TODAY - timedelta(days=40), TODAY - timedelta(days=10)),
-        Band("assess", TODAY - timedelta(days=50), TODAY - timedelta(days=40)),
-        Band("strengthen", TODAY - timedelta(days=10)),
+        PhaseSpan("release", TODAY - timedelta(days=40), TODAY - timedelta(days=10)),
+        PhaseSpan("assess", TODAY - timedelta(days=50), TODAY - timedelta(days=40)),
+        PhaseSpan("strengthen", TODAY - timedelta(days=10)),
     ]
 
     chart = parse(progress_chart(pain=[], odi=[], phases=phases, today=TODAY))

@@ -8,6 +8,7 @@ from appointments.models import Status
 from kernel.errors import DomainError
 from tests.factories import AppointmentFactory, PractitionerFactory
 from tests.fixtures.clinic import TODAY, at
+from treatments.finality import ADDENDUM_IS_FINAL, SIGNED_NOTE_IS_FINAL
 from treatments.models import (
     Addendum,
     ExerciseEntry,
@@ -151,6 +152,28 @@ class TestSigning:
             cursor.execute(sql, [signed.pk])
 
         assert ExerciseEntry.objects.filter(note=signed).count() == 2
+
+    @pytest.mark.parametrize(
+        ("sql", "refused_as"),
+        [
+            ("UPDATE treatments_treatmentnote SET plan = 'x' WHERE id = %s", SIGNED_NOTE_IS_FINAL),
+            ("DELETE FROM treatments_exerciseentry WHERE note_id = %s", SIGNED_NOTE_IS_FINAL),
+            ("UPDATE treatments_addendum SET text = 'x' WHERE note_id = %s", ADDENDUM_IS_FINAL),
+        ],
+    )
+    def test_a_refusal_carries_the_name_the_admin_and_api_map(
+        self, signed, myotherapist, sql, refused_as
+    ):
+        add_addendum(note=signed, author=myotherapist, text="Seen by GP.")
+
+        with (
+            pytest.raises(IntegrityError) as refused,
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql, [signed.pk])
+
+        assert refused.value.__cause__.diag.constraint_name == refused_as
 
     def test_a_draft_may_still_change(self, draft, myotherapist):
         update_draft(note=draft, author=myotherapist, changes={"plan": "Release x2"}, exercises=[])

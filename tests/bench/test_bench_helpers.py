@@ -1,0 +1,65 @@
+"""The pieces every benchmark shares: one percentile, one in-process load runner, and the
+bench clinic's own catalogue, which must stay within the product's choices."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench import fixtures
+from bench.load import time_calls
+from bench.stats import percentile, spread
+from practice.models import Discipline, RoomKind
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_percentile_is_exact_and_inclusive():
+    samples = [float(n) for n in range(1, 21)]
+    assert percentile(samples, 50) == 10.5
+    assert percentile(samples, 95) == pytest.approx(19.05)
+    assert percentile([7.0], 95) == 7.0
+    assert spread([1.0, 2.0, 3.0]) == {"p50_ms": 2.0, "p95_ms": 2.9, "max_ms": 3.0}
+    with pytest.raises(ValueError):
+        percentile([], 50)
+
+
+def test_time_calls_takes_turns_and_counts_refusals():
+    order = []
+
+    def call(name, ms):
+        def run():
+            order.append(name)
+            return ms
+
+        return run
+
+    timings = time_calls({"a": call("a", 1.0), "b": call("b", None)}, 3, warmup=1)
+    assert order == ["a", "b"] * 4
+    assert timings["a"].ms == [1.0, 1.0, 1.0] and timings["a"].refused == 0
+    assert timings["b"].ms == [] and timings["b"].refused == 3
+
+
+def test_the_bench_catalogue_uses_the_products_choices():
+    kinds, disciplines = set(RoomKind.values), set(Discipline.values)
+    for spec in fixtures.SERVICES.values():
+        assert spec.room_kind in kinds
+        assert set(spec.disciplines) <= disciplines
+    for *_, practised in fixtures.PRACTITIONERS:
+        assert set(practised) <= disciplines
+        assert tuple(practised) in fixtures.SERVICE_MIX
+    assert fixtures.SERVICES[fixtures.SMM_45].name == fixtures.SERVICE
+
+
+def test_devenv_runs_as_a_script_from_a_checkout():
+    finished = subprocess.run(
+        [sys.executable, "tools/devenv.py", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    for command in ("run", "test", "exec", "env"):
+        assert command in finished.stdout

@@ -1,0 +1,292 @@
+import io
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from pypdf import PdfReader
+
+from appointments.models import Status
+from audit.models import Action, AuditEntry
+from notifications.models import Delivery, Kind, Notification, OutboxMessage
+from tests.factories import AppointmentFactory
+from tests.fixtures.api_clients import client_for
+from tests.fixtures.clinic import NOW, TODAY, at
+from treatments.services import (
+    add_addendum,
+    record_odi,
+    sign_note,
+    start_note,
+    submit_intake,
+    update_draft,
+)
+
+pytestmark = pytest.mark.usefixtures("frozen_now", "fresh_throttles")
+
+EXPORT = "/api/v1/patients/me/export/"
+
+
+def completed_session(patient, practitioner, service, location, room, days_ago):
+    return AppointmentFactory(
+        patient=patient,
+        practitioner=practitioner,
+        service=service,
+        location=location,
+        room=room,
+        start=at(TODAY - timedelta(days=days_ago), 14),
+        status=Status.COMPLETED,
+    )
+
+
+@pytest.fixture
+def record(assessed_patient, patient_user, myotherapist, myotherapy, location, treatment_rooms):
+    """Ari's record: an intake, a signed note with an exercise and an addendum, a draft,
+    and an ODI score."""
+    submit_intake(
+        patient=assessed_patient,
+        answers={
+            "complaint": "Sciatica on the left",
+            "pain_score": 7,
+            "duration": "chronic",
+            "activity": "returning_runner",
+            "red_flags": [],
+        },
+        entered_by=patient_user,
+    )
+    signed_session, draft_session = (
+        completed_session(
+            assessed_patient, myotherapist, myotherapy, location, treatment_rooms[0], days
+        )
+        for days in (14, 7)
+    )
+    note = start_note(appointment=signed_session, author=myotherapist)
+    update_draft(
+        note=note,
+        author=myotherapist,
+        changes={"subjective": "Better since last week", "pain_score": 4},
+        exercises=[{"exercise": "Deadlift", "sets": 3, "reps": 5, "effort": 7, "guarded": True}],
+    )
+    note = sign_note(note=note, author=myotherapist)
+    add_addendum(note=note, author=myotherapist, text="Load was 40 kg.")
+    draft = start_note(appointment=draft_session, author=myotherapist)
+    update_draft(note=draft, author=myotherapist, changes={"subjective": "Unfinished draft"})
+    record_odi(patient=assessed_patient, answers=[2, 1, 3, 2, 1, 1, 0, None, 1, 3], by=None)
+
+
+def test_a_patient_downloads_their_whole_record(as_patient, record, assessed_patient):
+    body = as_patient.get(EXPORT).json()
+
+    assert body["patient"]["id"] == assessed_patient.pk
+    assert body["intakes"][0]["complaint"] == "Sciatica on the left"
+    assert len(body["appointments"]) == 3  # the assessment and two sessions
+    [note] = body["treatment_notes"]
+    assert note["subjective"] == "Better since last week"
+    assert note["exercises"][0]["exercise"] == "Deadlift" and note["exercises"][0]["guarded"]
+    assert note["addenda"][0]["text"] == "Load was 40 kg."
+    kinds = sorted((m["kind"], m["value"]) for m in body["outcome_measures"])
+    assert kinds == [("odi", "31.1"), ("pain", "4.0")]
+
+
+def test_drafts_are_not_part_of_the_record(as_patient, record):
+    assert "Unfinished draft" not in as_patient.get(EXPORT).content.decode()
+
+
+def test_only_ones_own_record(as_other_patient, record):
+    body = as_other_patient.get(EXPORT).json()
+
+    assert body["appointments"] == [] and body["treatment_notes"] == []
+    assert "Sciatica" not in str(body)
+
+
+def test_staff_and_strangers_have_no_export(as_reception, anonymous):
+    assert as_reception.get(EXPORT).status_code == 403
+    assert anonymous.get(EXPORT).status_code == 401
+
+
+@pytest.mark.parametrize("chosen", ["json", "html", "pdf"])
+def test_queries_do_not_grow_with_the_record(
+    as_patient,
+    record,
+    assessed_patient,
+    myotherapist,
+    myotherapy,
+    location,
+    treatment_rooms,
+    chosen,
+):
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert as_patient.get(EXPORT, {"format": chosen}).status_code == 200
+        return len(captured)
+
+    few = queries()
+    for days in range(20, 30):
+        session = completed_session(
+            assessed_patient, myotherapist, myotherapy, location, treatment_rooms[0], days
+        )
+        note = start_note(appointment=session, author=myotherapist)
+        update_draft(
+            note=note,
+            author=myotherapist,
+            changes={"pain_score": 5},
+            exercises=[{"exercise": "Squat", "sets": 3, "reps": 8, "effort": 6}] * 3,
+        )
+        note = sign_note(note=note, author=myotherapist)
+        add_addendum(note=note, author=myotherapist, text="ok")
+
+    assert queries() == few
+
+
+@pytest.fixture
+def reminder(assessed_patient):
+    """A reminder sent by SMS, as the outbox kept it."""
+    sent = Notification.objects.create(
+        kind=Kind.REMINDER,
+        channel="sms",
+        patient=assessed_patient,
+        reason_key=f"test-reminder-{assessed_patient.pk}",
+        due_at=NOW - timedelta(days=2),
+        status=Delivery.SENT,
+        sent_at=NOW - timedelta(days=2),
+    )
+    OutboxMessage.objects.create(
+        notification=sent,
+        channel="sms",
+        recipient="+61412345678",
+        body="Hi Ari, see you Thursday at 10:00.",
+    )
+    return sent
+
+
+def test_the_messages_sent_to_the_patient(as_patient, reminder):
+    [message] = as_patient.get(EXPORT).json()["messages"]
+
+    assert (message["kind"], message["channel"], message["status"]) == ("reminder", "sms", "sent")
+    assert message["body"] == "Hi Ari, see you Thursday at 10:00."
+    assert message["sent_at"] is not None
+
+
+def test_who_accessed_the_record_by_name_and_role(as_patient, as_practitioner, record):
+    as_practitioner.get("/api/v1/treatment-notes/")
+
+    history = as_patient.get(EXPORT).json()["access_history"]
+
+    practitioner_reads = [h for h in history if h["role"] == "practitioner"]
+    assert {(h["who"], h["action"], h["record"]) for h in practitioner_reads} == {
+        ("Mia Myo", "read", "treatment note")
+    }
+    assert all(h["from"] == "127.0.0.1" for h in practitioner_reads)
+    assert "@" not in str(practitioner_reads)  # staff are named, not identified by login
+    assert history[-1]["action"] == "export"  # this very export
+
+
+@pytest.mark.parametrize("format_", ["json", "html", "pdf"])
+def test_staff_without_a_name_are_named_by_role_never_by_login(
+    as_patient, record, assessed_patient, reception, format_
+):
+    """A member of staff with no name on their login showed up by their login email."""
+    reception.first_name = reception.last_name = ""
+    reception.save(update_fields=["first_name", "last_name"])
+    client_for(reception).get(f"/api/v1/patients/{assessed_patient.pk}/")
+
+    response = as_patient.get(EXPORT, {"format": format_})
+
+    assert response.status_code == 200
+    assert reception.email.encode() not in _text_of(response)
+    if format_ == "json":
+        reads = [h for h in response.json()["access_history"] if h["role"] == "reception"]
+        assert [h["who"] for h in reads] == ["Reception staff"]
+    else:
+        assert b"Reception staff" in _text_of(response)
+
+
+def _text_of(response) -> bytes:
+    if response["Content-Type"].startswith("application/pdf"):
+        reader = PdfReader(io.BytesIO(response.content))
+        return "".join(page.extract_text() for page in reader.pages).encode()
+    return response.content
+
+
+def test_every_export_is_audited(as_patient, assessed_patient, patient_user):
+    as_patient.get(EXPORT, {"format": "pdf"})
+
+    [entry] = AuditEntry.objects.filter(action=Action.EXPORT)
+    assert (entry.patient, entry.actor, entry.detail["format"]) == (
+        assessed_patient,
+        patient_user,
+        "pdf",
+    )
+
+
+def test_an_html_summary_to_download(as_patient, record, reminder):
+    response = as_patient.get(EXPORT, {"format": "html"})
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    assert response["Content-Disposition"] == 'attachment; filename="my-clinic-record.html"'
+    page = response.content.decode()
+    for shown in ("Ari Assessed", "Better since last week", "Load was 40 kg.", "see you Thursday"):
+        assert shown in page
+    assert "Unfinished draft" not in page
+
+
+def test_the_summary_escapes_what_was_written(as_patient, assessed_patient, patient_user):
+    submit_intake(
+        patient=assessed_patient,
+        answers={
+            "complaint": "<script>alert(1)</script>",
+            "pain_score": 3,
+            "duration": "acute",
+            "activity": "sedentary",
+        },
+        entered_by=patient_user,
+    )
+
+    page = as_patient.get(EXPORT, {"format": "html"}).content.decode()
+
+    assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+def test_a_pdf_summary_to_download(as_patient, record):
+    response = as_patient.get(EXPORT, {"format": "pdf"})
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == 'attachment; filename="my-clinic-record.pdf"'
+    assert response.content.startswith(b"%PDF")
+    text = pdf_text(response.content)
+    assert "Ari Assessed" in text and "Better since last week" in text
+
+
+def test_the_accept_header_chooses_too(as_patient):
+    response = as_patient.get(EXPORT, HTTP_ACCEPT="application/pdf")
+
+    assert response.content.startswith(b"%PDF")
+
+
+def test_an_unknown_format_is_400_naming_it(as_patient):
+    response = as_patient.get(EXPORT, {"format": "docx"})
+
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"format": ["One of: json, html, pdf."]}
+
+
+@pytest.mark.parametrize("chosen", ["html", "pdf"])
+def test_refusals_are_json_whatever_the_format(anonymous, chosen):
+    response = anonymous.get(EXPORT, {"format": chosen})
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+
+
+def test_only_ones_own_summary(as_other_patient, record):
+    page = as_other_patient.get(EXPORT, {"format": "html"}).content.decode()
+    text = pdf_text(as_other_patient.get(EXPORT, {"format": "pdf"}).content)
+
+    for summary in (page, text):
+        assert "Bea" in summary
+        assert "Sciatica on the left" not in summary and "Assessed" not in summary
+
+
+def pdf_text(content: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)

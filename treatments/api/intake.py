@@ -1,0 +1,261 @@
+"""Intake questionnaires and red flags over HTTP: a patient submits their own, staff enter
+one for a patient they treat, and a practitioner who treats the patient clears red flags."""
+
+from datetime import date
+
+import django_filters
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.access import IsPatient
+from audit.mixins import AuditedMixin
+from kernel.rest import (
+    CalendarDateField,
+    IdFilter,
+    ModelSerializer,
+    NamedSerializer,
+    error_response,
+)
+
+from ..models import (
+    ActivityProfile,
+    Intake,
+    RedFlag,
+    RedFlagClearance,
+    SciaticaSymptom,
+    SymptomDuration,
+    SymptomLocation,
+)
+from ..selectors import intakes_for
+from ..services import clear_red_flags, submit_intake
+from .common import (
+    CLINICAL_TAGS,
+    MAX_TEXT,
+    ChoiceListField,
+    ClinicalRecordViewSet,
+    NamedChoiceField,
+    VisiblePatientField,
+    score_field,
+    text_field,
+)
+
+
+def _not_after_today(value: date) -> date:
+    if value > timezone.localdate():
+        raise serializers.ValidationError("Cannot be in the future.")
+    return value
+
+
+class IntakeAnswersSerializer(serializers.Serializer):
+    """The intake questionnaire's answers."""
+
+    complaint = serializers.CharField(max_length=MAX_TEXT, help_text="Presenting complaint.")
+    symptom_locations = ChoiceListField(SymptomLocation)
+    sciatica_symptoms = ChoiceListField(SciaticaSymptom)
+    pain_score = score_field(help_text="0 (none) to 10 (worst imaginable).")
+    duration = NamedChoiceField(SymptomDuration)
+    activity = NamedChoiceField(ActivityProfile)
+    goals = text_field()
+    red_flags = ChoiceListField(
+        RedFlag, help_text="Answered yes: the patient may need a physician first."
+    )
+
+
+class IntakeCreateSerializer(IntakeAnswersSerializer):
+    """Staff enter the intake of a patient they treat."""
+
+    patient = VisiblePatientField()
+
+
+class MyIntakeSerializer(ModelSerializer):
+    """An intake as its patient submitted it."""
+
+    symptom_locations = ChoiceListField(SymptomLocation, read_only=True)
+    sciatica_symptoms = ChoiceListField(SciaticaSymptom, read_only=True)
+    duration = NamedChoiceField(SymptomDuration, read_only=True)
+    activity = NamedChoiceField(ActivityProfile, read_only=True)
+    red_flags = ChoiceListField(RedFlag, read_only=True)
+
+    class Meta:
+        model = Intake
+        fields = [
+            "id",
+            "submitted_at",
+            "complaint",
+            "symptom_locations",
+            "sciatica_symptoms",
+            "pain_score",
+            "duration",
+            "activity",
+            "goals",
+            "red_flags",
+        ]
+        read_only_fields = fields
+
+
+class ClearanceCreateSerializer(serializers.Serializer):
+    cleared_on = CalendarDateField(
+        validators=[_not_after_today], help_text="When the patient was cleared (e.g. GP visit)."
+    )
+    note = serializers.CharField(
+        max_length=MAX_TEXT, help_text="Who cleared the patient and what was found."
+    )
+
+
+class ClearanceSerializer(ModelSerializer):
+    cleared_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RedFlagClearance
+        fields = ["cleared_on", "note", "cleared_by", "recorded_at"]
+        read_only_fields = fields
+
+    def get_cleared_by(self, clearance: RedFlagClearance) -> str:
+        return clearance.cleared_by.display_name
+
+
+class IntakeSerializer(MyIntakeSerializer):
+    """An intake as staff read it: who entered it, and whether its red flags are open."""
+
+    patient = NamedSerializer(read_only=True)
+    entered_by = serializers.SerializerMethodField()
+    red_flags_open = serializers.SerializerMethodField(
+        help_text="True while the red flags await a practitioner's clearance."
+    )
+    clearance = ClearanceSerializer(read_only=True, allow_null=True)
+
+    class Meta(MyIntakeSerializer.Meta):
+        fields = [
+            "id",
+            "patient",
+            "submitted_at",
+            "entered_by",
+            *MyIntakeSerializer.Meta.fields[2:],
+            "red_flags_open",
+            "clearance",
+        ]
+        read_only_fields = fields
+
+    def get_entered_by(self, intake: Intake) -> str | None:
+        return intake.entered_by.display_name if intake.entered_by is not None else None
+
+    def get_red_flags_open(self, intake: Intake) -> bool:
+        # `red_flags_covered` comes from `intakes_for`: a clearance of this intake or of a
+        # later one covers it (`treatments.selectors`).
+        return bool(intake.red_flags) and not intake.red_flags_covered
+
+
+class IntakeFilter(django_filters.FilterSet):
+    patient = IdFilter(field_name="patient_id")
+
+    class Meta:
+        model = Intake
+        fields = ["patient"]
+
+
+@extend_schema(
+    summary="Submit my intake questionnaire",
+    description="A patient answers the intake questionnaire. Red flags among the answers "
+    "are shown to their practitioners until one records a clearance.",
+    tags=["patients"],
+    request=IntakeAnswersSerializer,
+    responses={201: MyIntakeSerializer},
+)
+class MyIntakeView(AuditedMixin, GenericAPIView):
+    permission_classes = [IsAuthenticated, IsPatient]
+    serializer_class = IntakeAnswersSerializer
+    http_method_names = ["post", "options"]
+
+    def post(self, request: Request) -> Response:
+        body = IntakeAnswersSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        intake = submit_intake(
+            patient=request.user.patient,
+            answers=dict(body.validated_data),
+            entered_by=request.user,
+        )
+        return Response(MyIntakeSerializer(intake).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Intake questionnaires",
+        description="Intakes of the patients you treat (managers: every patient's), newest "
+        "first. Filter: `patient`.",
+        tags=CLINICAL_TAGS,
+    ),
+    retrieve=extend_schema(summary="One intake questionnaire", tags=CLINICAL_TAGS),
+)
+class IntakeViewSet(ClinicalRecordViewSet):
+    serializer_class = IntakeSerializer
+    filterset_class = IntakeFilter
+    http_method_names = ["get", "post", "head", "options"]
+    write_permissions = {
+        "create": "treatments.add_intake",
+        "clearance": "treatments.add_redflagclearance",
+    }
+
+    def get_queryset(self):
+        return (
+            intakes_for(self.request.user)
+            .select_related("entered_by", "clearance__cleared_by")
+            .order_by("-submitted_at", "-pk")
+        )
+
+    @extend_schema(
+        summary="Enter a patient's intake",
+        description="Staff enter the intake questionnaire of a patient they treat.",
+        tags=CLINICAL_TAGS,
+        request=IntakeCreateSerializer,
+        responses={201: IntakeSerializer},
+    )
+    def create(self, request: Request) -> Response:
+        body = IntakeCreateSerializer(data=request.data, context={"request": request})
+        body.is_valid(raise_exception=True)
+        answers = dict(body.validated_data)
+        patient = answers.pop("patient")
+        intake = submit_intake(patient=patient, answers=answers, entered_by=request.user)
+        return self._answer(intake, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Clear the red flags on record up to an intake",
+        description="A practitioner who treats the patient records that the red flags were "
+        "dealt with, e.g. the patient was seen by their GP: date and note; the author is "
+        "recorded. The clearance covers this intake and every earlier one of the patient; "
+        "flags of a later intake stay open. Managers read red flags but do not clear them "
+        "(403).",
+        tags=CLINICAL_TAGS,
+        request=ClearanceCreateSerializer,
+        responses={
+            201: IntakeSerializer,
+            403: error_response(
+                "Not a practitioner who treats the patient.",
+                (
+                    "not_treating_practitioner",
+                    "Only a practitioner who treats the patient clears their red flags.",
+                ),
+            ),
+            409: error_response(
+                "Nothing to clear.",
+                ("red_flags_clear", "No open red flags up to this intake."),
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def clearance(self, request: Request, pk: str) -> Response:
+        intake = self.get_object()
+        body = ClearanceCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        clear_red_flags(
+            intake=intake,
+            cleared_by=request.user,
+            cleared_on=body.validated_data["cleared_on"],
+            note=body.validated_data["note"],
+        )
+        return self._answer(intake, status.HTTP_201_CREATED)
