@@ -21,7 +21,7 @@ Each function is one transaction and either does all of its work or none. A refu
 Each takes `now`, the moment it acts at (None: the clock's time), and decides and stamps
 by that one moment (`kernel.clock`). Each returns the appointment as saved: the status
 changes, moving and cancelling read the row again under lock and return that row; the
-instance passed in is only told which appointment, and is left as it was.
+instance passed in only names the appointment and is left as it was.
 
 Every change to a patient's bookings first locks the patient's row, so that two requests
 for one patient (booking a treatment, cancelling the assessment it needs) run one after the
