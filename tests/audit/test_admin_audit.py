@@ -11,7 +11,7 @@ from audit.models import Action, AuditEntry
 from tests.factories import AppointmentFactory, PatientFactory
 from tests.fixtures.clinic import TODAY, at
 from tests.records.test_patient_admin import form_data
-from tests.treatments.test_admin import SQUAT, posted
+from tests.treatments.admin_helpers import SQUAT, posted
 from treatments.services import start_note, update_draft
 
 

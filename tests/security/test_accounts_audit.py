@@ -8,7 +8,8 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from audit.models import Action, AuditEntry
-from tests.fixtures.api_clients import PASSWORD, TOKEN, admin_login
+
+from .conftest import PASSWORD, TOKEN, admin_login
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,8 @@ from accounts.models import User
 from accounts.services import lockout_username
 from patients.models import Patient
 from tests.factories import PatientFactory, UserFactory
-from tests.fixtures.api_clients import PASSWORD, TOKEN, admin_login
+
+from .conftest import PASSWORD, TOKEN, admin_login
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from tests.fixtures.api_clients import PASSWORD, REFRESH, TOKEN, admin_login
+from .conftest import PASSWORD, REFRESH, TOKEN, admin_login
 
 pytestmark = pytest.mark.django_db
 

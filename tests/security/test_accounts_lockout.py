@@ -16,7 +16,8 @@ from rest_framework.throttling import SimpleRateThrottle
 from accounts.models import User
 from audit.models import Action, AuditEntry
 from tests.diary.test_booking_race_http import Answer, race
-from tests.fixtures.api_clients import ADMIN_LOGIN, PASSWORD, TOKEN, admin_login
+
+from .conftest import ADMIN_LOGIN, PASSWORD, TOKEN, admin_login
 
 LIMIT = settings.AXES_FAILURE_LIMIT
 COOL_OFF = settings.AXES_COOLOFF_TIME

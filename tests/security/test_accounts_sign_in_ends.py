@@ -13,7 +13,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import SecurityPolicy
 from tests.factories import UserFactory
-from tests.fixtures.api_clients import PASSWORD, REFRESH, TOKEN, admin_login
+
+from .conftest import PASSWORD, REFRESH, TOKEN, admin_login
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,8 @@ from accounts.models import SecurityPolicy
 from accounts.permissions import sync_role_group
 from audit.models import Action, AuditEntry
 from tests.factories import UserFactory
-from tests.fixtures.api_clients import PASSWORD, TOKEN, admin_login, code_of, enrol
+
+from .conftest import PASSWORD, TOKEN, admin_login, code_of, enrol
 
 pytestmark = pytest.mark.django_db
 

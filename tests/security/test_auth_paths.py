@@ -23,7 +23,8 @@ from rest_framework.test import APIClient
 from accounts.models import SecurityPolicy
 from accounts.permissions import sync_role_group
 from tests.factories import PatientFactory, UserFactory
-from tests.fixtures.api_clients import PASSWORD, REFRESH, TOKEN, code_of, enrol
+
+from .conftest import PASSWORD, REFRESH, TOKEN, code_of, enrol
 
 pytestmark = pytest.mark.django_db
 

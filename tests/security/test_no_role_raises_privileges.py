@@ -23,7 +23,8 @@ from accounts.models import User
 from accounts.permissions import sync_role_group
 from patients.models import Patient
 from tests.factories import PatientFactory, PractitionerFactory, UserFactory
-from tests.fixtures.api_clients import enrol
+
+from .conftest import enrol
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,8 @@ the API or the service went their own way.
 - which sessions can carry a note: the service, the admin's "start a note" page, the API's
   note body and the appointment page's "Write note" link;
 - which answer each kind of outcome measure takes and how it is scored: the admin's form
-  and the API's body (the progress series is the patient page's, in tests/treatments/test_admin.py).
+  and the API's body (the progress series is the patient page's, in
+  tests/treatments/test_admin_patient_page.py).
 
 The clinic's clock is frozen at Monday 22 March 2027, 08:00 in Melbourne.
 """
@@ -21,7 +22,7 @@ from appointments.models import CANCELLED_STATUSES, Appointment, Status
 from kernel.errors import DomainError
 from tests.factories import AppointmentFactory
 from tests.fixtures.clinic import TODAY, at
-from tests.treatments.test_multi_step_rules import admin_client, jwt_client, member_of
+from tests.treatments.multi_step_helpers import admin_client, jwt_client, member_of
 from treatments.models import ODI_SECTIONS, OutcomeMeasure, TreatmentNote
 from treatments.services import start_note
 
