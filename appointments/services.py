@@ -21,7 +21,7 @@ Each function is one transaction and either does all of its work or none. A refu
 Each takes `now`, the moment it acts at (None: the clock's time), and decides and stamps
 by that one moment (`kernel.clock`). Each returns the appointment as saved: the status
 changes, moving and cancelling read the row again under lock and return that row; the
-instance passed in is only told which appointment, and is left as it was.
+instance passed in only names the appointment and is left as it was.
 
 Every change to a patient's bookings first locks the patient's row, so that two requests
 for one patient (booking a treatment, cancelling the assessment it needs) run one after the
@@ -401,7 +401,8 @@ def _check_bookable(
         start=start,
         end=end,
         blocked_until=end + service.buffer_after,
-        location=Location.objects.get(pk=window.location_id),
+        # The window lies at `location` when one was asked for.
+        location=location or Location.objects.get(pk=window.location_id),
     )
 
 

@@ -1,62 +1,71 @@
-"""Message history for the demo clinic: what the clinic would have sent about its past
-visits, so the message log and a patient's export are not empty on a fresh `make run`.
+"""The messages the clinic sent about the demo's past visits, so that the message log and a
+patient's export are not empty on a fresh `make run`.
 
-Each past visit is taken as booked a week before it: the confirmation went out then, the
-reminders at their offsets (moved out of quiet hours, as the sender would have, and
-withdrawn where that is too late), and for a late cancellation the notice at the time of
-cancelling, with the reminders still due then withdrawn. Rows are written as already sent;
-nothing here goes through a backend.
+The messages themselves are the services': booking a past visit a week ahead scheduled its
+confirmation and reminders, and a late cancellation withdrew what was still pending and
+added its notice (`notifications.services`, through the diary's signals). What remains is
+what beat and the workers did meanwhile, in two parts:
+
+- `send_while_booked`: what a visit's messages came to while the visit was still booked and
+  ahead of its start. Each was sent when it fell due, moved out of the quiet hours
+  (`next_allowed_time`), in the words of its template (`render`). This is the demo's one
+  bulk write, kept for speed: the sender delivers a message in seven queries, which would be
+  half of the whole seed. It decides nothing the sender decides: whether a message is still
+  wanted cannot arise before anything has happened to the visit (the diary places a visit's
+  first change at or before its start), and the services scheduled messages only on the
+  channels the patient agreed to, which do not change.
+- `send_due`: everything else — a reminder that the quiet hours push past the visit's first
+  change, a cancellation's notice — is the sender's own (`claim_due`, `deliver_batch`), run
+  through the past at each message's due time, so it withdraws, defers and sends as it
+  would have. It delivers through the configured backend, which must be the outbox
+  (`seed.seed_demo` checks): nothing of the demo should reach a real inbox or phone.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime
 
-from appointments.models import Appointment, Status
-from notifications.models import Delivery, Kind, MessagingSettings, Notification
+from django.db.models import Min
+
+from appointments.models import Appointment
+from notifications.models import Delivery, MessagingSettings, Notification
 from notifications.services import (
     SendBatch,
-    messages_of_booking,
+    claim_due,
+    deliver_batch,
     next_allowed_time,
-    notices,
     render,
 )
 
-BOOKED_AHEAD = timedelta(days=7)
-PAST_VISITS = (Status.COMPLETED, Status.NO_SHOW, Status.LATE_CANCELLED)
 
+class MessageLog:
+    """The clinic's messages about the past visits, sent as the diary lives through them."""
 
-def seed_message_history(patient_ids: list[int]) -> int:
-    """Sent messages for the past visits of these patients, unless they have messages
-    already. Returns how many were written."""
-    if Notification.objects.filter(patient_id__in=patient_ids, status=Delivery.SENT).exists():
-        return 0
-    batch = SendBatch(MessagingSettings.current())
-    visits = Appointment.objects.filter(
-        patient_id__in=patient_ids, status__in=PAST_VISITS
-    ).select_related("patient", "service", "location", "practitioner__user")
-    rows = []
-    for visit in visits:
-        cancelled_at = visit.cancelled_at if visit.status == Status.LATE_CANCELLED else None
-        messages = messages_of_booking(
-            visit,
-            booked_at=visit.start - BOOKED_AHEAD,
-            offsets_hours=batch.rules.reminder_offsets_hours,
+    def __init__(self) -> None:
+        self.batch = SendBatch(MessagingSettings.current())
+
+    def send_while_booked(self, appointment: Appointment, *, until: datetime) -> None:
+        """Send the appointment's pending messages whose time comes before `until`, the
+        first change of the visit (see the module's docstring)."""
+        sent = []
+        for message in Notification.objects.filter(
+            appointment=appointment, status=Delivery.PENDING
+        ):
+            message.patient, message.appointment = appointment.patient, appointment
+            at = next_allowed_time(message.due_at, appointment.location.zone, self.batch.rules)
+            if at < until:
+                render(message, self.batch)
+                message.status, message.sent_at, message.updated_at = Delivery.SENT, at, at
+                message.attempts = 1
+                sent.append(message)
+        Notification.objects.bulk_update(
+            sent, ["status", "sent_at", "updated_at", "attempts", "recipient", "subject", "body"]
         )
-        if cancelled_at:
-            messages += notices(visit, Kind.CANCELLED, at=cancelled_at)
-        for message in messages:
-            sent_at = next_allowed_time(message.due_at, visit.location.zone, batch.rules)
-            if message.kind == Kind.REMINDER and cancelled_at and sent_at > cancelled_at:
-                message.status = Delivery.WITHDRAWN
-                message.last_error = "The appointment is no longer booked."
-            elif message.kind == Kind.REMINDER and sent_at >= visit.start:
-                # An early visit's 2 h reminder falls in the quiet hours until it is too late.
-                message.status = Delivery.WITHDRAWN
-                message.last_error = "The appointment has started."
-            else:
-                render(message, batch)
-                message.status, message.sent_at, message.attempts = Delivery.SENT, sent_at, 1
-            rows.append(message)
-    Notification.objects.bulk_create(rows, batch_size=500)
-    return len(rows)
+
+
+def send_due(*, before: datetime) -> None:
+    """Deliver every message that falls due before `before`, each at its own due time,
+    earliest first; a message deferred to a time still before `before` is sent then."""
+    pending = Notification.objects.filter(status=Delivery.PENDING, due_at__lt=before)
+    while (due := pending.aggregate(first=Min("due_at"))["first"]) is not None:
+        deliver_batch(claim_due(now=due), now=due)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from appointments.availability import working_windows
 from appointments.models import Appointment, Source, Status
 from demo.seed import seed_demo
-from notifications.models import Delivery, Kind, Notification
+from notifications.models import Delivery, Kind, Notification, OutboxMessage
 from patients.models import Patient
 from practice.models import (
     BookingRules,
@@ -116,8 +116,8 @@ def test_fifty_patients_with_australian_contact_details_and_mixed_consents():
     assert {p.consent_sms for p in patients} == {True, False}
 
 
-def test_every_patient_has_past_and_future_appointments():
-    now = timezone.now()
+def test_every_patient_has_past_and_future_appointments(demo_clinic):
+    now = demo_clinic.at
     for patient in Patient.objects.all():
         appointments = list(patient.appointments.all())
         past = [a for a in appointments if a.start < now]
@@ -142,6 +142,24 @@ def test_every_patients_first_appointment_is_a_completed_assessment():
         first = patient.appointments.get(start=patient.first)
         assert first.service.is_assessment, patient
         assert first.status == Status.COMPLETED, patient
+
+
+def test_past_visits_lived_through_the_services_at_their_moments(demo_clinic):
+    """Booked a week ahead; attended visits checked in shortly before their start and
+    completed at their end; late cancellations inside the window, as the rule decided."""
+    window = BookingRules.current().cancellation_window
+    past = Appointment.objects.filter(start__lt=demo_clinic.at)
+    assert past.exists()
+    for visit in past:
+        assert visit.created_at == visit.start - timedelta(days=7), visit
+        if visit.status == Status.COMPLETED:
+            assert visit.start - timedelta(minutes=12) <= visit.checked_in_at < visit.start
+            assert visit.completed_at == visit.updated_at == visit.end
+        elif visit.status == Status.LATE_CANCELLED:
+            assert visit.start - window < visit.cancelled_at < visit.start, visit
+            assert visit.cancellation_reason
+        else:
+            assert visit.status == Status.NO_SHOW, visit
 
 
 def test_appointments_obey_the_rota_rooms_grid_and_prices():
@@ -249,7 +267,7 @@ def test_every_patient_filled_in_an_intake_before_their_assessment():
         assert intakes[0].complaint and intakes[0].goals
 
 
-def test_a_few_red_flags_most_cleared_before_hands_on_treatment():
+def test_a_few_red_flags_most_cleared_before_hands_on_treatment(demo_clinic):
     flagged = Intake.objects.exclude(red_flags=[]).select_related("clearance")
     cleared = [intake for intake in flagged if hasattr(intake, "clearance")]
     assert 3 <= len(cleared) <= 8
@@ -262,7 +280,7 @@ def test_a_few_red_flags_most_cleared_before_hands_on_treatment():
             assert clearance.cleared_on <= first_release, intake.patient
     open_flags = [p for p in Patient.objects.all() if open_red_flags(p)]
     assert len(open_flags) == 2
-    assert any(p.appointments.filter(start__gt=timezone.now()).exists() for p in open_flags)
+    assert any(p.appointments.filter(start__gt=demo_clinic.at).exists() for p in open_flags)
 
 
 def test_one_active_plan_per_patient_and_every_phase_in_use():
@@ -298,8 +316,8 @@ def test_phases_start_and_end_on_the_days_of_the_visits():
             assert phases[phase].started_on == first_of_kind, (plan, phase)
 
 
-def test_completed_sessions_have_signed_soap_notes_by_their_practitioner():
-    a_day_ago = timezone.now() - timedelta(days=1)
+def test_completed_sessions_have_signed_soap_notes_by_their_practitioner(demo_clinic):
+    a_day_ago = demo_clinic.at - timedelta(days=1)
     completed = Appointment.objects.filter(status=Status.COMPLETED).select_related("treatment_note")
     for appointment in completed:
         note = getattr(appointment, "treatment_note", None)
@@ -399,6 +417,16 @@ def test_past_visits_have_their_messages_in_the_log():
         appointment__status=Status.LATE_CANCELLED,
         sent_at__gt=F("appointment__cancelled_at"),
     ).exists()
+
+
+def test_no_message_of_the_past_is_left_waiting(demo_clinic):
+    """Each message due before the seed's moment was sent or withdrawn: what the plain
+    sends did not settle, the sender did (a cancellation's notice went to the outbox)."""
+    assert not Notification.objects.filter(
+        status=Delivery.PENDING, due_at__lt=demo_clinic.at
+    ).exists()
+    notices = OutboxMessage.objects.filter(notification__kind=Kind.CANCELLED)
+    assert notices.filter(notification__appointment__status=Status.LATE_CANCELLED).exists()
 
 
 def local_hour(moment):

@@ -1,4 +1,5 @@
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from demo.seed import DEFAULT_SEED, seed_demo
 
@@ -19,6 +20,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, seed: int, **options) -> None:
-        summary = seed_demo(seed=seed)
+        try:
+            summary = seed_demo(seed=seed)
+        except ImproperlyConfigured as refusal:
+            raise CommandError(str(refusal)) from refusal
         for line in summary.lines():
             self.stdout.write(line)
