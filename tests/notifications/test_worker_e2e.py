@@ -28,10 +28,10 @@ from tests.factories import (
     ServiceFactory,
     UserFactory,
 )
-from tests.fixtures.api_clients import ensure_default_templates, publishing_to, wait_for
 from tests.fixtures.clinic import work_every_day
 
 from . import conftest
+from .conftest import ensure_default_templates, publishing_to, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
