@@ -28,6 +28,7 @@ from django.utils import timezone
 from appointments.models import OCCUPYING_STATUSES, Appointment, Status
 from kernel.clock import save_at
 from patients.models import Channel, Patient
+from treatments.models import Phase, PlanStatus, TreatmentPlan
 
 from .backends import PermanentDeliveryError, TransientDeliveryError, backend_for
 from .models import Delivery, Kind, MessageTemplate, MessagingSettings, Notification
@@ -149,8 +150,6 @@ def _add(rows: list[Notification]) -> bool:
 def patient_prompts(now: datetime | None = None) -> int:
     """Due maintenance-visit prompts and recalls, once per interval and gap. Returns how
     many new ones were added."""
-    from treatments.models import Phase, PlanStatus, TreatmentPlan
-
     now = now or timezone.now()
     rules = MessagingSettings.current()
     future = Appointment.objects.filter(
