@@ -1,6 +1,7 @@
 """Messages follow the diary: each change to an appointment schedules, re-times or withdraws
 its messages in the change's own transaction (`appointments.signals`), and once it commits,
-a dispatch is asked for so that a confirmation goes now rather than at beat's next minute.
+a dispatch is asked for so that a confirmation goes now rather than at beat's next minute:
+one per transaction, however many appointments it changes (the demo books hundreds in one).
 Connected in `NotificationsConfig.ready`."""
 
 from django.db import transaction
@@ -15,16 +16,24 @@ from .tasks import dispatch_soon
 @receiver(appointment_booked, dispatch_uid="notifications.booked")
 def schedule_booking_messages(sender, appointment, now, **kwargs) -> None:
     if services.booking_messages(appointment, now=now):
-        transaction.on_commit(dispatch_soon)
+        _dispatch_after_commit()
 
 
 @receiver(appointment_moved, dispatch_uid="notifications.moved")
 def retime_messages(sender, appointment, now, **kwargs) -> None:
     if services.reschedule_messages(appointment, now=now):
-        transaction.on_commit(dispatch_soon)
+        _dispatch_after_commit()
 
 
 @receiver(appointment_cancelled, dispatch_uid="notifications.cancelled")
 def withdraw_messages(sender, appointment, now, **kwargs) -> None:
     if services.cancellation_messages(appointment, now=now):
+        _dispatch_after_commit()
+
+
+def _dispatch_after_commit() -> None:
+    # Django keeps the callbacks of the open transaction in `run_on_commit` as
+    # (savepoints, callback, robust); outside a transaction on_commit runs at once.
+    pending = transaction.get_connection().run_on_commit
+    if not any(callback is dispatch_soon for _, callback, _ in pending):
         transaction.on_commit(dispatch_soon)

@@ -429,3 +429,21 @@ class TestPrompts:
 
         assert services.patient_prompts() == 1
         assert Notification.objects.get().kind == Kind.RECALL
+
+
+def test_one_dispatch_per_transaction_however_many_bookings_it_makes(
+    consenting, assessment, myotherapist, django_capture_on_commit_callbacks
+):
+    """Each booking adds its due messages; a transaction that books many (the demo, a
+    course of visits) asks the worker for one dispatch when it commits, not one each."""
+    with django_capture_on_commit_callbacks() as callbacks:
+        for hour in (9, 11, 14):
+            book_appointment(
+                patient=PatientFactory(consent_email=True),
+                service=assessment,
+                practitioner=myotherapist,
+                start=at(TODAY + timedelta(days=3), hour),
+            )
+
+    assert len(due(Kind.CONFIRMATION)) == 3
+    assert [callback.__name__ for callback in callbacks] == ["dispatch_soon"]
