@@ -13,6 +13,7 @@ from rest_framework.authentication import SessionAuthentication as BaseSessionAu
 from rest_framework_simplejwt.authentication import JWTAuthentication as BaseJWTAuthentication
 
 from .models import User
+from .roles import with_role_groups
 
 # DRF imports this module while its own `views` module loads (DEFAULT_AUTHENTICATION_CLASSES),
 # before `kernel.errors` can be: what leads to it (`tokens`, `two_factor`) is imported where
@@ -21,20 +22,22 @@ from .models import User
 
 class _UsersWithTheirRoles:
     """What simplejwt's `get_user` needs of a user model (`objects.get`, `DoesNotExist`),
-    with the patient and practitioner records joined into the same query."""
+    with the patient and practitioner records and the role groups read in the same query."""
 
     DoesNotExist = User.DoesNotExist
 
     class objects:  # stands in for a manager
         @staticmethod
         def get(**lookup) -> User:
-            return User.objects.select_related("patient", "practitioner").get(**lookup)
+            return with_role_groups(User.objects.select_related("patient", "practitioner")).get(
+                **lookup
+            )
 
 
 class JWTAuthentication(BaseJWTAuthentication):
     """simplejwt's authentication, loading in one query what `roles_of` asks of every
-    request user (its patient and practitioner records), and refusing tokens of a sign-in
-    that has ended (`tokens.refusal`)."""
+    request user (its patient and practitioner records, its role groups), and refusing
+    tokens of a sign-in that has ended (`tokens.refusal`)."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -8,7 +8,9 @@ several roles (a practitioner who is also a patient of the clinic).
 
 from enum import StrEnum
 
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, Group
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import OuterRef, QuerySet
 
 from .models import User
 
@@ -31,17 +33,29 @@ GROUP_OF_ROLE = {
 _ROLE_OF_GROUP = {name: role for role, name in GROUP_OF_ROLE.items()}
 
 
+def with_role_groups(users: QuerySet[User]) -> QuerySet[User]:
+    """`users` with the names of their role groups read in the same query, so that
+    `roles_of` costs no query of its own (the API's authentication loads every request's
+    user this way)."""
+    return users.annotate(
+        role_group_names=ArraySubquery(
+            Group.objects.filter(user=OuterRef("pk"), name__in=_ROLE_OF_GROUP).values("name")
+        )
+    )
+
+
 def roles_of(user: User | AnonymousUser) -> frozenset[Role]:
-    """The user's roles, worked out once per user object (one query)."""
+    """The user's roles, worked out once per user object (one query, or none for a user
+    loaded `with_role_groups`)."""
     if not user.is_authenticated or not user.is_active:
         return frozenset()
     cached = getattr(user, "_clinic_roles", None)
     if cached is not None:
         return cached
-    roles: set[Role] = {
-        _ROLE_OF_GROUP[name]
-        for name in user.groups.filter(name__in=_ROLE_OF_GROUP).values_list("name", flat=True)
-    }
+    names = getattr(user, "role_group_names", None)
+    if names is None:
+        names = user.groups.filter(name__in=_ROLE_OF_GROUP).values_list("name", flat=True)
+    roles: set[Role] = {_ROLE_OF_GROUP[name] for name in names}
     if user.is_superuser:
         roles.add(Role.MANAGER)
     if hasattr(user, "practitioner"):

@@ -15,7 +15,21 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import BigIntegerField, Func, IntegerField, Q, QuerySet, Value
+from django.contrib.postgres.expressions import ArraySubquery
+from django.contrib.postgres.fields import ArrayField
+from django.db.models import (
+    BigIntegerField,
+    DateField,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    TimeField,
+    Value,
+)
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from practice.models import (
@@ -181,63 +195,27 @@ def working_windows(
 
     Weekly rota lines valid on the date, minus their breaks, plus one-off extra hours.
     `practitioner_ids` may be a queryset of ids, which then runs as a subquery.
-    Three queries (rota, breaks, extra hours), read as plain values: this runs on every
-    availability request.
+    One query (`_working_hours`), read as plain values: this runs on every availability
+    request and every booking.
     """
-    rota = (
-        WorkingHours.objects.filter(practitioner_id__in=practitioner_ids, location__is_active=True)
-        .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=end_date))
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=start_date))
-        .order_by()
-    )
-    extra = ExtraHours.objects.filter(
-        practitioner_id__in=practitioner_ids,
-        date__range=(start_date, end_date),
-        location__is_active=True,
-    ).order_by()
-    if location_id is not None:
-        rota = rota.filter(location_id=location_id)
-        extra = extra.filter(location_id=location_id)
-
-    rota_rows = list(
-        rota.values_list(
-            "pk",
-            "practitioner_id",
-            "location_id",
-            "location__time_zone",
-            "weekday",
-            "start_time",
-            "end_time",
-            "valid_from",
-            "valid_until",
-        )
-    )
-    breaks: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    if rota_rows:
-        for line_id, start, end in Break.objects.filter(
-            working_hours_id__in=[row[0] for row in rota_rows]
-        ).values_list("working_hours_id", "start_time", "end_time"):
-            breaks[line_id].append((_seconds(start), _seconds(end)))
     zones: dict[str, ZoneInfo] = {}
     rota_by_weekday: dict[int, list[_RotaLine]] = defaultdict(list)
-    for (
-        line_id,
-        practitioner_id,
-        line_location_id,
-        zone_name,
-        weekday,
-        start,
-        end,
-        since,
-        until,
-    ) in rota_rows:
+    windows: list[WorkingWindow] = []
+    for row in _working_hours(practitioner_ids, start_date, end_date, location_id):
+        (practitioner_id, line_location_id, zone_name, weekday, on, start, end) = row[:7]
         zone = zones.setdefault(zone_name, ZoneInfo(zone_name))
-        pieces = tuple(_subtract(_seconds(start), _seconds(end), breaks[line_id]))
+        if weekday is None:  # extra hours, on one date
+            windows.append(
+                _window(practitioner_id, line_location_id, zone, on, _seconds(start), _seconds(end))
+            )
+            continue
+        since, until, break_starts, break_ends = row[7:]
+        breaks = [(_seconds(a), _seconds(b)) for a, b in zip(break_starts, break_ends, strict=True)]
+        pieces = tuple(_subtract(_seconds(start), _seconds(end), breaks))
         rota_by_weekday[weekday].append(
             _RotaLine(practitioner_id, line_location_id, zone, since, until, pieces)
         )
 
-    windows: list[WorkingWindow] = []
     day = start_date
     while day <= end_date:
         for line in rota_by_weekday.get(day.weekday(), ()):
@@ -247,14 +225,81 @@ def working_windows(
                     for start, end in line.pieces
                 )
         day += timedelta(days=1)
-    for practitioner_id, line_location_id, zone_name, day, start, end in extra.values_list(
-        "practitioner_id", "location_id", "location__time_zone", "date", "start_time", "end_time"
-    ):
-        zone = zones.setdefault(zone_name, ZoneInfo(zone_name))
-        windows.append(
-            _window(practitioner_id, line_location_id, zone, day, _seconds(start), _seconds(end))
-        )
     return windows
+
+
+# The columns of `_working_hours`, the same on both sides of its UNION: a rota line has a
+# weekday, validity dates and its breaks; extra hours have a date.
+_HOURS_COLUMNS = (
+    "hours_practitioner",
+    "hours_location",
+    "hours_zone",
+    "hours_weekday",
+    "hours_date",
+    "hours_start",
+    "hours_end",
+    "hours_since",
+    "hours_until",
+    "break_starts",
+    "break_ends",
+)
+
+
+def _working_hours(
+    practitioner_ids: Iterable[int] | QuerySet,
+    start_date: date,
+    end_date: date,
+    location_id: int | None,
+) -> list[tuple]:
+    """The rota lines that may apply between the dates, each with its breaks (start and end
+    times, by start), and the extra hours on those dates, at active locations: one query."""
+    rota = (
+        WorkingHours.objects.filter(practitioner_id__in=practitioner_ids, location__is_active=True)
+        .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=end_date))
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=start_date))
+    )
+    extra = ExtraHours.objects.filter(
+        practitioner_id__in=practitioner_ids,
+        date__range=(start_date, end_date),
+        location__is_active=True,
+    )
+    if location_id is not None:
+        rota = rota.filter(location_id=location_id)
+        extra = extra.filter(location_id=location_id)
+    breaks = Break.objects.filter(working_hours=OuterRef("pk")).order_by("start_time", "pk")
+    no_date = Value(None, output_field=DateField())
+    no_times = Cast(Value("{}"), output_field=ArrayField(TimeField()))
+    rota = rota.annotate(
+        hours_practitioner=F("practitioner_id"),
+        hours_location=F("location_id"),
+        hours_zone=F("location__time_zone"),
+        hours_weekday=F("weekday"),
+        hours_date=no_date,
+        hours_start=F("start_time"),
+        hours_end=F("end_time"),
+        hours_since=F("valid_from"),
+        hours_until=F("valid_until"),
+        break_starts=ArraySubquery(breaks.values("start_time")),
+        break_ends=ArraySubquery(breaks.values("end_time")),
+    )
+    extra = extra.annotate(
+        hours_practitioner=F("practitioner_id"),
+        hours_location=F("location_id"),
+        hours_zone=F("location__time_zone"),
+        hours_weekday=Value(None, output_field=IntegerField()),
+        hours_date=F("date"),
+        hours_start=F("start_time"),
+        hours_end=F("end_time"),
+        hours_since=no_date,
+        hours_until=no_date,
+        break_starts=no_times,
+        break_ends=no_times,
+    )
+    return list(
+        rota.order_by()
+        .values_list(*_HOURS_COLUMNS)
+        .union(extra.order_by().values_list(*_HOURS_COLUMNS), all=True)
+    )
 
 
 def practitioners_for(service: Service) -> Q:

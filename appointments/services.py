@@ -34,13 +34,15 @@ the checks give good messages, the constraints give the guarantee under concurre
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NoReturn
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 
 from accounts.models import User
@@ -71,7 +73,8 @@ _CONSTRAINT_MESSAGES = {
 }
 _ROOM_PLACE_CONSTRAINT = "appointment_no_room_place_overlap"
 _DEADLOCK_DETECTED = "40P01"
-_DEADLOCK_RETRIES = 5
+# Room places a booking may race for, and deadlocks between such races, before it gives up.
+_ROOM_RACE_RETRIES = 20
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,7 @@ class _Placement:
     start: datetime
     end: datetime
     blocked_until: datetime
-    location: Location
+    location_id: int
 
 
 def book_appointment(
@@ -103,33 +106,38 @@ def book_appointment(
     """
     now = now or timezone.now()
     online = source == Source.ONLINE
-    with _refusing_conflicts(practitioner), transaction.atomic():
-        _lock_patient(patient.pk)
-        placement = _check_bookable(
-            patient=patient,
-            service=service,
-            practitioner=practitioner,
-            start=start,
-            location=location,
-            online=online,
-            now=now,
-        )
-        appointment = Appointment(
-            patient=patient,
-            practitioner=practitioner,
-            service=service,
-            location=placement.location,
-            start=placement.start,
-            end=placement.end,
-            blocked_until=placement.blocked_until,
-            price=service.price,
-            source=source,
-            created_by=created_by,
-            note=note,
-        )
-        _save_in_a_free_room(appointment, service, now)
-        appointment_booked.send(sender=Appointment, appointment=appointment, now=now)
-    return appointment
+
+    def book() -> Appointment:
+        with transaction.atomic():
+            _lock_patient(patient.pk)
+            placement = _check_bookable(
+                patient_id=patient.pk,
+                service=service,
+                practitioner=practitioner,
+                start=start,
+                location=location,
+                online=online,
+                now=now,
+            )
+            appointment = Appointment(
+                patient=patient,
+                practitioner=practitioner,
+                service=service,
+                location_id=placement.location_id,
+                start=placement.start,
+                end=placement.end,
+                blocked_until=placement.blocked_until,
+                price=service.price,
+                source=source,
+                created_by=created_by,
+                note=note,
+            )
+            _save_in_a_free_room(appointment, service, now, location=location)
+            appointment_booked.send(sender=Appointment, appointment=appointment, now=now)
+        return appointment
+
+    with _refusing_conflicts(practitioner):
+        return _retrying_room_races(book)
 
 
 def reschedule_appointment(
@@ -148,37 +156,39 @@ def reschedule_appointment(
     """
     now = now or timezone.now()
     new_practitioner = practitioner or appointment.practitioner
-    with _refusing_conflicts(new_practitioner), transaction.atomic():
-        current = _lock(appointment)
-        if current.status != Status.BOOKED:
-            raise DomainError(
-                "invalid_status_transition",
-                f"A {current.get_status_display().lower()} appointment cannot be moved.",
+
+    def move() -> Appointment:
+        with transaction.atomic():
+            current = _lock(appointment)
+            if current.status != Status.BOOKED:
+                raise DomainError(
+                    "invalid_status_transition",
+                    f"A {current.get_status_display().lower()} appointment cannot be moved.",
+                )
+            placement = _check_bookable(
+                patient_id=current.patient_id,
+                service=current.service,
+                practitioner=new_practitioner,
+                start=start,
+                location=None,
+                online=online,
+                now=now,
+                rescheduling=current,
             )
-        _check_has_no_note(current, "moved")
-        if online:
-            _check_outside_cancellation_window(current, "moved", now)
-        placement = _check_bookable(
-            patient=current.patient,
-            service=current.service,
-            practitioner=new_practitioner,
-            start=start,
-            location=None,
-            online=online,
-            now=now,
-            rescheduling=current,
-        )
-        _check_no_bookings_depend_on(current, moved_to=placement.start)
-        current.practitioner = new_practitioner
-        current.location = placement.location
-        current.start = placement.start
-        current.end = placement.end
-        current.blocked_until = placement.blocked_until
-        current.rescheduled_at = now
-        current.updated_by = by
-        _save_in_a_free_room(current, current.service, now)
-        appointment_moved.send(sender=Appointment, appointment=current, now=now)
-    return current
+            _check_no_bookings_depend_on(current, moved_to=placement.start)
+            current.practitioner = new_practitioner
+            current.location_id = placement.location_id
+            current.start = placement.start
+            current.end = placement.end
+            current.blocked_until = placement.blocked_until
+            current.rescheduled_at = now
+            current.updated_by = by
+            _save_in_a_free_room(current, current.service, now)
+            appointment_moved.send(sender=Appointment, appointment=current, now=now)
+        return current
+
+    with _refusing_conflicts(new_practitioner):
+        return _retrying_room_races(move)
 
 
 def cancel_appointment(
@@ -211,10 +221,11 @@ def cancel_appointment(
                 f"A {current.get_status_display().lower()} appointment cannot be cancelled.",
             )
         _check_has_no_note(current, "cancelled")
+        rules = BookingRules.current()
         if online:
-            _check_outside_cancellation_window(current, "cancelled", now)
-        _check_no_bookings_depend_on(current, moved_to=None)
-        late = now > current.start - BookingRules.current().cancellation_window
+            _check_outside_cancellation_window(current, "cancelled", now, rules)
+        _check_no_bookings_depend_on(current, moved_to=None, rules=rules)
+        late = now > current.start - rules.cancellation_window
         current.status = Status.LATE_CANCELLED if late else Status.CANCELLED
         current.cancelled_at = now
         current.cancelled_by = current.updated_by = by
@@ -305,7 +316,7 @@ def _lock(appointment: Appointment) -> Appointment:
     _lock_patient(appointment.patient_id)
     return (
         Appointment.objects.select_for_update(of=("self",))
-        .select_related("patient", "service", "practitioner__user")
+        .select_related("patient", "service", "practitioner__user", "location", "room")
         .get(pk=appointment.pk)
     )
 
@@ -315,18 +326,29 @@ def _lock_patient(patient_id: int) -> None:
 
 
 def _check_has_no_note(appointment: Appointment, verb: str) -> None:
-    """A session with a treatment note took place: its record would otherwise describe a
-    visit that never happened. The note is locked with the session's row by
-    `treatments.services.start_note`, so no note can appear between this look and the change."""
-    if Appointment.objects.filter(pk=appointment.pk, treatment_note__isnull=False).exists():
-        raise DomainError(
-            "session_has_note",
-            f"This session has a treatment note, so it took place; it cannot be {verb}.",
-        )
+    if _with_a_note(appointment.pk).exists():
+        _refuse_having_a_note(verb)
 
 
-def _check_outside_cancellation_window(appointment: Appointment, verb: str, now: datetime) -> None:
-    window = BookingRules.current().cancellation_window
+def _with_a_note(appointment_id: int) -> QuerySet[Appointment]:
+    """The appointment, if it has a treatment note: then the session took place, and its
+    record would otherwise describe a visit that never happened. The note is locked with the
+    session's row by `treatments.services.start_note`, so no note can appear between this
+    look and the change."""
+    return Appointment.objects.filter(pk=appointment_id, treatment_note__isnull=False)
+
+
+def _refuse_having_a_note(verb: str) -> NoReturn:
+    raise DomainError(
+        "session_has_note",
+        f"This session has a treatment note, so it took place; it cannot be {verb}.",
+    )
+
+
+def _check_outside_cancellation_window(
+    appointment: Appointment, verb: str, now: datetime, rules: BookingRules
+) -> None:
+    window = rules.cancellation_window
     if now > appointment.start - window:
         hours = int(window.total_seconds() // 3600)
         raise DomainError(
@@ -338,7 +360,7 @@ def _check_outside_cancellation_window(appointment: Appointment, verb: str, now:
 
 def _check_bookable(
     *,
-    patient: Patient,
+    patient_id: int,
     service: Service,
     practitioner: Practitioner,
     start: datetime,
@@ -347,15 +369,32 @@ def _check_bookable(
     now: datetime,
     rescheduling: Appointment | None = None,
 ) -> _Placement:
+    """Every rule a booking (or a move, `rescheduling`) must pass, in the order its
+    refusals are given. Call it holding the patient's row lock: what it reads of the
+    patient's record and bookings then stays true until the transaction ends."""
     if timezone.is_naive(start):
         raise ValueError("start must be timezone-aware")
     # In UTC: arithmetic on a local zone's datetime is wall-clock arithmetic, which would
     # make a session that spans a clock change an hour too long or short.
     start = start.astimezone(UTC).replace(microsecond=0)
-    rules = BookingRules.current()
+    end = start + service.duration
+    facts = _booking_facts(
+        patient_id=patient_id,
+        service=service,
+        practitioner=practitioner,
+        start=start,
+        end=end,
+        rescheduling=rescheduling,
+    )
+    rules = facts.rules
 
-    check_not_archived(patient)
-    if not patient.is_active:
+    if rescheduling is not None:
+        if facts.session_has_note:
+            _refuse_having_a_note("moved")
+        if online:
+            _check_outside_cancellation_window(rescheduling, "moved", now, rules)
+    check_not_archived(facts.archived_at)
+    if not facts.patient_is_active:
         raise DomainError("patient_inactive", "This patient's record is not active.")
     if not service.is_active:
         raise DomainError("service_unavailable", f"{service} is no longer offered.")
@@ -363,7 +402,7 @@ def _check_bookable(
         raise DomainError(
             "not_bookable_online", f"{service} cannot be booked online; please call the clinic."
         )
-    if not Practitioner.objects.filter(practitioners_for(service), pk=practitioner.pk).exists():
+    if not facts.practitioner_delivers:
         raise DomainError(
             "practitioner_unavailable",
             f"{practitioner} does not deliver {service}.",
@@ -384,7 +423,6 @@ def _check_bookable(
                 f"Online bookings open {rules.online_horizon_days} days ahead.",
             )
 
-    end = start + service.duration
     window = _window_containing(practitioner, start, end, location)
     if online:
         local = start.astimezone(window.zone)
@@ -393,16 +431,83 @@ def _check_bookable(
                 "not_on_slot_grid",
                 f"Appointments start every {rules.slot_grid_minutes} minutes.",
             )
-    if Leave.objects.filter(practitioner=practitioner, start__lt=end, end__gt=start).exists():
+    if facts.practitioner_on_leave:
         raise DomainError("outside_hours", f"{practitioner} is on leave at that time.")
-    if rules.new_patients_start_with_assessment and not service.is_assessment:
-        _check_assessed(patient, start, rescheduling)
+    needs_assessment = rules.new_patients_start_with_assessment and not service.is_assessment
+    if needs_assessment and not facts.patient_assessed:
+        raise DomainError(
+            "new_patient_needs_assessment",
+            "New patients start with an initial assessment; please book that first.",
+        )
     return _Placement(
         start=start,
         end=end,
         blocked_until=end + service.buffer_after,
         # The window lies at `location` when one was asked for.
-        location=location or Location.objects.get(pk=window.location_id),
+        location_id=window.location_id,
+    )
+
+
+@dataclass(frozen=True)
+class _BookingFacts:
+    """What `_check_bookable` asks of the database, read in one query."""
+
+    rules: BookingRules
+    archived_at: datetime | None
+    patient_is_active: bool
+    practitioner_delivers: bool
+    practitioner_on_leave: bool
+    patient_assessed: bool
+    session_has_note: bool
+
+
+def _booking_facts(
+    *,
+    patient_id: int,
+    service: Service,
+    practitioner: Practitioner,
+    start: datetime,
+    end: datetime,
+    rescheduling: Appointment | None,
+) -> _BookingFacts:
+    """The booking rules with, beside them, every fact about the patient, the practitioner
+    and the diary that the checks need: one round trip instead of six."""
+    patient = Patient.objects.filter(pk=patient_id).order_by()
+    moved = rescheduling.pk if rescheduling is not None else None
+    row = (
+        BookingRules.objects.filter(pk=BookingRules.SINGLETON_ID)
+        .annotate(
+            fact_archived_at=Subquery(patient.values("archived_at")),
+            fact_patient_is_active=Subquery(patient.values("is_active")),
+            fact_delivers=Exists(
+                Practitioner.objects.filter(practitioners_for(service), pk=practitioner.pk)
+            ),
+            fact_on_leave=Exists(
+                Leave.objects.filter(practitioner=practitioner, start__lt=end, end__gt=start)
+            ),
+            fact_assessed=Exists(_assessed_before(patient_id, start, leaving_out=rescheduling)),
+            fact_has_note=Exists(_with_a_note(moved)) if moved else Value(False),
+        )
+        .first()
+    )
+    if row is None:  # the rules' row is made on first use
+        BookingRules.current()
+        return _booking_facts(
+            patient_id=patient_id,
+            service=service,
+            practitioner=practitioner,
+            start=start,
+            end=end,
+            rescheduling=rescheduling,
+        )
+    return _BookingFacts(
+        rules=row,
+        archived_at=row.fact_archived_at,
+        patient_is_active=bool(row.fact_patient_is_active),
+        practitioner_delivers=row.fact_delivers,
+        practitioner_on_leave=row.fact_on_leave,
+        patient_assessed=row.fact_assessed,
+        session_has_note=row.fact_has_note,
     )
 
 
@@ -428,10 +533,13 @@ def _window_containing(
     )
 
 
-def _is_assessed(patient_id: int, start: datetime, *, leaving_out: Appointment | None) -> bool:
+def _assessed_before(
+    patient_id: int, start: datetime, *, leaving_out: Appointment | None
+) -> QuerySet[Appointment]:
     """The new-patient rule: a booking at `start` needs an assessment booked (or held)
-    before it, or any completed session (the patient is no longer new). `leaving_out` is the
-    appointment whose move or cancellation is being checked."""
+    before it, or any completed session (the patient is no longer new); these are the
+    appointments that satisfy it. `leaving_out` is the appointment whose move or
+    cancellation is being checked."""
     assessments = Service.objects.filter(is_assessment=True).values("pk")
     assessed = Appointment.objects.filter(
         Q(service__in=assessments, status__in=OCCUPYING_STATUSES, start__lt=start)
@@ -440,25 +548,19 @@ def _is_assessed(patient_id: int, start: datetime, *, leaving_out: Appointment |
     )
     if leaving_out is not None:
         assessed = assessed.exclude(pk=leaving_out.pk)
-    return assessed.exists()
+    return assessed
 
 
-def _check_assessed(patient: Patient, start: datetime, rescheduling: Appointment | None) -> None:
-    if not _is_assessed(patient.pk, start, leaving_out=rescheduling):
-        raise DomainError(
-            "new_patient_needs_assessment",
-            "New patients start with an initial assessment; please book that first.",
-        )
-
-
-def _check_no_bookings_depend_on(appointment: Appointment, *, moved_to: datetime | None) -> None:
+def _check_no_bookings_depend_on(
+    appointment: Appointment, *, moved_to: datetime | None, rules: BookingRules | None = None
+) -> None:
     """The new-patient rule holds afterwards too: an assessment is not cancelled (or marked
     a no-show: `moved_to` None) nor moved to `moved_to` while a later booking of the patient
     would then have no assessment before it. The refusal names those bookings; reception
     cancels or moves them first (or books another assessment before them)."""
     if not appointment.service.is_assessment:
         return
-    if not BookingRules.current().new_patients_start_with_assessment:
+    if not (rules or BookingRules.current()).new_patients_start_with_assessment:
         return
     later = (
         Appointment.objects.filter(
@@ -476,7 +578,9 @@ def _check_no_bookings_depend_on(appointment: Appointment, *, moved_to: datetime
     for booking in later:
         if moved_to is not None and booking.start > moved_to:
             break
-        if _is_assessed(appointment.patient_id, booking.start, leaving_out=appointment):
+        if _assessed_before(
+            appointment.patient_id, booking.start, leaving_out=appointment
+        ).exists():
             break
         dependent.append(booking)
     if dependent:
@@ -491,60 +595,72 @@ def _check_no_bookings_depend_on(appointment: Appointment, *, moved_to: datetime
         )
 
 
-def _save_in_a_free_room(appointment: Appointment, service: Service, now: datetime) -> None:
-    """Put the appointment in the first free place of a room of the service's kind.
+def _save_in_a_free_room(
+    appointment: Appointment, service: Service, now: datetime, location: Location | None = None
+) -> None:
+    """Put the appointment in the first free place of a room of the service's kind at its
+    location (`location`, when the caller has it already), in one look and one write.
 
     Another transaction may take the same place between our look and our write; the
-    exclusion constraint then refuses ours, and we look again. Each such retry sees at
-    least one more place taken. Two inserts racing for one place can also deadlock inside
-    PostgreSQL's exclusion check, which then aborts one of them: the loser rolls back to
-    its savepoint and looks again too, a bounded number of times.
+    exclusion constraint then refuses ours, and `_retrying_room_races` runs the whole
+    booking again, which then sees that place taken.
     """
-    rooms = list(
-        Room.objects.filter(
-            location=appointment.location, kind=service.room_kind, is_active=True
-        ).order_by("name")
+    overlapping = (
+        Appointment.objects.filter(
+            room=OuterRef("pk"),
+            status__in=OCCUPYING_STATUSES,
+            # The lower bound keeps this an index range scan instead of the room's history.
+            start__gt=appointment.start - MAX_APPOINTMENT_SPAN,
+            start__lt=appointment.blocked_until,
+            blocked_until__gt=appointment.start,
+        )
+        .exclude(pk=appointment.pk)
+        .values("room_place")
     )
-    for _ in range(sum(room.capacity for room in rooms) + _DEADLOCK_RETRIES + 1):
-        taken = set(
-            Appointment.objects.filter(
-                room__in=rooms,
-                status__in=OCCUPYING_STATUSES,
-                # The lower bound keeps this an index range scan instead of the room's history.
-                start__gt=appointment.start - MAX_APPOINTMENT_SPAN,
-                start__lt=appointment.blocked_until,
-                blocked_until__gt=appointment.start,
-            )
-            .exclude(pk=appointment.pk)
-            .values_list("room_id", "room_place")
-        )
-        free = next(
-            (
-                (room, place)
-                for room in rooms
-                for place in range(1, room.capacity + 1)
-                if (room.pk, place) not in taken
-            ),
-            None,
-        )
-        if free is None:
-            break
-        appointment.room, appointment.room_place = free
+    rooms = Room.objects.filter(
+        location_id=appointment.location_id, kind=service.room_kind, is_active=True
+    ).annotate(taken_places=ArraySubquery(overlapping))
+    if location is None:
+        rooms = rooms.select_related("location")
+    free = next(
+        (
+            (room, place)
+            for room in rooms.order_by("name")
+            for place in range(1, room.capacity + 1)
+            if place not in room.taken_places
+        ),
+        None,
+    )
+    if free is None:
+        kind = Room._meta.get_field("kind")
+        kind_label = dict(kind.choices).get(service.room_kind, service.room_kind).lower()
+        where = location or Location.objects.get(pk=appointment.location_id)
+        raise DomainError("slot_unavailable", f"No {kind_label} is free at {where} at that time.")
+    room, appointment.room_place = free
+    appointment.room = room
+    appointment.location = location or room.location
+    save_at(appointment, now)
+
+
+def _retrying_room_races(change: Callable[[], Appointment]) -> Appointment:
+    """Run `change` (a booking or a move, one transaction) again while it loses a race for
+    a room place: the exclusion constraint refused its place, or PostgreSQL broke a
+    deadlock between two such inserts. A race costs the loser one rolled-back transaction;
+    the common case runs no savepoint. Each retry sees at least one more place taken, so
+    the retries are bounded."""
+    for _ in range(_ROOM_RACE_RETRIES):
         try:
-            with transaction.atomic():
-                save_at(appointment, now)
-            return
+            return change()
         except IntegrityError as error:
             if _constraint_name(error) != _ROOM_PLACE_CONSTRAINT:
                 raise
         except OperationalError as error:
             if _sqlstate(error) != _DEADLOCK_DETECTED:
                 raise
-    kind = Room._meta.get_field("kind")
-    kind_label = dict(kind.choices).get(service.room_kind, service.room_kind).lower()
     raise DomainError(
         "slot_unavailable",
-        f"No {kind_label} is free at {appointment.location} at that time.",
+        "Another booking for that time was being made at the same moment; "
+        "please pick the time again.",
     )
 
 

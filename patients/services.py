@@ -2,7 +2,7 @@
 archiving a record that is closed (records are never deleted), and the care relationships
 (the care relationships are `care.services`)."""
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
@@ -123,18 +123,13 @@ def add_patient(patient: Patient) -> Patient:
     return patient
 
 
-def check_not_archived(patient: Patient) -> None:
+def check_not_archived(archived_at: datetime | None) -> None:
     """An archived record takes no new bookings (nor moved ones).
 
-    Call it in the booking's transaction: it reads the record under a lock that
-    `archive_patient`'s waits for (and the other way round), so a booking and an archiving
-    at the same moment are taken one after the other, never both."""
-    archived_at = (
-        Patient.objects.select_for_update(no_key=True)
-        .filter(pk=patient.pk)
-        .values_list("archived_at", flat=True)
-        .get()
-    )
+    Give it the record's `archived_at` as read under the patient's row lock (the one every
+    change to a patient's bookings takes first, FOR UPDATE, as `archive_patient` does), so
+    that a booking and an archiving at the same moment are taken one after the other,
+    never both."""
     if archived_at is not None:
         raise DomainError(
             "patient_archived", "This patient's record is archived: it takes no bookings."

@@ -5,7 +5,7 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from appointments.availability import free_slots
+from appointments.availability import free_slots, working_windows
 from appointments.models import Status
 from practice.models import BookingRules, Break, ExtraHours, Leave
 from tests.factories import (
@@ -65,6 +65,35 @@ def test_breaks_are_left_out(assessment, myotherapist):
 
     assert "11:00" in starts and "12:30" in starts
     assert not {"11:15", "11:30", "11:45", "12:00", "12:15"} & set(starts)
+
+
+def test_working_time_is_the_rota_less_every_break_plus_extra_hours_in_one_query(
+    myotherapist, location
+):
+    tuesday_hours = myotherapist.rota.get(weekday=TUESDAY.weekday())
+    for start, end in ((time(15), time(15, 30)), (time(11), time(11, 15))):
+        Break.objects.create(working_hours=tuesday_hours, start_time=start, end_time=end)
+    ExtraHours.objects.create(
+        practitioner=myotherapist,
+        location=location,
+        date=TUESDAY,
+        start_time=time(18),
+        end_time=time(19, 30),
+    )
+
+    with CaptureQueriesContext(connection) as captured:
+        windows = working_windows([myotherapist.pk], TUESDAY, TUESDAY)
+
+    assert len(captured) == 1
+    assert sorted((w.start_second // 60, w.end_second // 60) for w in windows) == [
+        (9 * 60, 11 * 60),
+        (11 * 60 + 15, 15 * 60),
+        (15 * 60 + 30, 17 * 60),
+        (18 * 60, 19 * 60 + 30),
+    ]
+    assert {(w.practitioner_id, w.location_id, w.day) for w in windows} == {
+        (myotherapist.pk, location.pk, TUESDAY)
+    }
 
 
 def test_leave_is_left_out(assessment, myotherapist):
