@@ -32,6 +32,7 @@ from django.db.models import (
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from kernel.compiled import CompiledQuery
 from practice.models import (
     BookingRules,
     Break,
@@ -252,7 +253,22 @@ def _working_hours(
     location_id: int | None,
 ) -> list[tuple]:
     """The rota lines that may apply between the dates, each with its breaks (start and end
-    times, by start), and the extra hours on those dates, at active locations: one query."""
+    times, by start), and the extra hours on those dates, at active locations: one query.
+    For one practitioner (every booking asks so) its SQL is compiled once."""
+    if isinstance(practitioner_ids, list | tuple) and len(practitioner_ids) == 1:
+        values = {"practitioner": practitioner_ids[0], "first": start_date, "last": end_date}
+        if location_id is not None:
+            values["location"] = location_id
+        return _ONE_PRACTITIONERS_HOURS.rows(location_id is not None, **values)
+    return list(_hours_query(practitioner_ids, start_date, end_date, location_id))
+
+
+def _hours_query(
+    practitioner_ids: Iterable[int] | QuerySet,
+    start_date: date,
+    end_date: date,
+    location_id: int | None,
+) -> QuerySet:
     rota = (
         WorkingHours.objects.filter(practitioner_id__in=practitioner_ids, location__is_active=True)
         .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=end_date))
@@ -295,16 +311,28 @@ def _working_hours(
         break_starts=no_times,
         break_ends=no_times,
     )
-    return list(
+    return (
         rota.order_by()
         .values_list(*_HOURS_COLUMNS)
         .union(extra.order_by().values_list(*_HOURS_COLUMNS), all=True)
     )
 
 
+_ONE_PRACTITIONERS_HOURS = CompiledQuery(
+    lambda at_location, *, practitioner, first, last, location=None: _hours_query(
+        [practitioner], first, last, location
+    )
+)
+
+
 def practitioners_for(service: Service) -> Q:
     """Active practitioners whose disciplines deliver the service."""
-    return Q(is_active=True, disciplines__overlap=service.disciplines)
+    return practitioners_of(service.disciplines)
+
+
+def practitioners_of(disciplines: Iterable[str]) -> Q:
+    """Active practitioners of any of these disciplines: who delivers a service of them."""
+    return Q(is_active=True, disciplines__overlap=list(disciplines))
 
 
 def free_slots(

@@ -47,6 +47,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from kernel.clock import save_at
+from kernel.compiled import CompiledQuery
 from kernel.errors import DomainError
 from patients.models import Patient
 from patients.services import check_not_archived
@@ -55,7 +56,7 @@ from practice.models import BookingRules, Leave, Location, Practitioner, Room, S
 from .availability import (
     MAX_APPOINTMENT_SPAN,
     WorkingWindow,
-    practitioners_for,
+    practitioners_of,
     working_windows,
 )
 from .models import (
@@ -471,44 +472,68 @@ def _booking_facts(
     rescheduling: Appointment | None,
 ) -> _BookingFacts:
     """The booking rules with, beside them, every fact about the patient, the practitioner
-    and the diary that the checks need: one round trip instead of six."""
-    patient = Patient.objects.filter(pk=patient_id).order_by()
-    moved = rescheduling.pk if rescheduling is not None else None
-    row = (
+    and the diary that the checks need: one round trip instead of six, its SQL compiled once
+    per service disciplines and kind of change (`kernel.compiled`)."""
+    values = {"patient": patient_id, "practitioner": practitioner.pk, "start": start, "end": end}
+    if rescheduling is not None:
+        values["moved"] = rescheduling.pk
+    shape = (tuple(service.disciplines), rescheduling is not None)
+    rows = _BOOKING_FACTS.rows(shape, **values)
+    if not rows:  # the rules' row is made on first use
+        BookingRules.current()
+        rows = _BOOKING_FACTS.rows(shape, **values)
+    *rules, archived_at, is_active, delivers, on_leave, assessed, has_note = rows[0]
+    return _BookingFacts(
+        rules=BookingRules(**dict(zip(_RULES_FIELDS, rules, strict=True))),
+        archived_at=archived_at,
+        patient_is_active=bool(is_active),
+        practitioner_delivers=delivers,
+        practitioner_on_leave=on_leave,
+        patient_assessed=assessed,
+        session_has_note=has_note,
+    )
+
+
+_RULES_FIELDS = tuple(field.attname for field in BookingRules._meta.concrete_fields)
+
+
+def _booking_facts_query(
+    shape: tuple[tuple[str, ...], bool],
+    *,
+    patient: int,
+    practitioner: int,
+    start: datetime,
+    end: datetime,
+    moved: int | None = None,
+) -> QuerySet:
+    disciplines, _ = shape
+    of_patient = Patient.objects.filter(pk=patient).order_by()
+    delivering = Practitioner.objects.filter(practitioners_of(disciplines), pk=practitioner)
+    return (
         BookingRules.objects.filter(pk=BookingRules.SINGLETON_ID)
         .annotate(
-            fact_archived_at=Subquery(patient.values("archived_at")),
-            fact_patient_is_active=Subquery(patient.values("is_active")),
-            fact_delivers=Exists(
-                Practitioner.objects.filter(practitioners_for(service), pk=practitioner.pk)
-            ),
+            fact_archived_at=Subquery(of_patient.values("archived_at")),
+            fact_patient_is_active=Subquery(of_patient.values("is_active")),
+            fact_delivers=Exists(delivering),
             fact_on_leave=Exists(
-                Leave.objects.filter(practitioner=practitioner, start__lt=end, end__gt=start)
+                Leave.objects.filter(practitioner_id=practitioner, start__lt=end, end__gt=start)
             ),
-            fact_assessed=Exists(_assessed_before(patient_id, start, leaving_out=rescheduling)),
+            fact_assessed=Exists(_assessed_before(patient, start, leaving_out_id=moved)),
             fact_has_note=Exists(_with_a_note(moved)) if moved else Value(False),
         )
-        .first()
-    )
-    if row is None:  # the rules' row is made on first use
-        BookingRules.current()
-        return _booking_facts(
-            patient_id=patient_id,
-            service=service,
-            practitioner=practitioner,
-            start=start,
-            end=end,
-            rescheduling=rescheduling,
+        .values_list(
+            *_RULES_FIELDS,
+            "fact_archived_at",
+            "fact_patient_is_active",
+            "fact_delivers",
+            "fact_on_leave",
+            "fact_assessed",
+            "fact_has_note",
         )
-    return _BookingFacts(
-        rules=row,
-        archived_at=row.fact_archived_at,
-        patient_is_active=bool(row.fact_patient_is_active),
-        practitioner_delivers=row.fact_delivers,
-        practitioner_on_leave=row.fact_on_leave,
-        patient_assessed=row.fact_assessed,
-        session_has_note=row.fact_has_note,
     )
+
+
+_BOOKING_FACTS = CompiledQuery(_booking_facts_query)
 
 
 def _window_containing(
@@ -534,11 +559,11 @@ def _window_containing(
 
 
 def _assessed_before(
-    patient_id: int, start: datetime, *, leaving_out: Appointment | None
+    patient_id: int, start: datetime, *, leaving_out_id: int | None
 ) -> QuerySet[Appointment]:
     """The new-patient rule: a booking at `start` needs an assessment booked (or held)
     before it, or any completed session (the patient is no longer new); these are the
-    appointments that satisfy it. `leaving_out` is the appointment whose move or
+    appointments that satisfy it. `leaving_out_id` is the appointment whose move or
     cancellation is being checked."""
     assessments = Service.objects.filter(is_assessment=True).values("pk")
     assessed = Appointment.objects.filter(
@@ -546,8 +571,8 @@ def _assessed_before(
         | Q(status=Status.COMPLETED),
         patient_id=patient_id,
     )
-    if leaving_out is not None:
-        assessed = assessed.exclude(pk=leaving_out.pk)
+    if leaving_out_id is not None:
+        assessed = assessed.exclude(pk=leaving_out_id)
     return assessed
 
 
@@ -578,9 +603,10 @@ def _check_no_bookings_depend_on(
     for booking in later:
         if moved_to is not None and booking.start > moved_to:
             break
-        if _assessed_before(
-            appointment.patient_id, booking.start, leaving_out=appointment
-        ).exists():
+        assessed = _assessed_before(
+            appointment.patient_id, booking.start, leaving_out_id=appointment.pk
+        )
+        if assessed.exists():
             break
         dependent.append(booking)
     if dependent:
@@ -599,35 +625,28 @@ def _save_in_a_free_room(
     appointment: Appointment, service: Service, now: datetime, location: Location | None = None
 ) -> None:
     """Put the appointment in the first free place of a room of the service's kind at its
-    location (`location`, when the caller has it already), in one look and one write.
+    location, in one look (`_ROOMS_WITH_TAKEN_PLACES`) and one write.
 
     Another transaction may take the same place between our look and our write; the
     exclusion constraint then refuses ours, and `_retrying_room_races` runs the whole
     booking again, which then sees that place taken.
     """
-    overlapping = (
-        Appointment.objects.filter(
-            room=OuterRef("pk"),
-            status__in=OCCUPYING_STATUSES,
-            # The lower bound keeps this an index range scan instead of the room's history.
-            start__gt=appointment.start - MAX_APPOINTMENT_SPAN,
-            start__lt=appointment.blocked_until,
-            blocked_until__gt=appointment.start,
-        )
-        .exclude(pk=appointment.pk)
-        .values("room_place")
-    )
-    rooms = Room.objects.filter(
-        location_id=appointment.location_id, kind=service.room_kind, is_active=True
-    ).annotate(taken_places=ArraySubquery(overlapping))
-    if location is None:
-        rooms = rooms.select_related("location")
+    values = {
+        "location": appointment.location_id,
+        # The lower bound keeps the overlap an index range scan instead of the room's history.
+        "after": appointment.start - MAX_APPOINTMENT_SPAN,
+        "before": appointment.blocked_until,
+        "start": appointment.start,
+    }
+    if appointment.pk is not None:
+        values["moving"] = appointment.pk
+    rows = _ROOMS_WITH_TAKEN_PLACES.rows((service.room_kind, appointment.pk is not None), **values)
     free = next(
         (
-            (room, place)
-            for room in rooms.order_by("name")
-            for place in range(1, room.capacity + 1)
-            if place not in room.taken_places
+            (row, place)
+            for row in rows
+            for place in range(1, row[_CAPACITY] + 1)
+            if place not in row[-1]
         ),
         None,
     )
@@ -636,10 +655,54 @@ def _save_in_a_free_room(
         kind_label = dict(kind.choices).get(service.room_kind, service.room_kind).lower()
         where = location or Location.objects.get(pk=appointment.location_id)
         raise DomainError("slot_unavailable", f"No {kind_label} is free at {where} at that time.")
-    room, appointment.room_place = free
-    appointment.room = room
-    appointment.location = location or room.location
+    row, appointment.room_place = free
+    room_at = len(_ROOM_FIELDS)
+    appointment.location = location or Location(
+        **dict(zip(_LOCATION_FIELDS, row[room_at:-1], strict=True))
+    )
+    appointment.room = Room(**dict(zip(_ROOM_FIELDS, row[:room_at], strict=True)))
+    appointment.room.location = appointment.location
     save_at(appointment, now)
+
+
+_ROOM_FIELDS = tuple(field.attname for field in Room._meta.concrete_fields)
+_CAPACITY = _ROOM_FIELDS.index("capacity")
+_LOCATION_FIELDS = tuple(field.attname for field in Location._meta.concrete_fields)
+
+
+def _rooms_with_taken_places(
+    shape: tuple[str, bool],
+    *,
+    location: int,
+    after: datetime,
+    before: datetime,
+    start: datetime,
+    moving: int | None = None,
+) -> QuerySet:
+    """The active rooms of a kind at a location, by name, each with its location and the
+    places that occupying appointments hold between `start` and `before` (leaving out the
+    one `moving`)."""
+    kind, _ = shape
+    overlapping = Appointment.objects.filter(
+        room=OuterRef("pk"),
+        status__in=OCCUPYING_STATUSES,
+        start__gt=after,
+        start__lt=before,
+        blocked_until__gt=start,
+    )
+    if moving is not None:
+        overlapping = overlapping.exclude(pk=moving)
+    return (
+        Room.objects.filter(location_id=location, kind=kind, is_active=True)
+        .annotate(taken_places=ArraySubquery(overlapping.values("room_place")))
+        .order_by("name")
+        .values_list(
+            *_ROOM_FIELDS, *(f"location__{name}" for name in _LOCATION_FIELDS), "taken_places"
+        )
+    )
+
+
+_ROOMS_WITH_TAKEN_PLACES = CompiledQuery(_rooms_with_taken_places)
 
 
 def _retrying_room_races(change: Callable[[], Appointment]) -> Appointment:

@@ -46,7 +46,7 @@ from urllib.parse import urlencode
 if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import api_booking
+from bench import api_booking, api_profile
 from bench.api_phases import (
     UNTIL_THE_CLOCK,
     WARMUP,
@@ -55,7 +55,7 @@ from bench.api_phases import (
     queries_per_answer,
     throughput_against,
 )
-from bench.bookings import delete_bench_bookings, token_for
+from bench.bookings import BENCH_EMAIL_DOMAIN, delete_bench_bookings, token_for
 from bench.common import create_database, with_database
 from bench.fixtures import SERVICE
 from bench.large_clinic import ensure_large_clinic
@@ -101,6 +101,56 @@ def lists(load: Load, list_tokens: list[str], practitioner_token: str) -> list[W
     ]
 
 
+def profile_paths(
+    plan: api_booking.Plan,
+    free_slots: str,
+    list_tokens: list[str],
+    practitioner_token: str,
+    calls: int,
+) -> None:
+    """Every HTTP path of the benchmark in this process under cProfile (`--profile`)."""
+    from appointments.models import Appointment, Status
+
+    calls = min(calls, (len(plan.bookings) - 2) // 2, (len(plan.targets) - 2) // 2)
+    bookings = [(b.body, b.token) for b in plan.bookings]
+    paths = [
+        api_profile.Path(
+            "trivial GET, signed in", api_profile.get(api_booking.TRIVIAL, list_tokens[0]), 200
+        ),
+        api_profile.Path("availability (14 days, whole clinic)", api_profile.get(free_slots), 200),
+        api_profile.Path(
+            "a patient's appointment list", api_profile.get(APPOINTMENTS, list_tokens[0]), 200
+        ),
+        api_profile.Path(
+            "a practitioner's note list", api_profile.get(NOTES, practitioner_token), 200
+        ),
+        api_profile.Path(
+            "trivial POST, signed in", api_profile.post_each(api_booking.TRIVIAL, bookings), 200
+        ),
+        api_profile.Path("book a free slot", api_profile.post_each(APPOINTMENTS, bookings), 201),
+    ]
+    figures = api_profile.profile(paths, calls)
+    made = dict(
+        Appointment.objects.filter(
+            created_by__email__endswith="@" + BENCH_EMAIL_DOMAIN, status=Status.BOOKED
+        ).values_list("patient_id", "pk")
+    )
+    moves = [
+        (
+            f"{APPOINTMENTS}{made[booking.patient_id]}/reschedule/",
+            {"start": target.body["start"], "practitioner": target.body["practitioner"]},
+            booking.token,
+        )
+        for booking, target in zip(plan.bookings, plan.targets, strict=False)
+        if booking.patient_id in made
+    ]
+    figures |= api_profile.profile(
+        [api_profile.Path("reschedule", api_profile.post_each_to(moves), 200)],
+        min(calls, (len(moves) - 2) // 2),
+    )
+    print("\n".join(f"{name}: {figure}" for name, figure in figures.items()))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -114,6 +164,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db-name", default="clinic_bench", help="the large clinic's database")
     parser.add_argument("--reseed", action="store_true", help="drop the database, seed again")
     parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        nargs="?",
+        const=50,
+        metavar="CALLS",
+        help="profile each path in-process (CALLS times, 50 by default) instead of loading it",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS / "api.json")
     args = parser.parse_args(argv)
     if args.requests < WARMUP or not 0 < args.seconds <= 120 or args.users < 1:
@@ -179,6 +237,13 @@ def main(argv: list[str] | None = None) -> int:
             "to": (first_day + timedelta(days=13)).isoformat(),
         }
     )
+    if args.profile:
+        try:
+            profile_paths(plan, free_slots, list_tokens, practitioner_token, args.profile)
+        finally:
+            delete_bench_bookings()
+        return 0
+
     log_path = Path(tempfile.gettempdir()) / f"bench-api-gunicorn-{os.getpid()}.log"
     server = Gunicorn(env, args.workers, log_path)
     workloads: list[Workload] = []
