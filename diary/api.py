@@ -338,6 +338,11 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def get_queryset(self):
         return appointments_for(self.request.user).order_by("start", "pk")
 
+    def filter_queryset(self, queryset):
+        # The list's query-string filters; one appointment is found by its id alone (DRF
+        # would otherwise build the filter form for every move and cancellation too).
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
+
     serializer_class = AppointmentSerializer
 
     def get_serializer_context(self):

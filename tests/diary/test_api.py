@@ -516,3 +516,17 @@ class TestRedFlagMarker:
             )
 
         assert queries() == few
+
+
+def test_the_lists_filters_do_not_hide_one_appointment_from_its_own_routes(
+    as_patient, patients_appointment
+):
+    # `?status=` narrows the list; one appointment is found by its id whatever the query.
+    url = f"{APPOINTMENTS}{patients_appointment.pk}/"
+
+    shown = as_patient.get(url, {"status": "cancelled"})
+    cancelled = as_patient.post(f"{url}cancel/?status=cancelled", {})
+
+    assert shown.status_code == 200 and shown.json()["status"] == "booked"
+    assert cancelled.status_code == 200, cancelled.json()
+    assert cancelled.json()["status"] == "cancelled"
