@@ -26,7 +26,7 @@ start. Its message tables are emptied at the start of every run.
    later), inserted with INSERT ... SELECT generate_series, then VACUUM ANALYZE; then
    `claim_due(limit=500)` timed --runs times, each in a transaction rolled back. Baseline:
    the same call with the planner barred from index scans (a sequential scan). Target:
-   p95 < 50 ms, and EXPLAIN shows the partial index `notification_pending_due` in use.
+   p95 < 20 ms, and EXPLAIN shows the partial index `notification_pending_due` in use.
 
 Quiet hours are switched off in the benchmark database (the clinic's would defer every
 message at night). The run stops if another client empties its Redis database meanwhile

@@ -10,7 +10,7 @@ from bench.load import Call, elapsed_ms, time_calls
 from bench.messages_data import CLAIM_LIMIT, empty_message_tables
 from bench.stats import spread
 
-TARGET_SCAN_P95_MS = 50.0
+TARGET_SCAN_P95_MS = 20.0
 PARTIAL_INDEX = "notification_pending_due"
 
 
@@ -88,8 +88,8 @@ def claim(*, sequential: bool) -> Call:
 
 
 def explain_claim() -> tuple[list[str], int]:
-    """EXPLAIN ANALYZE of the claim's SELECT, captured from a real claim_due call, and how
-    many messages that call claimed."""
+    """EXPLAIN ANALYZE of the claim (an UPDATE of what its subquery picks), captured from
+    a real claim_due call, and how many messages that call claimed."""
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
@@ -99,7 +99,7 @@ def explain_claim() -> tuple[list[str], int]:
         with CaptureQueriesContext(connection) as queries:
             claimed = len(claim_due(limit=CLAIM_LIMIT))
         transaction.set_rollback(True)
-    select = next(q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT"))
+    select = next(q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE"))
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + select)
         lines = [row[0] for row in cursor.fetchall()]

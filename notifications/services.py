@@ -213,28 +213,34 @@ def _patient_messages(patient: Patient, kind: str, period: str, now: datetime):
 
 
 def claim_due(*, limit: int = 500, now: datetime | None = None) -> list[int]:
-    """Mark up to `limit` due messages as being sent and return their ids.
+    """Mark up to `limit` due messages as being sent and return their ids, earliest due
+    first.
 
     SKIP LOCKED lets two scans run at once without claiming the same row. Messages a dead
-    worker left half-sent are claimed again once their claim is stale.
+    worker left half-sent are claimed again once their claim is stale. One statement: the
+    UPDATE claims what its subquery picks, so no list of ids travels to PostgreSQL and back.
     """
     now = now or timezone.now()
     stale = now - timedelta(seconds=settings.NOTIFICATIONS_STALE_CLAIM_SECONDS)
-    with transaction.atomic():
-        ids = list(
-            Notification.objects.select_for_update(skip_locked=True)
-            .filter(
-                Q(status=Delivery.PENDING, due_at__lte=now)
-                | Q(status=Delivery.SENDING, claimed_at__lt=stale)
-            )
-            .order_by("due_at")
-            .values_list("pk", flat=True)[:limit]
+    due = (
+        Notification.objects.select_for_update(skip_locked=True)
+        .filter(
+            Q(status=Delivery.PENDING, due_at__lte=now)
+            | Q(status=Delivery.SENDING, claimed_at__lt=stale)
         )
-        if ids:
-            Notification.objects.filter(pk__in=ids).update(
-                status=Delivery.SENDING, claimed_at=now, updated_at=now
-            )
-    return ids
+        .order_by("due_at")
+        .values("pk")[:limit]
+    )
+    table = Notification._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        picked, params = due.query.sql_with_params()  # FOR UPDATE compiles in a transaction
+        cursor.execute(
+            f"UPDATE {table} SET status = %s, claimed_at = %s, updated_at = %s "
+            f"WHERE id IN ({picked}) RETURNING id, due_at",
+            [Delivery.SENDING, now, now, *params],
+        )
+        claimed = cursor.fetchall()
+    return [pk for pk, _ in sorted(claimed, key=lambda row: (row[1], row[0]))]
 
 
 def deliver(notification_id: int, *, now: datetime | None = None) -> str:
