@@ -94,7 +94,7 @@ def book_appointment(
     service: Service,
     practitioner: Practitioner,
     start: datetime,
-    location: Location | None = None,
+    location: Location | int | None = None,
     source: str = Source.RECEPTION,
     created_by: User | None = None,
     note: str = "",
@@ -103,8 +103,10 @@ def book_appointment(
     """Book `service` for `patient` with `practitioner` at `start`, in a free room.
 
     Patients booking online (`source=online`) are held to the online rules: lead time,
-    horizon, slot grid, online-bookable services.
+    horizon, slot grid, online-bookable services. `location` (or its id: it is checked
+    here, 400 `invalid` when it is no open location) pins the booking to one location.
     """
+    location_id = getattr(location, "pk", location)
     now = now or timezone.now()
     online = source == Source.ONLINE
 
@@ -116,7 +118,7 @@ def book_appointment(
                 service=service,
                 practitioner=practitioner,
                 start=start,
-                location=location,
+                location_id=location_id,
                 online=online,
                 now=now,
             )
@@ -133,7 +135,8 @@ def book_appointment(
                 created_by=created_by,
                 note=note,
             )
-            _save_in_a_free_room(appointment, service, now, location=location)
+            known = location if isinstance(location, Location) else None
+            _save_in_a_free_room(appointment, service, now, location=known)
             appointment_booked.send(sender=Appointment, appointment=appointment, now=now)
         return appointment
 
@@ -171,7 +174,7 @@ def reschedule_appointment(
                 service=current.service,
                 practitioner=new_practitioner,
                 start=start,
-                location=None,
+                location_id=None,
                 online=online,
                 now=now,
                 rescheduling=current,
@@ -365,7 +368,7 @@ def _check_bookable(
     service: Service,
     practitioner: Practitioner,
     start: datetime,
-    location: Location | None,
+    location_id: int | None,
     online: bool,
     now: datetime,
     rescheduling: Appointment | None = None,
@@ -386,8 +389,13 @@ def _check_bookable(
         start=start,
         end=end,
         rescheduling=rescheduling,
+        location_id=location_id,
     )
     rules = facts.rules
+    if not facts.location_open:
+        raise DomainError.invalid(
+            "location", [f'Invalid pk "{location_id}" - object does not exist.']
+        )
 
     if rescheduling is not None:
         if facts.session_has_note:
@@ -424,7 +432,7 @@ def _check_bookable(
                 f"Online bookings open {rules.online_horizon_days} days ahead.",
             )
 
-    window = _window_containing(practitioner, start, end, location)
+    window = _window_containing(practitioner, start, end, location_id)
     if online:
         local = start.astimezone(window.zone)
         if (local.hour * 60 + local.minute) % rules.slot_grid_minutes or local.second:
@@ -460,6 +468,7 @@ class _BookingFacts:
     practitioner_on_leave: bool
     patient_assessed: bool
     session_has_note: bool
+    location_open: bool
 
 
 def _booking_facts(
@@ -470,6 +479,7 @@ def _booking_facts(
     start: datetime,
     end: datetime,
     rescheduling: Appointment | None,
+    location_id: int | None,
 ) -> _BookingFacts:
     """The booking rules with, beside them, every fact about the patient, the practitioner
     and the diary that the checks need: one round trip instead of six, its SQL compiled once
@@ -477,12 +487,14 @@ def _booking_facts(
     values = {"patient": patient_id, "practitioner": practitioner.pk, "start": start, "end": end}
     if rescheduling is not None:
         values["moved"] = rescheduling.pk
-    shape = (tuple(service.disciplines), rescheduling is not None)
+    if location_id is not None:
+        values["location"] = location_id
+    shape = (tuple(service.disciplines), rescheduling is not None, location_id is not None)
     rows = _BOOKING_FACTS.rows(shape, **values)
     if not rows:  # the rules' row is made on first use
         BookingRules.current()
         rows = _BOOKING_FACTS.rows(shape, **values)
-    *rules, archived_at, is_active, delivers, on_leave, assessed, has_note = rows[0]
+    *rules, archived_at, is_active, delivers, on_leave, assessed, has_note, open_ = rows[0]
     return _BookingFacts(
         rules=BookingRules(**dict(zip(_RULES_FIELDS, rules, strict=True))),
         archived_at=archived_at,
@@ -491,6 +503,7 @@ def _booking_facts(
         practitioner_on_leave=on_leave,
         patient_assessed=assessed,
         session_has_note=has_note,
+        location_open=open_,
     )
 
 
@@ -498,15 +511,16 @@ _RULES_FIELDS = tuple(field.attname for field in BookingRules._meta.concrete_fie
 
 
 def _booking_facts_query(
-    shape: tuple[tuple[str, ...], bool],
+    shape: tuple[tuple[str, ...], bool, bool],
     *,
     patient: int,
     practitioner: int,
     start: datetime,
     end: datetime,
     moved: int | None = None,
+    location: int | None = None,
 ) -> QuerySet:
-    disciplines, _ = shape
+    disciplines, _, _ = shape
     of_patient = Patient.objects.filter(pk=patient).order_by()
     delivering = Practitioner.objects.filter(practitioners_of(disciplines), pk=practitioner)
     return (
@@ -520,6 +534,11 @@ def _booking_facts_query(
             ),
             fact_assessed=Exists(_assessed_before(patient, start, leaving_out_id=moved)),
             fact_has_note=Exists(_with_a_note(moved)) if moved else Value(False),
+            fact_location_open=(
+                Exists(Location.objects.filter(pk=location, is_active=True))
+                if location
+                else Value(True)
+            ),
         )
         .values_list(
             *_RULES_FIELDS,
@@ -529,6 +548,7 @@ def _booking_facts_query(
             "fact_on_leave",
             "fact_assessed",
             "fact_has_note",
+            "fact_location_open",
         )
     )
 
@@ -537,7 +557,7 @@ _BOOKING_FACTS = CompiledQuery(_booking_facts_query)
 
 
 def _window_containing(
-    practitioner: Practitioner, start: datetime, end: datetime, location: Location | None
+    practitioner: Practitioner, start: datetime, end: datetime, location_id: int | None
 ) -> WorkingWindow:
     # The local date differs by location; a day either side covers every zone.
     day = start.astimezone(timezone.get_default_timezone()).date()
@@ -545,13 +565,13 @@ def _window_containing(
         [practitioner.pk],
         day - timedelta(days=1),
         day + timedelta(days=1),
-        location_id=location.pk if location else None,
+        location_id=location_id,
     )
     start_epoch, end_epoch = int(start.timestamp()), int(end.timestamp())
     for window in windows:
         if window.start <= start_epoch and end_epoch <= window.end:
             return window
-    where = f" at {location}" if location else ""
+    where = f" at {Location.objects.get(pk=location_id)}" if location_id else ""
     raise DomainError(
         "outside_hours",
         f"{practitioner} is not working{where} for the whole of that time.",

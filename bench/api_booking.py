@@ -22,7 +22,9 @@ from bench.load import Phase, post
 
 BOOK = "/api/v1/appointments/"
 TRIVIAL = "/bench/trivial/"
-PGBENCH_RATIO = 0.35  # HTTP booking against pgbench's booking INSERTs
+TRIVIAL_POST_RATIO = 0.4  # HTTP booking against a trivial signed-in POST
+RESCHEDULE_RATIO = 0.8  # moving a booking against booking one
+BOOKING_STATEMENTS = 10  # SQL statements of one online booking, its messages included
 LIST_PATIENTS = 50
 
 
@@ -86,20 +88,20 @@ def booking(load: Load, database_url: str, plan: Plan) -> tuple[list[Workload], 
     booked = load.measure(
         "book a free slot", [post(BOOK, b.body, b.token) for b in bookings[WARMUP:]]
     )
-    ratio = round(booked.throughput / database_limit["tps"], 3)
+    # The database's own limit, for context: an HTTP booking does far more than its INSERTs.
     against_pgbench = Workload(
         phase=booked,
         baseline_name=f"pgbench, {load.users} clients",
         baseline_figure=f"{database_limit['tps']:,.0f} bookings/s",
-        ratio=ratio,
-        target=f">= {PGBENCH_RATIO}x",
-        passed=ratio >= PGBENCH_RATIO,
+        ratio=round(booked.throughput / database_limit["tps"], 3),
+        target="-",
+        passed=None,
         expected={"201": booked.requests},
     )
     against_trivial = throughput_against(
-        booked, trivial_post, target_ratio=None, expected_status="201"
+        booked, trivial_post, target_ratio=TRIVIAL_POST_RATIO, expected_status="201"
     )
-    return [against_pgbench, against_trivial], booked, database_limit
+    return [against_trivial, against_pgbench], booked, database_limit
 
 
 def reschedule_and_cancel(load: Load, plan: Plan, booked: Phase) -> list[Workload]:
@@ -134,8 +136,8 @@ def reschedule_and_cancel(load: Load, plan: Plan, booked: Phase) -> list[Workloa
         ],
     )
     return [
-        throughput_against(phase, booked, target_ratio=None, expected_status="200")
-        for phase in (moved, cancelled)
+        throughput_against(moved, booked, target_ratio=RESCHEDULE_RATIO, expected_status="200"),
+        throughput_against(cancelled, booked, target_ratio=None, expected_status="200"),
     ]
 
 

@@ -52,6 +52,19 @@ def post_each_to(requests: list[tuple[str, dict, str]]) -> Callable[[object, int
     )
 
 
+def statements_of(path: Path, n: int = 0) -> list[str]:
+    """The SQL statements the `n`-th call of `path` sends (BEGIN and COMMIT left out)."""
+    from django.db import connection
+    from django.test import Client
+
+    statements: list[str] = []
+    with connection.execute_wrapper(_recording(statements)):
+        response = path.send(Client(HTTP_HOST=HOST), n)
+    if response.status_code != path.status:
+        raise SystemExit(f"{path.name}: {response.status_code} {response.content[:300]!r}")
+    return statements
+
+
 def _recording(statements: list[str]) -> Callable:
     """A database execute wrapper that keeps the SQL of every statement it sees (BEGIN and
     COMMIT do not pass through it)."""
@@ -72,18 +85,13 @@ def profile(paths: list[Path], calls: int) -> dict[str, dict]:
     call): prints the top functions and returns ms per call (unprofiled: wall clock, and
     this process's CPU, which the database's work and other processes do not count in) and
     statements per call, by path. A `send` gets the call's number: 0 to 2 * calls + 1."""
-    from django.db import connection
     from django.test import Client
 
     client = Client(HTTP_HOST=HOST)
     figures = {}
     for path in paths:
         path.send(client, 0)  # warm: imports, the user's first token check, prepared plans
-        statements: list[str] = []
-        with connection.execute_wrapper(_recording(statements)):
-            response = path.send(client, 1)
-        if response.status_code != path.status:
-            raise SystemExit(f"{path.name}: {response.status_code} {response.content[:300]!r}")
+        statements = statements_of(path, 1)
         began, began_cpu = time.perf_counter(), time.process_time()
         for n in range(2, calls + 2):
             path.send(client, n)

@@ -30,6 +30,7 @@ from care.selectors import bookable_patients_for
 from kernel.rest import (
     BookingThrottle,
     CalendarDateField,
+    IdField,
     IdFilter,
     IdRelatedField,
     ModelSerializer,
@@ -224,9 +225,8 @@ class BookingSerializer(serializers.Serializer):
         queryset=Practitioner.objects.filter(is_active=True).select_related("user")
     )
     start = ZonedDateTimeField()
-    location = IdRelatedField(
-        queryset=Location.objects.filter(is_active=True), required=False, allow_null=True
-    )
+    # An open location's id: `book_appointment` checks it with the booking's other facts.
+    location = IdField(required=False, allow_null=True)
 
     def get_fields(self):
         fields = super().get_fields()

@@ -8,7 +8,8 @@ import django_filters
 from django import forms
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 from rest_framework.throttling import ScopedRateThrottle
 
@@ -38,12 +39,35 @@ class IdRelatedField(serializers.PrimaryKeyRelatedField):
     }
 
     def to_internal_value(self, data):
-        pk = whole_id(data)
-        if pk is None:
-            if isinstance(data, int) and not isinstance(data, bool):
-                self.fail("does_not_exist", pk_value=data)  # a whole number, just no such id
-            self.fail("incorrect_type", data_type=type(data).__name__)
-        return super().to_internal_value(pk)
+        return super().to_internal_value(_strict_id(self, data))
+
+
+def _strict_id(field: serializers.Field, data: object) -> int:
+    pk = whole_id(data)
+    if pk is None:
+        if isinstance(data, int) and not isinstance(data, bool):
+            field.fail("does_not_exist", pk_value=data)  # a whole number, just no such id
+        field.fail("incorrect_type", data_type=type(data).__name__)
+    return pk
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IdField(serializers.Field):
+    """The id of a related record, read as strictly as `IdRelatedField` but not looked up:
+    for a record the service checks in a query it runs anyway (one statement less)."""
+
+    default_error_messages = {
+        **IdRelatedField.default_error_messages,
+        "does_not_exist": serializers.PrimaryKeyRelatedField.default_error_messages[
+            "does_not_exist"
+        ],
+    }
+
+    def to_internal_value(self, data) -> int:
+        return _strict_id(self, data)
+
+    def to_representation(self, value) -> int:
+        return value
 
 
 class ModelSerializer(serializers.ModelSerializer):

@@ -49,8 +49,10 @@ def statements(request):
     return response, [statement for statement in sql if statement not in ("BEGIN", "COMMIT")]
 
 
-def book(client, myotherapy, myotherapist, start=AT_TEN, **headers):
+def book(client, myotherapy, myotherapist, start=AT_TEN, location=None, **headers):
     body = {"service": myotherapy.pk, "practitioner": myotherapist.pk, "start": start}
+    if location is not None:
+        body["location"] = location
     return client.post(APPOINTMENTS, body, **headers)
 
 
@@ -93,3 +95,36 @@ def test_moving_and_cancelling_cost_about_what_booking_does(
     assert cancelled.status_code == 200 and cancelled.json()["status"] == Status.CANCELLED
     assert len(move_sql) <= MOVE_STATEMENTS, "\n\n".join(move_sql)
     assert len(cancel_sql) <= CANCEL_STATEMENTS, "\n\n".join(cancel_sql)
+
+
+def test_naming_the_location_adds_no_statement(
+    as_patient, consenting_patient, myotherapy, myotherapist, location
+):
+    response, sql = statements(
+        lambda: book(as_patient, myotherapy, myotherapist, location=location.pk)
+    )
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["location"]["id"] == location.pk
+    assert len(sql) <= BOOKING_STATEMENTS, "\n\n".join(sql)
+
+
+@pytest.mark.parametrize("open_location", [False, True])
+def test_a_closed_or_unknown_location_is_400_naming_it(
+    as_patient, consenting_patient, myotherapy, myotherapist, location, open_location
+):
+    if open_location:
+        unknown = location.pk + 1000
+    else:
+        location.is_active = False
+        location.save()
+        unknown = location.pk
+    before = Appointment.objects.count()
+
+    response = book(as_patient, myotherapy, myotherapist, location=unknown)
+
+    assert response.status_code == 400
+    assert response.json()["fields"]["location"] == [
+        f'Invalid pk "{unknown}" - object does not exist.'
+    ]
+    assert Appointment.objects.count() == before
