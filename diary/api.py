@@ -26,7 +26,7 @@ from appointments.idempotency import book_once
 from appointments.models import Appointment, Source, Status
 from appointments.selectors import appointments_for
 from appointments.services import book_appointment, cancel_appointment, reschedule_appointment
-from appointments.slot_cache import available_slots_json
+from appointments.slot_cache import Question, available_slots_json
 from care.selectors import bookable_patients_for
 from kernel.rest import (
     BookingThrottle,
@@ -124,18 +124,25 @@ class AvailabilityView(APIView):
         ],
     )
     def get(self, request: Request) -> HttpResponse:
-        query = AvailabilityQuerySerializer(data=request.query_params, context={"request": request})
-        query.is_valid(raise_exception=True)
-        params = query.validated_data
-        # Already JSON, rendered once per state of the diary (appointments.slot_cache).
-        body = available_slots_json(
-            params["service"],
-            params["from"],
-            params["to"],
-            practitioner=params.get("practitioner"),
-            location=params.get("location"),
-            online=not is_staff_member(request.user),
-        )
+        def question() -> Question:
+            query = AvailabilityQuerySerializer(
+                data=request.query_params, context={"request": request}
+            )
+            query.is_valid(raise_exception=True)
+            params = query.validated_data
+            return Question(
+                params["service"],
+                params["from"],
+                params["to"],
+                practitioner=params.get("practitioner"),
+                location=params.get("location"),
+            )
+
+        # The parameters are read and checked only when no answer is kept for them: only
+        # ever a checked question's answer is kept (appointments.slot_cache says why it
+        # stays right). The body comes already rendered.
+        online = not is_staff_member(request.user)  # also whom `services_for` serves
+        body = available_slots_json(sorted(request.query_params.lists()), question, online=online)
         return HttpResponse(body, content_type="application/json")
 
 

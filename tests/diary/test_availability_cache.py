@@ -1,6 +1,7 @@
-"""`GET /availability/` answered from the cache: the same body as ever, two queries on a hit,
-an answer with Redis down, and — with bookings committing in other threads all the while —
-never a slot that a committed booking took.
+"""`GET /availability/` answered from the cache: the same body as ever, one query on a hit,
+never an answer to a question that would now be refused, an answer with Redis down, and —
+with bookings committing in other threads all the while — never a slot that a committed
+booking took.
 
 Transactional: each thread has its own database connection, and the diary versions move
 when a booking commits.
@@ -18,9 +19,9 @@ from django.test.utils import CaptureQueriesContext
 from appointments import slot_cache
 from appointments.services import book_appointment
 from kernel.errors import DomainError
-from practice.models import BookingRules
+from practice.models import BookingRules, Practitioner, Service
 from tests.appointments.availability_helpers import uncached_body
-from tests.factories import PatientFactory
+from tests.factories import PatientFactory, ServiceFactory
 from tests.fixtures.api_clients import client_for
 from tests.fixtures.clinic import NOW, TODAY
 
@@ -60,18 +61,49 @@ def test_the_body_is_the_one_the_endpoint_always_sent(
     assert computed.content == kept.content == expected
 
 
-def test_a_hit_reads_the_service_and_the_versions(anonymous, assessment, myotherapist):
+def test_a_hit_reads_the_versions_and_nothing_else(anonymous, assessment, myotherapist):
     anonymous.get(AVAILABILITY, fortnight(assessment))
 
     with CaptureQueriesContext(connection) as hit:
         response = anonymous.get(AVAILABILITY, fortnight(assessment))
 
     assert response.status_code == 200
-    tables = [
-        "practice_service" if "practice_service" in query["sql"] else "practice_diaryversion"
-        for query in hit.captured_queries
-    ]
-    assert tables == ["practice_service", "practice_diaryversion"]
+    assert len(hit.captured_queries) == 1
+    assert "practice_diaryversion" in hit.captured_queries[0]["sql"]
+
+
+@pytest.mark.parametrize("staff_first", [True, False])
+def test_a_patient_never_gets_what_was_kept_for_staff(
+    staff_first, anonymous, as_reception, myotherapist
+):
+    phone_only = ServiceFactory(bookable_online=False)
+    asks = [(as_reception, 200), (anonymous, 400)]
+
+    for client, status in asks if staff_first else asks[::-1]:
+        assert client.get(AVAILABILITY, fortnight(phone_only)).status_code == status
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda c: Practitioner.objects.filter(pk=c.pk).update(is_active=False), "practitioner"),
+        (
+            lambda c: Service.objects.update(bookable_online=False),
+            "service",
+        ),
+    ],
+)
+def test_a_question_is_checked_again_once_the_diary_changed(
+    change, field, anonymous, assessment, myotherapist
+):
+    question = {**fortnight(assessment), "practitioner": myotherapist.pk}
+    assert anonymous.get(AVAILABILITY, question).status_code == 200  # kept
+
+    change(myotherapist)
+    response = anonymous.get(AVAILABILITY, question)
+
+    assert response.status_code == 400
+    assert field in response.json()["fields"]
 
 
 def test_with_redis_down_it_still_answers(settings, anonymous, assessment, myotherapist):
@@ -111,9 +143,9 @@ def test_a_booked_slot_is_never_offered_once_the_booking_has_committed(
     computed = []
     compute = slot_cache._answer
 
-    def counted(*args):
+    def counted(*args, **kwargs):
         computed.append(args)
-        return compute(*args)
+        return compute(*args, **kwargs)
 
     monkeypatch.setattr(slot_cache, "_answer", counted)
     question = {"service": assessment.pk, "from": TUESDAY, "to": TUESDAY + timedelta(days=1)}
