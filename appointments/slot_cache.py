@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from hashlib import blake2b
@@ -97,7 +97,7 @@ _NOTHING = _Answer(array("q"), array("q", [0]), b"", 0, 0)
 
 
 def available_slots_json(
-    asked: Hashable,
+    asked: object,
     read: Callable[[], Question],
     *,
     online: bool,
@@ -105,8 +105,8 @@ def available_slots_json(
 ) -> bytes:
     """`free_slots` as the availability endpoint's JSON body, `{"slots": [{"start", "end",
     "practitioner", "location"}]}` with times in each location's zone, for the question
-    sent as `asked` (e.g. the query string's parameters): kept from an earlier answer to
-    the same question while the diary has not changed since.
+    sent as `asked` (e.g. the query string's parameters, sorted; its repr is the key): kept
+    from an earlier answer to the same question while the diary has not changed since.
 
     `read` reads `asked` into a `Question`, looking up its records, and may refuse it by
     raising (nothing is kept then). It runs only when no answer is kept: for the same
@@ -121,7 +121,7 @@ def available_slots_json(
     return answer.json(now, online=online)
 
 
-def _kept_answer(asked: Hashable, read: Callable[[], Question], *, online: bool) -> _Answer:
+def _kept_answer(asked: object, read: Callable[[], Question], *, online: bool) -> _Answer:
     with connection.cursor() as cursor:
         cursor.execute(_VERSIONS)
         versions = cursor.fetchall()

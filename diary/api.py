@@ -138,10 +138,10 @@ class AvailabilityView(APIView):
                 location=params.get("location"),
             )
 
-        # The parameters are read and checked only when no answer is kept for them: only
-        # ever a checked question's answer is kept (appointments.slot_cache says why it
-        # stays right). The body comes already rendered.
-        online = not is_staff_member(request.user)  # also whom `services_for` serves
+        # The parameters are read and checked only when no answer is kept for them: only a
+        # checked question's answer is kept, and appointments.slot_cache says why it stays
+        # right. Being staff or not is all the check asks of the caller (`services_for`).
+        online = not is_staff_member(request.user)
         body = available_slots_json(sorted(request.query_params.lists()), question, online=online)
         return HttpResponse(body, content_type="application/json")
 
