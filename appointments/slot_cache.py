@@ -42,7 +42,7 @@ from .availability import free_starts, is_offered, start_bounds
 logger = logging.getLogger(__name__)
 
 # Change it when what is kept, or how it is computed, changes: old entries are then unread.
-KEY_PREFIX = "availability:2"
+KEY_PREFIX = "availability:1"
 # Entries are never stale by time (their key changes with the diary); the TTL frees the
 # superseded ones and bounds how long an entry computed by older code is served.
 ENTRY_SECONDS = 10 * 60
@@ -53,7 +53,7 @@ MAX_ENTRY_BYTES = 4 * 1024 * 1024
 # PostgreSQL to run it.
 _VERSIONS = f"SELECT location_id, version FROM {DIARY_VERSION_TABLE} ORDER BY location_id"
 
-EMPTY = b'{"slots":[]}'
+_EMPTY = b'{"slots":[]}'
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +89,7 @@ class _Answer(NamedTuple):
         first = bisect_left(self.starts, earliest)
         stop = len(self.starts) if latest is None else bisect_right(self.starts, latest)
         if first >= stop:
-            return EMPTY
+            return _EMPTY
         return b'{"slots":[' + self.body[self.offsets[first] : self.offsets[stop] - 1] + b"]}"
 
 

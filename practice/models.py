@@ -459,5 +459,8 @@ class DiaryVersion(models.Model):
         help_text="The id of the last transaction that changed this location's diary."
     )
 
+    class Meta:
+        db_table = DIARY_VERSION_TABLE  # the triggers and the cache's query name it
+
     def __str__(self) -> str:
         return f"diary of location {self.location_id} at {self.version}"

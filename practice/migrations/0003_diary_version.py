@@ -36,6 +36,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
+            options={"db_table": "practice_diaryversion"},
         ),
         pgtrigger.migrations.AddTrigger(
             model_name="bookingrules",
