@@ -461,6 +461,7 @@ class DiaryVersion(models.Model):
 
     class Meta:
         db_table = DIARY_VERSION_TABLE  # the triggers and the cache's query name it
+        default_permissions = ()  # the database keeps it: no one is given it to edit
 
     def __str__(self) -> str:
         return f"diary of location {self.location_id} at {self.version}"

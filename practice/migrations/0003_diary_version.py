@@ -36,7 +36,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-            options={"db_table": "practice_diaryversion"},
+            options={"db_table": "practice_diaryversion", "default_permissions": ()},
         ),
         pgtrigger.migrations.AddTrigger(
             model_name="bookingrules",
