@@ -335,6 +335,34 @@ def practitioners_of(disciplines: Iterable[str]) -> Q:
     return Q(is_active=True, disciplines__overlap=list(disciplines))
 
 
+def is_offered(service: Service, *, online: bool) -> bool:
+    """Whether `service` has any slots at all: an active one, online only if bookable so."""
+    return service.is_active and (service.bookable_online or not online)
+
+
+def start_bounds(
+    now: datetime, *, online: bool, lead_time: timedelta, horizon: timedelta
+) -> tuple[int, int | None]:
+    """The earliest and latest start offered at `now`, in epoch seconds (None: no latest).
+
+    Staff are offered any start after now; patients online, starts between the lead time
+    and the horizon (`lead_time` and `horizon` are the booking rules').
+    """
+    if online:
+        return int((now + lead_time).timestamp()), int((now + horizon).timestamp())
+    return int(now.timestamp()) + 1, None
+
+
+@dataclass(frozen=True, slots=True)
+class FreeStarts:
+    """Free slots as plain numbers: `starts` holds (start in epoch seconds, practitioner id,
+    location id), sorted; `zones` each location's zone; `duration` is in seconds."""
+
+    starts: list[tuple[int, int, int]]
+    zones: dict[int, ZoneInfo]
+    duration: int
+
+
 def free_slots(
     service: Service,
     start_date: date,
@@ -356,9 +384,49 @@ def free_slots(
     """
     now = now or timezone.now()
     rules = BookingRules.current()
-    if not service.is_active or (online and not service.bookable_online):
+    if not is_offered(service, online=online):
         return []
+    earliest, latest = start_bounds(
+        now, online=online, lead_time=rules.online_lead_time, horizon=rules.online_horizon
+    )
+    found = free_starts(
+        service,
+        start_date,
+        end_date,
+        practitioner,
+        location,
+        grid_minutes=rules.slot_grid_minutes,
+        earliest=earliest,
+        latest=latest,
+    )
+    return [
+        Slot(
+            start=datetime.fromtimestamp(start, UTC),
+            end=datetime.fromtimestamp(start + found.duration, UTC),
+            practitioner_id=practitioner_id,
+            location_id=location_id,
+        )
+        for start, practitioner_id, location_id in found.starts
+    ]
 
+
+def free_starts(
+    service: Service,
+    start_date: date,
+    end_date: date,
+    practitioner: Practitioner | int | None = None,
+    location: Location | int | None = None,
+    *,
+    grid_minutes: int,
+    earliest: int | None = None,
+    latest: int | None = None,
+) -> FreeStarts:
+    """The search behind `free_slots`, on `grid_minutes`, whatever the service's state and
+    the clock: starts from `earliest` to `latest` (epoch seconds, inclusive), or every
+    start of the dates when they are None. A start is free or not whatever the bounds, so
+    bounding the result later gives what bounding the search gives.
+    """
+    duration = service.duration_minutes * 60
     practitioners = Practitioner.objects.filter(practitioners_for(service))
     if practitioner is not None:
         practitioners = practitioners.filter(pk=getattr(practitioner, "pk", practitioner))
@@ -367,7 +435,7 @@ def free_slots(
         practitioners.order_by().values("pk"), start_date, end_date, location_id=location_id
     )
     if not windows:
-        return []
+        return FreeStarts([], {}, duration)
     practitioner_ids = list({w.practitioner_id for w in windows})
 
     span_start = min(w.start for w in windows)
@@ -426,21 +494,15 @@ def free_slots(
                 _Busy(busy_by_place.get((room_id, place), ()))
             )
 
-    earliest = int(now.timestamp()) + 1
-    latest = None
-    if online:
-        earliest = int((now + rules.online_lead_time).timestamp())
-        latest = int((now + rules.online_horizon).timestamp())
-    duration = service.duration_minutes * 60
     blocked = duration + service.buffer_after_minutes * 60
-    grid = rules.slot_grid_minutes * 60
+    grid = grid_minutes * 60
 
     found: dict[tuple[int, int], int] = {}
     for window in windows:
         busy = practitioner_busy.get(window.practitioner_id, _NOTHING_BUSY)
         places = places_by_location.get(window.location_id, ())
         starts = window.grid_starts(grid)
-        k = bisect_left(starts, earliest)
+        k = 0 if earliest is None else bisect_left(starts, earliest)
         stop = bisect_right(starts, window.end - duration)
         if latest is not None:
             stop = min(stop, bisect_right(starts, latest))
@@ -456,12 +518,8 @@ def free_slots(
                 found.setdefault((start, window.practitioner_id), window.location_id)
             k += 1
 
-    return [
-        Slot(
-            start=datetime.fromtimestamp(start, UTC),
-            end=datetime.fromtimestamp(start + duration, UTC),
-            practitioner_id=practitioner_id,
-            location_id=location_id,
-        )
-        for (start, practitioner_id), location_id in sorted(found.items())
-    ]
+    return FreeStarts(
+        starts=[(start, pid, lid) for (start, pid), lid in sorted(found.items())],
+        zones={w.location_id: w.zone for w in windows},
+        duration=duration,
+    )

@@ -1,5 +1,6 @@
 from datetime import datetime, timedelta
 
+import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
@@ -9,7 +10,7 @@ from django.db.models import F, Func, Q
 from django.utils import timezone
 
 from patients.models import Patient
-from practice.models import Location, Practitioner, Room, Service
+from practice.models import Location, Practitioner, Room, Service, bumps_diary_version
 
 
 class TsTzRange(Func):
@@ -59,6 +60,19 @@ class Source(models.TextChoices):
 
 
 _occupying = Q(status__in=OCCUPYING_STATUSES)
+
+
+def _occupies(row: str) -> str:
+    """SQL: whether the trigger's OLD or NEW row holds its practitioner and room place."""
+    statuses = ", ".join(f"'{status}'" for status in OCCUPYING_STATUSES)
+    return f"{row}.status IN ({statuses})"
+
+
+# What free slots read of an appointment, beside whether it occupies: the rest (the
+# patient, the price, notes, who did what when) changes no one's availability.
+_PLACED = "practitioner_id, location_id, room_id, room_place, start, blocked_until"
+_OLD_PLACED = ", ".join(f"OLD.{column}" for column in _PLACED.split(", "))
+_NEW_PLACED = ", ".join(f"NEW.{column}" for column in _PLACED.split(", "))
 
 
 class Appointment(models.Model):
@@ -174,6 +188,32 @@ class Appointment(models.Model):
             models.Index(fields=["patient", "start"], name="appointment_patient_start"),
             models.Index(fields=["practitioner", "start"], name="appointment_practitioner_start"),
             models.Index(fields=["location", "start"], name="appointment_location_start"),
+        ]
+        triggers = [
+            bumps_diary_version(
+                "appointment_booked_bumps_diary_version",
+                operation=pgtrigger.Insert,
+                condition=pgtrigger.Condition(_occupies("NEW")),
+                locations="ARRAY[NEW.location_id]",
+            ),
+            # Moved (old and new location), cancelled, no-show, or put back.
+            bumps_diary_version(
+                "appointment_change_bumps_diary_version",
+                operation=pgtrigger.Update,
+                # Parenthesized whole: pgtrigger adds none to a condition opening with "(".
+                condition=pgtrigger.Condition(
+                    f"(({_occupies('OLD')}) IS DISTINCT FROM ({_occupies('NEW')})"
+                    f" OR ({_occupies('OLD')}"
+                    f" AND ({_OLD_PLACED}) IS DISTINCT FROM ({_NEW_PLACED})))"
+                ),
+                locations="ARRAY[OLD.location_id, NEW.location_id]",
+            ),
+            bumps_diary_version(
+                "appointment_removal_bumps_diary_version",
+                operation=pgtrigger.Delete,
+                condition=pgtrigger.Condition(_occupies("OLD")),
+                locations="ARRAY[OLD.location_id]",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 import django_filters
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -21,11 +22,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.roles import Role, is_staff_member, roles_of
-from appointments.availability import free_slots
 from appointments.idempotency import book_once
 from appointments.models import Appointment, Source, Status
 from appointments.selectors import appointments_for
 from appointments.services import book_appointment, cancel_appointment, reschedule_appointment
+from appointments.slot_cache import Question, available_slots_json
 from care.selectors import bookable_patients_for
 from kernel.rest import (
     BookingThrottle,
@@ -123,36 +124,27 @@ class AvailabilityView(APIView):
             )
         ],
     )
-    def get(self, request: Request) -> Response:
-        query = AvailabilityQuerySerializer(data=request.query_params, context={"request": request})
-        query.is_valid(raise_exception=True)
-        params = query.validated_data
-        slots = free_slots(
-            params["service"],
-            params["from"],
-            params["to"],
-            practitioner=params.get("practitioner"),
-            location=params.get("location"),
-            online=not is_staff_member(request.user),
-        )
-        zones = {
-            location.pk: location.zone
-            for location in Location.objects.filter(pk__in={s.location_id for s in slots})
-        }
-        # Thousands of slots: plain dicts, not a serializer per slot.
-        return Response(
-            {
-                "slots": [
-                    {
-                        "start": slot.start.astimezone(zones[slot.location_id]).isoformat(),
-                        "end": slot.end.astimezone(zones[slot.location_id]).isoformat(),
-                        "practitioner": slot.practitioner_id,
-                        "location": slot.location_id,
-                    }
-                    for slot in slots
-                ]
-            }
-        )
+    def get(self, request: Request) -> HttpResponse:
+        def question() -> Question:
+            query = AvailabilityQuerySerializer(
+                data=request.query_params, context={"request": request}
+            )
+            query.is_valid(raise_exception=True)
+            params = query.validated_data
+            return Question(
+                params["service"],
+                params["from"],
+                params["to"],
+                practitioner=params.get("practitioner"),
+                location=params.get("location"),
+            )
+
+        # The parameters are read and checked only when no answer is kept for them: only a
+        # checked question's answer is kept, and appointments.slot_cache says why it stays
+        # right. Being staff or not is all the check asks of the caller (`services_for`).
+        online = not is_staff_member(request.user)
+        body = available_slots_json(sorted(request.query_params.lists()), question, online=online)
+        return HttpResponse(body, content_type="application/json")
 
 
 # --- appointments -----------------------------------------------------------------------

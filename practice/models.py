@@ -9,6 +9,7 @@ import zoneinfo
 from datetime import timedelta
 from decimal import Decimal
 
+import pgtrigger
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -16,6 +17,54 @@ from django.db import models
 from django.db.models import F, Q
 
 from kernel.fields import ChoiceArrayField
+from kernel.triggers import UnskippableTrigger
+
+DIARY_VERSION_TABLE = "practice_diaryversion"
+
+
+def bumps_diary_version(
+    name: str,
+    *,
+    locations: str | None,
+    operation: pgtrigger.Operation = pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
+    condition: pgtrigger.Condition | None = None,
+) -> UnskippableTrigger:
+    """The trigger that moves the diary version (`DiaryVersion`) of `locations` on, in the
+    transaction of the change, whoever writes it: the ORM, the admin, a seed, raw SQL.
+
+    `locations` is an SQL array of location ids, e.g. "ARRAY[OLD.location_id,
+    NEW.location_id]" (NEW is NULL on DELETE, OLD on INSERT); None means every location.
+
+    Deferred to the commit: the version row is locked only from then until the commit is
+    done, so two bookings at one location do not wait for each other's whole transaction.
+    The version becomes the transaction's id, which a transaction takes once, however many
+    rows it changes: its later events find their rows already bumped and lock nothing.
+    Rows are locked in location order, so two transactions bumping several locations in
+    one event each cannot deadlock on them.
+    """
+    where = "" if locations is None else f"location_id = ANY({locations}) AND "
+    return UnskippableTrigger(
+        name=name,
+        when=pgtrigger.After,
+        timing=pgtrigger.Deferred,
+        operation=operation,
+        condition=condition,
+        func=f"""
+        UPDATE {DIARY_VERSION_TABLE} SET version = txid_current()
+        WHERE location_id IN (
+            SELECT location_id FROM {DIARY_VERSION_TABLE}
+            WHERE {where}version <> txid_current()
+            ORDER BY location_id
+            FOR UPDATE
+        );
+        RETURN NULL;
+        """,
+    )
+
+
+# Leave, services, practitioners and the booking rules are not tied to one location.
+_EVERY_LOCATION = None
+_ITS_LOCATION = "ARRAY[OLD.location_id, NEW.location_id]"
 
 
 class Discipline(models.TextChoices):
@@ -58,6 +107,29 @@ class Location(models.Model):
 
     class Meta:
         ordering = ["name"]
+        triggers = [
+            # Created and removed with the location, whoever writes it (a seed may COPY).
+            UnskippableTrigger(
+                name="location_has_a_diary_version",
+                when=pgtrigger.After,
+                operation=pgtrigger.Insert | pgtrigger.Delete,
+                func=f"""
+                IF TG_OP = 'INSERT' THEN
+                    INSERT INTO {DIARY_VERSION_TABLE} (location_id, version)
+                    VALUES (NEW.id, txid_current());
+                ELSE
+                    DELETE FROM {DIARY_VERSION_TABLE} WHERE location_id = OLD.id;
+                END IF;
+                RETURN NULL;
+                """,
+            ),
+            # Its zone places every slot; closing it takes them all away.
+            bumps_diary_version(
+                "location_bumps_diary_version",
+                locations="ARRAY[NEW.id]",
+                operation=pgtrigger.Update,
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -84,6 +156,7 @@ class Room(models.Model):
             models.UniqueConstraint(fields=["location", "name"], name="room_unique_name"),
             models.CheckConstraint(condition=Q(capacity__gte=1), name="room_capacity_positive"),
         ]
+        triggers = [bumps_diary_version("room_bumps_diary_version", locations=_ITS_LOCATION)]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.location})"
@@ -100,6 +173,10 @@ class Practitioner(models.Model):
 
     class Meta:
         ordering = ["user__first_name", "user__last_name"]
+        # Who is active and what they deliver decide whose diary is searched, everywhere.
+        triggers = [
+            bumps_diary_version("practitioner_bumps_diary_version", locations=_EVERY_LOCATION)
+        ]
 
     def __str__(self) -> str:
         return self.user.display_name
@@ -142,6 +219,7 @@ class Service(models.Model):
             models.CheckConstraint(condition=Q(price__gte=0), name="service_price_not_negative"),
             models.CheckConstraint(condition=~Q(disciplines=[]), name="service_has_a_discipline"),
         ]
+        triggers = [bumps_diary_version("service_bumps_diary_version", locations=_EVERY_LOCATION)]
 
     def __str__(self) -> str:
         return self.name
@@ -191,6 +269,9 @@ class WorkingHours(models.Model):
                 name="working_hours_valid_range",
             ),
         ]
+        triggers = [
+            bumps_diary_version("working_hours_bumps_diary_version", locations=_ITS_LOCATION)
+        ]
 
     def __str__(self) -> str:
         return (
@@ -230,6 +311,17 @@ class Break(models.Model):
                 condition=Q(start_time__lt=F("end_time")), name="break_start_before_end"
             ),
         ]
+        triggers = [
+            # The rota line's location, read at commit: a break deleted with its line finds
+            # no line then, but the line's own deletion bumps that location.
+            bumps_diary_version(
+                "break_bumps_diary_version",
+                locations="""ARRAY(
+                    SELECT location_id FROM practice_workinghours
+                    WHERE id IN (OLD.working_hours_id, NEW.working_hours_id)
+                )""",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"break {self.start_time:%H:%M}-{self.end_time:%H:%M}"
@@ -250,6 +342,7 @@ class Leave(models.Model):
             models.CheckConstraint(condition=Q(start__lt=F("end")), name="leave_start_before_end"),
         ]
         indexes = [models.Index(fields=["practitioner", "end"], name="leave_practitioner_end")]
+        triggers = [bumps_diary_version("leave_bumps_diary_version", locations=_EVERY_LOCATION)]
 
     def __str__(self) -> str:
         return f"{self.practitioner} away {self.start:%Y-%m-%d %H:%M} to {self.end:%Y-%m-%d %H:%M}"
@@ -274,6 +367,7 @@ class ExtraHours(models.Model):
                 condition=Q(start_time__lt=F("end_time")), name="extra_hours_start_before_end"
             ),
         ]
+        triggers = [bumps_diary_version("extra_hours_bumps_diary_version", locations=_ITS_LOCATION)]
 
     def __str__(self) -> str:
         return f"{self.practitioner} {self.date} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
@@ -311,6 +405,9 @@ class BookingRules(models.Model):
                 condition=Q(slot_grid_minutes__gte=5), name="booking_rules_grid_positive"
             ),
         ]
+        triggers = [
+            bumps_diary_version("booking_rules_bumps_diary_version", locations=_EVERY_LOCATION)
+        ]
 
     def __str__(self) -> str:
         return "Booking rules"
@@ -341,3 +438,30 @@ def _date_ranges_overlap(a_from, a_until, b_from, b_until) -> bool:
     return (a_until is None or b_from is None or b_from <= a_until) and (
         b_until is None or a_from is None or a_from <= b_until
     )
+
+
+class DiaryVersion(models.Model):
+    """A number that changes, in the same transaction, with anything that can change the
+    free slots at its location: what `appointments.slot_cache` keys its answers by.
+
+    The database keeps it: a trigger on Location creates and removes the row, and the
+    triggers declared with `bumps_diary_version` (here and on appointments) set `version`
+    to the id of the transaction that changed the diary, at its commit.
+    """
+
+    location = models.OneToOneField(
+        Location,
+        primary_key=True,
+        on_delete=models.DO_NOTHING,  # the location's trigger removes the row
+        related_name="+",
+    )
+    version = models.BigIntegerField(
+        help_text="The id of the last transaction that changed this location's diary."
+    )
+
+    class Meta:
+        db_table = DIARY_VERSION_TABLE  # the triggers and the cache's query name it
+        default_permissions = ()  # the database keeps it: no one is given it to edit
+
+    def __str__(self) -> str:
+        return f"diary of location {self.location_id} at {self.version}"

@@ -1,9 +1,11 @@
 """The database's refusals are the triggers declared on the models (`Meta.triggers`): the
 migrations installed exactly those on each protected table, as declared — none of the
 hand-written triggers they replaced is left, none is missing, none is disabled. A refusal
-is an `IntegrityError` that carries its name, which is what the code mapping it matches."""
+is an `IntegrityError` that carries its name, which is what the code mapping it matches.
+Every other trigger (those that keep the diary versions) is declared on its model too."""
 
 import pytest
+from django.apps import apps
 from django.db import IntegrityError, connection, transaction
 
 from audit.models import Action, AuditEntry
@@ -64,6 +66,20 @@ def test_each_protected_table_carries_exactly_the_triggers_declared_on_its_model
     assert {trigger.get_installation_status(model) for trigger in triggers} == {("INSTALLED", True)}
 
 
+# Besides the refusals, the triggers that keep the diary versions (practice.DiaryVersion).
+DECLARING = [model for model in apps.get_models() if getattr(model._meta, "triggers", None)]
+
+
+@pytest.mark.parametrize("model", DECLARING, ids=lambda model: model._meta.label)
+def test_each_table_carries_exactly_the_triggers_declared_on_its_model(db, model):
+    triggers = model._meta.triggers
+
+    assert enabled_triggers_on(model._meta.db_table) == {
+        trigger.get_pgid(model) for trigger in triggers
+    }
+    assert {trigger.get_installation_status(model) for trigger in triggers} == {("INSTALLED", True)}
+
+
 def test_no_other_table_carries_a_trigger_and_no_hand_written_function_is_left(db):
     tables = rows("SELECT DISTINCT tgrelid::regclass::text FROM pg_trigger WHERE NOT tgisinternal")
     trigger_functions = rows(
@@ -71,9 +87,10 @@ def test_no_other_table_carries_a_trigger_and_no_hand_written_function_is_left(d
         " AND pronamespace = 'public'::regnamespace"
     )
 
-    assert {table for (table,) in tables} == {model._meta.db_table for model in PROTECTED}
+    assert set(PROTECTED) <= set(DECLARING)
+    assert {table for (table,) in tables} == {model._meta.db_table for model in DECLARING}
     assert {name for (name,) in trigger_functions} == {
-        trigger.get_pgid(model) for model in PROTECTED for trigger in model._meta.triggers
+        trigger.get_pgid(model) for model in DECLARING for trigger in model._meta.triggers
     }
 
 
@@ -105,7 +122,7 @@ def test_no_session_skips_them_by_naming_them_in_pgtrigger_ignore(patient):
     them; these do not ask, so the application's role cannot switch a rule off."""
     entry = AuditEntry.objects.create(action=Action.READ, patient=patient)
     every_trigger = ",".join(
-        trigger.get_pgid(model) for model in PROTECTED for trigger in model._meta.triggers
+        trigger.get_pgid(model) for model in DECLARING for trigger in model._meta.triggers
     )
 
     with (
