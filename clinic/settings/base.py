@@ -169,7 +169,8 @@ REST_FRAMEWORK = {
         "accounts.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+    # DRF's JSON, written by orjson (kernel/renderers.py).
+    "DEFAULT_RENDERER_CLASSES": ["kernel.renderers.ClinicJSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     # JSON with its depth bounded and its numbers finite (kernel/parsers.py); forms as DRF's.
     "DEFAULT_PARSER_CLASSES": [
