@@ -2,10 +2,14 @@
 throttles."""
 
 import re
+from collections.abc import Iterable
 from datetime import date, datetime, time
+from functools import reduce
+from typing import Any
 
 import django_filters
 from django import forms
+from django.db import models
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
@@ -146,11 +150,36 @@ class CalendarDateField(serializers.DateField):
         super().__init__(**kwargs)
 
 
+def named(obj: models.Model) -> dict[str, Any]:
+    """A related object as its id and the name it goes by (`__str__`): `NamedSerializer`'s
+    body."""
+    return {"id": obj.pk, "name": str(obj)}
+
+
 class NamedSerializer(serializers.Serializer):
     """A related object as its id and the name it goes by (`__str__`)."""
 
     id = serializers.IntegerField()
     name = serializers.CharField(source="__str__")
+
+    def to_representation(self, instance: models.Model) -> dict[str, Any]:
+        return named(instance)
+
+
+def row_of(obj: models.Model, columns: Iterable[str]) -> dict[str, Any]:
+    """What `values(*columns)` gives for `obj`, read from the instance and the related
+    objects it holds: for answers built from rows, when the record at hand is an instance
+    (one just booked, say) rather than a row of a page."""
+    return {column: reduce(getattr, column.split("__"), obj) for column in columns}
+
+
+_MOMENT = serializers.DateTimeField()
+
+
+def moment(value: datetime | None) -> str | None:
+    """A moment as a serializer's DateTimeField writes it (ISO 8601, in the clinic's time
+    zone), for bodies built by hand rather than by DRF's walk over their fields."""
+    return None if value is None else _MOMENT.to_representation(value)
 
 
 class ErrorSerializer(serializers.Serializer):
