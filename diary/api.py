@@ -166,6 +166,11 @@ class AvailabilityView(APIView):
 
 # The price as the API writes it: a string with two decimal places.
 _PRICE = serializers.DecimalField(max_digits=8, decimal_places=2, read_only=True)
+# The columns a person's name is made of (`Patient.__str__`, `User.display_name`).
+_NAMED_BY: dict[type, tuple[str, ...]] = {
+    Patient: ("first_name", "last_name"),
+    User: ("first_name", "last_name", "email"),
+}
 
 
 # An appointment as the API answers it. The fields are what the schema says of it (a
@@ -262,20 +267,14 @@ class AppointmentSerializer(ModelSerializer):
         patient_id = row["patient_id"]
         red_flags = self.context.get("red_flags", {})
         zone = ZoneInfo(row["location__time_zone"])
-        # Names as the models give them (`__str__`), from the row's columns.
-        patient = Patient(
-            first_name=row["patient__first_name"], last_name=row["patient__last_name"]
-        )
-        practitioner = User(
-            first_name=row["practitioner__user__first_name"],
-            last_name=row["practitioner__user__last_name"],
-            email=row["practitioner__user__email"],
-        )
         return {
             "id": row["id"],
-            "patient": {"id": patient_id, "name": str(patient)},
+            "patient": {"id": patient_id, "name": self._name(Patient, patient_id, row)},
             "service": {"id": row["service_id"], "name": row["service__name"]},
-            "practitioner": {"id": row["practitioner_id"], "name": str(practitioner)},
+            "practitioner": {
+                "id": row["practitioner_id"],
+                "name": self._name(User, row["practitioner_id"], row),
+            },
             "location": {"id": row["location_id"], "name": row["location__name"]},
             "room": row["room__name"],
             "start": row["start"].astimezone(zone).isoformat(),
@@ -293,6 +292,17 @@ class AppointmentSerializer(ModelSerializer):
             "cancelled_at": moment(row["cancelled_at"]),
             "cancellation_reason": row["cancellation_reason"],
         }
+
+    def _name(self, model: type[Patient | User], pk: int, row: Mapping[str, Any]) -> str:
+        """The name the model gives a person (`__str__`), from the row's columns: worked
+        out once per person on the page (a model instance costs more than the rest of the
+        row)."""
+        names = self.context.setdefault("names", {})
+        if (model, pk) not in names:
+            prefix = "patient__" if model is Patient else "practitioner__user__"
+            parts = {field: row[prefix + field] for field in _NAMED_BY[model]}
+            names[model, pk] = str(model(**parts))
+        return names[model, pk]
 
 
 class BookingSerializer(serializers.Serializer):

@@ -12,9 +12,11 @@ from django import forms
 from django.db import models
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema_field
 from rest_framework import serializers
+from rest_framework.request import Request
 from rest_framework.throttling import ScopedRateThrottle
 
 # Ids are BigAutoField's: 1 up to PostgreSQL's bigint.
@@ -90,6 +92,17 @@ class IdFormField(forms.IntegerField):
         if pk is None:
             raise forms.ValidationError("Expected an id (a whole number from 1).", code="invalid")
         return pk
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend, which leaves a list alone when the request has no query
+    string: with nothing to read, a filterset filters nothing, and building and validating
+    its form is a good part of a short list's answer."""
+
+    def filter_queryset(self, request: Request, queryset: models.QuerySet, view) -> models.QuerySet:
+        if not request.query_params:
+            return queryset
+        return super().filter_queryset(request, queryset, view)
 
 
 class IdFilter(django_filters.NumberFilter):

@@ -179,7 +179,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "kernel.pagination.PageNumberPagination",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["kernel.rest.FilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "clinic.schema.ClinicAutoSchema",
     "EXCEPTION_HANDLER": "kernel.errors.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
