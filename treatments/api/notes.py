@@ -236,7 +236,8 @@ class TreatmentNoteViewSet(ClinicalRecordViewSet):
     }
 
     def get_queryset(self):
-        return notes_for(self.request.user).order_by("-appointment__start", "-pk")
+        # The session's start as the note keeps it (`TreatmentNote.session_start`).
+        return notes_for(self.request.user).order_by("-session_start", "-pk")
 
     @extend_schema(
         summary="Start a session's note",
