@@ -30,6 +30,7 @@ from appointments.models import Appointment, Source, Status
 from appointments.selectors import appointments_for
 from appointments.services import book_appointment, cancel_appointment, reschedule_appointment
 from care.selectors import bookable_patients_for
+from kernel.pagination import PagedRows
 from kernel.rest import (
     BookingThrottle,
     CalendarDateField,
@@ -42,6 +43,7 @@ from kernel.rest import (
     clinic_midnight,
     error_response,
     moment,
+    name_of,
     row_of,
     within_calendar,
 )
@@ -166,11 +168,6 @@ class AvailabilityView(APIView):
 
 # The price as the API writes it: a string with two decimal places.
 _PRICE = serializers.DecimalField(max_digits=8, decimal_places=2, read_only=True)
-# The columns a person's name is made of (`Patient.__str__`, `User.display_name`).
-_NAMED_BY: dict[type, tuple[str, ...]] = {
-    Patient: ("first_name", "last_name"),
-    User: ("first_name", "last_name", "email"),
-}
 
 
 # An appointment as the API answers it. The fields are what the schema says of it (a
@@ -216,6 +213,7 @@ class AppointmentSerializer(ModelSerializer):
         "service_id",
         "service__name",
         "practitioner_id",
+        "practitioner__user_id",
         "practitioner__user__first_name",
         "practitioner__user__last_name",
         "practitioner__user__email",
@@ -269,11 +267,27 @@ class AppointmentSerializer(ModelSerializer):
         zone = ZoneInfo(row["location__time_zone"])
         return {
             "id": row["id"],
-            "patient": {"id": patient_id, "name": self._name(Patient, patient_id, row)},
+            "patient": {
+                "id": patient_id,
+                "name": name_of(
+                    self.context,
+                    Patient,
+                    patient_id,
+                    first_name=row["patient__first_name"],
+                    last_name=row["patient__last_name"],
+                ),
+            },
             "service": {"id": row["service_id"], "name": row["service__name"]},
             "practitioner": {
                 "id": row["practitioner_id"],
-                "name": self._name(User, row["practitioner_id"], row),
+                "name": name_of(
+                    self.context,
+                    User,  # a practitioner goes by their login's name
+                    row["practitioner__user_id"],
+                    first_name=row["practitioner__user__first_name"],
+                    last_name=row["practitioner__user__last_name"],
+                    email=row["practitioner__user__email"],
+                ),
             },
             "location": {"id": row["location_id"], "name": row["location__name"]},
             "room": row["room__name"],
@@ -292,17 +306,6 @@ class AppointmentSerializer(ModelSerializer):
             "cancelled_at": moment(row["cancelled_at"]),
             "cancellation_reason": row["cancellation_reason"],
         }
-
-    def _name(self, model: type[Patient | User], pk: int, row: Mapping[str, Any]) -> str:
-        """The name the model gives a person (`__str__`), from the row's columns: worked
-        out once per person on the page (a model instance costs more than the rest of the
-        row)."""
-        names = self.context.setdefault("names", {})
-        if (model, pk) not in names:
-            prefix = "patient__" if model is Patient else "practitioner__user__"
-            parts = {field: row[prefix + field] for field in _NAMED_BY[model]}
-            names[model, pk] = str(model(**parts))
-        return names[model, pk]
 
 
 class BookingSerializer(serializers.Serializer):
@@ -438,7 +441,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         }
 
     def list(self, request: Request) -> Response:
-        rows = self.filter_queryset(self.get_queryset()).values(*AppointmentSerializer.COLUMNS)
+        rows = PagedRows(self.filter_queryset(self.get_queryset()), AppointmentSerializer.COLUMNS)
         return self.get_paginated_response(self._shown(self.paginate_queryset(rows)).data)
 
     def retrieve(self, request: Request, pk: str) -> Response:

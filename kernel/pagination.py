@@ -1,4 +1,8 @@
+from collections.abc import Sequence
+from typing import Any
+
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.db.models import QuerySet
 from rest_framework import pagination
 
 
@@ -29,6 +33,24 @@ class PageFirstPaginator(Paginator):
         if number < 1:
             raise EmptyPage(self.error_messages["min_page"])
         return number
+
+
+class PagedRows:
+    """A list's rows (`values(*columns)` of its queryset) for the paginator: counted as the
+    queryset itself, read as rows a page at a time. A values() queryset's COUNT would keep
+    the joins its columns need, over every row of the list."""
+
+    def __init__(self, queryset: QuerySet, columns: Sequence[str]) -> None:
+        self.queryset = queryset
+        self.columns = columns
+        self.ordered = queryset.ordered
+
+    def count(self) -> int:
+        return self.queryset.count()
+
+    def __getitem__(self, page: slice) -> list[dict[str, Any]]:
+        # Rows have nothing to prefetch into.
+        return list(self.queryset[page].prefetch_related(None).values(*self.columns))
 
 
 class PageNumberPagination(pagination.PageNumberPagination):

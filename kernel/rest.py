@@ -186,6 +186,16 @@ def row_of(obj: models.Model, columns: Iterable[str]) -> dict[str, Any]:
     return {column: reduce(getattr, column.split("__"), obj) for column in columns}
 
 
+def name_of(context: dict[str, Any], model: type[models.Model], pk: int, **columns: Any) -> str:
+    """The name `model` gives its record `pk` (`__str__`), made from the row's `columns`, for
+    answers written from rows: worked out once per record per answer and kept in the
+    serializer's `context` (a model instance costs more than the rest of a row)."""
+    names = context.setdefault("names", {})
+    if (model, pk) not in names:
+        names[model, pk] = str(model(**columns))
+    return names[model, pk]
+
+
 _MOMENT = serializers.DateTimeField()
 
 

@@ -21,6 +21,7 @@ from patients.models import Patient
 
 from .models import (
     Addendum,
+    ExerciseEntry,
     Intake,
     OutcomeMeasure,
     PlanPhase,
@@ -96,6 +97,17 @@ def notes_for(user: User) -> QuerySet[TreatmentNote]:
         )
         .prefetch_related("exercises", Prefetch("addenda", queryset=_addenda()))
     )
+
+
+def exercise_logs_of(note_ids: Iterable[int]) -> QuerySet[ExerciseEntry]:
+    """The entries of these notes' exercise logs, note by note, each log in its order: for
+    answers about notes the caller read through `notes_for` (their ids come from there)."""
+    return ExerciseEntry.objects.filter(note_id__in=note_ids).order_by("note_id", "position", "pk")
+
+
+def addenda_of(note_ids: Iterable[int]) -> QuerySet[Addendum]:
+    """The addenda of these notes, oldest first: as `exercise_logs_of`."""
+    return Addendum.objects.filter(note_id__in=note_ids).order_by("created_at", "pk")
 
 
 def plans_for(user: User) -> QuerySet[TreatmentPlan]:

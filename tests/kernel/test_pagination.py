@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from appointments.models import Appointment
-from kernel.pagination import PageFirstPaginator
+from kernel.pagination import PagedRows, PageFirstPaginator
 from tests.factories import AppointmentFactory, LocationFactory
 from tests.fixtures.clinic import TODAY, at
 
@@ -93,3 +93,27 @@ def test_the_paginator_tells_what_djangos_tells(location, myotherapist, assessed
 
     with pytest.raises(PageNotAnInteger):
         PageFirstPaginator(appointments, 3).page("two")
+
+
+@pytest.mark.django_db
+def test_rows_are_counted_as_their_queryset_without_the_joins_of_their_columns(
+    location, myotherapist, assessed_patient
+):
+    for day in range(1, 4):
+        AppointmentFactory(
+            patient=assessed_patient,
+            practitioner=myotherapist,
+            location=location,
+            room=location.rooms.first(),
+            start=at(TODAY - timedelta(days=day), 9),
+        )
+    appointments = Appointment.objects.order_by("-start", "pk")
+    paginator = PageFirstPaginator(PagedRows(appointments, ["id", "patient__last_name"]), 2)
+
+    with CaptureQueriesContext(connection) as captured:
+        page = paginator.page(1)
+
+    assert list(page) == list(appointments.values("id", "patient__last_name")[:2])
+    assert paginator.count == 4  # with the assessment
+    count, rows = [query["sql"] for query in captured][::-1]
+    assert "JOIN" in rows and "JOIN" not in count
