@@ -172,8 +172,8 @@ _PRICE = serializers.DecimalField(max_digits=8, decimal_places=2, read_only=True
 
 # An appointment as the API answers it. The fields are what the schema says of it (a
 # docstring here would become the schema's description); `to_representation` writes them
-# by hand from a row of `COLUMNS`: DRF's walk over them, and the seven model instances per
-# row it walks, cost more than reading the page.
+# by hand from a row of `COLUMNS` (a list's, or `row_of` one appointment): DRF's walk over
+# them, and the seven model instances per row it walks, cost more than reading the page.
 class AppointmentSerializer(ModelSerializer):
     patient = NamedSerializer(read_only=True)
     service = NamedSerializer(read_only=True)
@@ -257,10 +257,11 @@ class AppointmentSerializer(ModelSerializer):
         ]
         read_only_fields = fields
 
-    def to_representation(self, row: Mapping[str, Any]) -> dict[str, Any]:
+    def to_representation(self, appointment: Appointment | Mapping[str, Any]) -> dict[str, Any]:
         """Staff see the front desk's note and whether the patient has open red flags (the
         context's `red_flags`, by patient); those who may read the patient's clinical
         records (`clinical_patients`) also see which."""
+        row = appointment if isinstance(appointment, Mapping) else row_of(appointment, self.COLUMNS)
         staff = self.context.get("staff")
         patient_id = row["patient_id"]
         red_flags = self.context.get("red_flags", {})
@@ -451,16 +452,15 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         """The answer's appointments (one, or a page of rows) with what staff see beside
         them: the red flags of the patients on it, in one query for the page."""
         one = isinstance(shown, Appointment)
-        rows = [row_of(shown, AppointmentSerializer.COLUMNS)] if one else shown
         context = self.get_serializer_context()
         if self._is_staff():
-            patient_ids = {row["patient_id"] for row in rows}
+            patient_ids = {shown.patient_id} if one else {row["patient_id"] for row in shown}
             context["red_flags"] = open_red_flags_by_patient(patient_ids)
             # The reasons are clinical: only for the patients whose records the user reads.
             context["clinical_patients"] = clinical_patient_ids_among(
                 self.request.user, patient_ids
             )
-        return self.get_serializer(rows[0] if one else rows, many=not one, context=context)
+        return self.get_serializer(shown, many=not one, context=context)
 
     def _is_staff(self) -> bool:
         return is_staff_member(self.request.user)

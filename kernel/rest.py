@@ -163,12 +163,6 @@ class CalendarDateField(serializers.DateField):
         super().__init__(**kwargs)
 
 
-def named(obj: models.Model) -> dict[str, Any]:
-    """A related object as its id and the name it goes by (`__str__`): `NamedSerializer`'s
-    body."""
-    return {"id": obj.pk, "name": str(obj)}
-
-
 class NamedSerializer(serializers.Serializer):
     """A related object as its id and the name it goes by (`__str__`)."""
 
@@ -176,7 +170,9 @@ class NamedSerializer(serializers.Serializer):
     name = serializers.CharField(source="__str__")
 
     def to_representation(self, instance: models.Model) -> dict[str, Any]:
-        return named(instance)
+        # By hand: what DRF's walk over the two fields gives, at a fraction of its cost on a
+        # page that names a patient and a practitioner per row.
+        return {"id": instance.pk, "name": str(instance)}
 
 
 def row_of(obj: models.Model, columns: Iterable[str]) -> dict[str, Any]:
