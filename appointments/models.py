@@ -182,11 +182,17 @@ class Appointment(models.Model):
             models.Index(
                 fields=["start"], condition=_occupying, name="appointment_occupying_start"
             ),
-            # Every status: lists ordered by the session's time, newest first (treatment
-            # notes), walk it backwards and stop at a page instead of sorting every row.
+            # Every status: lists ordered by the session's time (the front desk's diary)
+            # walk it and stop at a page instead of sorting every row.
             models.Index(fields=["start"], name="appointment_start"),
             models.Index(fields=["patient", "start"], name="appointment_patient_start"),
-            models.Index(fields=["practitioner", "start"], name="appointment_practitioner_start"),
+            # With what makes a booking a care relationship (`care.selectors.in_care_of`):
+            # a practitioner's patients are read from the index alone.
+            models.Index(
+                fields=["practitioner", "start"],
+                include=["patient", "status", "source", "created_by"],
+                name="appointment_practitioner_start",
+            ),
             models.Index(fields=["location", "start"], name="appointment_location_start"),
         ]
         triggers = [

@@ -5,7 +5,10 @@ A care relationship is made by the diary (a booking someone else made), by recep
 assignment) or by the practitioner in an emergency (break the glass), which is why it sits
 above both the patient register and the appointments."""
 
-from django.db.models import Exists, OuterRef, QuerySet
+import operator
+from functools import reduce
+
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -15,9 +18,10 @@ from patients.models import BreakGlassAccess, CareAssignment, Patient
 from practice.models import Practitioner
 
 
-def patients_in_care_of(practitioner: Practitioner) -> QuerySet[Patient]:
-    """The patients in a practitioner's care now: the one rule that opens a patient's
-    details and clinical records to a practitioner (`patients_for`,
+def in_care_of(practitioner: Practitioner, patient: str = "pk") -> Q:
+    """The rows whose `patient` (a column naming a patient) is a patient in the
+    practitioner's care now: the one rule that opens a patient's details and clinical
+    records to a practitioner (`patients_in_care_of`, `patients_for`,
     `treatments.selectors.clinical_patients_for` and every selector built on them).
 
     A care relationship is one the practitioner cannot grant themselves:
@@ -28,27 +32,34 @@ def patients_in_care_of(practitioner: Practitioner) -> QuerySet[Patient]:
     - an open care assignment to them, made by reception or a manager (`CareAssignment`);
     - a "break the glass" access of theirs that has not expired (`BreakGlassAccess`).
 
-    One query whatever the number of patients: three EXISTS subqueries, each on an index
-    that starts with the patient or the practitioner."""
+    Each kind is read once per query, from an index that starts with the practitioner, into
+    a hashed set that every row is checked against: a list or its count over thousands of
+    rows (a practitioner's notes) checks each row in memory, where a correlated EXISTS per
+    row ran three index probes for each patient in the table."""
     booked_by_someone_else = (
-        Appointment.objects.filter(patient=OuterRef("pk"), practitioner=practitioner)
+        Appointment.objects.filter(practitioner=practitioner)
         .exclude(status__in=CANCELLED_STATUSES)
         .exclude(source=Source.PRACTITIONER)
         .exclude(created_by=practitioner.user_id)
     )
-    assigned = CareAssignment.objects.filter(
-        patient=OuterRef("pk"), practitioner=practitioner, ended_at__isnull=True
-    )
+    assigned = CareAssignment.objects.filter(practitioner=practitioner, ended_at__isnull=True)
     glass_broken = BreakGlassAccess.objects.filter(
-        patient=OuterRef("pk"), practitioner=practitioner, expires_at__gt=timezone.now()
+        practitioner=practitioner, expires_at__gt=timezone.now()
     )
-    return Patient.objects.filter(
-        Exists(booked_by_someone_else) | Exists(assigned) | Exists(glass_broken)
+    relationships = (booked_by_someone_else, assigned, glass_broken)
+    return reduce(
+        operator.or_,
+        (Q(**{f"{patient}__in": kind.values("patient_id")}) for kind in relationships),
     )
+
+
+def patients_in_care_of(practitioner: Practitioner) -> QuerySet[Patient]:
+    """The patients in a practitioner's care now (`in_care_of`)."""
+    return Patient.objects.filter(in_care_of(practitioner))
 
 
 def is_in_care_of(practitioner: Practitioner, patient: Patient) -> bool:
-    """Whether `patient` is in `practitioner`'s care now (`patients_in_care_of`)."""
+    """Whether `patient` is in `practitioner`'s care now (`in_care_of`)."""
     return patients_in_care_of(practitioner).filter(pk=patient.pk).exists()
 
 

@@ -1,7 +1,9 @@
 """Availability and appointments over HTTP: thin views over the scheduling core."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import django_filters
 from django.http import HttpResponse
@@ -21,6 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import User
 from accounts.roles import Role, is_staff_member, roles_of
 from appointments.idempotency import book_once
 from appointments.models import Appointment, Source, Status
@@ -28,6 +31,7 @@ from appointments.selectors import appointments_for
 from appointments.services import book_appointment, cancel_appointment, reschedule_appointment
 from appointments.slot_cache import Question, available_slots_json
 from care.selectors import bookable_patients_for
+from kernel.pagination import PagedRows
 from kernel.rest import (
     BookingThrottle,
     CalendarDateField,
@@ -39,8 +43,12 @@ from kernel.rest import (
     ZonedDateTimeField,
     clinic_midnight,
     error_response,
+    moment,
+    name_of,
+    row_of,
     within_calendar,
 )
+from patients.models import Patient
 from practice.models import Location, Practitioner, Service
 from practice.selectors import services_for
 from treatments.selectors import clinical_patient_ids_among, open_red_flags_by_patient
@@ -150,8 +158,15 @@ class AvailabilityView(APIView):
 # --- appointments -----------------------------------------------------------------------
 
 
+# The price as the API writes it: a string with two decimal places.
+_PRICE = serializers.DecimalField(max_digits=8, decimal_places=2, read_only=True)
+
+
+# An appointment as the API answers it. The fields are what the schema says of it (a
+# docstring here would become the schema's description); `to_representation` writes them
+# by hand from a row of `COLUMNS` (a list's, or `row_of` one appointment): DRF's walk over
+# them, and the seven model instances per row it walks, cost more than reading the page.
 class AppointmentSerializer(ModelSerializer):
-    # Read only: bookings and changes come in through their own request serializers.
     patient = NamedSerializer(read_only=True)
     service = NamedSerializer(read_only=True)
     practitioner = NamedSerializer(read_only=True)
@@ -161,16 +176,53 @@ class AppointmentSerializer(ModelSerializer):
         source="local_start", read_only=True, help_text="In the location's time zone."
     )
     end = ZonedDateTimeField(source="local_end", read_only=True)
-    note = serializers.SerializerMethodField(
-        help_text="The front desk's note; null for patients, who do not see it."
+    price = _PRICE
+    note = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="The front desk's note; null for patients, who do not see it.",
     )
-    red_flag = serializers.SerializerMethodField(
+    red_flag = serializers.BooleanField(
+        read_only=True,
+        allow_null=True,
         help_text="Staff: the patient has red flags no practitioner has cleared yet (see a "
-        "practitioner before the session); null for patients."
+        "practitioner before the session); null for patients.",
     )
-    red_flags = serializers.SerializerMethodField(
+    red_flags = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        allow_null=True,
         help_text="Those red flags, for those who may read the patient's clinical records "
-        "(managers, a practitioner in whose care the patient is); null for everyone else."
+        "(managers, a practitioner in whose care the patient is); null for everyone else.",
+    )
+
+    # What a row holds (`values(*COLUMNS)`, or `row_of` an appointment).
+    COLUMNS = (
+        "id",
+        "patient_id",
+        "patient__first_name",
+        "patient__last_name",
+        "service_id",
+        "service__name",
+        "practitioner_id",
+        "practitioner__user_id",
+        "practitioner__user__first_name",
+        "practitioner__user__last_name",
+        "practitioner__user__email",
+        "location_id",
+        "location__name",
+        "location__time_zone",
+        "room__name",
+        "start",
+        "end",
+        "status",
+        "source",
+        "price",
+        "note",
+        "created_at",
+        "rescheduled_at",
+        "cancelled_at",
+        "cancellation_reason",
     )
 
     class Meta:
@@ -197,18 +249,56 @@ class AppointmentSerializer(ModelSerializer):
         ]
         read_only_fields = fields
 
-    def get_note(self, appointment: Appointment) -> str | None:
-        return appointment.note if self.context.get("staff") else None
-
-    def get_red_flag(self, appointment: Appointment) -> bool | None:
-        if not self.context.get("staff"):
-            return None
-        return appointment.patient_id in self.context["red_flags"]
-
-    def get_red_flags(self, appointment: Appointment) -> list[str] | None:
-        if appointment.patient_id not in self.context.get("clinical_patients", ()):
-            return None
-        return self.context["red_flags"].get(appointment.patient_id, [])
+    def to_representation(self, appointment: Appointment | Mapping[str, Any]) -> dict[str, Any]:
+        """Staff see the front desk's note and whether the patient has open red flags (the
+        context's `red_flags`, by patient); those who may read the patient's clinical
+        records (`clinical_patients`) also see which."""
+        row = appointment if isinstance(appointment, Mapping) else row_of(appointment, self.COLUMNS)
+        staff = self.context.get("staff")
+        patient_id = row["patient_id"]
+        red_flags = self.context.get("red_flags", {})
+        zone = ZoneInfo(row["location__time_zone"])
+        return {
+            "id": row["id"],
+            "patient": {
+                "id": patient_id,
+                "name": name_of(
+                    self.context,
+                    Patient,
+                    patient_id,
+                    first_name=row["patient__first_name"],
+                    last_name=row["patient__last_name"],
+                ),
+            },
+            "service": {"id": row["service_id"], "name": row["service__name"]},
+            "practitioner": {
+                "id": row["practitioner_id"],
+                "name": name_of(
+                    self.context,
+                    User,  # a practitioner goes by their login's name
+                    row["practitioner__user_id"],
+                    first_name=row["practitioner__user__first_name"],
+                    last_name=row["practitioner__user__last_name"],
+                    email=row["practitioner__user__email"],
+                ),
+            },
+            "location": {"id": row["location_id"], "name": row["location__name"]},
+            "room": row["room__name"],
+            "start": row["start"].astimezone(zone).isoformat(),
+            "end": row["end"].astimezone(zone).isoformat(),
+            "status": str(row["status"]),
+            "source": str(row["source"]),
+            "price": _PRICE.to_representation(row["price"]),
+            "note": row["note"] if staff else None,
+            "red_flag": patient_id in red_flags if staff else None,
+            "red_flags": red_flags.get(patient_id, [])
+            if patient_id in self.context.get("clinical_patients", ())
+            else None,
+            "created_at": moment(row["created_at"]),
+            "rescheduled_at": moment(row["rescheduled_at"]),
+            "cancelled_at": moment(row["cancelled_at"]),
+            "cancellation_reason": row["cancellation_reason"],
+        }
 
 
 class BookingSerializer(serializers.Serializer):
@@ -344,20 +434,19 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         }
 
     def list(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(self._shown(page).data)
+        rows = PagedRows(self.filter_queryset(self.get_queryset()), AppointmentSerializer.COLUMNS)
+        return self.get_paginated_response(self._shown(self.paginate_queryset(rows)).data)
 
     def retrieve(self, request: Request, pk: str) -> Response:
         return Response(self._shown(self.get_object()).data)
 
-    def _shown(self, shown: Appointment | Sequence[Appointment]) -> AppointmentSerializer:
-        """The answer's appointments (one, or a page) with what staff see beside them: the
-        red flags of the patients on it, in one query for the page."""
+    def _shown(self, shown: Appointment | Sequence[Mapping[str, Any]]) -> AppointmentSerializer:
+        """The answer's appointments (one, or a page of rows) with what staff see beside
+        them: the red flags of the patients on it, in one query for the page."""
         one = isinstance(shown, Appointment)
-        appointments = [shown] if one else shown
         context = self.get_serializer_context()
         if self._is_staff():
-            patient_ids = {appointment.patient_id for appointment in appointments}
+            patient_ids = {shown.patient_id} if one else {row["patient_id"] for row in shown}
             context["red_flags"] = open_red_flags_by_patient(patient_ids)
             # The reasons are clinical: only for the patients whose records the user reads.
             context["clinical_patients"] = clinical_patient_ids_among(

@@ -250,11 +250,16 @@ class TreatmentNote(models.Model):
     )
     # The session's patient, kept on the note so that "the notes of these patients" is one
     # indexed column rather than a join through every appointment. The database sets it
-    # from the appointment on every write (`note_patient_is_the_sessions`), so it cannot
-    # disagree.
+    # from the appointment on every write (`note_patient_and_start_are_the_sessions`), so
+    # it cannot disagree.
     patient = models.ForeignKey(
         "patients.Patient", on_delete=models.PROTECT, related_name="+", editable=False
     )
+    # The session's start, kept on the note as well (set by the same trigger), so that the
+    # list of notes, latest session first, walks an index of the notes' own instead of the
+    # diary's, where the sessions still to come (which carry no note) come first. A session
+    # with a note is not moved (`appointments.services`).
+    session_start = models.DateTimeField(editable=False)
     author = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="notes")
     # Subjective
     subjective = models.TextField(blank=True, help_text="What the patient reports.")
@@ -289,16 +294,18 @@ class TreatmentNote(models.Model):
                 args="OLD.id",
             ),
             UnskippableTrigger(
-                name="note_patient_is_the_sessions",
+                name="note_patient_and_start_are_the_sessions",
                 when=pgtrigger.Before,
-                operation=pgtrigger.Insert | pgtrigger.UpdateOf("appointment_id", "patient_id"),
+                operation=pgtrigger.Insert
+                | pgtrigger.UpdateOf("appointment_id", "patient_id", "session_start"),
                 func="""
-                SELECT patient_id INTO NEW.patient_id
+                SELECT patient_id, start INTO NEW.patient_id, NEW.session_start
                 FROM appointments_appointment WHERE id = NEW.appointment_id;
                 RETURN NEW;
                 """,
             ),
         ]
+        indexes = [models.Index(fields=["session_start", "id"], name="note_session_start")]
 
     def __str__(self) -> str:
         return f"Note for {self.appointment}"

@@ -1,7 +1,7 @@
 """Who may read clinical records: the one place that decides it.
 
 Managers read every patient's records; a practitioner those of the patients in their care
-(`patients.selectors.patients_in_care_of`: a booking someone else made, an assignment by
+(`care.selectors.in_care_of`: a booking someone else made, an assignment by
 reception or a manager, or a "break the glass" that has not expired); reception and other
 patients nobody's. Patients read their own signed notes and scores through their export,
 not through these.
@@ -16,11 +16,12 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.roles import Role, roles_of
 from appointments.models import Appointment, Status
-from care.selectors import is_in_care_of, patients_in_care_of
+from care.selectors import in_care_of, is_in_care_of
 from patients.models import Patient
 
 from .models import (
     Addendum,
+    ExerciseEntry,
     Intake,
     OutcomeMeasure,
     PlanPhase,
@@ -30,13 +31,21 @@ from .models import (
 )
 
 
-def clinical_patients_for(user: User) -> QuerySet[Patient]:
+def _clinical_records_of(user: User, patient: str) -> Q:
+    """The rows whose `patient` column names a patient whose clinical records `user` reads:
+    a filter on the records' own column, so that a list of them and its count are checked
+    row by row against the care relationships (`care.selectors.in_care_of`) rather than
+    joined to the patient register first."""
     roles = roles_of(user)
     if Role.MANAGER in roles:
-        return Patient.objects.all()
+        return Q()
     if Role.PRACTITIONER in roles and hasattr(user, "practitioner"):
-        return patients_in_care_of(user.practitioner)
-    return Patient.objects.none()
+        return in_care_of(user.practitioner, patient)
+    return Q(pk__in=[])  # nobody's: no query is run at all
+
+
+def clinical_patients_for(user: User) -> QuerySet[Patient]:
+    return Patient.objects.filter(_clinical_records_of(user, "pk"))
 
 
 def sessions_that_can_carry_a_note(now: datetime | None = None) -> Q:
@@ -79,7 +88,7 @@ def sessions_to_write_up_for(user: User) -> QuerySet[Appointment]:
 
 def notes_for(user: User) -> QuerySet[TreatmentNote]:
     return (
-        TreatmentNote.objects.filter(patient__in=clinical_patients_for(user))
+        TreatmentNote.objects.filter(_clinical_records_of(user, "patient"))
         .select_related(
             "appointment__patient",
             "appointment__service",
@@ -90,16 +99,27 @@ def notes_for(user: User) -> QuerySet[TreatmentNote]:
     )
 
 
+def exercise_logs_of(note_ids: Iterable[int]) -> QuerySet[ExerciseEntry]:
+    """The entries of these notes' exercise logs, note by note, each log in its order: for
+    answers about notes the caller read through `notes_for` (their ids come from there)."""
+    return ExerciseEntry.objects.filter(note_id__in=note_ids).order_by("note_id", "position", "pk")
+
+
+def addenda_of(note_ids: Iterable[int]) -> QuerySet[Addendum]:
+    """The addenda of these notes, oldest first: as `exercise_logs_of`."""
+    return Addendum.objects.filter(note_id__in=note_ids).order_by("created_at", "pk")
+
+
 def plans_for(user: User) -> QuerySet[TreatmentPlan]:
     return (
-        TreatmentPlan.objects.filter(patient__in=clinical_patients_for(user))
+        TreatmentPlan.objects.filter(_clinical_records_of(user, "patient"))
         .select_related("patient", "practitioner__user")
         .prefetch_related(Prefetch("phases", queryset=PlanPhase.objects.order_by("pk")))
     )
 
 
 def outcomes_for(user: User) -> QuerySet[OutcomeMeasure]:
-    return OutcomeMeasure.objects.filter(patient__in=clinical_patients_for(user)).select_related(
+    return OutcomeMeasure.objects.filter(_clinical_records_of(user, "patient")).select_related(
         "patient"
     )
 
@@ -108,7 +128,7 @@ def intakes_for(user: User) -> QuerySet[Intake]:
     """Each intake comes with `red_flags_covered`: whether a clearance covers it (see
     `_covered_by_a_clearance`)."""
     return with_red_flags_covered(
-        Intake.objects.filter(patient__in=clinical_patients_for(user))
+        Intake.objects.filter(_clinical_records_of(user, "patient"))
     ).select_related("patient", "clearance")
 
 

@@ -225,7 +225,12 @@ def start_note(
     no-show racing it either comes first (and the note is refused) or sees the note (and is
     refused: `appointments.services`)."""
     now = now or timezone.now()
-    note = TreatmentNote(appointment=appointment, patient_id=appointment.patient_id, author=author)
+    note = TreatmentNote(
+        appointment=appointment,
+        patient_id=appointment.patient_id,
+        session_start=appointment.start,
+        author=author,
+    )
     try:
         with transaction.atomic():
             _lock_session_that_can_carry_a_note(appointment, now)

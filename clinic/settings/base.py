@@ -169,7 +169,8 @@ REST_FRAMEWORK = {
         "accounts.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+    # DRF's JSON, written by orjson (kernel/renderers.py).
+    "DEFAULT_RENDERER_CLASSES": ["kernel.renderers.ClinicJSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     # JSON with its depth bounded and its numbers finite (kernel/parsers.py); forms as DRF's.
     "DEFAULT_PARSER_CLASSES": [
@@ -178,7 +179,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "kernel.pagination.PageNumberPagination",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["kernel.rest.FilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "clinic.schema.ClinicAutoSchema",
     "EXCEPTION_HANDLER": "kernel.errors.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {

@@ -30,7 +30,7 @@ PROTECTED = {
     TreatmentPlan: {"treatments_treatmentplan_is_never_deleted"},
     PlanPhase: {"treatments_planphase_is_never_deleted"},
     OutcomeMeasure: {"treatments_outcomemeasure_is_never_deleted"},
-    TreatmentNote: {"treatment_note_signed_is_final", "note_patient_is_the_sessions"},
+    TreatmentNote: {"treatment_note_signed_is_final", "note_patient_and_start_are_the_sessions"},
     ExerciseEntry: {"exercise_entry_of_signed_note_is_final"},
     Addendum: {"addendum_is_final"},
 }

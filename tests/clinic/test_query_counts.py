@@ -172,3 +172,66 @@ def test_list_queries_do_not_grow_with_rows(request, path, client_name, add_rows
     assert few >= 2
     assert many >= few + 15
     assert many_queries == few_queries
+
+
+def statements_of(client, path, params):
+    """What one GET runs, each statement named by the table it reads (the first column it
+    selects), counts or writes."""
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path, params)
+    assert response.status_code == 200, response.content
+    names = []
+    for query in captured:
+        words = query["sql"].split()
+        if words[:2] == ["SELECT", "COUNT(*)"]:
+            names.append("count " + words[5].strip('"'))
+        elif words[0] == "INSERT":
+            names.append("insert " + words[2].strip('"'))
+        else:
+            names.append(words[1].split(".")[0].strip('"'))
+    return names
+
+
+@pytest.mark.parametrize(
+    ("page_size", "counted"),
+    [(100, []), (5, ["count appointments_appointment"])],
+    ids=["the whole list on a page", "a full page"],
+)
+@pytest.mark.django_db
+def test_a_patients_appointments_cost_two_statements_and_a_count_past_a_page(
+    request, as_patient, page_size, counted
+):
+    """The signed-in user with their roles, then the page's rows (a page that is not full
+    tells the count)."""
+    Rows(request).appointments(10)
+
+    statements = statements_of(as_patient, "/api/v1/appointments/", {"page_size": page_size})
+
+    assert statements == ["accounts_user", "appointments_appointment", *counted]
+
+
+@pytest.mark.parametrize(
+    ("page_size", "counted"),
+    [(100, []), (5, ["count treatments_treatmentnote"])],
+    ids=["the whole list on a page", "a full page"],
+)
+@pytest.mark.django_db
+def test_a_practitioners_notes_cost_five_statements_and_a_count_past_a_page(
+    request, as_practitioner, page_size, counted
+):
+    """The signed-in user with their roles, the page's notes, then their exercise logs and
+    addenda, and the audit log's one INSERT for the notes shown."""
+    Rows(request).notes(10)
+
+    statements = statements_of(
+        as_practitioner, "/api/v1/treatment-notes/", {"page_size": page_size}
+    )
+
+    assert statements == [
+        "accounts_user",
+        "treatments_treatmentnote",
+        *counted,
+        "treatments_exerciseentry",
+        "treatments_addendum",
+        "insert audit_auditentry",
+    ]

@@ -361,23 +361,29 @@ def test_cancelled_sessions_take_no_note(session, myotherapist):
     assert refused.value.code == "not_a_session"
 
 
-def test_a_note_belongs_to_its_sessions_patient_whatever_the_code_says(
+def test_a_note_belongs_to_its_sessions_patient_and_start_whatever_the_code_says(
     session, myotherapist, other_patient
 ):
-    """The database fills the note's patient from its appointment, on insert and update."""
+    """The database fills the note's patient and session start from its appointment, on
+    insert and update."""
+    elsewhen = session.start - timedelta(days=3)
     with connection.cursor() as cursor:
         cursor.execute(
-            """INSERT INTO treatments_treatmentnote (appointment_id, patient_id, author_id,
-                   subjective, pain_locations, posture_findings, regions_treated, objective,
-                   assessment, plan, created_at, updated_at)
-               VALUES (%s, %s, %s, '', '{}', '{}', '{}', '', '', '', now(), now())
+            """INSERT INTO treatments_treatmentnote (appointment_id, patient_id, session_start,
+                   author_id, subjective, pain_locations, posture_findings, regions_treated,
+                   objective, assessment, plan, created_at, updated_at)
+               VALUES (%s, %s, %s, %s, '', '{}', '{}', '{}', '', '', '', now(), now())
                RETURNING id""",
-            [session.pk, other_patient.pk, myotherapist.pk],
+            [session.pk, other_patient.pk, elsewhen, myotherapist.pk],
         )
         (note_id,) = cursor.fetchone()
-        cursor.execute(
-            "UPDATE treatments_treatmentnote SET patient_id = %s WHERE id = %s",
-            [other_patient.pk, note_id],
-        )
+        inserted = TreatmentNote.objects.get(pk=note_id)
+        for column, value in [("patient_id", other_patient.pk), ("session_start", elsewhen)]:
+            cursor.execute(
+                f"UPDATE treatments_treatmentnote SET {column} = %s WHERE id = %s",
+                [value, note_id],
+            )
 
-    assert TreatmentNote.objects.get(pk=note_id).patient == session.patient
+    note = TreatmentNote.objects.get(pk=note_id)
+    assert (inserted.patient, inserted.session_start) == (session.patient, session.start)
+    assert (note.patient, note.session_start) == (session.patient, session.start)

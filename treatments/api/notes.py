@@ -1,8 +1,12 @@
 """Treatment notes over HTTP: a session's SOAP note, started by the session's practitioner,
 edited by its author while a draft, signed (final), then amended by addenda."""
 
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import django_filters
 from django.db import transaction
@@ -13,7 +17,9 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.models import User
 from appointments.models import Appointment
+from kernel.pagination import PagedRows
 from kernel.rest import (
     IdFilter,
     IdRelatedField,
@@ -22,8 +28,12 @@ from kernel.rest import (
     ZonedDateTimeField,
     clinic_midnight,
     error_response,
+    moment,
+    name_of,
+    row_of,
     within_calendar,
 )
+from patients.models import Patient
 
 from ..models import (
     Addendum,
@@ -33,7 +43,7 @@ from ..models import (
     TreatedRegion,
     TreatmentNote,
 )
-from ..selectors import notes_for, sessions_to_write_up_for
+from ..selectors import addenda_of, exercise_logs_of, notes_for, sessions_to_write_up_for
 from ..services import add_addendum, sign_note, start_note, update_draft
 from .common import (
     CLINICAL_TAGS,
@@ -49,19 +59,23 @@ from .common import (
 MAX_EXERCISES = 50  # entries in one session's exercise log
 
 
+# An exercise's load as the API writes it: a JSON number with one decimal place.
+_LOAD_KG = NumberField(
+    max_digits=5,
+    decimal_places=1,
+    min_value=Decimal("0"),
+    required=False,
+    allow_null=True,
+)
+
+
 class ExerciseSerializer(ModelSerializer):
     """One exercise of the session's log, in the order given."""
 
     exercise = serializers.CharField(max_length=100, help_text="e.g. Back squat, Deadlift.")
     sets = serializers.IntegerField(min_value=0, max_value=50)
     reps = serializers.IntegerField(min_value=0, max_value=500)
-    load_kg = NumberField(
-        max_digits=5,
-        decimal_places=1,
-        min_value=Decimal("0"),
-        required=False,
-        allow_null=True,
-    )
+    load_kg = _LOAD_KG
     effort = serializers.IntegerField(min_value=1, max_value=10, help_text="RPE, 1 to 10.")
     guarded = serializers.BooleanField(
         required=False, default=False, help_text="Held back or refused for fear of old pain."
@@ -94,6 +108,9 @@ class AddendumSerializer(ModelSerializer):
         fields = ["id", "author", "created_at", "text"]
         read_only_fields = fields
 
+    def to_representation(self, addendum: Addendum) -> dict[str, Any]:
+        return _addendum(self.context, row_of(addendum, ADDENDUM_COLUMNS))
+
 
 class TreatmentNoteSerializer(ModelSerializer):
     """A session's SOAP note as stored; nothing here is written through this serializer."""
@@ -101,7 +118,7 @@ class TreatmentNoteSerializer(ModelSerializer):
     appointment = NoteAppointmentSerializer(read_only=True)
     patient = NamedSerializer(source="appointment.patient", read_only=True)
     author = NamedSerializer(read_only=True)
-    status = serializers.SerializerMethodField(help_text="`draft` or `signed` (final).")
+    status = serializers.CharField(read_only=True, help_text="`draft` or `signed` (final).")
     pain_locations = ChoiceListField(SymptomLocation, read_only=True)
     posture_findings = ChoiceListField(PostureFinding, read_only=True)
     regions_treated = ChoiceListField(TreatedRegion, read_only=True)
@@ -132,8 +149,155 @@ class TreatmentNoteSerializer(ModelSerializer):
         ]
         read_only_fields = fields
 
-    def get_status(self, note: TreatmentNote) -> str:
-        return "signed" if note.is_signed else "draft"
+    def to_representation(self, note: TreatmentNote | Mapping[str, Any]) -> dict[str, Any]:
+        # The fields above are what the schema says of a note; the note is written by hand
+        # from a row (`note_rows`, or `row_of` a note whose log and addenda are prefetched):
+        # DRF's walk over twenty notes, with their sessions, logs and addenda, cost more than
+        # anything else in the answer.
+        if not isinstance(note, Mapping):
+            note = _row_of_note(note)
+        zone = ZoneInfo(note["appointment__location__time_zone"])
+        return {
+            "id": note["id"],
+            "appointment": {
+                "id": note["appointment_id"],
+                "start": note["appointment__start"].astimezone(zone).isoformat(),
+                "end": note["appointment__end"].astimezone(zone).isoformat(),
+                "service": note["appointment__service__name"],
+                "location": note["appointment__location__name"],
+            },
+            "patient": {
+                "id": note["appointment__patient_id"],
+                "name": name_of(
+                    self.context,
+                    Patient,
+                    note["appointment__patient_id"],
+                    first_name=note["appointment__patient__first_name"],
+                    last_name=note["appointment__patient__last_name"],
+                ),
+            },
+            "author": _practitioner(self.context, note, "author"),
+            "status": "draft" if note["signed_at"] is None else "signed",
+            "subjective": note["subjective"],
+            "pain_score": note["pain_score"],
+            "pain_locations": list(note["pain_locations"]),
+            "posture_findings": list(note["posture_findings"]),
+            "regions_treated": list(note["regions_treated"]),
+            "objective": note["objective"],
+            "assessment": note["assessment"],
+            "plan": note["plan"],
+            "exercises": [_exercise(entry) for entry in note["exercises"]],
+            "addenda": [_addendum(self.context, addendum) for addendum in note["addenda"]],
+            "created_at": moment(note["created_at"]),
+            "updated_at": moment(note["updated_at"]),
+            "signed_at": moment(note["signed_at"]),
+        }
+
+
+# What a note's answer is written from: the columns of its row (`values(*NOTE_COLUMNS)`),
+# with "exercises" and "addenda", the rows of its log and its addenda.
+NOTE_COLUMNS = (
+    "id",
+    "patient_id",
+    "appointment_id",
+    "appointment__start",
+    "appointment__end",
+    "appointment__service__name",
+    "appointment__location__name",
+    "appointment__location__time_zone",
+    "appointment__patient_id",
+    "appointment__patient__first_name",
+    "appointment__patient__last_name",
+    "author_id",
+    "author__user_id",
+    "author__user__first_name",
+    "author__user__last_name",
+    "author__user__email",
+    "subjective",
+    "pain_score",
+    "pain_locations",
+    "posture_findings",
+    "regions_treated",
+    "objective",
+    "assessment",
+    "plan",
+    "created_at",
+    "updated_at",
+    "signed_at",
+)
+EXERCISE_COLUMNS = ("exercise", "sets", "reps", "load_kg", "effort", "guarded", "comment")
+ADDENDUM_COLUMNS = (
+    "id",
+    "author_id",
+    "author__user_id",
+    "author__user__first_name",
+    "author__user__last_name",
+    "author__user__email",
+    "created_at",
+    "text",
+)
+
+
+def note_rows(notes: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of notes (`values(*NOTE_COLUMNS)` of notes read through `notes_for`), each
+    with its exercise log and addenda: two queries, however many notes."""
+    ids = [note["id"] for note in notes]
+    logs: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for entry in exercise_logs_of(ids).values("note_id", *EXERCISE_COLUMNS):
+        logs[entry["note_id"]].append(entry)
+    addenda: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for addendum in addenda_of(ids).values("note_id", *ADDENDUM_COLUMNS):
+        addenda[addendum["note_id"]].append(addendum)
+    for note in notes:
+        note["exercises"] = logs[note["id"]]
+        note["addenda"] = addenda[note["id"]]
+    return list(notes)
+
+
+def _row_of_note(note: TreatmentNote) -> dict[str, Any]:
+    return {
+        **row_of(note, NOTE_COLUMNS),
+        "exercises": [row_of(entry, EXERCISE_COLUMNS) for entry in note.exercises.all()],
+        "addenda": [row_of(addendum, ADDENDUM_COLUMNS) for addendum in note.addenda.all()],
+    }
+
+
+def _practitioner(context: dict[str, Any], row: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """The practitioner `key` names in the row (a note's or an addendum's author), as
+    `NamedSerializer` writes them: they go by their login's name."""
+    return {
+        "id": row[f"{key}_id"],
+        "name": name_of(
+            context,
+            User,
+            row[f"{key}__user_id"],
+            first_name=row[f"{key}__user__first_name"],
+            last_name=row[f"{key}__user__last_name"],
+            email=row[f"{key}__user__email"],
+        ),
+    }
+
+
+def _exercise(entry: Mapping[str, Any]) -> dict[str, Any]:
+    load = entry["load_kg"]
+    return {
+        "exercise": entry["exercise"],
+        "sets": entry["sets"],
+        "reps": entry["reps"],
+        "load_kg": None if load is None else _LOAD_KG.to_representation(load),
+        "effort": entry["effort"],
+        "guarded": entry["guarded"],
+        "comment": entry["comment"],
+    }
+
+
+def _addendum(context: dict[str, Any], addendum: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": addendum["id"],
+        "author": _practitioner(context, addendum, "author"),
+        "created_at": moment(addendum["created_at"]),
+        "text": addendum["text"],
+    }
 
 
 class TreatmentNoteChangeSerializer(serializers.Serializer):
@@ -236,7 +400,17 @@ class TreatmentNoteViewSet(ClinicalRecordViewSet):
     }
 
     def get_queryset(self):
-        return notes_for(self.request.user).order_by("-appointment__start", "-pk")
+        # The session's start as the note keeps it (`TreatmentNote.session_start`).
+        return notes_for(self.request.user).order_by("-session_start", "-pk")
+
+    def list(self, request: Request) -> Response:
+        rows = PagedRows(self.filter_queryset(self.get_queryset()), NOTE_COLUMNS)
+        page = note_rows(self.paginate_queryset(rows))
+        # The notes shown, for the audit log: what it records of each is its id and patient.
+        self.audit_shown(
+            *(TreatmentNote(pk=note["id"], patient_id=note["patient_id"]) for note in page)
+        )
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(
         summary="Start a session's note",
