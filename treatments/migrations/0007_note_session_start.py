@@ -25,7 +25,7 @@ ALTER TABLE treatments_treatmentnote ENABLE TRIGGER pgtrigger_treatment_note_sig
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("appointments", "0005_practitioner_index_covers_care"),
+        ("appointments", "0006_practitioner_index_covers_care"),
         ("patients", "0006_refusals_declared_on_the_models"),
         ("practice", "0002_default_booking_rules"),
         ("treatments", "0006_refusals_declared_on_the_models"),

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("appointments", "0004_start_index"),
+        ("appointments", "0005_diary_version"),
         ("patients", "0006_refusals_declared_on_the_models"),
         ("practice", "0002_default_booking_rules"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
