@@ -6,6 +6,11 @@ from django.db.models import QuerySet
 from rest_framework import pagination
 
 
+# PostgreSQL's OFFSET and LIMIT are bigints: a page number from the query string can ask
+# for rows past them.
+_LARGEST_OFFSET = 2**63 - 1
+
+
 class PageFirstPaginator(Paginator):
     """Django's paginator, reading the page before the count: a page that is not full is
     the list's last, so it tells the count, and the COUNT query is left out. Most lists a
@@ -16,6 +21,8 @@ class PageFirstPaginator(Paginator):
             return super().page(number)
         number = self._whole_number(number)
         bottom = (number - 1) * self.per_page
+        if bottom + self.per_page > _LARGEST_OFFSET:
+            return super().page(number)  # past any list: the count says so, as a 404
         rows = list(self.object_list[bottom : bottom + self.per_page])
         if (rows and len(rows) < self.per_page) or (number == 1 and not rows):
             self.count = bottom + len(rows)

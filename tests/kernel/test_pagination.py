@@ -117,3 +117,10 @@ def test_rows_are_counted_as_their_queryset_without_the_joins_of_their_columns(
     assert paginator.count == 4  # with the assessment
     count, rows = [query["sql"] for query in captured][::-1]
     assert "JOIN" in rows and "JOIN" not in count
+
+
+@pytest.mark.django_db
+def test_a_page_past_any_list_is_404_not_a_database_error(as_reception):
+    response = as_reception.get("/api/v1/patients/", {"page": 10**18})
+
+    assert response.status_code == 404
