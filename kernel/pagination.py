@@ -5,7 +5,6 @@ from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import QuerySet
 from rest_framework import pagination
 
-
 # PostgreSQL's OFFSET and LIMIT are bigints: a page number from the query string can ask
 # for rows past them.
 _LARGEST_OFFSET = 2**63 - 1
