@@ -86,6 +86,7 @@ class _Placement:
     end: datetime
     blocked_until: datetime
     location_id: int
+    rules: BookingRules  # as the checks read them
 
 
 def book_appointment(
@@ -179,7 +180,7 @@ def reschedule_appointment(
                 now=now,
                 rescheduling=current,
             )
-            _check_no_bookings_depend_on(current, moved_to=placement.start)
+            _check_no_bookings_depend_on(current, moved_to=placement.start, rules=placement.rules)
             current.practitioner = new_practitioner
             current.location_id = placement.location_id
             current.start = placement.start
@@ -454,6 +455,7 @@ def _check_bookable(
         blocked_until=end + service.buffer_after,
         # The window lies at `location` when one was asked for.
         location_id=window.location_id,
+        rules=rules,
     )
 
 

@@ -55,7 +55,7 @@ from bench.api_phases import (
     queries_per_answer,
     throughput_against,
 )
-from bench.bookings import BENCH_EMAIL_DOMAIN, delete_bench_bookings, token_for
+from bench.bookings import delete_bench_bookings, token_for
 from bench.common import create_database, with_database
 from bench.fixtures import SERVICE
 from bench.large_clinic import ensure_large_clinic
@@ -111,8 +111,6 @@ def profile_paths(
     calls: int,
 ) -> None:
     """Every HTTP path of the benchmark in this process under cProfile (`--profile`)."""
-    from appointments.models import Appointment, Status
-
     calls = min(calls, (len(plan.bookings) - 2) // 2, (len(plan.targets) - 2) // 2)
     bookings = [(b.body, b.token) for b in plan.bookings]
     paths = [
@@ -132,23 +130,10 @@ def profile_paths(
         api_profile.Path("book a free slot", api_profile.post_each(APPOINTMENTS, bookings), 201),
     ]
     figures = api_profile.profile(paths, calls)
-    made = dict(
-        Appointment.objects.filter(
-            created_by__email__endswith="@" + BENCH_EMAIL_DOMAIN, status=Status.BOOKED
-        ).values_list("patient_id", "pk")
-    )
-    moves = [
-        (
-            f"{APPOINTMENTS}{made[booking.patient_id]}/reschedule/",
-            {"start": target.body["start"], "practitioner": target.body["practitioner"]},
-            booking.token,
-        )
-        for booking, target in zip(plan.bookings, plan.targets, strict=False)
-        if booking.patient_id in made
-    ]
+    made_moves = api_booking.moves(plan.bookings, plan.targets, api_booking.bench_bookings())
     figures |= api_profile.profile(
-        [api_profile.Path("reschedule", api_profile.post_each_to(moves), 200)],
-        min(calls, (len(moves) - 2) // 2),
+        [api_profile.Path("reschedule", api_profile.post_each_to(made_moves), 200)],
+        min(calls, (len(made_moves) - 2) // 2),
     )
     print("\n".join(f"{name}: {figure}" for name, figure in figures.items()))
 

@@ -104,29 +104,39 @@ def booking(load: Load, database_url: str, plan: Plan) -> tuple[list[Workload], 
     return [against_trivial, against_pgbench], booked, database_limit
 
 
-def reschedule_and_cancel(load: Load, plan: Plan, booked: Phase) -> list[Workload]:
-    """Each booking just made moved to another free slot, then cancelled."""
-    from django.db import connection
-
+def bench_bookings() -> dict[int, int]:
+    """The bookings the run made that are still booked: appointment id by patient id."""
     from appointments.models import Appointment, Status
 
-    made = dict(
+    return dict(
         Appointment.objects.filter(
             created_by__email__endswith="@" + BENCH_EMAIL_DOMAIN, status=Status.BOOKED
         ).values_list("patient_id", "pk")
     )
+
+
+def moves(bookings: list[Booking], targets: list[Booking], made: dict[int, int]) -> list[tuple]:
+    """(path, body, token) of each booking made, moved to its target's free slot."""
+    return [
+        (
+            f"{BOOK}{made[booking.patient_id]}/reschedule/",
+            {"start": target.body["start"], "practitioner": target.body["practitioner"]},
+            booking.token,
+        )
+        for booking, target in zip(bookings, targets, strict=False)
+        if booking.patient_id in made
+    ]
+
+
+def reschedule_and_cancel(load: Load, plan: Plan, booked: Phase) -> list[Workload]:
+    """Each booking just made moved to another free slot, then cancelled."""
+    from django.db import connection
+
+    made = bench_bookings()
     connection.close()
     moved = load.measure(
         "reschedule",
-        [
-            post(
-                f"{BOOK}{made[booking.patient_id]}/reschedule/",
-                {"start": target.body["start"], "practitioner": target.body["practitioner"]},
-                booking.token,
-            )
-            for booking, target in zip(plan.bookings[WARMUP:], plan.targets, strict=False)
-            if booking.patient_id in made
-        ],
+        [post(*move) for move in moves(plan.bookings[WARMUP:], plan.targets, made)],
     )
     cancelled = load.measure(
         "cancel",
