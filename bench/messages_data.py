@@ -13,7 +13,7 @@ PATIENTS = 1000
 PRACTITIONERS = 20
 APPOINTMENTS = 10_000  # booked, in the weeks ahead: what the reminders are for
 BENCH_LOCATION = "Bench messages"
-CLAIM_LIMIT = 500  # what dispatch_due claims per task
+CLAIM_LIMIT = 200  # what one dispatch_due claims: NOTIFICATIONS_CLAIM_BATCH by default
 
 
 def bench_patients() -> list[int]:

@@ -212,15 +212,16 @@ def _patient_messages(patient: Patient, kind: str, period: str, now: datetime):
 # --- claiming and delivering ------------------------------------------------------------
 
 
-def claim_due(*, limit: int = 500, now: datetime | None = None) -> list[int]:
-    """Mark up to `limit` due messages as being sent and return their ids, earliest due
-    first.
+def claim_due(*, limit: int | None = None, now: datetime | None = None) -> list[int]:
+    """Mark up to `limit` (NOTIFICATIONS_CLAIM_BATCH) due messages as being sent and return
+    their ids, earliest due first.
 
     SKIP LOCKED lets two scans run at once without claiming the same row. Messages a dead
     worker left half-sent are claimed again once their claim is stale. One statement: the
     UPDATE claims what its subquery picks, so no list of ids travels to PostgreSQL and back.
     """
     now = now or timezone.now()
+    limit = limit or settings.NOTIFICATIONS_CLAIM_BATCH
     stale = now - timedelta(seconds=settings.NOTIFICATIONS_STALE_CLAIM_SECONDS)
     due = (
         Notification.objects.select_for_update(skip_locked=True)

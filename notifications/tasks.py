@@ -15,11 +15,14 @@ from . import services
 @shared_task(ignore_result=True)
 def dispatch_due() -> int:
     """Beat, every minute: claim due messages and hand them to send tasks, a few per task
-    (a task per message would cost more in the broker than the sending itself)."""
+    (a task per message would cost more in the broker than the sending itself). A full
+    claim may have left more due: the next scan starts now rather than a minute later."""
     ids = services.claim_due()
     size = settings.NOTIFICATIONS_SEND_BATCH
     for start in range(0, len(ids), size):
         send_notifications.delay(ids[start : start + size])
+    if len(ids) == settings.NOTIFICATIONS_CLAIM_BATCH:
+        dispatch_soon()
     return len(ids)
 
 

@@ -271,6 +271,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = env.str(
 # through EMAIL_URL and SMS through SMS_BACKEND (console, file or http).
 NOTIFICATIONS_DELIVERY = env.str("NOTIFICATIONS_DELIVERY", default="outbox" if DEBUG else "live")
 NOTIFICATIONS_STALE_CLAIM_SECONDS = env.int("NOTIFICATIONS_STALE_CLAIM_SECONDS", default=300)
+# Messages one scan claims. A full claim starts the next scan at once, so a backlog drains at
+# the workers' pace; a smaller claim holds its row locks and WAL for less time.
+NOTIFICATIONS_CLAIM_BATCH = env.int("NOTIFICATIONS_CLAIM_BATCH", default=200)
 # Messages per send task: enough to spread a task's cost, few enough that a slow provider
 # (10 s timeout per message) keeps a batch inside the task's time limit.
 NOTIFICATIONS_SEND_BATCH = env.int("NOTIFICATIONS_SEND_BATCH", default=20)

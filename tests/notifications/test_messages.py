@@ -357,6 +357,21 @@ class TestTasks:
         outcomes = [services.deliver_batch(batch) for batch in handed_out]
         assert [set(o.values()) for o in outcomes] == [{"sent"}, {"sent"}]
 
+    def test_a_backlog_larger_than_one_claim_drains_without_waiting_for_beat(
+        self, booked, settings, eager
+    ):
+        settings.NOTIFICATIONS_CLAIM_BATCH = 2
+        book_appointment(  # two more due confirmations: four due in all
+            patient=PatientFactory(consent_email=True, consent_sms=True),
+            service=booked.service,
+            practitioner=booked.practitioner,
+            start=at(THURSDAY, 12),
+        )
+
+        assert dispatch_due() == 2  # the first claim; the next followed at once
+
+        assert OutboxMessage.objects.count() == 4
+
     def test_a_dead_workers_claim_is_taken_again(self, booked, settings):
         settings.NOTIFICATIONS_STALE_CLAIM_SECONDS = 60
         claimed = services.claim_due()
