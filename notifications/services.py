@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Exists, Max, OuterRef, Q
-from django.template import Context, Template
+from django.template import Template
 from django.utils import timezone
 
 from appointments.models import OCCUPYING_STATUSES, Appointment, Status
@@ -32,7 +32,7 @@ from treatments.models import Phase, PlanStatus, TreatmentPlan
 
 from .backends import PermanentDeliveryError, TransientDeliveryError, backend_for
 from .models import Delivery, Kind, MessageTemplate, MessagingSettings, Notification
-from .wording import check_template, context_of
+from .wording import check_template, context_of, render_message
 
 APPOINTMENT_KINDS_WITHDRAWN_ON_CANCEL = (Kind.CONFIRMATION, Kind.REMINDER, Kind.RESCHEDULED)
 MAX_ATTEMPTS = 8
@@ -445,9 +445,9 @@ def next_allowed_time(
 def render(notification: Notification, batch: SendBatch) -> None:
     """Fill in the message's recipient, subject and body from its template."""
     subject, body = batch.templates_for(notification)
-    context = Context(context_of(notification.patient, notification.appointment))
-    notification.subject = subject.render(context).strip()
-    notification.body = body.render(context).strip()
+    values = context_of(notification.patient, notification.appointment)
+    notification.subject = render_message(subject, values)
+    notification.body = render_message(body, values)
     patient = notification.patient
     notification.recipient = (
         patient.email if notification.channel == Channel.EMAIL else str(patient.mobile)
