@@ -56,7 +56,7 @@ def test_the_message_sent_is_the_text_as_written(
         services.deliver(pk)
 
     expected = (
-        f"{first_name} at St Kilda's <Beach> Studio, 1 \"The Esplanade\" & Acland St — {CLINIC}"
+        f'{first_name} at St Kilda\'s <Beach> Studio, 1 "The Esplanade" & Acland St — {CLINIC}'
     )
     sent = {message.channel: message for message in OutboxMessage.objects.all()}
     assert sent["sms"].body == expected
