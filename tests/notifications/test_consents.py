@@ -2,13 +2,23 @@
 channel (nothing assumed), and whenever a consent changes, by whichever door, the reminders
 of every upcoming booking are scheduled or withdrawn on that channel, each exactly once."""
 
+import queue
+import threading
+import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection, transaction
 
 from appointments.services import book_appointment, cancel_appointment
 from notifications import services
-from notifications.models import Delivery, Kind, Notification, OutboxMessage
+from notifications.models import (
+    Delivery,
+    Kind,
+    MessagingSettings,
+    Notification,
+    OutboxMessage,
+)
 from patients.models import Patient
 from patients.services import update_patient_profile
 from tests.fixtures.clinic import TODAY, at
@@ -174,3 +184,69 @@ class TestConsentChanges:
         sent = OutboxMessage.objects.filter(channel="sms")
         assert sent.count() == 2
         assert {message.notification.kind for message in sent} == {Kind.REMINDER}
+
+
+class TestConsentAndBookingAtOnce:
+    """A booking reads the patient under the lock a consent change holds: whichever comes
+    first, the booking ends up with the reminders of the consent in force."""
+
+    def test_a_booking_made_with_an_old_read_of_the_patient_goes_by_the_new_consent(
+        self, assessed_patient, assessment, myotherapist
+    ):
+        read_earlier = Patient.objects.get(pk=assessed_patient.pk)  # as a request holds it
+        update_patient_profile(patient=assessed_patient, changes={"consent_sms": True})
+
+        book_appointment(
+            patient=read_earlier,
+            service=assessment,
+            practitioner=myotherapist,
+            start=at(THURSDAY, 10),
+        )
+
+        assert {channel for _, channel, _ in pending()} == {"sms"}
+
+    @pytest.mark.django_db(transaction=True)
+    def test_a_booking_that_waited_for_a_consent_change_goes_by_it(
+        self, assessed_patient, assessment, myotherapist
+    ):
+        MessagingSettings.current()  # the row the migrations make (the flush removed it)
+        read_earlier = Patient.objects.get(pk=assessed_patient.pk)
+        booker_pid: queue.Queue[int] = queue.Queue()
+        failures: list[Exception] = []
+
+        def book() -> None:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_backend_pid()")
+                    booker_pid.put(cursor.fetchone()[0])
+                book_appointment(
+                    patient=read_earlier,
+                    service=assessment,
+                    practitioner=myotherapist,
+                    start=at(THURSDAY, 10),
+                )
+            except Exception as error:  # shown by the assertion below
+                failures.append(error)
+            finally:
+                connection.close()
+
+        booker = threading.Thread(target=book)
+        with transaction.atomic():
+            update_patient_profile(patient=assessed_patient, changes={"consent_sms": True})
+            booker.start()
+            waiting_for_the_lock(booker_pid.get(timeout=30))
+        booker.join(timeout=60)
+
+        assert failures == []
+        assert len(pending(kind=Kind.REMINDER, channel="sms")) == 2
+
+
+def waiting_for_the_lock(pid: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
+            if cursor.fetchone() == ("Lock",):
+                return
+            assert time.monotonic() < deadline, "the booking never waited for the patient's lock"
+            time.sleep(0.05)
