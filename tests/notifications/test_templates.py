@@ -237,3 +237,13 @@ def test_a_preview_of_good_words_then_save_makes_them_live(manager):
     assert answer.status_code == 302
     template.refresh_from_db()
     assert template.body == words
+
+
+def test_the_preview_is_behind_the_same_door_as_a_save(reception_staff):
+    """Reception may not change templates: previewing (a change POST) is refused the same."""
+    template = MessageTemplate.objects.get(kind=Kind.REMINDER, channel="sms")
+
+    answer = preview(reception_staff, template, body="{{ patient }}")
+
+    assert answer.status_code == 403
+    assert "Alex" not in answer.text
