@@ -120,7 +120,9 @@ class RegisterView(generics.GenericAPIView):
         summary="Update my contact details and reminder consents",
         description="Name and date of birth identify the patient: a change to either is "
         "refused (400 `identity_locked`, naming the field; reception corrects them). Sent "
-        "unchanged, they are accepted.",
+        "unchanged, they are accepted. Turning `consent_email` or `consent_sms` on schedules "
+        "the reminders still ahead of every upcoming booking on that channel; turning it off "
+        "withdraws every message not yet sent on it.",
         tags=["patients"],
         responses={
             200: PatientSerializer,
