@@ -113,7 +113,10 @@ def book_appointment(
 
     def book() -> Appointment:
         with transaction.atomic():
-            _lock_patient(patient.pk)
+            # The patient as locked, not as the caller read them: the booking's messages go
+            # on the channels agreed to now (a consent change committed while this waited
+            # for the lock only scheduled the bookings it could see).
+            locked = _lock_patient(patient.pk)
             placement = _check_bookable(
                 patient_id=patient.pk,
                 service=service,
@@ -124,7 +127,7 @@ def book_appointment(
                 now=now,
             )
             appointment = Appointment(
-                patient=patient,
+                patient=locked,
                 practitioner=practitioner,
                 service=service,
                 location_id=placement.location_id,
@@ -326,8 +329,8 @@ def _lock(appointment: Appointment) -> Appointment:
     )
 
 
-def _lock_patient(patient_id: int) -> None:
-    Patient.objects.select_for_update().filter(pk=patient_id).values_list("pk").first()
+def _lock_patient(patient_id: int) -> Patient:
+    return Patient.objects.select_for_update().get(pk=patient_id)
 
 
 def _check_has_no_note(appointment: Appointment, verb: str) -> None:

@@ -3,16 +3,16 @@
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.template import Context
 from django.utils.html import format_html
 
 from kernel.admin_query import ForgivingQueryAdmin
 
 from .models import MessageTemplate, MessagingSettings, Notification
 from .selectors import notifications_for
-from .wording import Visit, check_template, message_context
+from .wording import Visit, check_template, message_context, render_message
 
 # The visit a preview describes; its words come from the same function as a real message's.
 SAMPLE_VISIT = Visit(
@@ -58,19 +58,40 @@ class NotificationAdmin(ForgivingQueryAdmin, admin.ModelAdmin):
         return False
 
 
+# The name of the change form's "Preview" button (its template adds it beside "Save").
+PREVIEW = "_preview"
+
+
+class MessageTemplateForm(forms.ModelForm):
+    """A template's words. Posted with the "Preview" button, the edits are checked exactly
+    as a save checks them (unknown variables, syntax) but the form reports itself not
+    valid, so the admin shows the page again, with the edits, their errors and the preview
+    of the unsaved words (the preview reads the form's instance), and saves nothing: a
+    template is seen before it is live."""
+
+    def is_valid(self) -> bool:
+        return super().is_valid() and PREVIEW not in self.data
+
+
 @admin.register(MessageTemplate)
 class MessageTemplateAdmin(admin.ModelAdmin):
+    form = MessageTemplateForm
     list_display = ["kind", "channel", "subject", "updated_at"]
     list_filter = ["channel"]
     readonly_fields = ["preview"]
     fields = ["kind", "channel", "subject", "body", "preview"]
 
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["previewing"] = PREVIEW in request.POST
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     @admin.display(description="Preview (with sample details)")
     def preview(self, template: MessageTemplate) -> str:
-        context = Context(message_context(first_name="Alex", visit=SAMPLE_VISIT))
+        """The message exactly as it would be stored and sent, escaped only for this page."""
+        values = message_context(first_name="Alex", visit=SAMPLE_VISIT)
         try:
-            subject = check_template(template.subject, kind=template.kind).render(context)
-            body = check_template(template.body, kind=template.kind).render(context)
+            subject = render_message(check_template(template.subject, kind=template.kind), values)
+            body = render_message(check_template(template.body, kind=template.kind), values)
         except ValidationError as error:
             return format_html('<span class="errornote">{}</span>', " ".join(error.messages))
         return format_html(

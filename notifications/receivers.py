@@ -2,12 +2,15 @@
 its messages in the change's own transaction (`appointments.signals`), and once it commits,
 a dispatch is asked for so that a confirmation goes now rather than at beat's next minute:
 one per transaction, however many appointments it changes (the demo books hundreds in one).
-Connected in `NotificationsConfig.ready`."""
+And they follow the patient's consents (`patients.signals`): a channel agreed to gets the
+reminders of the upcoming bookings, one withdrawn loses what is pending on it. Connected in
+`NotificationsConfig.ready`."""
 
 from django.db import transaction
 from django.dispatch import receiver
 
 from appointments.signals import appointment_booked, appointment_cancelled, appointment_moved
+from patients.signals import consents_changed
 
 from . import services
 from .tasks import dispatch_soon
@@ -29,6 +32,12 @@ def retime_messages(sender, appointment, now, **kwargs) -> None:
 def withdraw_messages(sender, appointment, now, **kwargs) -> None:
     if services.cancellation_messages(appointment, now=now):
         _dispatch_after_commit()
+
+
+@receiver(consents_changed, dispatch_uid="notifications.consents")
+def follow_consents(sender, patient, now, **kwargs) -> None:
+    # Nothing to dispatch: the reminders it schedules are all still ahead.
+    services.consent_messages(patient, now=now)
 
 
 def _dispatch_after_commit() -> None:

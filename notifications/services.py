@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Exists, Max, OuterRef, Q
-from django.template import Context, Template
+from django.template import Template
 from django.utils import timezone
 
 from appointments.models import OCCUPYING_STATUSES, Appointment, Status
@@ -32,10 +32,11 @@ from treatments.models import Phase, PlanStatus, TreatmentPlan
 
 from .backends import PermanentDeliveryError, TransientDeliveryError, backend_for
 from .models import Delivery, Kind, MessageTemplate, MessagingSettings, Notification
-from .wording import check_template, context_of
+from .wording import check_template, context_of, render_message
 
 APPOINTMENT_KINDS_WITHDRAWN_ON_CANCEL = (Kind.CONFIRMATION, Kind.REMINDER, Kind.RESCHEDULED)
 MAX_ATTEMPTS = 8
+CONSENT_WITHDRAWN = "The patient withdrew consent to this channel."
 
 
 def retry_pause(attempts: int) -> timedelta:
@@ -92,6 +93,38 @@ def notices(appointment: Appointment, kind: str, *, at: datetime) -> list[Notifi
         _appointment_message(appointment, kind, channel, due_at=at)
         for channel in consented_channels(appointment.patient)
     ]
+
+
+def consent_messages(patient: Patient, *, now: datetime | None = None) -> None:
+    """The messages of the patient's upcoming bookings follow their consents, whichever door
+    changed them (`patients.signals.consents_changed`, in the change's transaction).
+
+    On each channel they no longer agree to, whatever is still pending is withdrawn. On each
+    channel they agree to, every booked appointment gets the reminders still ahead of it,
+    exactly once: the rows are the ones a booking writes (same reason keys), so a reminder
+    already there stays as it is, and one withdrawn with an earlier consent comes back
+    rather than being written twice (a withdrawn message was never sent). A booking's
+    confirmation is not sent late: it told of the booking when it was made (see the
+    README's "Messages to patients" for the rule).
+    """
+    now = now or timezone.now()
+    agreed = consented_channels(patient)
+    Notification.objects.filter(
+        patient=patient, status=Delivery.PENDING, channel__in=set(Channel.values) - set(agreed)
+    ).update(status=Delivery.WITHDRAWN, last_error=CONSENT_WITHDRAWN, updated_at=now)
+    if not agreed:
+        return
+    offsets = MessagingSettings.current().reminder_offsets_hours
+    upcoming = Appointment.objects.filter(patient=patient, status=Status.BOOKED, start__gt=now)
+    rows = [
+        row
+        for appointment in upcoming.select_related("patient")
+        for row in _reminders(appointment, now, offsets)
+    ]
+    _add(rows)
+    Notification.objects.filter(
+        reason_key__in=[row.reason_key for row in rows], status=Delivery.WITHDRAWN
+    ).update(status=Delivery.PENDING, last_error="", updated_at=now)
 
 
 def _reminders(
@@ -446,9 +479,9 @@ def next_allowed_time(
 def render(notification: Notification, batch: SendBatch) -> None:
     """Fill in the message's recipient, subject and body from its template."""
     subject, body = batch.templates_for(notification)
-    context = Context(context_of(notification.patient, notification.appointment))
-    notification.subject = subject.render(context).strip()
-    notification.body = body.render(context).strip()
+    values = context_of(notification.patient, notification.appointment)
+    notification.subject = render_message(subject, values)
+    notification.body = render_message(body, values)
     patient = notification.patient
     notification.recipient = (
         patient.email if notification.channel == Channel.EMAIL else str(patient.mobile)

@@ -6,8 +6,8 @@ and nothing more (no password hashes, notes or intakes a model graph would reach
 language is Django's, cut down to variables, a few text filters, `if` and `comment`; the
 engine knows no other tag or filter (so no `load`, `include` or `debug`), and
 `check_template` refuses a variable, a lookup or a filter outside the whitelist when the
-template is saved. `message_context` builds the context for sending and for the admin's
-preview alike.
+template is saved. `message_context` builds the context and `render_message` fills a template
+in, for sending and for the admin's preview alike.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template import (
+    Context,
     Engine,
     Library,
     Template,
@@ -25,7 +26,7 @@ from django.template import (
     defaultfilters,
     defaulttags,
 )
-from django.template.base import FilterExpression, Node, Variable, VariableNode
+from django.template.base import FilterExpression, Node, TextNode, Variable, VariableNode
 from django.template.defaulttags import IfNode
 
 from appointments.models import Appointment
@@ -68,8 +69,17 @@ class _MessageEngine(Engine):
     default_builtins: list[str] = []
 
 
-# Plain text: issue 16 decides how an HTML part escapes; nothing here escapes.
+# Messages are plain text (SMS, and emails without an HTML part): nothing is escaped.
 MESSAGE_ENGINE = _MessageEngine(autoescape=False, builtins=[__name__])
+
+
+def render_message(template: Template, values: dict[str, str]) -> str:
+    """The exact text the patient reads: `template` filled in with `values`.
+
+    `Template.render` takes its escaping from the `Context`, which escapes unless told not
+    to, whatever the engine says ("Back Pain &amp; Sciatica", "O&#x27;Connor"): the context
+    is made here, once, with the engine's setting."""
+    return template.render(Context(values, autoescape=MESSAGE_ENGINE.autoescape)).strip()
 
 
 def variables_for(kind: str) -> dict[str, str]:
@@ -88,6 +98,7 @@ def check_template(source: str, *, kind: str) -> Template:
             f"This template does not read: {error}. Tags: {', '.join(sorted(ALLOWED_TAGS))}; "
             f"filters: {', '.join(sorted(ALLOWED_FILTERS))}."
         ) from error
+    _refuse_unclosed_tags(template)
     allowed = variables_for(kind)
     for variable in _variables_in(template.nodelist.get_nodes_by_type(Node)):
         if variable.lookups is None:  # a literal: "text" or 3
@@ -104,6 +115,22 @@ def check_template(source: str, *, kind: str) -> Template:
                 f"{{{{ {variable.var} }}}}: {name} is plain text, it has nothing to look up."
             )
     return template
+
+
+# Django reads an opening it cannot match ("Hi {{ patient }", a tag broken over two lines) as
+# plain text, which the patient would then receive.
+_CLOSINGS = {"{{": "}}", "{%": "%}", "{#": "#}"}
+
+
+def _refuse_unclosed_tags(template: Template) -> None:
+    for node in template.nodelist.get_nodes_by_type(TextNode):
+        for opening, closing in _CLOSINGS.items():
+            if opening in node.s:
+                start = node.s.index(opening)
+                raise ValidationError(
+                    f"This template does not read: {opening} without its {closing} (on one "
+                    f"line) in “{node.s[start : start + 30].strip()}”."
+                )
 
 
 def _variables_in(nodes) -> list[Variable]:

@@ -38,6 +38,17 @@ class RegistrationSerializer(serializers.Serializer):
     last_name = serializers.CharField(max_length=100)
     phone = PhoneNumberField(help_text="A mobile number; stored in E.164 (+61412345678).")
     date_of_birth = serializers.DateField(validators=[validate_date_of_birth])
+    # Asked per channel, never assumed: the website shows each as an unticked box, and a
+    # patient who does not tick one gets nothing on that channel (README: Messages).
+    consent_email = serializers.BooleanField(
+        default=False,
+        help_text="The patient agrees to booking confirmations, reminders and notices by "
+        "email. Ask with an unticked box; absent means no.",
+    )
+    consent_sms = serializers.BooleanField(
+        default=False,
+        help_text="The same by SMS, to `phone`. Ask with an unticked box; absent means no.",
+    )
 
 
 class RegistrationReceivedSerializer(serializers.Serializer):
@@ -55,9 +66,12 @@ REGISTRATION_RECEIVED = (
 @extend_schema(
     summary="Register as a patient",
     description="Creates the login (email) and the patient record together; then sign in "
-    "at `/api/v1/auth/token/`. The answer is the same whether or not the address already "
-    "has an account (so that nobody can find out which addresses do): for one that has, "
-    "nothing is created or changed, and its owner is emailed instead.",
+    "at `/api/v1/auth/token/`. `consent_email` and `consent_sms` are the patient's answers "
+    'to "may we send you confirmations and reminders by email / by SMS?", each asked '
+    "with an unticked box: without a yes, nothing is sent on that channel. The answer is "
+    "the same whether or not the address already has an account (so that nobody can find "
+    "out which addresses do): for one that has, nothing is created or changed, and its "
+    "owner is emailed instead.",
     tags=["auth"],
     request=RegistrationSerializer,
     responses={201: RegistrationReceivedSerializer},
@@ -81,6 +95,8 @@ class RegisterView(generics.GenericAPIView):
                 last_name=data["last_name"],
                 mobile=data["phone"],
                 date_of_birth=data["date_of_birth"],
+                consent_email=data["consent_email"],
+                consent_sms=data["consent_sms"],
             )
             if patient is not None:
                 record(
@@ -104,7 +120,9 @@ class RegisterView(generics.GenericAPIView):
         summary="Update my contact details and reminder consents",
         description="Name and date of birth identify the patient: a change to either is "
         "refused (400 `identity_locked`, naming the field; reception corrects them). Sent "
-        "unchanged, they are accepted.",
+        "unchanged, they are accepted. Turning `consent_email` or `consent_sms` on schedules "
+        "the reminders still ahead of every upcoming booking on that channel; turning it off "
+        "withdraws every message not yet sent on it.",
         tags=["patients"],
         responses={
             200: PatientSerializer,

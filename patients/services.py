@@ -18,6 +18,7 @@ from accounts.services import tell_of_registration
 from kernel.errors import DomainError
 
 from .models import Channel, Patient
+from .signals import consents_changed
 
 _CONSENT_FIELDS = ("consent_email", "consent_sms")
 # Who the patient is: a patient cannot change these online (a patient could otherwise take
@@ -34,8 +35,11 @@ def register_patient(
     last_name: str,
     mobile: PhoneNumber | str,
     date_of_birth: date,
+    consent_email: bool = False,
+    consent_sms: bool = False,
 ) -> Patient | None:
-    """Create a patient's login and record together: both or neither.
+    """Create a patient's login and record together: both or neither, with the consents
+    the patient gave (each channel off unless they said yes), recorded as of now.
 
     An email that already has a login (a patient's or staff's) gets no second account and
     no access to the first: None, and its owner is told by email that someone tried to
@@ -62,6 +66,9 @@ def register_patient(
                     email=email,
                     mobile=mobile,
                     date_of_birth=date_of_birth,
+                    consent_email=consent_email,
+                    consent_sms=consent_sms,
+                    consents_updated_at=timezone.now() if consent_email or consent_sms else None,
                 )
             tell_of_registration(user_id=user.pk, already_registered=False)
             return patient
@@ -74,21 +81,29 @@ def register_patient(
     return None
 
 
-def update_patient_profile(*, patient: Patient, changes: dict[str, Any]) -> Patient:
+def update_patient_profile(
+    *, patient: Patient, changes: dict[str, Any], now: datetime | None = None
+) -> Patient:
     """Apply a patient's (or reception's) edits, keeping consents consistent with contacts.
 
     Consent to a channel needs a way to reach the patient on it; the time consents last
-    changed is recorded.
+    changed is recorded. This is the one door to a patient's consents (their profile online,
+    reception's patient page): a change is announced (`consents_changed`) in the same
+    transaction, so the messages of their upcoming bookings follow it at once.
     """
+    now = now or timezone.now()
     with transaction.atomic():
         patient = Patient.objects.select_for_update().get(pk=patient.pk)
         consents_before = [getattr(patient, name) for name in _CONSENT_FIELDS]
         for name, value in changes.items():
             setattr(patient, name, value)
         _check_contact_consents(patient)
-        if [getattr(patient, name) for name in _CONSENT_FIELDS] != consents_before:
-            patient.consents_updated_at = timezone.now()
+        consents_differ = [getattr(patient, name) for name in _CONSENT_FIELDS] != consents_before
+        if consents_differ:
+            patient.consents_updated_at = now
         patient.save()
+        if consents_differ:
+            consents_changed.send(sender=Patient, patient=patient, now=now)
     return patient
 
 

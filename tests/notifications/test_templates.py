@@ -2,10 +2,12 @@
 template may use is checked when it is saved, in the admin and by the model alike, again
 before a message is sent, and the preview fills in the same context as a real message."""
 
+import html
 import importlib
 from datetime import timedelta
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.core.exceptions import ValidationError
 from django.test import Client
 
@@ -149,11 +151,10 @@ def test_the_default_confirmation_reads_as_before(booked):
     email = sent_email()
 
     assert email.subject == "Your appointment on Thursday 25 March at 10:00"
-    # (How "&" in the clinic's name is escaped is issue 16's, not this one's.)
     assert email.body.startswith(
         "Hi Ari,\n\nYou are booked for Initial assessment with Mia Myo at Richmond "
         "(12 Swan Street, Richmond VIC 3121) on Thursday 25 March at 10:00. The calendar "
-        "entry is attached.\n\nSee you soon,\nThe Back Pain "
+        "entry is attached.\n\nSee you soon,\nThe Back Pain & Sciatica Clinic"
     )
 
 
@@ -174,3 +175,75 @@ def test_the_preview_uses_the_message_context(manager):
     page = manager.get(f"/admin/notifications/messagetemplate/{template.pk}/change/").text
 
     assert "Tuesday 01 December / 09:00 / https://clinic.example/my-appointments" in page
+
+
+# --- preview before save, refusal by name (issue 16, item 7) ---------------------------
+
+
+def preview(client: Client, template: MessageTemplate, **words):
+    return edit(client, template, _preview="Preview", **words)
+
+
+def test_the_preview_button_shows_the_unsaved_words_and_saves_nothing(manager):
+    template = MessageTemplate.objects.get(kind=Kind.REMINDER, channel="sms")
+    before = (template.body, template.updated_at)
+
+    answer = preview(manager, template, body="Hi {{ patient }}, {{ start_time }} at {{ location }}")
+
+    assert answer.status_code == 200  # the page again, not a redirect after a save
+    assert "Hi Alex, 09:00 at Richmond" in answer.text
+    assert "Previewed, not saved" in answer.text
+    template.refresh_from_db()
+    assert (template.body, template.updated_at) == before
+    assert not LogEntry.objects.exists()  # the admin's history records no change either
+
+
+def test_the_change_form_offers_the_preview_button(manager):
+    template = MessageTemplate.objects.get(kind=Kind.REMINDER, channel="sms")
+
+    page = manager.get(f"/admin/notifications/messagetemplate/{template.pk}/change/").text
+
+    assert 'name="_preview"' in page
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ("Hi {{ patien }}", "Unknown variable {{ patien }}: a appointment reminder may use"),
+        ("Hi {{ patient }", "This template does not read"),
+        ("{% if patient %}Hi", "This template does not read"),
+    ],
+)
+@pytest.mark.parametrize("button", [{}, {"_preview": "Preview"}], ids=["save", "preview"])
+def test_an_unknown_variable_or_broken_syntax_is_refused_by_name(manager, body, problem, button):
+    template = MessageTemplate.objects.get(kind=Kind.REMINDER, channel="sms")
+    before = template.body
+
+    answer = edit(manager, template, body=body, **button)
+
+    assert answer.status_code == 200
+    assert problem in html.unescape(answer.text)
+    template.refresh_from_db()
+    assert template.body == before
+
+
+def test_a_preview_of_good_words_then_save_makes_them_live(manager):
+    template = MessageTemplate.objects.get(kind=Kind.REMINDER, channel="sms")
+    words = "See you at {{ start_time }}, {{ patient }}"
+
+    preview(manager, template, body=words)
+    answer = edit(manager, template, body=words)
+
+    assert answer.status_code == 302
+    template.refresh_from_db()
+    assert template.body == words
+
+
+def test_the_preview_is_behind_the_same_door_as_a_save(reception_staff):
+    """Reception may not change templates: previewing (a change POST) is refused the same."""
+    template = MessageTemplate.objects.get(kind=Kind.REMINDER, channel="sms")
+
+    answer = preview(reception_staff, template, body="{{ patient }}")
+
+    assert answer.status_code == 403
+    assert "Alex" not in answer.text

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from appointments.models import CANCELLED_STATUSES, UPCOMING_STATUSES, Status
+from appointments.services import book_appointment
 from kernel.errors import DomainError
 from patients.models import Patient
 from records.services import archive_patient
@@ -17,6 +18,7 @@ from tests.fixtures.clinic import NOW, TODAY, at
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
 
+THURSDAY = TODAY + timedelta(days=3)
 CHANGELIST = "admin:patients_patient_changelist"
 ADD = "admin:patients_patient_add"
 
@@ -351,6 +353,23 @@ class TestConsents:
         bea.refresh_from_db()
         assert bea.first_name == "Beatrice"
         assert bea.consents_updated_at is None
+
+    def test_consent_changed_at_reception_moves_the_reminders_of_upcoming_bookings(
+        self, reception_staff, bea, assessment, myotherapist
+    ):
+        """Issue 16, item 2: the admin goes through the same rule as the patient's API."""
+        booked = book_appointment(
+            patient=bea, service=assessment, practitioner=myotherapist, start=at(THURSDAY, 10)
+        )
+
+        reception_staff.post(change_url(bea), form_data(bea, consent_sms=True))
+        bea.refresh_from_db()
+        given = set(booked.notifications.filter(status="pending").values_list("kind", "channel"))
+        reception_staff.post(change_url(bea), form_data(bea, consent_sms=False))
+        withdrawn = set(booked.notifications.values_list("status", flat=True))
+
+        assert given == {("reminder", "sms")}
+        assert withdrawn == {"withdrawn"}
 
     def test_consents_given_when_adding_are_timed(self, reception_staff):
         response = reception_staff.post(

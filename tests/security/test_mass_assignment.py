@@ -131,6 +131,8 @@ WRITABLE = {
         "last_name",
         "phone",
         "date_of_birth",
+        "consent_email",
+        "consent_sms",
     },
     ("token", "POST"): {"email", "password", "code"},  # code: the two-factor code, if enrolled
     ("token-refresh", "POST"): {"refresh"},
