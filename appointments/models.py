@@ -33,6 +33,9 @@ CANCELLED_STATUSES = (Status.CANCELLED, Status.LATE_CANCELLED)
 # Not over for the patient yet, while the session has not ended: still to come, or they are
 # in the clinic now.
 UPCOMING_STATUSES = (Status.BOOKED, Status.CHECKED_IN)
+# A check-in or a no-show recorded by mistake is put back to booked by staff
+# (`services.undo_status_change`); a completion or a cancellation is final.
+UNDOABLE_STATUSES = (Status.CHECKED_IN, Status.NO_SHOW)
 
 # The lifecycle: which status may follow which.
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {

@@ -43,9 +43,12 @@ from typing import NoReturn
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import User
+from audit.models import Action
+from audit.services import record
 from kernel.clock import save_at
 from kernel.compiled import CompiledQuery
 from kernel.errors import DomainError
@@ -62,6 +65,7 @@ from .availability import (
 from .models import (
     ALLOWED_TRANSITIONS,
     OCCUPYING_STATUSES,
+    UNDOABLE_STATUSES,
     Appointment,
     Source,
     Status,
@@ -254,8 +258,12 @@ def cancel_appointment(
 def check_in_appointment(
     *, appointment: Appointment, by: User | None, now: datetime | None = None
 ) -> Appointment:
-    """The patient has arrived."""
-    return _change_status(appointment, Status.CHECKED_IN, by=by, now=now, stamp="checked_in_at")
+    """The patient has arrived: only on the day of the appointment, in its location's time
+    zone. Checked in a week early, the appointment would no longer be booked when its
+    reminders came due, and they would be withdrawn without anyone noticing."""
+    return _change_status(
+        appointment, Status.CHECKED_IN, by=by, now=now, stamp="checked_in_at", on_the_day=True
+    )
 
 
 def complete_appointment(
@@ -286,6 +294,7 @@ def _change_status(
     now: datetime | None,
     stamp: str | None = None,
     after_start: bool = False,
+    on_the_day: bool = False,
     session_did_not_happen: bool = False,
 ) -> Appointment:
     now = now or timezone.now()
@@ -296,6 +305,15 @@ def _change_status(
                 "invalid_status_transition",
                 f"A {current.get_status_display().lower()} appointment cannot become "
                 f"{Status(status).label.lower()}.",
+            )
+        if (
+            on_the_day
+            and now.astimezone(current.location.zone).date() != current.local_start.date()
+        ):
+            raise DomainError(
+                "not_on_the_day",
+                f"The appointment is on {current.local_start:%A %d %B %Y}; it can be marked "
+                f"{Status(status).label.lower()} only on that day.",
             )
         if after_start and now < current.start:
             raise DomainError(
@@ -314,6 +332,56 @@ def _change_status(
             fields.append(stamp)
         save_at(current, now, update_fields=fields)
     return current
+
+
+def undo_status_change(
+    *,
+    appointment: Appointment,
+    by: User | None,
+    request: HttpRequest | None = None,
+    now: datetime | None = None,
+) -> Appointment:
+    """Put a check-in or a no-show made by mistake back to booked, written to the audit log
+    (who undid what, from where) in the same transaction.
+
+    Refused for a session with a treatment note (it took place). A no-show gave up the
+    practitioner's and the room's time: the appointment takes them back in a free place of a
+    room, and is refused (`slot_unavailable`) when someone has been booked there since.
+    Reminders that were withdrawn while it was not booked stay withdrawn."""
+    now = now or timezone.now()
+
+    def undo() -> Appointment:
+        with transaction.atomic():
+            current = _lock(appointment)
+            if current.status not in UNDOABLE_STATUSES:
+                raise DomainError(
+                    "invalid_status_transition",
+                    f"A {current.get_status_display().lower()} appointment has no check-in or "
+                    f"no-show to undo.",
+                )
+            undone = Status(current.status)
+            _check_has_no_note(current, f"put back from {undone.label.lower()} to booked")
+            current.status = Status.BOOKED
+            current.updated_by = by
+            changed = ["status"]
+            if undone == Status.CHECKED_IN:
+                current.checked_in_at = None
+                changed.append("checked_in_at")
+            if undone == Status.NO_SHOW:
+                _save_in_a_free_room(current, current.service, now)
+            else:
+                save_at(current, now, update_fields=[*changed, "updated_at", "updated_by"])
+            record(
+                Action.UPDATE,
+                request=request,
+                actor=by,
+                obj=current,
+                detail={"undo": str(undone), "fields": changed},
+            )
+        return current
+
+    with _refusing_conflicts(appointment.practitioner):
+        return _retrying_room_races(undo)
 
 
 def _lock(appointment: Appointment) -> Appointment:

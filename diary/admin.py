@@ -19,7 +19,14 @@ from django.urls import path, reverse
 from django.utils import timezone
 
 from appointments.availability import free_slots, working_windows
-from appointments.models import ALLOWED_TRANSITIONS, CANCELLED_STATUSES, Appointment, Source, Status
+from appointments.models import (
+    ALLOWED_TRANSITIONS,
+    CANCELLED_STATUSES,
+    UNDOABLE_STATUSES,
+    Appointment,
+    Source,
+    Status,
+)
 from appointments.selectors import appointments_for
 from appointments.services import (
     book_appointment,
@@ -28,6 +35,7 @@ from appointments.services import (
     complete_appointment,
     mark_no_show,
     reschedule_appointment,
+    undo_status_change,
 )
 from kernel.admin_query import (
     CalendarDateFieldListFilter,
@@ -168,6 +176,11 @@ class AppointmentAdmin(ForgivingQueryAdmin, admin.ModelAdmin):
                 "<int:pk>/cancel/",
                 view(self.cancel_view),
                 name="appointments_appointment_cancel",
+            ),
+            path(
+                "<int:pk>/undo/",
+                view(self.undo_view),
+                name="appointments_appointment_undo",
             ),
             path(
                 "<int:pk>/status/<slug:change>/",
@@ -398,6 +411,23 @@ class AppointmentAdmin(ForgivingQueryAdmin, admin.ModelAdmin):
             or reverse("admin:appointments_appointment_change", args=[appointment.pk])
         )
 
+    def undo_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Undo a check-in or a no-show made by mistake (audited by the service)."""
+        if request.method != "POST":
+            raise PermissionDenied
+        appointment = self._appointment_to_change(request, pk)
+        undone = appointment.get_status_display().lower()
+        try:
+            restored = undo_status_change(appointment=appointment, by=request.user, request=request)
+        except DomainError as refusal:
+            messages.error(request, refusal.detail)
+        else:
+            self.log_change(request, restored, f"Undid the {undone}: booked again.")
+            messages.success(request, f"Undid the {undone}: {restored.patient} is booked again.")
+        return HttpResponseRedirect(
+            reverse("admin:appointments_appointment_change", args=[appointment.pk])
+        )
+
     # --- list actions -------------------------------------------------------------------
 
     @admin.action(description="Check in the selected appointments", permissions=["change"])
@@ -454,6 +484,8 @@ class AppointmentAdmin(ForgivingQueryAdmin, admin.ModelAdmin):
                 for slug, change in STATUS_CHANGES.items()
                 if change.becomes in ALLOWED_TRANSITIONS[obj.status]
             ]
+            if obj.status in UNDOABLE_STATUSES:
+                context["undo_label"] = f"Undo “{obj.get_status_display()}”"
             context["can_move"] = obj.status == Status.BOOKED
             context["note_link"] = _note_link(request, obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
