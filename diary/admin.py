@@ -21,7 +21,6 @@ from django.utils import timezone
 from appointments.availability import free_slots, working_windows
 from appointments.models import (
     ALLOWED_TRANSITIONS,
-    CANCELLED_STATUSES,
     UNDOABLE_STATUSES,
     Appointment,
     Source,
@@ -212,8 +211,8 @@ class AppointmentAdmin(ForgivingQueryAdmin, admin.ModelAdmin):
         day_end = datetime.combine(day + timedelta(days=1), time(), tzinfo=location.zone)
         appointments = list(
             appointments_for(request.user)
+            # Cancelled and no-show ones too: reception needs to see who is not coming.
             .filter(location=location, start__gte=day_start, start__lt=day_end)
-            .exclude(status__in=CANCELLED_STATUSES)
             .select_related("patient", "service", "room", "location")
             .order_by("start")
         )
@@ -245,7 +244,8 @@ class AppointmentAdmin(ForgivingQueryAdmin, admin.ModelAdmin):
                         if flags and appointment.patient_id in clinical
                         else ""
                     ),
-                    "sort": appointment.start,
+                    # Those holding their time first when two share a start.
+                    "sort": (appointment.start, not appointment.is_occupying),
                     "time": f"{appointment.local_start:%H:%M}-{appointment.local_end:%H:%M}",
                     "appointment": appointment,
                     "url": reverse("admin:appointments_appointment_change", args=[appointment.pk]),
@@ -266,7 +266,7 @@ class AppointmentAdmin(ForgivingQueryAdmin, admin.ModelAdmin):
             items[slot.practitioner_id].append(
                 {
                     "kind": "slot",
-                    "sort": slot.start,
+                    "sort": (slot.start, False),
                     "time": f"{start:%H:%M}",
                     "url": f"{book_url}?{query}",
                 }
