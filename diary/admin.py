@@ -36,6 +36,7 @@ from appointments.services import (
     reschedule_appointment,
     undo_status_change,
 )
+from kernel.admin_access import NoAccessAdmin
 from kernel.admin_query import (
     CalendarDateFieldListFilter,
     ForgivingQueryAdmin,
@@ -93,7 +94,8 @@ class PractitionerFilter(admin.SimpleListFilter):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(ForgivingQueryAdmin, admin.ModelAdmin):
+class AppointmentAdmin(NoAccessAdmin, ForgivingQueryAdmin, admin.ModelAdmin):
+    no_access_message = "You don't have access to this appointment."
     list_display = [
         "local_start",
         "patient",
