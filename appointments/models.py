@@ -56,6 +56,16 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
+class ClashDecision(models.TextChoices):
+    """What was decided for a booking that a change of its practitioner's working time (leave,
+    a rota change) left outside it (`services.change_working_time`). Cancelling leaves none:
+    the booking is cancelled."""
+
+    KEEP = "keep", "Keep them, flagged"
+    MOVE = "move", "Flag them for reception to move"
+    CANCEL = "cancel", "Cancel them, with a notice to each patient"
+
+
 class Source(models.TextChoices):
     ONLINE = "online", "Online (patient)"
     RECEPTION = "reception", "Reception"
@@ -137,6 +147,13 @@ class Appointment(models.Model):
         db_index=False,
     )
     cancellation_reason = models.CharField(max_length=500, blank=True)
+    clash_decision = models.CharField(
+        max_length=10,
+        choices=[(ClashDecision.KEEP, "Kept"), (ClashDecision.MOVE, "To be moved")],
+        blank=True,
+        help_text="Decided when a change of the practitioner's working time left this booking "
+        "outside it. Whether it clashes now is worked out afresh (`clashes.clashes_among`).",
+    )
 
     class Meta:
         ordering = ["start"]

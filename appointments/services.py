@@ -34,11 +34,11 @@ the checks give good messages, the constraints give the guarantee under concurre
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import IntegrityError, OperationalError, transaction
@@ -62,15 +62,19 @@ from .availability import (
     practitioners_of,
     working_windows,
 )
+from .clashes import upcoming_clashes
 from .models import (
     ALLOWED_TRANSITIONS,
     OCCUPYING_STATUSES,
     UNDOABLE_STATUSES,
     Appointment,
+    ClashDecision,
     Source,
     Status,
 )
 from .signals import appointment_booked, appointment_cancelled, appointment_moved
+
+T = TypeVar("T")
 
 _CONSTRAINT_MESSAGES = {
     "appointment_no_practitioner_overlap": "{practitioner} is already booked at that time.",
@@ -382,6 +386,63 @@ def undo_status_change(
 
     with _refusing_conflicts(appointment.practitioner):
         return _retrying_room_races(undo)
+
+
+def change_working_time(
+    *,
+    practitioner_ids: Iterable[int],
+    change: Callable[[], T],
+    decision: str | None,
+    by: User | None,
+    now: datetime | None = None,
+) -> tuple[T, list[Appointment]]:
+    """Save a change to practitioners' working time — leave, a rota line and its breaks,
+    extra hours, or their removal: `change` saves it — and settle the bookings it leaves
+    outside that time. Returns what `change` returned and those bookings.
+
+    One transaction: the bookings from `now` on that clash already (`upcoming_clashes`),
+    the change, and those that clash afterwards. Those the change made clash need a
+    `decision` (`ClashDecision`): without one it is refused, 409 `bookings_clash` naming
+    each, and nothing is saved. KEEP and MOVE keep them, marked so (the diary flags every
+    clash, and MOVE tells reception to move it); CANCEL cancels each through
+    `cancel_appointment`, so the patient gets the cancellation notice and the reminders are
+    withdrawn, latest first (an assessment after the bookings that rely on it). A booking
+    that cannot be cancelled (it has a note, say) refuses the whole change."""
+    now = now or timezone.now()
+    practitioner_ids = set(practitioner_ids)
+    if decision not in (None, "", *ClashDecision.values):
+        raise DomainError.invalid("clash_decision", [f"Not one of {ClashDecision.values}."])
+    with transaction.atomic():
+        before = upcoming_clashes(practitioner_ids, now=now)
+        result = change()
+        after = upcoming_clashes(practitioner_ids, now=now)
+        clashing = list(
+            Appointment.objects.filter(pk__in=after.keys() - before.keys())
+            .select_related("patient", "service", "practitioner__user", "location")
+            .order_by("-start")
+        )
+        if clashing and not decision:
+            named = "; ".join(
+                f"{a.patient} — {a.service} on {a.local_start:%a %d %b %Y %H:%M} (#{a.pk}): "
+                f"{after[a.pk]}"
+                for a in reversed(clashing)
+            )
+            raise DomainError(
+                "bookings_clash",
+                f"{len(clashing)} booking(s) would be left outside the practitioner's working "
+                f"time: {named}. Choose whether to keep them (flagged), flag them for reception "
+                f"to move, or cancel them with a notice to each patient.",
+                fields={"clash_decision": ["Choose what to do with the clashing bookings."]},
+            )
+        if decision == ClashDecision.CANCEL:
+            for appointment in clashing:
+                reason = f"The practitioner's working time changed: {after[appointment.pk]}"
+                cancel_appointment(appointment=appointment, by=by, reason=reason, now=now)
+        elif clashing:
+            Appointment.objects.filter(pk__in=[a.pk for a in clashing]).update(
+                clash_decision=decision, updated_by=by, updated_at=now
+            )
+    return result, clashing
 
 
 def _lock(appointment: Appointment) -> Appointment:
