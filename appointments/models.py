@@ -151,6 +151,8 @@ class Appointment(models.Model):
         max_length=10,
         choices=[(ClashDecision.KEEP, "Kept"), (ClashDecision.MOVE, "To be moved")],
         blank=True,
+        default="",
+        db_default="",  # rows written by SQL alone (imports, the benches) need none
         help_text="Decided when a change of the practitioner's working time left this booking "
         "outside it. Whether it clashes now is worked out afresh (`clashes.clashes_among`).",
     )

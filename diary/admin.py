@@ -19,9 +19,11 @@ from django.urls import path, reverse
 from django.utils import timezone
 
 from appointments.availability import free_slots, working_windows
+from appointments.clashes import clashes_among
 from appointments.models import (
     ALLOWED_TRANSITIONS,
     UNDOABLE_STATUSES,
+    UPCOMING_STATUSES,
     Appointment,
     Source,
     Status,
@@ -53,6 +55,7 @@ from treatments.selectors import (
     open_red_flags_by_patient,
 )
 
+from . import admin_working_time  # noqa: F401 — registers the pages of working time
 from .admin_forms import BookingForm, CancelForm, RescheduleForm, initial_from_query
 
 
@@ -229,6 +232,7 @@ class AppointmentAdmin(NoAccessAdmin, ForgivingQueryAdmin, admin.ModelAdmin):
         shown_ids = working_ids | {a.practitioner_id for a in appointments}
         practitioners = list(Practitioner.objects.filter(pk__in=shown_ids).select_related("user"))
 
+        clashes = clashes_among(a for a in appointments if a.status in UPCOMING_STATUSES)
         red_flags = open_red_flags_by_patient({a.patient_id for a in appointments})
         # Reception sees that there are red flags; the reasons are for those who may read
         # the patient's clinical records.
@@ -250,6 +254,7 @@ class AppointmentAdmin(NoAccessAdmin, ForgivingQueryAdmin, admin.ModelAdmin):
                     "sort": (appointment.start, not appointment.is_occupying),
                     "time": f"{appointment.local_start:%H:%M}-{appointment.local_end:%H:%M}",
                     "appointment": appointment,
+                    "clash": _clash_of(appointment, clashes),
                     "url": reverse("admin:appointments_appointment_change", args=[appointment.pk]),
                 }
             )
@@ -490,7 +495,24 @@ class AppointmentAdmin(NoAccessAdmin, ForgivingQueryAdmin, admin.ModelAdmin):
                 context["undo_label"] = f"Undo “{obj.get_status_display()}”"
             context["can_move"] = obj.status == Status.BOOKED
             context["note_link"] = _note_link(request, obj)
+            upcoming = obj.status in UPCOMING_STATUSES
+            context["clash"] = _clash_of(obj, clashes_among([obj]) if upcoming else {})
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+def _clash_of(appointment: Appointment, clashes: dict[int, str]) -> dict | None:
+    """The flag of an appointment that clashes with its practitioner's working time: why,
+    what was decided when the working time changed, and where to move it."""
+    reason = clashes.get(appointment.pk)
+    if reason is None:
+        return None
+    return {
+        "reason": reason,
+        "decision": appointment.get_clash_decision_display(),
+        "move_url": reverse("admin:appointments_appointment_reschedule", args=[appointment.pk])
+        if appointment.status == Status.BOOKED
+        else None,
+    }
 
 
 def _note_link(request: HttpRequest, appointment: Appointment) -> tuple[str, str] | None:
