@@ -423,14 +423,14 @@ class AppointmentAdmin(NoAccessAdmin, ForgivingQueryAdmin, admin.ModelAdmin):
         if request.method != "POST":
             raise PermissionDenied
         appointment = self._appointment_to_change(request, pk)
-        undone = appointment.get_status_display().lower()
+        undone = f"Undid “{appointment.get_status_display()}”"
         try:
             restored = undo_status_change(appointment=appointment, by=request.user, request=request)
         except DomainError as refusal:
             messages.error(request, refusal.detail)
         else:
-            self.log_change(request, restored, f"Undid the {undone}: booked again.")
-            messages.success(request, f"Undid the {undone}: {restored.patient} is booked again.")
+            self.log_change(request, restored, f"{undone}: booked again.")
+            messages.success(request, f"{undone}: {restored.patient} is booked again.")
         return HttpResponseRedirect(
             reverse("admin:appointments_appointment_change", args=[appointment.pk])
         )
