@@ -33,6 +33,9 @@ CANCELLED_STATUSES = (Status.CANCELLED, Status.LATE_CANCELLED)
 # Not over for the patient yet, while the session has not ended: still to come, or they are
 # in the clinic now.
 UPCOMING_STATUSES = (Status.BOOKED, Status.CHECKED_IN)
+# A check-in or a no-show recorded by mistake is put back to booked by staff
+# (`services.undo_status_change`); a completion or a cancellation is final.
+UNDOABLE_STATUSES = (Status.CHECKED_IN, Status.NO_SHOW)
 
 # The lifecycle: which status may follow which.
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -51,6 +54,16 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     Status.LATE_CANCELLED: frozenset(),
     Status.NO_SHOW: frozenset(),
 }
+
+
+class ClashDecision(models.TextChoices):
+    """What was decided for a booking that a change of its practitioner's working time (leave,
+    a rota change) left outside it (`services.change_working_time`). Cancelling leaves none:
+    the booking is cancelled."""
+
+    KEEP = "keep", "Keep them, flagged"
+    MOVE = "move", "Flag them for reception to move"
+    CANCEL = "cancel", "Cancel them, with a notice to each patient"
 
 
 class Source(models.TextChoices):
@@ -134,6 +147,15 @@ class Appointment(models.Model):
         db_index=False,
     )
     cancellation_reason = models.CharField(max_length=500, blank=True)
+    clash_decision = models.CharField(
+        max_length=10,
+        choices=[(ClashDecision.KEEP, "Kept"), (ClashDecision.MOVE, "To be moved")],
+        blank=True,
+        default="",
+        db_default="",  # rows written by SQL alone (imports, the benches) need none
+        help_text="Decided when a change of the practitioner's working time left this booking "
+        "outside it. Whether it clashes now is worked out afresh (`clashes.clashes_among`).",
+    )
 
     class Meta:
         ordering = ["start"]

@@ -34,18 +34,21 @@ the checks give good messages, the constraints give the guarantee under concurre
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import User
+from audit.models import Action
+from audit.services import record
 from kernel.clock import save_at
 from kernel.compiled import CompiledQuery
 from kernel.errors import DomainError
@@ -59,14 +62,19 @@ from .availability import (
     practitioners_of,
     working_windows,
 )
+from .clashes import upcoming_clashes
 from .models import (
     ALLOWED_TRANSITIONS,
     OCCUPYING_STATUSES,
+    UNDOABLE_STATUSES,
     Appointment,
+    ClashDecision,
     Source,
     Status,
 )
 from .signals import appointment_booked, appointment_cancelled, appointment_moved
+
+T = TypeVar("T")
 
 _CONSTRAINT_MESSAGES = {
     "appointment_no_practitioner_overlap": "{practitioner} is already booked at that time.",
@@ -257,8 +265,12 @@ def cancel_appointment(
 def check_in_appointment(
     *, appointment: Appointment, by: User | None, now: datetime | None = None
 ) -> Appointment:
-    """The patient has arrived."""
-    return _change_status(appointment, Status.CHECKED_IN, by=by, now=now, stamp="checked_in_at")
+    """The patient has arrived: only on the day of the appointment, in its location's time
+    zone. Checked in a week early, the appointment would no longer be booked when its
+    reminders came due, and they would be withdrawn without anyone noticing."""
+    return _change_status(
+        appointment, Status.CHECKED_IN, by=by, now=now, stamp="checked_in_at", on_the_day=True
+    )
 
 
 def complete_appointment(
@@ -289,6 +301,7 @@ def _change_status(
     now: datetime | None,
     stamp: str | None = None,
     after_start: bool = False,
+    on_the_day: bool = False,
     session_did_not_happen: bool = False,
 ) -> Appointment:
     now = now or timezone.now()
@@ -299,6 +312,15 @@ def _change_status(
                 "invalid_status_transition",
                 f"A {current.get_status_display().lower()} appointment cannot become "
                 f"{Status(status).label.lower()}.",
+            )
+        if (
+            on_the_day
+            and now.astimezone(current.location.zone).date() != current.local_start.date()
+        ):
+            raise DomainError(
+                "not_on_the_day",
+                f"The appointment is on {current.local_start:%A %d %B %Y}; it can be marked "
+                f"{Status(status).label.lower()} only on that day.",
             )
         if after_start and now < current.start:
             raise DomainError(
@@ -317,6 +339,113 @@ def _change_status(
             fields.append(stamp)
         save_at(current, now, update_fields=fields)
     return current
+
+
+def undo_status_change(
+    *,
+    appointment: Appointment,
+    by: User | None,
+    request: HttpRequest | None = None,
+    now: datetime | None = None,
+) -> Appointment:
+    """Put a check-in or a no-show made by mistake back to booked, written to the audit log
+    (who undid what, from where) in the same transaction.
+
+    Refused for a session with a treatment note (it took place). A no-show gave up the
+    practitioner's and the room's time: the appointment takes them back in a free place of a
+    room, and is refused (`slot_unavailable`) when someone has been booked there since.
+    Reminders that were withdrawn while it was not booked stay withdrawn."""
+    now = now or timezone.now()
+
+    def undo() -> Appointment:
+        with transaction.atomic():
+            current = _lock(appointment)
+            if current.status not in UNDOABLE_STATUSES:
+                raise DomainError(
+                    "invalid_status_transition",
+                    f"A {current.get_status_display().lower()} appointment has no check-in or "
+                    f"no-show to undo.",
+                )
+            undone = Status(current.status)
+            _check_has_no_note(current, f"put back from {undone.label.lower()} to booked")
+            current.status = Status.BOOKED
+            current.updated_by = by
+            changed = ["status"]
+            if undone == Status.CHECKED_IN:
+                current.checked_in_at = None
+                changed.append("checked_in_at")
+            if undone == Status.NO_SHOW:
+                _save_in_a_free_room(current, current.service, now)
+            else:
+                save_at(current, now, update_fields=[*changed, "updated_at", "updated_by"])
+            record(
+                Action.UPDATE,
+                request=request,
+                actor=by,
+                obj=current,
+                detail={"undo": str(undone), "fields": changed},
+            )
+        return current
+
+    with _refusing_conflicts(appointment.practitioner):
+        return _retrying_room_races(undo)
+
+
+def change_working_time(
+    *,
+    practitioner_ids: Iterable[int],
+    change: Callable[[], T],
+    decision: str | None,
+    by: User | None,
+    now: datetime | None = None,
+) -> tuple[T, list[Appointment]]:
+    """Save a change to practitioners' working time — leave, a rota line and its breaks,
+    extra hours, or their removal: `change` saves it — and settle the bookings it leaves
+    outside that time. Returns what `change` returned and those bookings.
+
+    One transaction: the bookings from `now` on that clash already (`upcoming_clashes`),
+    the change, and those that clash afterwards. Those the change made clash need a
+    `decision` (`ClashDecision`): without one it is refused, 409 `bookings_clash` naming
+    each, and nothing is saved. KEEP and MOVE keep them, marked so (the diary flags every
+    clash, and MOVE tells reception to move it); CANCEL cancels each through
+    `cancel_appointment`, so the patient gets the cancellation notice and the reminders are
+    withdrawn, latest first (an assessment after the bookings that rely on it). A booking
+    that cannot be cancelled (it has a note, say) refuses the whole change."""
+    now = now or timezone.now()
+    practitioner_ids = set(practitioner_ids)
+    if decision not in (None, "", *ClashDecision.values):
+        raise DomainError.invalid("clash_decision", [f"Not one of {ClashDecision.values}."])
+    with transaction.atomic():
+        before = upcoming_clashes(practitioner_ids, now=now)
+        result = change()
+        after = upcoming_clashes(practitioner_ids, now=now)
+        clashing = list(
+            Appointment.objects.filter(pk__in=after.keys() - before.keys())
+            .select_related("patient", "service", "practitioner__user", "location")
+            .order_by("-start")
+        )
+        if clashing and not decision:
+            named = "; ".join(
+                f"{a.patient} — {a.service} on {a.local_start:%a %d %b %Y %H:%M} (#{a.pk}): "
+                f"{after[a.pk]}"
+                for a in reversed(clashing)
+            )
+            raise DomainError(
+                "bookings_clash",
+                f"{len(clashing)} booking(s) would be left outside the practitioner's working "
+                f"time: {named}. Choose whether to keep them (flagged), flag them for reception "
+                f"to move, or cancel them with a notice to each patient.",
+                fields={"clash_decision": ["Choose what to do with the clashing bookings."]},
+            )
+        if decision == ClashDecision.CANCEL:
+            for appointment in clashing:
+                reason = f"The practitioner's working time changed: {after[appointment.pk]}"
+                cancel_appointment(appointment=appointment, by=by, reason=reason, now=now)
+        elif clashing:
+            Appointment.objects.filter(pk__in=[a.pk for a in clashing]).update(
+                clash_decision=decision, updated_by=by, updated_at=now
+            )
+    return result, clashing
 
 
 def _lock(appointment: Appointment) -> Appointment:

@@ -32,6 +32,9 @@ class ClinicAdminSite(admin.AdminSite):
     index_title = "Front desk and clinic set-up"
     login_template = "admin/accounts/login.html"
     index_template = "admin/accounts/index.html"
+    # "View site": the clinic's website is a separate front end, and this service has no
+    # page at "/"; what it does serve to browse is the API's documentation.
+    site_url = "/api/docs/"
 
     @property
     def login_form(self):

@@ -15,5 +15,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
 ]
 
+handler403 = "kernel.errors.permission_denied"
 handler404 = "kernel.errors.page_not_found"
 handler500 = "kernel.errors.server_error"

@@ -19,7 +19,15 @@ from django.urls import path, reverse
 from django.utils import timezone
 
 from appointments.availability import free_slots, working_windows
-from appointments.models import ALLOWED_TRANSITIONS, CANCELLED_STATUSES, Appointment, Source, Status
+from appointments.clashes import clashes_among
+from appointments.models import (
+    ALLOWED_TRANSITIONS,
+    UNDOABLE_STATUSES,
+    UPCOMING_STATUSES,
+    Appointment,
+    Source,
+    Status,
+)
 from appointments.selectors import appointments_for
 from appointments.services import (
     book_appointment,
@@ -28,7 +36,9 @@ from appointments.services import (
     complete_appointment,
     mark_no_show,
     reschedule_appointment,
+    undo_status_change,
 )
+from kernel.admin_access import NoAccessAdmin
 from kernel.admin_query import (
     CalendarDateFieldListFilter,
     ForgivingQueryAdmin,
@@ -45,6 +55,7 @@ from treatments.selectors import (
     open_red_flags_by_patient,
 )
 
+from . import admin_working_time  # noqa: F401 — registers the pages of working time
 from .admin_forms import BookingForm, CancelForm, RescheduleForm, initial_from_query
 
 
@@ -86,7 +97,8 @@ class PractitionerFilter(admin.SimpleListFilter):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(ForgivingQueryAdmin, admin.ModelAdmin):
+class AppointmentAdmin(NoAccessAdmin, ForgivingQueryAdmin, admin.ModelAdmin):
+    no_access_message = "You don't have access to this appointment."
     list_display = [
         "local_start",
         "patient",
@@ -170,6 +182,11 @@ class AppointmentAdmin(ForgivingQueryAdmin, admin.ModelAdmin):
                 name="appointments_appointment_cancel",
             ),
             path(
+                "<int:pk>/undo/",
+                view(self.undo_view),
+                name="appointments_appointment_undo",
+            ),
+            path(
                 "<int:pk>/status/<slug:change>/",
                 view(self.status_view),
                 name="appointments_appointment_status",
@@ -199,8 +216,8 @@ class AppointmentAdmin(ForgivingQueryAdmin, admin.ModelAdmin):
         day_end = datetime.combine(day + timedelta(days=1), time(), tzinfo=location.zone)
         appointments = list(
             appointments_for(request.user)
+            # Cancelled and no-show ones too: reception needs to see who is not coming.
             .filter(location=location, start__gte=day_start, start__lt=day_end)
-            .exclude(status__in=CANCELLED_STATUSES)
             .select_related("patient", "service", "room", "location")
             .order_by("start")
         )
@@ -215,6 +232,7 @@ class AppointmentAdmin(ForgivingQueryAdmin, admin.ModelAdmin):
         shown_ids = working_ids | {a.practitioner_id for a in appointments}
         practitioners = list(Practitioner.objects.filter(pk__in=shown_ids).select_related("user"))
 
+        clashes = clashes_among(a for a in appointments if a.status in UPCOMING_STATUSES)
         red_flags = open_red_flags_by_patient({a.patient_id for a in appointments})
         # Reception sees that there are red flags; the reasons are for those who may read
         # the patient's clinical records.
@@ -232,9 +250,11 @@ class AppointmentAdmin(ForgivingQueryAdmin, admin.ModelAdmin):
                         if flags and appointment.patient_id in clinical
                         else ""
                     ),
-                    "sort": appointment.start,
+                    # Those holding their time first when two share a start.
+                    "sort": (appointment.start, not appointment.is_occupying),
                     "time": f"{appointment.local_start:%H:%M}-{appointment.local_end:%H:%M}",
                     "appointment": appointment,
+                    "clash": _clash_of(appointment, clashes),
                     "url": reverse("admin:appointments_appointment_change", args=[appointment.pk]),
                 }
             )
@@ -253,7 +273,7 @@ class AppointmentAdmin(ForgivingQueryAdmin, admin.ModelAdmin):
             items[slot.practitioner_id].append(
                 {
                     "kind": "slot",
-                    "sort": slot.start,
+                    "sort": (slot.start, False),
                     "time": f"{start:%H:%M}",
                     "url": f"{book_url}?{query}",
                 }
@@ -398,6 +418,23 @@ class AppointmentAdmin(ForgivingQueryAdmin, admin.ModelAdmin):
             or reverse("admin:appointments_appointment_change", args=[appointment.pk])
         )
 
+    def undo_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Undo a check-in or a no-show made by mistake (audited by the service)."""
+        if request.method != "POST":
+            raise PermissionDenied
+        appointment = self._appointment_to_change(request, pk)
+        undone = f"Undid “{appointment.get_status_display()}”"
+        try:
+            restored = undo_status_change(appointment=appointment, by=request.user, request=request)
+        except DomainError as refusal:
+            messages.error(request, refusal.detail)
+        else:
+            self.log_change(request, restored, f"{undone}: booked again.")
+            messages.success(request, f"{undone}: {restored.patient} is booked again.")
+        return HttpResponseRedirect(
+            reverse("admin:appointments_appointment_change", args=[appointment.pk])
+        )
+
     # --- list actions -------------------------------------------------------------------
 
     @admin.action(description="Check in the selected appointments", permissions=["change"])
@@ -454,9 +491,28 @@ class AppointmentAdmin(ForgivingQueryAdmin, admin.ModelAdmin):
                 for slug, change in STATUS_CHANGES.items()
                 if change.becomes in ALLOWED_TRANSITIONS[obj.status]
             ]
+            if obj.status in UNDOABLE_STATUSES:
+                context["undo_label"] = f"Undo “{obj.get_status_display()}”"
             context["can_move"] = obj.status == Status.BOOKED
             context["note_link"] = _note_link(request, obj)
+            upcoming = obj.status in UPCOMING_STATUSES
+            context["clash"] = _clash_of(obj, clashes_among([obj]) if upcoming else {})
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+def _clash_of(appointment: Appointment, clashes: dict[int, str]) -> dict | None:
+    """The flag of an appointment that clashes with its practitioner's working time: why,
+    what was decided when the working time changed, and where to move it."""
+    reason = clashes.get(appointment.pk)
+    if reason is None:
+        return None
+    return {
+        "reason": reason,
+        "decision": appointment.get_clash_decision_display(),
+        "move_url": reverse("admin:appointments_appointment_reschedule", args=[appointment.pk])
+        if appointment.status == Status.BOOKED
+        else None,
+    }
 
 
 def _note_link(request: HttpRequest, appointment: Appointment) -> tuple[str, str] | None:

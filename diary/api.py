@@ -25,8 +25,9 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from accounts.roles import Role, is_staff_member, roles_of
+from appointments.clashes import Placed, clashes_among
 from appointments.idempotency import book_once
-from appointments.models import Appointment, Source, Status
+from appointments.models import UPCOMING_STATUSES, Appointment, Source, Status
 from appointments.selectors import appointments_for
 from appointments.services import book_appointment, cancel_appointment, reschedule_appointment
 from appointments.slot_cache import Question, available_slots_json
@@ -195,6 +196,20 @@ class AppointmentSerializer(ModelSerializer):
         help_text="Those red flags, for those who may read the patient's clinical records "
         "(managers, a practitioner in whose care the patient is); null for everyone else.",
     )
+    clash = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="Staff: why a booking still to come clashes with its practitioner's working "
+        "time (on leave, or outside their hours at the location); null when it does not, and "
+        "for patients.",
+    )
+    clash_decision = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="Staff: what was decided when a change of working time made it clash: "
+        '"keep" (kept, flagged) or "move" (for reception to move); "" when nothing was; '
+        "null for patients.",
+    )
 
     # What a row holds (`values(*COLUMNS)`, or `row_of` an appointment).
     COLUMNS = (
@@ -223,6 +238,7 @@ class AppointmentSerializer(ModelSerializer):
         "rescheduled_at",
         "cancelled_at",
         "cancellation_reason",
+        "clash_decision",
     )
 
     class Meta:
@@ -246,6 +262,8 @@ class AppointmentSerializer(ModelSerializer):
             "rescheduled_at",
             "cancelled_at",
             "cancellation_reason",
+            "clash",
+            "clash_decision",
         ]
         read_only_fields = fields
 
@@ -298,6 +316,8 @@ class AppointmentSerializer(ModelSerializer):
             "rescheduled_at": moment(row["rescheduled_at"]),
             "cancelled_at": moment(row["cancelled_at"]),
             "cancellation_reason": row["cancellation_reason"],
+            "clash": self.context.get("clashes", {}).get(row["id"]) if staff else None,
+            "clash_decision": row["clash_decision"] if staff else None,
         }
 
 
@@ -442,7 +462,8 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     def _shown(self, shown: Appointment | Sequence[Mapping[str, Any]]) -> AppointmentSerializer:
         """The answer's appointments (one, or a page of rows) with what staff see beside
-        them: the red flags of the patients on it, in one query for the page."""
+        them: the red flags of the patients on it, in one query for the page, and which
+        clash with their practitioner's working time (two more)."""
         one = isinstance(shown, Appointment)
         context = self.get_serializer_context()
         if self._is_staff():
@@ -451,6 +472,14 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             # The reasons are clinical: only for the patients whose records the user reads.
             context["clinical_patients"] = clinical_patient_ids_among(
                 self.request.user, patient_ids
+            )
+            rows = [row_of(shown, AppointmentSerializer.COLUMNS)] if one else shown
+            context["clashes"] = clashes_among(
+                Placed(
+                    row["id"], row["practitioner_id"], row["location_id"], row["start"], row["end"]
+                )
+                for row in rows
+                if row["status"] in UPCOMING_STATUSES
             )
         return self.get_serializer(shown, many=not one, context=context)
 

@@ -6,8 +6,10 @@ stable and machine-readable, `detail` is for people, `fields` names what to fix.
 
 from typing import Any
 
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.template.response import TemplateResponse
 from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -142,6 +144,22 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if _is_api(request):
         return JsonResponse(error_body("not_found", "Not found."), status=404)
     return defaults.page_not_found(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Under /api/ the error shape; elsewhere (the admin: a member of staff whose role does
+    not reach a page) a page of the admin's own look, saying so, instead of Django's bare
+    "403 Forbidden"."""
+    if _is_api(request):
+        return JsonResponse(
+            error_body("permission_denied", "You do not have permission to do this."),
+            status=403,
+        )
+    context = {"title": "You don't have access to this page", "exception": str(exception)}
+    if hasattr(request, "user"):  # a refusal in a middleware may come before the login
+        # Without the side bar: a refusal page lists nothing, not even the user's own models.
+        context = {**admin.site.each_context(request), **context, "is_nav_sidebar_enabled": False}
+    return TemplateResponse(request, "admin/403.html", context, status=403).render()
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

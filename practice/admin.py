@@ -1,12 +1,7 @@
 from django.contrib import admin
 
-from kernel.admin_query import ForgivingQueryAdmin
-
 from .models import (
     BookingRules,
-    Break,
-    ExtraHours,
-    Leave,
     Location,
     Practitioner,
     Room,
@@ -53,10 +48,18 @@ class ServiceAdmin(admin.ModelAdmin):
 
 
 class WorkingHoursInline(admin.TabularInline):
+    """The rota at a glance. Each line is changed on its own page (`diary.admin_working_time`),
+    where a change that leaves booked patients outside working time asks what to do with them."""
+
     model = WorkingHours
     extra = 0
     fields = ["location", "weekday", "start_time", "end_time", "valid_from", "valid_until"]
+    readonly_fields = fields
     show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Practitioner)
@@ -67,35 +70,6 @@ class PractitionerAdmin(admin.ModelAdmin):
     search_fields = ["user__first_name", "user__last_name", "user__email", "title"]
     autocomplete_fields = ["user"]
     inlines = [WorkingHoursInline]
-
-
-class BreakInline(admin.TabularInline):
-    model = Break
-    extra = 0
-
-
-@admin.register(WorkingHours)
-class WorkingHoursAdmin(admin.ModelAdmin):
-    list_display = ["practitioner", "location", "weekday", "start_time", "end_time"]
-    list_filter = ["location", "weekday", "practitioner"]
-    list_select_related = ["practitioner__user", "location"]
-    inlines = [BreakInline]
-
-
-@admin.register(Leave)
-class LeaveAdmin(ForgivingQueryAdmin, admin.ModelAdmin):
-    list_display = ["practitioner", "start", "end", "reason"]
-    list_filter = ["practitioner"]
-    list_select_related = ["practitioner__user"]
-    date_hierarchy = "start"
-
-
-@admin.register(ExtraHours)
-class ExtraHoursAdmin(ForgivingQueryAdmin, admin.ModelAdmin):
-    list_display = ["practitioner", "location", "date", "start_time", "end_time"]
-    list_filter = ["location", "practitioner"]
-    list_select_related = ["practitioner__user", "location"]
-    date_hierarchy = "date"
 
 
 @admin.register(BookingRules)

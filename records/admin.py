@@ -38,6 +38,7 @@ from appointments.selectors import appointments_for
 from audit.mixins import AuditedAdmin
 from care.selectors import is_in_care_of, patients_for, patients_open_to_break_glass_for
 from care.services import BREAK_GLASS_MAX_REASON, break_glass
+from kernel.admin_access import NoAccessAdmin
 from kernel.errors import DomainError
 from patients.models import Patient
 from patients.selectors import possible_duplicates, search_patients
@@ -191,7 +192,7 @@ class ArchivedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Patient)
-class PatientAdmin(AuditedAdmin, admin.ModelAdmin):
+class PatientAdmin(AuditedAdmin, NoAccessAdmin, admin.ModelAdmin):
     form = PatientAdminForm
     list_display = [
         "name",

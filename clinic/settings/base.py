@@ -296,8 +296,16 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"no_client_error_traceback": {"()": "kernel.logs.ClientErrorsWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # Django's defaults give "django" a console handler of its own (with DEBUG) on top
+        # of the root's, so each request line was written twice: the root writes it once.
+        # (Its mail_admins handler goes too: errors reach whoever reads the logs.)
+        "django": {"handlers": [], "propagate": True},
+        "django.request": {"filters": ["no_client_error_traceback"]},
+    },
 }
 
 # How long "break the glass" opens one patient's clinical records to a practitioner who

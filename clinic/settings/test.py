@@ -16,7 +16,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = "/tmp/clinic-test-celerybeat-schedule"
 NOTIFICATIONS_DELIVERY = "outbox"
 # django-axes announces itself at INFO in every process; under xdist that line lands after
 # pytest's closing summary.
-LOGGING["loggers"] = {"axes": {"level": "WARNING"}}  # noqa: F405
+LOGGING["loggers"]["axes"] = {"level": "WARNING"}  # noqa: F405
 
 # pytest-xdist's workers share one Redis server: each takes a database of its own, so that
 # one worker's cache.clear() (FLUSHDB), throttle counts and queued tasks never reach

@@ -116,20 +116,50 @@ class TestDayView:
         following = TUESDAY + timedelta(days=1)
         assert f"date={following}" in re.search(r'next-day[^"]*" href="([^"]+)"', page).group(1)
 
-    def test_cancelled_appointments_leave_the_day(
-        self, desk, location, assessment, myotherapist, assessed_patient, reception_user
+    @pytest.mark.parametrize("who", ["desk", "manager_staff", "practitioner_staff"])
+    def test_cancelled_and_no_show_appointments_stay_on_the_day_set_apart(
+        self, request, who, location, assessment, myotherapist, assessed_patient, reception_user
     ):
-        appointment = book_appointment(
+        client = request.getfixturevalue(who)
+        cancelled = book_appointment(
             patient=assessed_patient,
             service=assessment,
             practitioner=myotherapist,
             start=at(TUESDAY, 10),
         )
-        cancel_appointment(appointment=appointment, by=reception_user, reason="Moved away")
+        cancel_appointment(appointment=cancelled, by=reception_user, reason="Moved away")
+        missed = AppointmentFactory(
+            patient=assessed_patient,
+            practitioner=myotherapist,
+            service=assessment,
+            location=location,
+            room=cancelled.room,
+            start=at(TUESDAY, 14),
+            status=Status.NO_SHOW,
+        )
+        booked = book_appointment(
+            patient=PatientFactory(),
+            service=assessment,
+            practitioner=myotherapist,
+            start=at(TUESDAY, 10),
+        )
 
-        page = desk.get(day_url(TUESDAY, location, assessment)).content.decode()
+        page = client.get(day_url(TUESDAY, location, assessment)).content.decode()
 
-        assert f'data-appointment="{appointment.pk}"' not in page
+        def card(appointment) -> str:
+            return re.search(
+                rf'<div class="([^"]+)" data-appointment="{appointment.pk}">(.*?)</div>', page, re.S
+            )
+
+        for appointment, label in ((cancelled, "Cancelled"), (missed, "No-show")):
+            shown = card(appointment)
+            assert shown, f"the {label} appointment is on the day"
+            assert "not-occupying" in shown.group(1)
+            assert f'<span class="status">&#10005; {label}</span>' in shown.group(2)
+        assert "not-occupying" not in card(booked).group(1)
+        assert page.index(f'data-appointment="{booked.pk}"') < page.index(
+            f'data-appointment="{cancelled.pk}"'
+        )
 
     def test_queries_do_not_grow_with_bookings_or_practitioners(
         self, desk, location, treatment_rooms, assessment, myotherapist

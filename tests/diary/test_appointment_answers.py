@@ -1,7 +1,7 @@
 """An appointment's answer is written by hand (`AppointmentSerializer.to_representation`,
 from a row): it says exactly what DRF's walk over the serializer's fields said before, to
 each role, in lists and single answers alike. `PreviousAppointmentSerializer` is that
-serializer as it was, kept here as the oracle."""
+serializer as it was, kept here as the oracle (with the clash flags added since)."""
 
 import json
 from datetime import timedelta
@@ -13,7 +13,8 @@ from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 
 from accounts.roles import is_staff_member
-from appointments.models import Appointment, Source, Status
+from appointments.clashes import clashes_among
+from appointments.models import UPCOMING_STATUSES, Appointment, Source, Status
 from appointments.selectors import appointments_for
 from kernel.rest import ModelSerializer, NamedSerializer, ZonedDateTimeField
 from tests.factories import (
@@ -43,6 +44,8 @@ class PreviousAppointmentSerializer(ModelSerializer):
     note = serializers.SerializerMethodField()
     red_flag = serializers.SerializerMethodField()
     red_flags = serializers.SerializerMethodField()
+    clash = serializers.SerializerMethodField()
+    clash_decision = serializers.SerializerMethodField()
 
     class Meta:
         model = Appointment
@@ -65,6 +68,8 @@ class PreviousAppointmentSerializer(ModelSerializer):
             "rescheduled_at",
             "cancelled_at",
             "cancellation_reason",
+            "clash",
+            "clash_decision",
         ]
         read_only_fields = fields
 
@@ -81,6 +86,12 @@ class PreviousAppointmentSerializer(ModelSerializer):
             return None
         return self.context["red_flags"].get(appointment.patient_id, [])
 
+    def get_clash(self, appointment):
+        return self.context["clashes"].get(appointment.pk) if self.context.get("staff") else None
+
+    def get_clash_decision(self, appointment):
+        return appointment.clash_decision if self.context.get("staff") else None
+
 
 def previous_answer(user, appointments):
     """What the API answered before, as JSON read back: the context as the view built it."""
@@ -89,6 +100,7 @@ def previous_answer(user, appointments):
         patient_ids = {appointment.patient_id for appointment in appointments}
         context["red_flags"] = open_red_flags_by_patient(patient_ids)
         context["clinical_patients"] = clinical_patient_ids_among(user, patient_ids)
+        context["clashes"] = clashes_among(a for a in appointments if a.status in UPCOMING_STATUSES)
     data = PreviousAppointmentSerializer(appointments, many=True, context=context).data
     return json.loads(JSONRenderer().render(data))
 

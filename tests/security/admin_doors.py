@@ -349,8 +349,9 @@ def target_of(door: Door, world: AdminWorld, caller: Caller) -> Model | None:
 
 def outcome_of(response: HttpResponse) -> str:
     """The status, with a redirect told apart by where it goes: `login` (not signed in as
-    staff), `index` (to the index, saying "does not exist, perhaps it was deleted": how the
-    admin hides an object from a caller who may not see it), `glass` (a practitioner sent
+    staff), `index` (to the index, saying "you don't have access to this" — or Django's "does
+    not exist, perhaps it was deleted" on pages that do not say so: how the admin hides an
+    object from a caller who may not see it), `glass` (a practitioner sent
     from a patient not in their care to "break the glass" for them, nothing done), or `302`
     (done, and on)."""
     if response.status_code != 302:
@@ -363,7 +364,8 @@ def outcome_of(response: HttpResponse) -> str:
     ):
         return "glass"
     said = " ".join(str(message) for message in get_messages(response.wsgi_request))
-    if where == reverse("admin:index") and "Perhaps it was deleted?" in said:
+    hidden = ("Perhaps it was deleted?", "You don't have access to this")
+    if where == reverse("admin:index") and any(words in said for words in hidden):
         return "index"
     return "302"
 

@@ -86,6 +86,8 @@ POLICY = {
     "appointments_appointment_reschedule POST":         "login login 200   200   404   200   200",
     "appointments_appointment_status GET":              "login login 403   403   403   403   403",
     "appointments_appointment_status POST":             "login login 302   302   404   302   302",
+    "appointments_appointment_undo GET":                "login login 403   403   403   403   403",
+    "appointments_appointment_undo POST":               "login login 302   302   404   302   302",
     "audit_auditentry_add GET":                         "login login 403   403   403   403   403",
     "audit_auditentry_add POST":                        "login login 403   403   403   403   403",
     "audit_auditentry_change GET":                      "login login 403   403   403   200   200",

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from audit.mixins import AuditedAdmin
+from kernel.admin_access import NoAccessAdmin
 from kernel.errors import DomainError
 
 from ..admin_forms import ClearanceForm
@@ -88,7 +89,9 @@ class RedFlagFilter(admin.SimpleListFilter):
 
 
 @admin.register(Intake)
-class IntakeAdmin(AuditedAdmin, RefusalsAsMessages, KeptAsRecorded, admin.ModelAdmin):
+class IntakeAdmin(
+    AuditedAdmin, NoAccessAdmin, RefusalsAsMessages, KeptAsRecorded, admin.ModelAdmin
+):
     """The questionnaire as the patient answered it, read-only; red flags stand out, and a
     practitioner records their clearance (a button here, or the list's action)."""
 

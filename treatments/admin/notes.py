@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 
 from audit.mixins import AuditedAdmin
+from kernel.admin_access import NoAccessAdmin
 from kernel.errors import DomainError
 from kernel.rest import whole_id
 from practice.models import Practitioner
@@ -134,7 +135,7 @@ class AuthorFilter(admin.SimpleListFilter):
 
 
 @admin.register(TreatmentNote)
-class TreatmentNoteAdmin(AuditedAdmin, RefusalsAsMessages, admin.ModelAdmin):
+class TreatmentNoteAdmin(AuditedAdmin, NoAccessAdmin, RefusalsAsMessages, admin.ModelAdmin):
     list_display = [
         "session",
         "patient_name",

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
 from audit.mixins import AuditedAdmin
+from kernel.admin_access import NoAccessAdmin
 
 from ..admin_forms import ODI_LABELS, OutcomeMeasureForm
 from ..measures import record_measure
@@ -22,7 +23,9 @@ from .common import (
 
 
 @admin.register(OutcomeMeasure)
-class OutcomeMeasureAdmin(AuditedAdmin, RefusalsAsMessages, KeptAsRecorded, admin.ModelAdmin):
+class OutcomeMeasureAdmin(
+    AuditedAdmin, NoAccessAdmin, RefusalsAsMessages, KeptAsRecorded, admin.ModelAdmin
+):
     """Pain scores and ODI results, as recorded: a new one is entered here (an ODI as its ten
     answers), a recorded one is kept as it is."""
 

@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from audit.mixins import AuditedAdmin
+from kernel.admin_access import NoAccessAdmin
 from kernel.errors import DomainError
 
 from ..admin_forms import PlanStartForm
@@ -61,7 +62,7 @@ class PlanPhaseInline(admin.TabularInline):
 
 
 @admin.register(TreatmentPlan)
-class TreatmentPlanAdmin(AuditedAdmin, RefusalsAsMessages, admin.ModelAdmin):
+class TreatmentPlanAdmin(AuditedAdmin, NoAccessAdmin, RefusalsAsMessages, admin.ModelAdmin):
     list_display = [
         "patient_name",
         "practitioner",
