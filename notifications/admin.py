@@ -110,7 +110,8 @@ class MessagingSettingsAdmin(admin.ModelAdmin):
     list_display = ["__str__", "reminder_offsets_hours", "quiet_hours_start", "quiet_hours_end"]
 
     def has_add_permission(self, request) -> bool:
-        return not MessagingSettings.objects.exists()
+        # One row, and only for those whose role may add it at all.
+        return super().has_add_permission(request) and not MessagingSettings.objects.exists()
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False

@@ -83,7 +83,8 @@ class BookingRulesAdmin(admin.ModelAdmin):
     ]
 
     def has_add_permission(self, request) -> bool:
-        return not BookingRules.objects.exists()
+        # One row, and only for those whose role may add it at all.
+        return super().has_add_permission(request) and not BookingRules.objects.exists()
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False

@@ -294,6 +294,20 @@ class TestReceptionInTheAdmin:
             response.context["cl"].model_admin.has_change_permission(response.wsgi_request) is False
         )
 
+    @pytest.mark.parametrize(
+        "singleton", ["practice.BookingRules", "notifications.MessagingSettings"]
+    )
+    def test_cannot_add_the_clinic_wide_settings_even_when_none_exist(
+        self, reception_staff, singleton
+    ):
+        model = django_apps.get_model(singleton)
+        model.objects.all().delete()
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_add")
+
+        assert reception_staff.get(url).status_code == 403
+        assert reception_staff.post(url, {}).status_code == 403
+        assert not model.objects.exists()
+
     def test_sees_a_location_read_only(self, reception_staff, location):
         url = reverse("admin:practice_location_change", args=[location.pk])
 
