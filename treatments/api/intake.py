@@ -20,6 +20,7 @@ from kernel.rest import (
     IdFilter,
     ModelSerializer,
     NamedSerializer,
+    Serializer,
     error_response,
 )
 
@@ -52,7 +53,7 @@ def _not_after_today(value: date) -> date:
     return value
 
 
-class IntakeAnswersSerializer(serializers.Serializer):
+class IntakeAnswersSerializer(Serializer):
     """The intake questionnaire's answers."""
 
     complaint = serializers.CharField(max_length=MAX_TEXT, help_text="Presenting complaint.")
@@ -99,7 +100,7 @@ class MyIntakeSerializer(ModelSerializer):
         read_only_fields = fields
 
 
-class UrgentAdviceSerializer(serializers.Serializer):
+class UrgentAdviceSerializer(Serializer):
     red_flags = ChoiceListField(
         RedFlag, read_only=True, help_text="The answers that call for urgent care."
     )
@@ -127,7 +128,7 @@ class SubmittedIntakeSerializer(MyIntakeSerializer):
         return UrgentAdviceSerializer(advice).data if advice is not None else None
 
 
-class ClearanceCreateSerializer(serializers.Serializer):
+class ClearanceCreateSerializer(Serializer):
     cleared_on = CalendarDateField(
         validators=[_not_after_today], help_text="When the patient was cleared (e.g. GP visit)."
     )
