@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings
@@ -24,9 +25,15 @@ def test_the_server_of_the_database_url_is_the_host_psql_is_given():
 @pytest.mark.skipif(shutil.which("psql") is None, reason="psql is not installed")
 def test_dbshell_reaches_the_server_the_application_uses(db):
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_postmaster_start_time()::text")
-        (started,) = cursor.fetchone()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "clinic.settings.test"}
+        cursor.execute("SELECT pg_postmaster_start_time()::text || ' ' || current_database()")
+        (server_and_database,) = cursor.fetchone()
+    # The test database, which exists wherever the tests run (`clinic` may not).
+    url = urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{connection.settings_dict['NAME']}")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "clinic.settings.test",
+        "DATABASE_URL": urlunsplit(url),
+    }
 
     result = subprocess.run(
         [
@@ -38,7 +45,7 @@ def test_dbshell_reaches_the_server_the_application_uses(db):
             "-A",
             "-t",
             "-c",
-            "SELECT pg_postmaster_start_time()::text",
+            "SELECT pg_postmaster_start_time()::text || ' ' || current_database()",
         ],
         cwd=ROOT,
         env=env,
@@ -48,4 +55,4 @@ def test_dbshell_reaches_the_server_the_application_uses(db):
     )
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == started
+    assert result.stdout.strip() == server_and_database
