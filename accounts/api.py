@@ -11,7 +11,7 @@ from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, Toke
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from kernel.rest import error_response
+from kernel.rest import RefusesUnknownFields, Serializer, error_response
 
 from . import tokens
 from .models import User
@@ -68,7 +68,7 @@ class LockedOut(exceptions.APIException):
         self.wait = wait  # DRF's exception handler turns it into Retry-After
 
 
-class SignInSerializer(TokenObtainPairSerializer):
+class SignInSerializer(RefusesUnknownFields, TokenObtainPairSerializer):
     code = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -102,7 +102,7 @@ class SignInSerializer(TokenObtainPairSerializer):
         return {"refresh": str(refresh), "access": str(refresh.access_token)}
 
 
-class RefreshSerializer(TokenRefreshSerializer):
+class RefreshSerializer(RefusesUnknownFields, TokenRefreshSerializer):
     """simplejwt's refresh (good once, rotated), for a sign-in that has not ended:
     `tokens.refusal` with `refreshing`, and the sign-in's claims carried over."""
 
@@ -122,7 +122,7 @@ class RefreshSerializer(TokenRefreshSerializer):
         return super().validate(attrs)
 
 
-class TokensSerializer(serializers.Serializer):
+class TokensSerializer(Serializer):
     access = serializers.CharField(help_text="Send as `Authorization: Bearer <access>`.")
     refresh = serializers.CharField(help_text="Good once, at `/api/v1/auth/token/refresh/`.")
 

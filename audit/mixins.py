@@ -8,7 +8,8 @@ successful answer it writes:
   object, or each row of the page), or those the view names with `audit_shown` when it
   renders something computed from them (a chart) — in one INSERT;
 - for a change, a CREATE entry for a new record (201), or an UPDATE entry naming the fields
-  whose answer changed (the names, never the values) since the record's before-image
+  whose answer changed (the names, never the values; a READ entry when none did, never an
+  UPDATE that names nothing) since the record's before-image
   (`take_before_image`, which the mixin's `get_object` takes; a view with a `get_object` of
   its own calls it), in the transaction of the change: the mixin opens one around every
   unsafe request, so a change cannot commit without its entry, nor an entry claim a change
@@ -80,8 +81,11 @@ class AuditedMixin:
         for obj in shown:
             detail: dict[str, Any] = {"path": request.path}
             if self._audit_before is not None and _same_record(self._audit_before[0], obj):
-                action = Action.UPDATE
-                detail["fields"] = _changed_fields(self._audit_before[1], response.data)
+                fields = _changed_fields(self._audit_before[1], response.data)
+                # A change that changed nothing is no change: the answer showed the record.
+                action = Action.UPDATE if fields else Action.READ
+                if fields:
+                    detail["fields"] = fields
             elif response.status_code == status.HTTP_201_CREATED:
                 action = Action.CREATE
             else:

@@ -8,21 +8,21 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.access import IsPractitioner
-from kernel.rest import error_response
+from kernel.rest import ModelSerializer, Serializer, error_response
 from patients.models import BreakGlassAccess
 
 from .selectors import patients_open_to_break_glass_for
 from .services import BREAK_GLASS_MAX_REASON, break_glass
 
 
-class BreakGlassRequestSerializer(serializers.Serializer):
+class BreakGlassRequestSerializer(Serializer):
     reason = serializers.CharField(
         max_length=BREAK_GLASS_MAX_REASON,
         help_text="Why you need this patient's records now; the clinic manager reviews it.",
     )
 
 
-class BreakGlassAccessSerializer(serializers.ModelSerializer):
+class BreakGlassAccessSerializer(ModelSerializer):
     class Meta:
         model = BreakGlassAccess
         fields = ["id", "patient", "reason", "granted_at", "expires_at"]

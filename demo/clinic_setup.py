@@ -70,8 +70,8 @@ def ensure_services() -> dict[str, Service]:
 
 
 def ensure_practitioners(locations: dict[str, Location]) -> dict[str, Practitioner]:
-    """Staff users in the Practitioner group (no usable password: give one with
-    `changepassword` to log in as one of them)."""
+    """Staff users in the Practitioner group, with no usable password: `make run` gives each
+    a development one (`demo.logins`, development only)."""
     group = sync_role_group("Practitioner")
     practitioners = {}
     for spec in data.PRACTITIONERS:

@@ -48,10 +48,12 @@ from kernel.admin_query import (
 from kernel.errors import DomainError
 from kernel.rest import whole_id
 from practice.models import Location, Practitioner, Service
+from treatments.markers import red_flag_marker
 from treatments.models import RedFlag, TreatmentNote
 from treatments.selectors import (
     can_carry_a_note,
     clinical_patient_ids_among,
+    has_open_red_flags,
     open_red_flags_by_patient,
 )
 
@@ -102,6 +104,7 @@ class AppointmentAdmin(NoAccessAdmin, ForgivingQueryAdmin, admin.ModelAdmin):
     list_display = [
         "local_start",
         "patient",
+        "red_flag",
         "practitioner",
         "service",
         "location",
@@ -123,10 +126,13 @@ class AppointmentAdmin(NoAccessAdmin, ForgivingQueryAdmin, admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Appointment]:
         # As in the API: the front desk sees every booking, a practitioner their own diary.
-        return appointments_for(request.user)
+        return appointments_for(request.user).annotate(
+            open_red_flags=has_open_red_flags("patient_id")
+        )
 
     fields = [
         "patient",
+        "red_flag",
         "practitioner",
         "service",
         "location",
@@ -158,6 +164,10 @@ class AppointmentAdmin(NoAccessAdmin, ForgivingQueryAdmin, admin.ModelAdmin):
     @admin.display(description="Start", ordering="start")
     def local_start(self, appointment: Appointment) -> str:
         return f"{appointment.local_start:%a %d %b %Y %H:%M}"
+
+    @admin.display(description="Red flags")
+    def red_flag(self, appointment: Appointment) -> str:
+        return red_flag_marker(appointment.open_red_flags) or "—"
 
     @admin.display(description="Room", ordering="room__name")
     def room_name(self, appointment: Appointment) -> str:

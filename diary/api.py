@@ -41,6 +41,7 @@ from kernel.rest import (
     IdRelatedField,
     ModelSerializer,
     NamedSerializer,
+    Serializer,
     ZonedDateTimeField,
     clinic_midnight,
     error_response,
@@ -86,14 +87,14 @@ class AvailabilityQuerySerializer(serializers.Serializer):
         return attrs
 
 
-class SlotSerializer(serializers.Serializer):
+class SlotSerializer(Serializer):
     start = ZonedDateTimeField(help_text="In the location's time zone.")
     end = ZonedDateTimeField()
     practitioner = serializers.IntegerField()
     location = serializers.IntegerField()
 
 
-class AvailabilitySerializer(serializers.Serializer):
+class AvailabilitySerializer(Serializer):
     slots = SlotSerializer(many=True)
 
 
@@ -321,7 +322,7 @@ class AppointmentSerializer(ModelSerializer):
         }
 
 
-class BookingSerializer(serializers.Serializer):
+class BookingSerializer(Serializer):
     service = IdRelatedField(queryset=Service.objects.none())
     practitioner = IdRelatedField(
         queryset=Practitioner.objects.filter(is_active=True).select_related("user")
@@ -344,12 +345,30 @@ class BookablePatientField(IdRelatedField):
         return bookable_patients_for(self.context["request"].user)
 
 
-class StaffBookingSerializer(BookingSerializer):
-    patient = BookablePatientField()
-    note = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+class BookingRequestSerializer(BookingSerializer):
+    """A booking as the schema documents it, for patients and staff alike: `patient` and
+    `note` are for staff, who must name the patient; a patient books for themselves and
+    sends neither (either is refused from a patient, 400)."""
+
+    patient = BookablePatientField(
+        required=False,
+        help_text="Staff: required, the patient booked for. Patients: leave it out, they "
+        "book for themselves.",
+    )
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=500,
+        default="",
+        help_text="Staff only: the front desk's note.",
+    )
 
 
-class RescheduleSerializer(serializers.Serializer):
+class StaffBookingSerializer(BookingRequestSerializer):
+    patient = BookablePatientField()  # required: staff book for someone
+
+
+class RescheduleSerializer(Serializer):
     start = ZonedDateTimeField()
     practitioner = IdRelatedField(
         queryset=Practitioner.objects.filter(is_active=True).select_related("user"),
@@ -357,7 +376,7 @@ class RescheduleSerializer(serializers.Serializer):
     )
 
 
-class CancelSerializer(serializers.Serializer):
+class CancelSerializer(Serializer):
     reason = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -493,7 +512,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             "`patient`. Send an `Idempotency-Key` header to make retries safe: the same key "
             "and body return the first answer instead of booking twice."
         ),
-        request=StaffBookingSerializer,
+        request=BookingRequestSerializer,
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key", str, OpenApiParameter.HEADER, description="Any unique string."

@@ -2,7 +2,7 @@
 throttles."""
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time
 from functools import reduce
 from typing import Any
@@ -76,8 +76,40 @@ class IdField(serializers.Field):
         return value
 
 
-class ModelSerializer(serializers.ModelSerializer):
-    """The API's base model serializer: related fields are strict ids."""
+class RefusesUnknownFields:
+    """A body holds only what the serializer writes: an unknown or read-only field is a 400
+    naming it, never dropped in silence (a patient who sends `email` to their profile must
+    learn that it changed nothing). Every serializer the API reads a body with has it, by
+    `Serializer` and `ModelSerializer` below (`tests/kernel/test_strict_bodies.py`), its
+    nested serializers too; query strings are not bodies."""
+
+    # What a browser's form adds to a form-encoded body (the browsable API's, with DEBUG).
+    _FORM_EXTRAS = frozenset({"csrfmiddlewaretoken"})
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            refused = {
+                str(name): [READ_ONLY if name in self.fields else UNKNOWN_FIELD]
+                for name in data
+                if name not in self._FORM_EXTRAS
+                and (name not in self.fields or self.fields[name].read_only)
+            }
+            if refused:
+                raise serializers.ValidationError(refused)
+        return super().to_internal_value(data)
+
+
+UNKNOWN_FIELD = "Unknown field: this request does not take it."
+READ_ONLY = "Read only: it cannot be changed here."
+
+
+class Serializer(RefusesUnknownFields, serializers.Serializer):
+    """The API's base serializer of a body."""
+
+
+class ModelSerializer(RefusesUnknownFields, serializers.ModelSerializer):
+    """The API's base model serializer: related fields are strict ids; a body holds only
+    writable fields."""
 
     serializer_related_field = IdRelatedField
 

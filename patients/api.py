@@ -15,6 +15,7 @@ from accounts.emails import normalize_email
 from audit.mixins import AuditedMixin
 from audit.models import Action
 from audit.services import record
+from kernel.rest import Serializer
 
 from .models import Patient
 from .serializers import PatientSerializer, validate_date_of_birth
@@ -29,7 +30,7 @@ class NormalizedEmailField(serializers.EmailField):
         return super().to_internal_value(normalize_email(data) if isinstance(data, str) else data)
 
 
-class RegistrationSerializer(serializers.Serializer):
+class RegistrationSerializer(Serializer):
     email = NormalizedEmailField(max_length=254)
     password = serializers.CharField(
         write_only=True, max_length=128, style={"input_type": "password"}
@@ -51,7 +52,7 @@ class RegistrationSerializer(serializers.Serializer):
     )
 
 
-class RegistrationReceivedSerializer(serializers.Serializer):
+class RegistrationReceivedSerializer(Serializer):
     email = serializers.EmailField(help_text="The address as the account stores it.")
     detail = serializers.CharField()
 
@@ -120,9 +121,11 @@ class RegisterView(generics.GenericAPIView):
         summary="Update my contact details and reminder consents",
         description="Name and date of birth identify the patient: a change to either is "
         "refused (400 `identity_locked`, naming the field; reception corrects them). Sent "
-        "unchanged, they are accepted. Turning `consent_email` or `consent_sms` on schedules "
-        "the reminders still ahead of every upcoming booking on that channel; turning it off "
-        "withdraws every message not yet sent on it.",
+        "unchanged, they are accepted. A read-only field (`id`, `email`, "
+        "`consents_updated_at`) or an unknown one is refused (400, naming it). Turning "
+        "`consent_email` or `consent_sms` on schedules the reminders still ahead of every "
+        "upcoming booking on that channel; turning it off withdraws every message not yet "
+        "sent on it.",
         tags=["patients"],
         responses={
             200: PatientSerializer,

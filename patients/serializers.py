@@ -26,7 +26,13 @@ def validate_date_of_birth(value: date) -> date:
 class PatientSerializer(ModelSerializer):
     """A patient's details and reminder consents."""
 
-    mobile = PhoneNumberField(required=False, allow_blank=True)
+    # `phone`, as registration (API.md) calls it; the record's field is `mobile`.
+    phone = PhoneNumberField(
+        source="mobile",
+        required=False,
+        allow_blank=True,
+        help_text="A mobile number; stored in E.164 (+61412345678).",
+    )
     date_of_birth = serializers.DateField(validators=[validate_date_of_birth])
 
     class Meta:
@@ -37,7 +43,7 @@ class PatientSerializer(ModelSerializer):
             "last_name",
             "date_of_birth",
             "email",
-            "mobile",
+            "phone",
             "preferred_channel",
             "consent_email",
             "consent_sms",
@@ -50,7 +56,7 @@ class StaffPatientSerializer(PatientSerializer):
     """A patient as staff read them; staff change patients in the admin, not here."""
 
     # Declared fields ignore Meta.read_only_fields.
-    mobile = PhoneNumberField(read_only=True)
+    phone = PhoneNumberField(source="mobile", read_only=True)
     date_of_birth = serializers.DateField(read_only=True)
 
     class Meta(PatientSerializer.Meta):

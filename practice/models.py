@@ -6,7 +6,7 @@ both sides of a daylight-saving change.
 """
 
 import zoneinfo
-from datetime import timedelta
+from datetime import time, timedelta
 from decimal import Decimal
 
 import pgtrigger
@@ -17,7 +17,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from kernel.fields import ChoiceArrayField
-from kernel.triggers import UnskippableTrigger
+from kernel.triggers import UnskippableTrigger, refusal
 
 DIARY_VERSION_TABLE = "practice_diaryversion"
 
@@ -243,6 +243,12 @@ class Weekday(models.IntegerChoices):
     SUNDAY = 6, "Sunday"
 
 
+BREAK_INSIDE_ITS_SHIFT = "break_inside_its_shift"
+_BREAK_OUTSIDE_ITS_SHIFT_REFUSED = refusal(
+    "a break must lie inside its shift", name=BREAK_INSIDE_ITS_SHIFT
+)
+
+
 class WorkingHours(models.Model):
     """One line of a practitioner's weekly rota: a weekday's hours at one location."""
 
@@ -270,7 +276,22 @@ class WorkingHours(models.Model):
             ),
         ]
         triggers = [
-            bumps_diary_version("working_hours_bumps_diary_version", locations=_ITS_LOCATION)
+            bumps_diary_version("working_hours_bumps_diary_version", locations=_ITS_LOCATION),
+            UnskippableTrigger(
+                name="working_hours_keep_their_breaks",
+                when=pgtrigger.Before,
+                operation=pgtrigger.UpdateOf("start_time", "end_time"),
+                func=f"""
+                IF EXISTS (
+                    SELECT 1 FROM practice_break
+                    WHERE working_hours_id = NEW.id
+                    AND (start_time < NEW.start_time OR end_time > NEW.end_time)
+                ) THEN
+                    {_BREAK_OUTSIDE_ITS_SHIFT_REFUSED}
+                END IF;
+                RETURN NEW;
+                """,
+            ),
         ]
 
     def __str__(self) -> str:
@@ -295,6 +316,18 @@ class WorkingHours(models.Model):
                 self.valid_from, self.valid_until, other.valid_from, other.valid_until
             ):
                 raise ValidationError(f"These hours overlap the practitioner's shift: {other}.")
+        if self.pk is not None and self.end_time:
+            # The breaks as saved: move or delete a break first, then shorten the shift.
+            outside = [b for b in self.breaks.all() if not self.holds(b.start_time, b.end_time)]
+            if outside:
+                raise ValidationError(
+                    f"These hours leave a break outside the shift: {outside[0]}. "
+                    "Move or delete the break first."
+                )
+
+    def holds(self, start: time, end: time) -> bool:
+        """Whether a break from `start` to `end` lies inside these hours."""
+        return self.start_time <= start and end <= self.end_time
 
 
 class Break(models.Model):
@@ -312,6 +345,23 @@ class Break(models.Model):
             ),
         ]
         triggers = [
+            # A CHECK constraint cannot read the shift's row; a trigger can.
+            UnskippableTrigger(
+                name=BREAK_INSIDE_ITS_SHIFT,
+                when=pgtrigger.Before,
+                operation=pgtrigger.Insert
+                | pgtrigger.UpdateOf("working_hours_id", "start_time", "end_time"),
+                func=f"""
+                IF EXISTS (
+                    SELECT 1 FROM practice_workinghours
+                    WHERE id = NEW.working_hours_id
+                    AND (NEW.start_time < start_time OR NEW.end_time > end_time)
+                ) THEN
+                    {_BREAK_OUTSIDE_ITS_SHIFT_REFUSED}
+                END IF;
+                RETURN NEW;
+                """,
+            ),
             # The rota line's location, read at commit: a break deleted with its line finds
             # no line then, but the line's own deletion bumps that location.
             bumps_diary_version(
@@ -320,11 +370,21 @@ class Break(models.Model):
                     SELECT location_id FROM practice_workinghours
                     WHERE id IN (OLD.working_hours_id, NEW.working_hours_id)
                 )""",
-            )
+            ),
         ]
 
     def __str__(self) -> str:
         return f"break {self.start_time:%H:%M}-{self.end_time:%H:%M}"
+
+    def clean(self) -> None:
+        if not (self.start_time and self.end_time and self.working_hours_id is not None):
+            return
+        shift = self.working_hours
+        if shift.start_time and shift.end_time and not shift.holds(self.start_time, self.end_time):
+            raise ValidationError(
+                f"A break must lie inside its shift "
+                f"({shift.start_time:%H:%M}-{shift.end_time:%H:%M})."
+            )
 
 
 class Leave(models.Model):
@@ -373,6 +433,13 @@ class ExtraHours(models.Model):
         return f"{self.practitioner} {self.date} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
 
 
+# The slot grids the clinic may choose: the divisors of an hour from 5 minutes, so that
+# every hour's slots start on the hour and read as the clock does (6 and 12 divide the hour
+# too, but give 08:06, 08:12…). A grid that does not divide the hour (7: 08:00, 08:07, …
+# 08:56, 09:03) drifts off it.
+SLOT_GRIDS = (5, 10, 15, 20, 30, 60)
+
+
 class BookingRules(models.Model):
     """The clinic's booking rules; exactly one row (id 1), edited by the manager."""
 
@@ -381,7 +448,7 @@ class BookingRules(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_ID, editable=False)
     slot_grid_minutes = models.PositiveSmallIntegerField(
         default=15,
-        validators=[MinValueValidator(5)],
+        choices=[(minutes, f"{minutes} minutes") for minutes in SLOT_GRIDS],
         help_text="Appointments start on this grid of the local clock (15: :00, :15, :30, :45).",
     )
     online_lead_time_minutes = models.PositiveIntegerField(
@@ -402,7 +469,8 @@ class BookingRules(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(id=1), name="booking_rules_single_row"),
             models.CheckConstraint(
-                condition=Q(slot_grid_minutes__gte=5), name="booking_rules_grid_positive"
+                condition=Q(slot_grid_minutes__in=SLOT_GRIDS),
+                name="booking_rules_grid_divides_the_hour",
             ),
         ]
         triggers = [

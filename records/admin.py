@@ -44,9 +44,10 @@ from patients.models import Patient
 from patients.selectors import possible_duplicates, search_patients
 from patients.services import add_patient, contact_consent_problems, update_patient_profile
 from treatments.charts import chart_of
+from treatments.markers import red_flag_marker
 from treatments.models import PlanStatus, RedFlag
 from treatments.progress import progress_of
-from treatments.selectors import clinical_patients_for
+from treatments.selectors import clinical_patients_for, has_open_red_flags
 from treatments.services import open_red_flags
 
 from .services import archive_patient
@@ -196,6 +197,7 @@ class PatientAdmin(AuditedAdmin, NoAccessAdmin, admin.ModelAdmin):
     form = PatientAdminForm
     list_display = [
         "name",
+        "red_flag",
         "date_of_birth",
         "mobile_number",
         "email",
@@ -280,7 +282,12 @@ class PatientAdmin(AuditedAdmin, NoAccessAdmin, admin.ModelAdmin):
             next_appointment_start=Subquery(upcoming.values("start")[:1]),
             next_appointment_id=Subquery(upcoming.values("pk")[:1]),
             next_appointment_zone=Subquery(upcoming.values("location__time_zone")[:1]),
+            open_red_flags=has_open_red_flags("pk"),
         )
+
+    @admin.display(description="Red flags", ordering="-open_red_flags")
+    def red_flag(self, patient: Patient) -> str:
+        return red_flag_marker(patient.open_red_flags)
 
     def get_search_results(self, request, queryset, search_term):
         """The API's search: every word must match a name, the email, the mobile (typed

@@ -3,15 +3,21 @@ clinic holds about them, including the messages it sent them and who accessed th
 
 Signed clinical notes with their addenda are included; drafts are not part of the record
 until their author signs them. Every list is read with a fixed number of queries.
+
+Every moment is written in the clinic's time zone (`time_zone`), but for a session's times,
+which are in its location's (`time_zone` beside them), as the patient was told them.
 """
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Prefetch
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from appointments.models import Appointment
 from audit.models import AuditEntry
@@ -50,7 +56,8 @@ def export_patient_record(patient: Patient) -> dict[str, Any]:
         AuditEntry.objects.filter(patient=patient).select_related("actor").order_by("at", "pk")
     )
     return {
-        "generated_at": timezone.now().isoformat(),
+        "generated_at": _iso(timezone.now()),
+        "time_zone": timezone.get_current_timezone_name(),
         "patient": {
             "id": patient.pk,
             "first_name": patient.first_name,
@@ -73,6 +80,7 @@ def export_patient_record(patient: Patient) -> dict[str, Any]:
                 "location": appointment.location.name,
                 "start": appointment.local_start.isoformat(),
                 "end": appointment.local_end.isoformat(),
+                "time_zone": appointment.location.time_zone,
                 "status": appointment.status,
                 "price": str(appointment.price),
                 "cancelled_at": _iso(appointment.cancelled_at),
@@ -123,6 +131,7 @@ def export_patient_record(patient: Patient) -> dict[str, Any]:
             {
                 "appointment": note.appointment_id,
                 "session_start": note.appointment.local_start.isoformat(),
+                "time_zone": note.appointment.location.time_zone,
                 "service": note.appointment.service.name,
                 "author": str(note.author),
                 "signed_at": _iso(note.signed_at),
@@ -190,7 +199,8 @@ def _message(notification: Notification) -> dict[str, Any]:
 
 def _access(entry: AuditEntry) -> dict[str, Any]:
     """One access to the record: who (by name and role, not by login), what, when, from
-    where; for a change, the names of the fields changed."""
+    where; for a change, the fields changed: their names and how people call them."""
+    fields = entry.detail.get("fields", [])
     return {
         "at": _iso(entry.at),
         "who": _who(entry),
@@ -198,7 +208,8 @@ def _access(entry: AuditEntry) -> dict[str, Any]:
         "action": entry.action,
         "record": _record_name(entry.object_type),
         "record_id": entry.object_id,
-        "fields": entry.detail.get("fields", []),
+        "fields": fields,
+        "field_labels": [_field_label(entry.object_type, name) for name in fields],
         "from": entry.source_ip or "",
     }
 
@@ -232,5 +243,20 @@ def _record_name(object_type: str) -> str:
         return object_type
 
 
-def _iso(value) -> str | None:
+def _field_label(object_type: str, name: str) -> str:
+    """ "consents_updated_at" → "Consents updated at": the field's verbose name (an inline's,
+    such as "exercises", is its model's plural), else the name in words."""
+    try:
+        field = apps.get_model(object_type)._meta.get_field(name)
+    except (LookupError, ValueError, FieldDoesNotExist):
+        return capfirst(name.replace("_", " "))
+    if field.auto_created and not field.concrete:  # a reverse relation
+        return capfirst(field.related_model._meta.verbose_name_plural)
+    return capfirst(field.verbose_name)
+
+
+def _iso(value: datetime | date | None) -> str | None:
+    """A date as it is; a moment in the clinic's time zone (stored in UTC)."""
+    if isinstance(value, datetime):
+        value = timezone.localtime(value)
     return value.isoformat() if value is not None else None

@@ -171,7 +171,9 @@ def _write(pages: list[list[tuple[float, float, str, float, str]]], title: str) 
                 {
                     "Type": "/Page",
                     "Parent": document.pages.reference,
-                    "MediaBox": [0, 0, PAGE_WIDTH, PAGE_HEIGHT],
+                    # A pydyf Array: a Python list is written with commas, which readers
+                    # cannot parse, so they fell back to their default page (US Letter).
+                    "MediaBox": pydyf.Array([0, 0, PAGE_WIDTH, PAGE_HEIGHT]),
                     "Contents": content.reference,
                     "Resources": pydyf.Dictionary({"Font": fonts}),
                 }

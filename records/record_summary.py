@@ -1,5 +1,6 @@
 """A patient's exported record, laid out for people: sections of entries of labelled lines,
-with dates in the clinic's time and choices by their names. The HTML page and the PDF of
+with times in the clinic's zone (a session's in its location's), each with its zone's name,
+and choices by their names. The HTML page and the PDF of
 the export both print this, so that they say the same."""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import models
 from django.utils import timezone
@@ -97,7 +99,8 @@ def _appointment(appointment: dict) -> Entry:
         lines.append(("Cancelled", _moment(appointment["cancelled_at"])))
     if appointment["cancellation_reason"]:
         lines.append(("Reason", appointment["cancellation_reason"]))
-    return Entry(f"{_wall_clock(appointment['start'])} — {appointment['service']}", lines)
+    start = _wall_clock(appointment["start"], appointment["time_zone"])
+    return Entry(f"{start} — {appointment['service']}", lines)
 
 
 def _intake(intake: dict) -> Entry:
@@ -165,7 +168,8 @@ def _note(note: dict) -> Entry:
                 f"{addendum['text']} — {addendum['author']}",
             )
         )
-    return Entry(f"{_wall_clock(note['session_start'])} — {note['service']}", lines)
+    start = _wall_clock(note["session_start"], note["time_zone"])
+    return Entry(f"{start} — {note['service']}", lines)
 
 
 def _measure(measure: dict) -> Entry:
@@ -198,8 +202,8 @@ def _access(access: dict) -> Entry:
     if access["record"]:
         what += f": {access['record']}"
     lines = [("Who", who), ("What", what)]
-    if access["fields"]:
-        lines.append(("Fields", ", ".join(access["fields"])))
+    if access["field_labels"]:
+        lines.append(("Fields", ", ".join(access["field_labels"])))
     lines.append(("From", access["from"] or "—"))
     return Entry(_moment(access["at"]), lines)
 
@@ -211,13 +215,14 @@ def _moment(value: str | None) -> str:
     return _shown(timezone.localtime(datetime.fromisoformat(value)))
 
 
-def _wall_clock(value: str) -> str:
-    """An ISO time as written: an appointment's is in its location's time."""
-    return _shown(datetime.fromisoformat(value))
+def _wall_clock(value: str, zone: str) -> str:
+    """An ISO time in the zone of the location where it happens."""
+    return _shown(datetime.fromisoformat(value).astimezone(ZoneInfo(zone)))
 
 
 def _shown(moment: datetime) -> str:
-    return f"{moment:%a %d %b %Y %H:%M}"
+    """Its zone's abbreviation beside every time ("AEDT"), so that none is ambiguous."""
+    return f"{moment:%a %d %b %Y %H:%M %Z}"
 
 
 def _day(value: str) -> str:

@@ -21,7 +21,9 @@ def _titles(record: dict) -> tuple[str, str]:
     generated = timezone.localtime(datetime.fromisoformat(record["generated_at"]))
     return (
         f"Clinic record of {patient['first_name']} {patient['last_name']}",
-        f"Everything {settings.CLINIC_NAME} holds about you, as of {generated:%d %B %Y at %H:%M}.",
+        f"Everything {settings.CLINIC_NAME} holds about you, as of "
+        f"{generated:%d %B %Y at %H:%M %Z}. Times are {record['time_zone']} time "
+        "unless another zone is named.",
     )
 
 

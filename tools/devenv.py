@@ -5,7 +5,7 @@ PostgreSQL and Redis are started for the length of a command when DATABASE_URL o
 is unset (tools/servers.py), and used as they are when set; the commands' processes are run
 and stopped by tools/processes.py.
 
-    python tools/devenv.py run               migrate, seed, demo manager; web + worker + beat
+    python tools/devenv.py run               migrate, seed, demo logins; web + worker + beat
     python tools/devenv.py test [ARGS...]    pytest ARGS
     python tools/devenv.py exec -- CMD...    CMD with DATABASE_URL and REDIS_URL set
     python tools/devenv.py env               export lines for the servers of a running `run`
@@ -48,26 +48,6 @@ MANAGE = [PYTHON, str(ROOT / "manage.py")]
 READY_TIMEOUT_SECONDS = 60.0
 
 
-# Creates or updates the demo manager from DJANGO_SUPERUSER_EMAIL/PASSWORD (run by `run`).
-ENSURE_MANAGER = """
-import os
-from django.contrib.auth import get_user_model
-
-User = get_user_model()
-email = os.environ["DJANGO_SUPERUSER_EMAIL"].strip().lower()
-password = os.environ["DJANGO_SUPERUSER_PASSWORD"]
-user = User.objects.filter(email__iexact=email).first()
-if user is None:
-    User.objects.create_superuser(email=email, password=password)
-    print(f"created demo manager {email}")
-else:
-    user.is_active = user.is_staff = user.is_superuser = True
-    user.set_password(password)
-    user.save()
-    print(f"updated demo manager {email}")
-"""
-
-
 # --- Commands ----------------------------------------------------------------------------
 
 
@@ -94,7 +74,26 @@ def web_answers(url: str) -> int | None:
         return None
 
 
-def banner(base_url: str, email: str, password: str, health: int) -> str:
+def demo_logins(env: Mapping[str, str]) -> list[dict[str, str]]:
+    """Create or reset a login for each role of the demo clinic (`manage.py demo_logins`,
+    the superuser's from DJANGO_SUPERUSER_EMAIL/PASSWORD in `env`); what it made."""
+    step = "manage.py demo_logins: a login for each role (development passwords)"
+    log(step)
+    result = subprocess.run(
+        [*MANAGE, "demo_logins", "--json"],
+        env=dict(env),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        sys.stderr.write(result.stderr)
+        raise DevenvError(f"{step}: failed with exit status {result.returncode}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def banner(base_url: str, logins: Sequence[Mapping[str, str]], health: int) -> str:
     rule = "=" * 72
     health_note = "ok" if health == 200 else f"HTTP {health}: see the web output above"
     return "\n".join(
@@ -104,10 +103,15 @@ def banner(base_url: str, email: str, password: str, health: int) -> str:
             "  The clinic backend is running (DEBUG=1).",
             "",
             f"  Admin:     {base_url}/admin/",
-            f"  Log in as: {email}",
-            f"  Password:  {password}",
-            f"  API docs:  {base_url}/api/docs/",
+            f"  API docs:  {base_url}/api/docs/ (sign in: POST /api/v1/auth/token/)",
             f"  Health:    {base_url}/healthz ({health_note})",
+            "",
+            "  Logins (development passwords: never use them anywhere else):",
+            *(
+                f"    {login['role']:<34} {login['email']:<36} {login['password']}"
+                f"  ({login['where']})"
+                for login in logins
+            ),
             "",
             "  In another terminal: make shell, or",
             '  eval "$(python tools/devenv.py env)" to use these servers yourself.',
@@ -130,15 +134,8 @@ def cmd_run() -> int:
             check_step("manage.py seed_demo", [*MANAGE, "seed_demo"], env)
         else:
             log("manage.py seed_demo: no such command yet, skipped")
-        manager_env = {
-            **env,
-            "DJANGO_SUPERUSER_EMAIL": email,
-            "DJANGO_SUPERUSER_PASSWORD": password,
-        }
-        check_step(
-            f"demo manager {email}: create or update",
-            [*MANAGE, "shell", "--no-imports", "-c", ENSURE_MANAGER],
-            manager_env,
+        logins = demo_logins(
+            {**env, "DJANGO_SUPERUSER_EMAIL": email, "DJANGO_SUPERUSER_PASSWORD": password}
         )
 
         supervisor = Supervisor(env)
@@ -155,7 +152,7 @@ def cmd_run() -> int:
                     log(f"web did not answer on {base_url} within a minute; see its output")
                     return True
                 return False
-            supervisor.write(banner(base_url, email, password, health))
+            supervisor.write(banner(base_url, logins, health))
             return True
 
         state = {"pid": os.getpid(), **{k: env[k] for k in ("DATABASE_URL", "REDIS_URL")}}

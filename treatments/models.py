@@ -19,6 +19,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from appointments.models import Appointment
 from kernel.fields import ChoiceArrayField
@@ -408,7 +409,9 @@ class Addendum(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Addendum by {self.author} ({self.created_at:%Y-%m-%d})"
+        # The clinic's date: an addendum written at 08:00 in Melbourne is one of that day,
+        # not of the day before in UTC.
+        return f"Addendum by {self.author} ({timezone.localtime(self.created_at):%Y-%m-%d})"
 
 
 class MeasureKind(models.TextChoices):

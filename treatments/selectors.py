@@ -161,6 +161,12 @@ def open_red_flag_intakes(intakes: QuerySet[Intake]) -> QuerySet[Intake]:
     return intakes.exclude(red_flags=[]).exclude(_covered_by_a_clearance())
 
 
+def has_open_red_flags(patient_id: str = "pk") -> Exists:
+    """True for a row whose patient has open red flags (the rule of `open_red_flag_intakes`),
+    for a list to annotate: `patient_id` is the path from the row to its patient's id."""
+    return Exists(open_red_flag_intakes(Intake.objects.filter(patient_id=OuterRef(patient_id))))
+
+
 def open_red_flags_by_patient(patient_ids: Iterable[int]) -> dict[int, list[str]]:
     """The open red flags of many patients in one query: the union of the flags of every
     intake that no clearance covers, in the order of `RedFlag`. Patients without open red

@@ -16,6 +16,7 @@ with that one moment, the rows' own created/updated times included (`kernel.cloc
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -39,6 +40,7 @@ from .models import (
     Phase,
     PlanPhase,
     PlanStatus,
+    RedFlag,
     RedFlagClearance,
     TreatmentNote,
     TreatmentPlan,
@@ -79,6 +81,46 @@ def submit_intake(
     intake = Intake(patient=patient, entered_by=entered_by, **answers)
     save_at(intake, now or timezone.now())
     return intake
+
+
+# The red flags of cauda equina syndrome, which cannot wait for the first session: the
+# nerves at the base of the spine are compressed, and a delay of hours can leave lasting
+# numbness, incontinence or weakness. "Episodes of leg weakness" stands for the progressive
+# weakness of the guidelines (the questionnaire does not ask whether it is getting worse).
+URGENT_RED_FLAGS = (
+    RedFlag.SADDLE_NUMBNESS,
+    RedFlag.BLADDER_BOWEL_CHANGE,
+    RedFlag.LEG_WEAKNESS_EPISODES,
+)
+
+URGENT_CARE_MESSAGE = (
+    "Some of your answers ({answers}) can be signs of a serious problem with the nerves at "
+    "the base of your spine. Please get medical help today: go to a hospital emergency "
+    "department, or call 000 if it is getting worse quickly. Do not wait for your "
+    "appointment with us. We have also let your practitioner know."
+)
+
+
+@dataclass(frozen=True)
+class UrgentAdvice:
+    """What a patient who reports urgent red flags is told at once, in plain words."""
+
+    red_flags: list[str]
+    message: str
+
+
+def urgent_advice(red_flags: Iterable[str]) -> UrgentAdvice | None:
+    """The advice to seek urgent medical care when `red_flags` hold any of the urgent ones
+    (`URGENT_RED_FLAGS`); None otherwise."""
+    reported = set(red_flags)
+    urgent = [flag for flag in URGENT_RED_FLAGS if flag in reported]
+    if not urgent:
+        return None
+    answers = "; ".join(str(RedFlag(flag).label).lower() for flag in urgent)
+    return UrgentAdvice(
+        red_flags=[str(flag) for flag in urgent],
+        message=URGENT_CARE_MESSAGE.format(answers=answers),
+    )
 
 
 def open_red_flags(patient: Patient) -> list[str]:

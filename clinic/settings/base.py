@@ -103,7 +103,23 @@ def _require_env(name: str) -> str:
     return value
 
 
-DATABASES = {"default": env.db_url_config(_require_env("DATABASE_URL"))}
+def _database(url: str) -> dict:
+    """The database settings of a URL, with a `?host=` server in HOST.
+
+    A unix socket can only be named in the query string of a libpq URL
+    (`postgresql://user@/clinic?host=/path/to/socket-dir`, as the embedded PostgreSQL's
+    is), which django-environ puts in OPTIONS. psycopg reads it there, but `dbshell`
+    passes only HOST to psql, which then connects to another server (the system's
+    default socket).
+    """
+    config = env.db_url_config(url)
+    options = config.get("OPTIONS", {})
+    if not config.get("HOST") and "host" in options:
+        config["HOST"] = options.pop("host")
+    return config
+
+
+DATABASES = {"default": _database(_require_env("DATABASE_URL"))}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Prepared statements: psycopg prepares a statement a connection has run 5 times, so

@@ -115,13 +115,13 @@ class TestReads:
 class TestChanges:
     def test_a_profile_change_names_the_fields_not_their_values(self, as_patient):
         response = as_patient.patch(
-            "/api/v1/patients/me/", {"mobile": "0498 765 432", "consent_sms": True}
+            "/api/v1/patients/me/", {"phone": "0498 765 432", "consent_sms": True}
         )
 
         assert response.status_code == 200
         [entry] = entries()
         assert entry.action == Action.UPDATE
-        assert {"mobile", "consent_sms"} <= set(entry.detail["fields"])
+        assert {"phone", "consent_sms"} <= set(entry.detail["fields"])
         assert "498" not in str(entry.detail)
 
     def test_a_note_started_edited_signed_and_amended(self, as_practitioner, session):

@@ -74,9 +74,10 @@ class TestPatientBooks:
             ),
         )
 
-        appointment = Appointment.objects.get(pk=response.json()["id"])
-        assert appointment.patient == assessed_patient
-        assert appointment.status == Status.BOOKED and appointment.price == myotherapy.price
+        # Refused, naming what is not the patient's to send (issue 16: never dropped in silence).
+        assert response.status_code == 400
+        assert set(response.json()["fields"]) == {"patient", "status", "price"}
+        assert not Appointment.objects.filter(start__date="2027-03-25").exists()
 
     def test_a_taken_slot_is_409(
         self, as_patient, as_other_patient, assessment, myotherapist, other_patient_user

@@ -17,12 +17,12 @@ class TestMe:
 
         assert body["id"] == assessed_patient.pk
         assert body["first_name"] == "Ari"
-        assert body["mobile"] == "+61412345678"
+        assert body["phone"] == "+61412345678"
 
     def test_a_patient_updates_contact_details_and_consents(self, as_patient, assessed_patient):
         response = as_patient.patch(
             ME,
-            {"mobile": "0498 765 432", "consent_sms": True, "preferred_channel": "sms"},
+            {"phone": "0498 765 432", "consent_sms": True, "preferred_channel": "sms"},
         )
 
         assessed_patient.refresh_from_db()
@@ -32,7 +32,7 @@ class TestMe:
         assert assessed_patient.consents_updated_at is not None
 
     def test_sms_consent_needs_a_mobile(self, as_patient, assessed_patient):
-        response = as_patient.patch(ME, {"mobile": "", "consent_sms": True})
+        response = as_patient.patch(ME, {"phone": "", "consent_sms": True})
 
         assessed_patient.refresh_from_db()
         assert response.status_code == 400
@@ -42,7 +42,7 @@ class TestMe:
     @pytest.mark.parametrize(
         ("changes", "field"),
         [
-            ({"mobile": "call me"}, "mobile"),
+            ({"phone": "call me"}, "phone"),
             ({"preferred_channel": "pigeon"}, "preferred_channel"),
             ({"date_of_birth": "3000-01-01"}, "date_of_birth"),
             ({"consent_email": "maybe"}, "consent_email"),

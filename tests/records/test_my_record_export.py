@@ -1,4 +1,5 @@
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -290,3 +291,61 @@ def test_only_ones_own_summary(as_other_patient, record):
 
 def pdf_text(content: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+
+
+def test_the_pdf_is_a4(as_patient, record):
+    """README: "an A4 PDF". Its MediaBox was written with commas, which readers cannot
+    parse: they fell back to their default page, US Letter."""
+    reader = PdfReader(io.BytesIO(as_patient.get(EXPORT, {"format": "pdf"}).content))
+
+    assert {(round(page.mediabox.width), round(page.mediabox.height)) for page in reader.pages} == {
+        (595, 842)
+    }
+
+
+def test_the_html_summary_prints_on_a4(as_patient, record):
+    """Printed or saved as a PDF from the browser, the page is A4 like the PDF, not the
+    browser's default (US Letter in many)."""
+    page = as_patient.get(EXPORT, {"format": "html"}).content.decode()
+
+    assert "@page { size: A4;" in page
+
+
+def test_the_access_history_names_the_fields_changed_as_people_do(as_patient):
+    as_patient.patch("/api/v1/patients/me/", {"consent_sms": True}, format="json")
+
+    json_history = as_patient.get(EXPORT).json()["access_history"]
+    page = as_patient.get(EXPORT, {"format": "html"}).content.decode()
+
+    [change] = [h for h in json_history if h["action"] == "update"]
+    assert change["fields"] == ["consent_sms", "consents_updated_at"]
+    assert change["field_labels"] == ["SMS reminders", "Consents updated at"]
+    assert "SMS reminders, Consents updated at" in page
+    assert "consents_updated_at" not in page
+
+
+def _moments(value) -> list[str]:
+    """Every ISO date-time string in an answer."""
+    if isinstance(value, dict):
+        return [moment for item in value.values() for moment in _moments(item)]
+    if isinstance(value, list):
+        return [moment for item in value for moment in _moments(item)]
+    if isinstance(value, str) and len(value) > 19 and value[10:11] == "T":
+        return [value]
+    return []
+
+
+def test_every_time_is_in_the_clinic_zone_and_says_so(as_patient, record, reminder):
+    """The export mixed +11:00 (sessions) with +00:00 (everything else); the summary said no
+    zone at all. NOW is in Melbourne's daylight time (AEDT, +11:00), as is every entry."""
+    answer = as_patient.get(EXPORT).json()
+    page = as_patient.get(EXPORT, {"format": "html"}).content.decode()
+
+    moments = _moments(answer)
+    assert len(moments) > 10
+    assert {moment[-6:] for moment in moments} == {"+11:00"}
+    assert answer["time_zone"] == "Australia/Melbourne"
+    assert answer["appointments"][0]["time_zone"] == "Australia/Melbourne"
+    assert "Times are Australia/Melbourne time" in page
+    times_shown = re.findall(r"\d{4},? \d\d:\d\d(?: [A-Z]{3,5})?", page)
+    assert times_shown and all(shown.endswith(" AEDT") for shown in times_shown)

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from tests.fixtures.clinic import TODAY
 from tests.security.endpoints import WRITE_METHODS
-from tests.security.personas import World
+from tests.security.personas import Persona, World
 
 # The URL kwargs of each endpoint: one of A's records (or A herself).
 KWARGS = {
@@ -57,9 +57,13 @@ INTAKE_ANSWERS = {
 NEXT_MONDAY = TODAY + timedelta(days=7)
 
 
-def body_for(name: str, method: str, w: World) -> dict:
+# Patients book and send intakes for themselves: `patient` is not theirs to send (400).
+PATIENTS = {Persona.PATIENT_A, Persona.PATIENT_B}
+
+
+def body_for(name: str, method: str, w: World, persona: Persona | None = None) -> dict:
     """A body that a persona entitled to the endpoint would have accepted for A: staff name
-    A as the patient (a patient's booking or intake must still be their own)."""
+    A as the patient; a patient names nobody (their booking or intake is their own)."""
     bodies = {
         "register": {
             "email": "newcomer@example.com",
@@ -97,7 +101,10 @@ def body_for(name: str, method: str, w: World) -> dict:
         "intake-detail": {"complaint": "Changed"},
         "intake-clearance": {"cleared_on": TODAY.isoformat(), "note": "Seen by her GP"},
     }
-    return bodies.get(name, {}) if method in WRITE_METHODS else {}
+    body = bodies.get(name, {}) if method in WRITE_METHODS else {}
+    if persona in PATIENTS and name in ("appointment-list", "patient-me-intake"):
+        body = {field: value for field, value in body.items() if field != "patient"}
+    return body
 
 
 def path_for(name: str, method: str, w: World) -> str:

@@ -168,7 +168,7 @@ def test_nobody_gets_what_is_not_theirs(db, world, name, method, persona):
     path = path_for(name, method, world)
     before, a_before = database_fingerprint(), rows_of_a(world)
 
-    response = send(world.client(persona), method, path, body_for(name, method, world))
+    response = send(world.client(persona), method, path, body_for(name, method, world, persona))
 
     expected = expected_status(name, method, persona)
     if expected is not None:

@@ -186,7 +186,7 @@ def test_hostile_body_fields_get_a_4xx_naming_the_field(db, world, name, method)
     persona = caller_of(name, method)
     client = world.client(persona)
     client.raise_request_exception = False
-    valid = body_for(name, method, world)
+    valid = body_for(name, method, world, persona)
 
     @fuzz(API_EXAMPLES * len(fields))
     @given(field=st.sampled_from(fields), value=HOSTILE)

@@ -140,7 +140,7 @@ WRITABLE = {
         "first_name",
         "last_name",
         "date_of_birth",
-        "mobile",
+        "phone",
         "preferred_channel",
         "consent_email",
         "consent_sms",
@@ -284,7 +284,7 @@ def test_protected_fields_in_a_body_change_nothing(db, world, name, method, pers
     legitimate = set(WRITABLE[name, method])
     if persona in {Persona.PATIENT_A, Persona.PATIENT_B}:
         legitimate -= NOT_FOR_PATIENTS.get((name, method), set())
-    valid = VALID_BODIES.get(name, lambda w: body_for(name, method, w))(world)
+    valid = VALID_BODIES.get(name, lambda w: body_for(name, method, w, persona))(world)
     injected = {
         field: value
         for field, value in protected_fields(world, persona).items()

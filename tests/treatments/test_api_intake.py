@@ -18,19 +18,19 @@ class TestIntake:
     def test_a_patient_submits_their_intake_with_red_flags(
         self, as_patient, assessed_patient, patient_user, other_patient_user
     ):
-        response = as_patient.post(
-            MY_INTAKE,
-            {
-                **INTAKE_ANSWERS,
-                "red_flags": ["saddle_numbness", "fever"],
-                # Not the patient's to set:
-                "patient": other_patient_user.patient.pk,
-                "entered_by": 1,
-                "submitted_at": "2020-01-01T00:00:00+11:00",
-                "clearance": {"cleared_on": "2027-03-22", "note": "self-cleared"},
-            },
-        )
+        answers = {**INTAKE_ANSWERS, "red_flags": ["saddle_numbness", "fever"]}
+        not_the_patients = {
+            "patient": other_patient_user.patient.pk,
+            "entered_by": 1,
+            "submitted_at": "2020-01-01T00:00:00+11:00",
+            "clearance": {"cleared_on": "2027-03-22", "note": "self-cleared"},
+        }
 
+        refused = as_patient.post(MY_INTAKE, {**answers, **not_the_patients})
+        response = as_patient.post(MY_INTAKE, answers)
+
+        assert refused.status_code == 400
+        assert set(refused.json()["fields"]) == set(not_the_patients)
         assert response.status_code == 201, response.json()
         body = response.json()
         assert body["red_flags"] == ["saddle_numbness", "fever"]

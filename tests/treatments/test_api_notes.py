@@ -65,12 +65,18 @@ class TestNotes:
             },
         )
 
-        assert response.status_code == 201, response.json()
-        note = TreatmentNote.objects.get()
-        assert response.json()["id"] == note.pk
-        assert note.author == myotherapist and note.signed_at is None
-        assert note.appointment.patient == assessed_patient
-        assert note.created_at.year == 2027
+        # Refused, each named (issue 16: a body's unknown or read-only field is never dropped
+        # in silence); nothing is written.
+        assert response.status_code == 400
+        assert set(response.json()["fields"]) == {
+            "id",
+            "author",
+            "patient",
+            "signed_at",
+            "status",
+            "created_at",
+        }
+        assert not TreatmentNote.objects.exists()
 
     def test_only_for_sessions_of_ones_own(
         self,
@@ -149,7 +155,8 @@ class TestNotes:
             {"signed_at": "2027-03-21T11:00:00+11:00", "status": "signed", "author": 99},
         )
 
-        assert response.status_code == 200
+        assert response.status_code == 400
+        assert set(response.json()["fields"]) == {"signed_at", "status", "author"}
         draft.refresh_from_db()
         assert draft.signed_at is None
 

@@ -15,25 +15,28 @@ class TestPlans:
     def test_a_practitioner_starts_a_plan_with_its_phases(
         self, as_practitioner, assessed_patient, myotherapist, second_myotherapist
     ):
-        response = as_practitioner.post(
-            PLANS,
-            {
-                "patient": assessed_patient.pk,
-                "goals": "Pain-free running",
-                "maintenance_interval_weeks": 4,
-                "phases": [
-                    {"phase": "assess", "planned_sessions": 1, "sessions_per_week": 1},
-                    {"phase": "release", "planned_sessions": 4, "sessions_per_week": "1.0"},
-                    {"phase": "maintain", "planned_sessions": 6, "sessions_per_week": 0.2},
-                ],
-                # Not the client's to set:
-                "practitioner": second_myotherapist.pk,
-                "status": "completed",
-                "current_phase": "maintain",
-                "maintenance_started_at": "2027-01-01T00:00:00+11:00",
-            },
-        )
+        plan = {
+            "patient": assessed_patient.pk,
+            "goals": "Pain-free running",
+            "maintenance_interval_weeks": 4,
+            "phases": [
+                {"phase": "assess", "planned_sessions": 1, "sessions_per_week": 1},
+                {"phase": "release", "planned_sessions": 4, "sessions_per_week": "1.0"},
+                {"phase": "maintain", "planned_sessions": 6, "sessions_per_week": 0.2},
+            ],
+        }
+        not_the_clients = {
+            "practitioner": second_myotherapist.pk,
+            "status": "completed",
+            "current_phase": "maintain",
+            "maintenance_started_at": "2027-01-01T00:00:00+11:00",
+        }
 
+        refused = as_practitioner.post(PLANS, {**plan, **not_the_clients})
+        response = as_practitioner.post(PLANS, plan)
+
+        assert refused.status_code == 400
+        assert set(refused.json()["fields"]) == set(not_the_clients)
         assert response.status_code == 201, response.json()
         body = response.json()
         assert body["practitioner"]["id"] == myotherapist.pk
@@ -101,10 +104,13 @@ class TestPlans:
             {
                 "goals": "Pain-free running and lifting",
                 "maintenance_interval_weeks": 8,
-                "current_phase": "maintain",
-                "patient": 12345,
             },
         )
+        refused = as_practitioner.patch(
+            f"{PLANS}{plan.pk}/", {"current_phase": "maintain", "patient": 12345}
+        )
+        assert refused.status_code == 400
+        assert set(refused.json()["fields"]) == {"current_phase", "patient"}
         assert response.status_code == 200, response.json()
         assert response.json()["goals"] == "Pain-free running and lifting"
         assert response.json()["maintenance_interval_weeks"] == 8

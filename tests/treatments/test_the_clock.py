@@ -156,3 +156,17 @@ def test_a_pain_score_taken_now_is_recorded_at_the_given_moment(assessed_patient
     score = record_pain(patient=assessed_patient, score=4, by=None, now=at(LAST_WEEK, 10))
 
     assert score.recorded_at == at(LAST_WEEK, 10)
+
+
+def test_an_addendum_is_labelled_with_the_clinics_date(last_weeks_session, myotherapist):
+    """An addendum written at 08:30 in Melbourne is 21:30 of the day before in UTC: its
+    label (the admin's, the note's page) gives the clinic's date."""
+    note = start_note(appointment=last_weeks_session, author=myotherapist, now=at(LAST_WEEK, 11))
+    signed = sign_note(note=note, author=myotherapist, now=at(LAST_WEEK, 12))
+
+    addendum = add_addendum(
+        note=signed, author=myotherapist, text="Seen by GP.", now=at(TODAY, 8, 30)
+    )
+
+    addendum.refresh_from_db()  # as the admin reads it: in UTC
+    assert str(addendum) == f"Addendum by {myotherapist} ({TODAY:%Y-%m-%d})"

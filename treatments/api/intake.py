@@ -5,7 +5,7 @@ from datetime import date
 
 import django_filters
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
@@ -20,6 +20,7 @@ from kernel.rest import (
     IdFilter,
     ModelSerializer,
     NamedSerializer,
+    Serializer,
     error_response,
 )
 
@@ -33,7 +34,7 @@ from ..models import (
     SymptomLocation,
 )
 from ..selectors import intakes_for
-from ..services import clear_red_flags, submit_intake
+from ..services import URGENT_RED_FLAGS, clear_red_flags, submit_intake, urgent_advice
 from .common import (
     CLINICAL_TAGS,
     MAX_TEXT,
@@ -52,7 +53,7 @@ def _not_after_today(value: date) -> date:
     return value
 
 
-class IntakeAnswersSerializer(serializers.Serializer):
+class IntakeAnswersSerializer(Serializer):
     """The intake questionnaire's answers."""
 
     complaint = serializers.CharField(max_length=MAX_TEXT, help_text="Presenting complaint.")
@@ -99,7 +100,35 @@ class MyIntakeSerializer(ModelSerializer):
         read_only_fields = fields
 
 
-class ClearanceCreateSerializer(serializers.Serializer):
+class UrgentAdviceSerializer(Serializer):
+    red_flags = ChoiceListField(
+        RedFlag, read_only=True, help_text="The answers that call for urgent care."
+    )
+    message = serializers.CharField(
+        read_only=True, help_text="Plain words for the patient, to show as they are."
+    )
+
+
+class SubmittedIntakeSerializer(MyIntakeSerializer):
+    """The intake just submitted, with what to tell the patient at once."""
+
+    urgent_advice = serializers.SerializerMethodField(
+        help_text="Present (not null) when the answers include a red flag that needs urgent "
+        f"medical care ({', '.join(URGENT_RED_FLAGS)}): the website shows `message` to the "
+        "patient straight away. Null otherwise; other red flags are for the practitioner."
+    )
+
+    class Meta(MyIntakeSerializer.Meta):
+        fields = [*MyIntakeSerializer.Meta.fields, "urgent_advice"]
+        read_only_fields = fields
+
+    @extend_schema_field(UrgentAdviceSerializer(allow_null=True))
+    def get_urgent_advice(self, intake: Intake) -> dict | None:
+        advice = urgent_advice(intake.red_flags)
+        return UrgentAdviceSerializer(advice).data if advice is not None else None
+
+
+class ClearanceCreateSerializer(Serializer):
     cleared_on = CalendarDateField(
         validators=[_not_after_today], help_text="When the patient was cleared (e.g. GP visit)."
     )
@@ -162,10 +191,13 @@ class IntakeFilter(django_filters.FilterSet):
 @extend_schema(
     summary="Submit my intake questionnaire",
     description="A patient answers the intake questionnaire. Red flags among the answers "
-    "are shown to their practitioners until one records a clearance.",
+    "are shown to their practitioners (and reception sees a marker) until one records a "
+    "clearance. When the answers include saddle numbness, a bladder or bowel change or "
+    "episodes of leg weakness, `urgent_advice` tells the patient, in plain words, to seek "
+    "urgent medical care: show its `message` at once.",
     tags=["patients"],
     request=IntakeAnswersSerializer,
-    responses={201: MyIntakeSerializer},
+    responses={201: SubmittedIntakeSerializer},
 )
 class MyIntakeView(AuditedMixin, GenericAPIView):
     permission_classes = [IsAuthenticated, IsPatient]
@@ -180,7 +212,7 @@ class MyIntakeView(AuditedMixin, GenericAPIView):
             answers=dict(body.validated_data),
             entered_by=request.user,
         )
-        return Response(MyIntakeSerializer(intake).data, status=status.HTTP_201_CREATED)
+        return Response(SubmittedIntakeSerializer(intake).data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema_view(

@@ -25,6 +25,7 @@ from kernel.rest import (
     IdRelatedField,
     ModelSerializer,
     NamedSerializer,
+    Serializer,
     ZonedDateTimeField,
     clinic_midnight,
     error_response,
@@ -300,7 +301,7 @@ def _addendum(context: dict[str, Any], addendum: Mapping[str, Any]) -> dict[str,
     }
 
 
-class TreatmentNoteChangeSerializer(serializers.Serializer):
+class TreatmentNoteChangeSerializer(Serializer):
     """What the author may write in a draft, every field optional. `exercises`, when sent,
     replaces the log with complete entries."""
 
@@ -329,7 +330,7 @@ class TreatmentNoteCreateSerializer(TreatmentNoteChangeSerializer):
     appointment = OwnSessionField(help_text="A session of yours (you are its practitioner).")
 
 
-class AddendumCreateSerializer(serializers.Serializer):
+class AddendumCreateSerializer(Serializer):
     text = serializers.CharField(max_length=MAX_TEXT)
 
 

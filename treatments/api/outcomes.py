@@ -10,7 +10,7 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from kernel.rest import IdFilter, ModelSerializer, NamedSerializer, ZonedDateTimeField
+from kernel.rest import IdFilter, ModelSerializer, NamedSerializer, Serializer, ZonedDateTimeField
 
 from ..measures import answer_problems, record_measure
 from ..models import ODI_SECTIONS, MeasureKind, OutcomeMeasure
@@ -67,7 +67,7 @@ class OutcomeMeasureSerializer(ModelSerializer):
         return measure.recorded_by.display_name if measure.recorded_by is not None else None
 
 
-class OutcomeMeasureCreateSerializer(serializers.Serializer):
+class OutcomeMeasureCreateSerializer(Serializer):
     """A pain score (`value`, 0-10) or an ODI questionnaire (`odi_answers`), never both:
     the ODI percentage is computed by the server."""
 

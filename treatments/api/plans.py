@@ -10,7 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from kernel.rest import IdFilter, ModelSerializer, NamedSerializer, error_response
+from kernel.rest import IdFilter, ModelSerializer, NamedSerializer, Serializer, error_response
 
 from ..models import Phase, PlanPhase, PlanStatus, TreatmentPlan
 from ..selectors import plans_for
@@ -70,7 +70,7 @@ class TreatmentPlanSerializer(ModelSerializer):
         read_only_fields = fields
 
 
-class TreatmentPlanChangeSerializer(serializers.Serializer):
+class TreatmentPlanChangeSerializer(Serializer):
     goals = serializers.CharField(max_length=MAX_TEXT, required=False)
     maintenance_interval_weeks = serializers.IntegerField(min_value=1, max_value=52, required=False)
     status = NamedChoiceField(
@@ -80,7 +80,7 @@ class TreatmentPlanChangeSerializer(serializers.Serializer):
     )
 
 
-class TreatmentPlanCreateSerializer(serializers.Serializer):
+class TreatmentPlanCreateSerializer(Serializer):
     """A new course of care for a patient you treat; you are its practitioner."""
 
     patient = VisiblePatientField()
@@ -97,7 +97,7 @@ class TreatmentPlanCreateSerializer(serializers.Serializer):
         return phases
 
 
-class PlanMoveSerializer(serializers.Serializer):
+class PlanMoveSerializer(Serializer):
     phase = NamedChoiceField(Phase)
 
 

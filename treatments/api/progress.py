@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from audit.mixins import AuditedMixin
+from kernel.rest import Serializer
 
 from ..models import Phase
 from ..progress import progress_of
@@ -17,18 +18,18 @@ from ..selectors import clinical_patients_for
 from .common import CLINICAL_TAGS, CanReadClinicalRecords, NamedChoiceField
 
 
-class ProgressPointSerializer(serializers.Serializer):
+class ProgressPointSerializer(Serializer):
     at = serializers.DateTimeField(read_only=True, help_text="In the clinic's time zone.")
     value = serializers.FloatField(read_only=True)
 
 
-class ProgressPhaseSerializer(serializers.Serializer):
+class ProgressPhaseSerializer(Serializer):
     phase = NamedChoiceField(Phase, read_only=True)
     started_on = serializers.DateField(read_only=True)
     ended_on = serializers.DateField(read_only=True, allow_null=True)
 
 
-class ProgressSerializer(serializers.Serializer):
+class ProgressSerializer(Serializer):
     pain = ProgressPointSerializer(many=True, read_only=True)
     odi = ProgressPointSerializer(many=True, read_only=True)
     phases = ProgressPhaseSerializer(many=True, read_only=True)
