@@ -20,13 +20,14 @@ start. Its message tables are emptied at the start of every run.
    the database connections opened meanwhile. Baseline, same worker, same run, before (and
    after a complete drain): as many no-op tasks, enqueued the same way by fan-out tasks
    (bench/celery_noop.py), CLAIM_LIMIT (200) a task as `dispatch_due` claims; timed until
-   the broker holds no task, queued or unacknowledged. Target: messages/s at least 0.5x the no-op tasks/s
-   (the better of the no-op runs).
+   the broker holds no task, queued or unacknowledged. Target: messages/s at least 0.5x the
+   no-op tasks/s (the better of the no-op runs).
 2. Scan. --rows rows in the table (mostly sent, --due pending and due, --future pending
    later), inserted with INSERT ... SELECT generate_series, then VACUUM ANALYZE; then
    `claim_due(limit=200)` (NOTIFICATIONS_CLAIM_BATCH) timed --runs times, each in a
-   transaction rolled back. Baseline: the same call with the planner barred from index scans (a sequential scan). Target:
-   p95 < 20 ms, and EXPLAIN shows the partial index `notification_pending_due` in use.
+   transaction rolled back. Baseline: the same call with the planner barred from index scans
+   (a sequential scan). Target: p95 < 20 ms, and EXPLAIN shows the partial index
+   `notification_pending_due` in use.
 
 Quiet hours are switched off in the benchmark database (the clinic's would defer every
 message at night). The run stops if another client empties its Redis database meanwhile
