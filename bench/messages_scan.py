@@ -88,7 +88,7 @@ def claim(*, sequential: bool) -> Call:
 
 
 def explain_claim() -> tuple[list[str], int]:
-    """EXPLAIN ANALYZE of the claim (an UPDATE of what its subquery picks), captured from
+    """EXPLAIN ANALYZE of the claim (an UPDATE of what its CTE picks), captured from
     a real claim_due call, and how many messages that call claimed."""
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
@@ -99,7 +99,7 @@ def explain_claim() -> tuple[list[str], int]:
         with CaptureQueriesContext(connection) as queries:
             claimed = len(claim_due(limit=CLAIM_LIMIT))
         transaction.set_rollback(True)
-    select = next(q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE"))
+    select = next(q["sql"] for q in queries.captured_queries if q["sql"].startswith("WITH"))
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + select)
         lines = [row[0] for row in cursor.fetchall()]

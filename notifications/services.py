@@ -251,7 +251,10 @@ def claim_due(*, limit: int | None = None, now: datetime | None = None) -> list[
 
     SKIP LOCKED lets two scans run at once without claiming the same row. Messages a dead
     worker left half-sent are claimed again once their claim is stale. One statement: the
-    UPDATE claims what its subquery picks, so no list of ids travels to PostgreSQL and back.
+    UPDATE claims what its CTE picks, so no list of ids travels to PostgreSQL and back. The
+    pick is a MATERIALIZED CTE, run once: as `WHERE id IN (subquery)` a nested-loop plan ran
+    it again for each row updated, each run picking rows the earlier ones had just claimed
+    away, and claimed past the limit (`tests/notifications/test_claim_limit.py`).
     """
     now = now or timezone.now()
     limit = limit or settings.NOTIFICATIONS_CLAIM_BATCH
@@ -269,9 +272,10 @@ def claim_due(*, limit: int | None = None, now: datetime | None = None) -> list[
     with transaction.atomic(), connection.cursor() as cursor:
         picked, params = due.query.sql_with_params()  # FOR UPDATE compiles in a transaction
         cursor.execute(
+            f"WITH picked (id) AS MATERIALIZED ({picked}) "
             f"UPDATE {table} SET status = %s, claimed_at = %s, updated_at = %s "
-            f"WHERE id IN ({picked}) RETURNING id, due_at",
-            [Delivery.SENDING, now, now, *params],
+            f"FROM picked WHERE {table}.id = picked.id RETURNING {table}.id, {table}.due_at",
+            [*params, Delivery.SENDING, now, now],
         )
         claimed = cursor.fetchall()
     return [pk for pk, _ in sorted(claimed, key=lambda row: (row[1], row[0]))]
