@@ -45,6 +45,7 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 
 from accounts.models import User
 from audit.models import Action
@@ -171,11 +172,13 @@ def reschedule_appointment(
     practitioner.
     """
     now = now or timezone.now()
-    new_practitioner = practitioner or appointment.practitioner
+    # Staying with its practitioner means the one the locked row names; a refusal names them.
+    moving_to: dict[str, Practitioner] = {}
 
     def move() -> Appointment:
         with transaction.atomic():
             current = _lock(appointment)
+            new_practitioner = moving_to["practitioner"] = practitioner or current.practitioner
             if current.status != Status.BOOKED:
                 raise DomainError(
                     "invalid_status_transition",
@@ -203,7 +206,7 @@ def reschedule_appointment(
             appointment_moved.send(sender=Appointment, appointment=current, now=now)
         return current
 
-    with _refusing_conflicts(new_practitioner):
+    with _refusing_conflicts(SimpleLazyObject(lambda: moving_to["practitioner"])):
         return _retrying_room_races(move)
 
 

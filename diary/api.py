@@ -457,7 +457,12 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     throttle_scope = "booking"
 
     def get_queryset(self):
-        return appointments_for(self.request.user).order_by("start", "pk")
+        appointments = appointments_for(self.request.user).order_by("start", "pk")
+        if self.action in ("cancel", "reschedule"):
+            # Only found among the caller's here: the service locks the row and reads it,
+            # with what it needs, again.
+            return appointments.select_related(None).only("pk", "patient_id")
+        return appointments
 
     def filter_queryset(self, queryset):
         # The list's query-string filters; one appointment is found by its id alone (DRF
