@@ -17,18 +17,13 @@ from audit.models import Action, AuditEntry
 from notifications.models import Delivery, Kind, Notification
 from tests.appointments.booking_helpers import TUESDAY, refusal
 from tests.factories import PatientFactory
-from tests.fixtures.clinic import TODAY, assess, at
+from tests.fixtures.clinic import TODAY, assess, at, book_consenting_to_email
 
 
 @pytest.fixture
 def booked_next_week(assessed_patient, myotherapy, myotherapist):
-    assessed_patient.consent_email = True
-    assessed_patient.save()
-    return book_appointment(
-        patient=assessed_patient,
-        service=myotherapy,
-        practitioner=myotherapist,
-        start=at(TODAY + timedelta(days=7), 10),
+    return book_consenting_to_email(
+        assessed_patient, myotherapy, myotherapist, at(TODAY + timedelta(days=7), 10)
     )
 
 

@@ -7,23 +7,17 @@ import pytest
 
 from appointments.clashes import ON_LEAVE, OUTSIDE_HOURS, clashes_among
 from appointments.models import ClashDecision, Status
-from appointments.services import book_appointment, change_working_time
+from appointments.services import change_working_time
 from notifications.models import Delivery, Kind, Notification
 from practice.models import Leave, WorkingHours
 from tests.appointments.booking_helpers import TUESDAY, refusal
-from tests.fixtures.clinic import at
+from tests.fixtures.clinic import at, book_consenting_to_email
 
 
 @pytest.fixture
 def booked(assessed_patient, myotherapy, myotherapist, reception_user):
-    assessed_patient.consent_email = True
-    assessed_patient.save()
-    return book_appointment(
-        patient=assessed_patient,
-        service=myotherapy,
-        practitioner=myotherapist,
-        start=at(TUESDAY, 10),
-        created_by=reception_user,
+    return book_consenting_to_email(
+        assessed_patient, myotherapy, myotherapist, at(TUESDAY, 10), created_by=reception_user
     )
 
 

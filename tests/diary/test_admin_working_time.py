@@ -6,11 +6,10 @@ import pytest
 from django.urls import reverse
 
 from appointments.models import ClashDecision, Status
-from appointments.services import book_appointment
 from notifications.models import Kind, Notification
 from practice.models import Leave, WorkingHours
 from tests.appointments.booking_helpers import TUESDAY
-from tests.fixtures.clinic import at
+from tests.fixtures.clinic import at, book_consenting_to_email
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
 
@@ -19,14 +18,7 @@ LEAVE_ADD = reverse("admin:practice_leave_add")
 
 @pytest.fixture
 def booked(assessed_patient, myotherapy, myotherapist):
-    assessed_patient.consent_email = True
-    assessed_patient.save()
-    return book_appointment(
-        patient=assessed_patient,
-        service=myotherapy,
-        practitioner=myotherapist,
-        start=at(TUESDAY, 10),
-    )
+    return book_consenting_to_email(assessed_patient, myotherapy, myotherapist, at(TUESDAY, 10))
 
 
 def leave_form(practitioner, **extra) -> dict:
