@@ -45,16 +45,24 @@ def client_for(user) -> APIClient:
     return client
 
 
+def zone_where_it_is_late_morning() -> str:
+    """A zone whose clock says 11 o'clock now (give or take the minutes). The test runs on
+    the real clock and books an hour and a half ahead; a day's hours end at midnight, so in
+    Melbourne after 22:30 that booking would fall outside them."""
+    offset = (11 - timezone.now().astimezone(UTC).hour + 12) % 24 - 12  # hours, -12 to 11
+    return f"Etc/GMT{-offset:+d}" if offset else "UTC"  # Etc/GMT-10 is ten hours ahead
+
+
 @pytest.fixture
 def clinic():
-    """A clinic open round the clock (the test runs on the real clock, at any hour)."""
+    """A clinic open all day (the test runs on the real clock, at any hour)."""
     cache.clear()  # booking throttles
     ensure_default_templates()
     rules = MessagingSettings.current()
     rules.reminder_offsets_hours = [1]
     rules.quiet_hours_start = rules.quiet_hours_end = clock(0)  # equal: never quiet
     rules.save()
-    location = LocationFactory(name="Richmond")
+    location = LocationFactory(name="Richmond", time_zone=zone_where_it_is_late_morning())
     RoomFactory(location=location, name="Treatment 1")
     RoomFactory(location=location, name="Treatment 2")
     practitioner = PractitionerFactory(user__first_name="Mia", user__last_name="Myo")
