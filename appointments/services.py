@@ -266,7 +266,11 @@ def held_by(hold_id: object, *, now: datetime | None = None) -> SlotHold | None:
     """The live hold of that id, or None (unknown, released or expired)."""
     now = now or timezone.now()
     try:
-        return SlotHold.objects.filter(pk=hold_id, expires_at__gt=now).first()
+        return (
+            SlotHold.objects.filter(pk=hold_id, expires_at__gt=now)
+            .select_related("service", "practitioner__user", "location")
+            .first()
+        )
     except (ValueError, TypeError):  # not a UUID at all
         return None
 

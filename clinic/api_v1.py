@@ -5,7 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from accounts.api import TokenRefreshView, TokenView
 from care.api import BreakGlassView
-from diary.api import AppointmentViewSet, AvailabilityView
+from diary.api import AppointmentViewSet, AvailabilityView, HoldDetailView, HoldView
 from notifications.api import NotificationViewSet
 from patients.api import MeView, RegisterView
 from practice.api import ClinicInfoView, LocationViewSet, PractitionerViewSet, ServiceViewSet
@@ -33,6 +33,8 @@ urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="token"),
     path("auth/token/refresh/", TokenRefreshView.as_view(), name="token-refresh"),
     path("clinic/", ClinicInfoView.as_view(), name="clinic"),
+    path("holds/", HoldView.as_view(), name="hold"),
+    path("holds/<uuid:pk>/", HoldDetailView.as_view(), name="hold-detail"),
     path("availability/", AvailabilityView.as_view(), name="availability"),
     path("patients/me/", MeView.as_view(), name="patient-me"),
     path("patients/me/export/", MyRecordExportView.as_view(), name="patient-me-export"),

@@ -284,6 +284,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "notifications.tasks.plan_patient_prompts",
         "schedule": 3600.0,
     },
+    # Expired holds block nothing already; this only frees their rows.
+    "end-expired-holds": {"task": "appointments.tasks.end_expired_holds", "schedule": 300.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / ".devdata" / "celerybeat-schedule")
