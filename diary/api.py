@@ -20,12 +20,14 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
 from accounts.roles import Role, is_staff_member, roles_of
+from appointments.calendar import calendar_file
 from appointments.clashes import Placed, clashes_among
 from appointments.idempotency import book_once
 from appointments.models import UPCOMING_STATUSES, Appointment, SlotHold, Source, Status
@@ -43,6 +45,7 @@ from audit.services import source_address
 from care.selectors import bookable_patients_for
 from kernel.errors import DomainError
 from kernel.pagination import PagedRows
+from kernel.renderers import ClinicJSONRenderer
 from kernel.rest import (
     BookingThrottle,
     CalendarDateField,
@@ -456,6 +459,18 @@ class IsPatientOrStaff(BasePermission):
         return bool(roles_of(request.user))
 
 
+class CalendarRenderer(BaseRenderer):
+    """Lets a client that asks for `text/calendar` (Accept) reach the `.ics` action; its
+    refusals are still JSON."""
+
+    media_type = "text/calendar"
+    format = "ics"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        return ClinicJSONRenderer().render(data, "application/json", renderer_context)
+
+
 APPOINTMENT_REFUSED = error_response(
     "The booking rules refused it.",
     ("slot_unavailable", "Dr Mia Myo is already booked at that time."),
@@ -606,6 +621,24 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             user=user, key=key, payload=dict(request.data), book=book
         )
         return Response(body, status=code, headers={"Idempotent-Replayed": str(replayed).lower()})
+
+    @extend_schema(
+        summary="The appointment as a calendar file",
+        description="`text/calendar` (RFC 5545): one event with a stable UID, the "
+        "location's time zone, the service as its summary and the location's name and "
+        "address. A cancelled appointment's file says STATUS:CANCELLED.",
+        responses={(200, "text/calendar"): OpenApiTypes.STR},
+    )
+    @action(detail=True, methods=["get"], renderer_classes=[ClinicJSONRenderer, CalendarRenderer])
+    def ics(self, request: Request, pk: str) -> HttpResponse:
+        appointment = self.get_object()
+        return HttpResponse(
+            calendar_file(appointment),
+            content_type="text/calendar; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="appointment-{appointment.pk}.ics"'
+            },
+        )
 
     @extend_schema(
         summary="Cancel an appointment",
