@@ -45,7 +45,7 @@ from practice.models import (
     WorkingHours,
 )
 
-from .models import OCCUPYING_STATUSES, Appointment
+from .models import OCCUPYING_STATUSES, Appointment, SlotHold
 
 # No appointment lasts longer than this (a database check says so), which lets a window's
 # overlapping appointments be found with a bounded index range scan on `start`.
@@ -361,6 +361,9 @@ class FreeStarts:
     starts: list[tuple[int, int, int]]
     zones: dict[int, ZoneInfo]
     duration: int
+    # When the first of the holds that the answer leaves out expires (epoch seconds): from
+    # then on it offers too little, though the diary has not changed (`slot_cache`).
+    holds_expire: int | None = None
 
 
 def free_slots(
@@ -398,6 +401,7 @@ def free_slots(
         grid_minutes=rules.slot_grid_minutes,
         earliest=earliest,
         latest=latest,
+        now=now,
     )
     return [
         Slot(
@@ -420,12 +424,15 @@ def free_starts(
     grid_minutes: int,
     earliest: int | None = None,
     latest: int | None = None,
+    now: datetime | None = None,
 ) -> FreeStarts:
-    """The search behind `free_slots`, on `grid_minutes`, whatever the service's state and
-    the clock: starts from `earliest` to `latest` (epoch seconds, inclusive), or every
-    start of the dates when they are None. A start is free or not whatever the bounds, so
-    bounding the result later gives what bounding the search gives.
+    """The search behind `free_slots`, on `grid_minutes`, whatever the service's state:
+    starts from `earliest` to `latest` (epoch seconds, inclusive), or every start of the
+    dates when they are None. A start is free or not whatever the bounds, so bounding the
+    result later gives what bounding the search gives. Holds live at `now` (the clock's
+    time when None) take their time as bookings do.
     """
+    now = now or timezone.now()
     duration = service.duration_minutes * 60
     practitioners = Practitioner.objects.filter(practitioners_for(service))
     if practitioner is not None:
@@ -465,8 +472,32 @@ def free_starts(
             blocked_until__gt=span[0],
         )
         .order_by()
-        .annotate(busy_from=Epoch("start"), busy_until=Epoch("blocked_until"))
-        .values_list("practitioner_id", "room_id", "room_place", "busy_from", "busy_until")
+        .annotate(
+            busy_from=Epoch("start"),
+            busy_until=Epoch("blocked_until"),
+            expires=Value(None, output_field=BigIntegerField()),
+        )
+        .values_list(
+            "practitioner_id", "room_id", "room_place", "busy_from", "busy_until", "expires"
+        )
+    )
+    held = (
+        SlotHold.objects.filter(
+            Q(practitioner_id__in=practitioner_ids) | Q(room_id__in=room_ids),
+            expires_at__gt=now,
+            start__gt=span[0] - MAX_APPOINTMENT_SPAN,
+            start__lt=span[1],
+            blocked_until__gt=span[0],
+        )
+        .order_by()
+        .annotate(
+            busy_from=Epoch("start"),
+            busy_until=Epoch("blocked_until"),
+            expires=Epoch("expires_at"),
+        )
+        .values_list(
+            "practitioner_id", "room_id", "room_place", "busy_from", "busy_until", "expires"
+        )
     )
     away = (
         Leave.objects.filter(
@@ -478,10 +509,14 @@ def free_starts(
             no_place=Value(None, output_field=IntegerField()),
             busy_from=Epoch("start"),
             busy_until=Epoch("end"),
+            expires=Value(None, output_field=BigIntegerField()),
         )
-        .values_list("practitioner_id", "no_room", "no_place", "busy_from", "busy_until")
+        .values_list("practitioner_id", "no_room", "no_place", "busy_from", "busy_until", "expires")
     )
-    for practitioner_id, room_id, place, start, end in booked.union(away, all=True):
+    holds_expire: int | None = None
+    for practitioner_id, room_id, place, start, end, expires in booked.union(held, away, all=True):
+        if expires is not None:
+            holds_expire = expires if holds_expire is None else min(holds_expire, expires)
         busy_by_practitioner[practitioner_id].append((start, end))
         if room_id is not None:
             busy_by_place[room_id, place].append((start, end))
@@ -522,4 +557,5 @@ def free_starts(
         starts=[(start, pid, lid) for (start, pid), lid in sorted(found.items())],
         zones={w.location_id: w.zone for w in windows},
         duration=duration,
+        holds_expire=holds_expire,
     )

@@ -1,3 +1,4 @@
+import uuid
 from datetime import datetime, timedelta
 
 import pgtrigger
@@ -9,6 +10,7 @@ from django.db import models
 from django.db.models import F, Func, Q
 from django.utils import timezone
 
+from kernel.triggers import UnskippableTrigger, refusal
 from patients.models import Patient
 from practice.models import Location, Practitioner, Room, Service, bumps_diary_version
 
@@ -86,6 +88,70 @@ def _occupies(row: str) -> str:
 _PLACED = "practitioner_id, location_id, room_id, room_place, start, blocked_until"
 _OLD_PLACED = ", ".join(f"OLD.{column}" for column in _PLACED.split(", "))
 _NEW_PLACED = ", ".join(f"NEW.{column}" for column in _PLACED.split(", "))
+
+# Slot holds (`SlotHold`) live in a table of their own, so an exclusion constraint cannot
+# keep them apart from appointments. Two triggers do instead, one on each table: each takes
+# a transaction-long advisory lock on the row's practitioner, then on its room, and only then
+# looks at the other table. A booking and a hold of one practitioner or room therefore run
+# one after the other, and the second sees what the first committed (each statement of a
+# trigger function takes a fresh snapshot under READ COMMITTED). Locks are always taken
+# practitioner first, then room, so two such writers cannot wait for each other in a circle.
+# The classes (first key) keep these locks apart from any other advisory lock.
+PRACTITIONER_LOCK = 17001
+ROOM_LOCK = 17002
+# The refusals' names (as constraint names): by practitioner or by room place, because a
+# room place lost to a race is tried again elsewhere, a practitioner is not (`services`).
+HELD_PRACTITIONER = "appointment_held_practitioner"
+HELD_ROOM_PLACE = "appointment_held_room_place"
+BOOKED_PRACTITIONER = "slot_hold_booked_practitioner"
+BOOKED_ROOM_PLACE = "slot_hold_booked_room_place"
+
+
+def _refusing_overlaps(other_table: str, alias: str, *, occupying: bool, names: tuple[str, str]):
+    """PL/pgSQL: lock NEW's practitioner, then its room; refuse NEW where a row of
+    `other_table` takes its practitioner, then where one takes its room place, at an
+    overlapping time (the bound on `start` keeps each an index range scan)."""
+    when = f"{_occupies(alias)} AND " if occupying else ""
+    overlap = (
+        f"{alias}.start > NEW.start - interval '24 hours'"
+        f" AND {alias}.start < NEW.blocked_until AND {alias}.blocked_until > NEW.start"
+    )
+    practitioner, room_place = names
+    return f"""
+        PERFORM pg_advisory_xact_lock({PRACTITIONER_LOCK}, NEW.practitioner_id::integer);
+        PERFORM pg_advisory_xact_lock({ROOM_LOCK}, NEW.room_id::integer);
+        IF EXISTS (
+            SELECT 1 FROM {other_table} {alias}
+            WHERE {when}{alias}.practitioner_id = NEW.practitioner_id AND {overlap}
+        ) THEN
+            {refusal("The practitioner is taken at that time.", name=practitioner)}
+        END IF;
+        IF EXISTS (
+            SELECT 1 FROM {other_table} {alias}
+            WHERE {when}{alias}.room_id = NEW.room_id AND {alias}.room_place = NEW.room_place
+            AND {overlap}
+        ) THEN
+            {refusal("That room place is taken at that time.", name=room_place)}
+        END IF;
+        RETURN NEW;
+    """
+
+
+def _respecting_holds(name: str, operation: pgtrigger.Operation, condition: str):
+    """An occupying appointment is refused where a hold sits, expired or not: the booking
+    path then deletes the expired holds and tries again (`services`)."""
+    return UnskippableTrigger(
+        name=name,
+        when=pgtrigger.Before,
+        operation=operation,
+        condition=pgtrigger.Condition(condition),
+        func=_refusing_overlaps(
+            "appointments_slothold",
+            "h",
+            occupying=False,
+            names=(HELD_PRACTITIONER, HELD_ROOM_PLACE),
+        ),
+    )
 
 
 class Appointment(models.Model):
@@ -242,6 +308,16 @@ class Appointment(models.Model):
                 condition=pgtrigger.Condition(_occupies("OLD")),
                 locations="ARRAY[OLD.location_id]",
             ),
+            _respecting_holds(
+                "appointment_booked_respects_holds", pgtrigger.Insert, _occupies("NEW")
+            ),
+            # Moved, or taking its time again (a no-show undone).
+            _respecting_holds(
+                "appointment_change_respects_holds",
+                pgtrigger.Update,
+                f"({_occupies('NEW')} AND (NOT ({_occupies('OLD')})"
+                f" OR ({_OLD_PLACED}) IS DISTINCT FROM ({_NEW_PLACED})))",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -279,3 +355,99 @@ class BookingRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.response_status})"
+
+
+class SlotHold(models.Model):
+    """A free time kept for someone for a few minutes (`settings.HOLD_MINUTES`) while they
+    sign in or register and fill the intake: nobody else can book or hold it meanwhile, and
+    availability does not offer it. Not an appointment: no patient's list, message, care
+    relationship or export ever sees one.
+
+    An expired hold blocks nothing from the moment it expires, though its row may outlive
+    it: availability reads only live holds, and a booking or hold refused by an expired
+    one deletes the expired holds and tries again (`services`); beat deletes the rest.
+    Its `id` is its secret: whoever has it may book with it or release it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Holds are minutes long: they never keep the catalogue's rows from being deleted.
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    location = models.ForeignKey(
+        Location, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="+", db_index=False)
+    room_place = models.PositiveSmallIntegerField(default=1)
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    blocked_until = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    patient = models.ForeignKey(
+        Patient,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The signed-in patient who holds it; empty for a visitor.",
+    )
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start__lt=F("end")) & Q(end__lte=F("blocked_until")),
+                name="slot_hold_times_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(blocked_until__lte=F("start") + timedelta(hours=24)),
+                name="slot_hold_at_most_a_day",
+            ),
+            ExclusionConstraint(
+                name="slot_hold_no_practitioner_overlap",
+                expressions=[
+                    ("practitioner", RangeOperators.EQUAL),
+                    (TsTzRange("start", "blocked_until", RangeBoundary()), RangeOperators.OVERLAPS),
+                ],
+            ),
+            ExclusionConstraint(
+                name="slot_hold_no_room_place_overlap",
+                expressions=[
+                    ("room", RangeOperators.EQUAL),
+                    ("room_place", RangeOperators.EQUAL),
+                    (TsTzRange("start", "blocked_until", RangeBoundary()), RangeOperators.OVERLAPS),
+                ],
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["expires_at"], name="slot_hold_expires_at"),
+            models.Index(fields=["client_ip", "expires_at"], name="slot_hold_client_ip"),
+            models.Index(fields=["start"], name="slot_hold_start"),
+        ]
+        triggers = [
+            UnskippableTrigger(
+                name="slot_hold_respects_appointments",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Insert,
+                func=_refusing_overlaps(
+                    "appointments_appointment",
+                    "a",
+                    occupying=True,
+                    names=(BOOKED_PRACTITIONER, BOOKED_ROOM_PLACE),
+                ),
+            ),
+            bumps_diary_version(
+                "slot_hold_made_bumps_diary_version",
+                operation=pgtrigger.Insert,
+                locations="ARRAY[NEW.location_id]",
+            ),
+            bumps_diary_version(
+                "slot_hold_ended_bumps_diary_version",
+                operation=pgtrigger.Delete,
+                locations="ARRAY[OLD.location_id]",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Hold of {self.start:%Y-%m-%d %H:%M} until {self.expires_at:%H:%M:%S}"

@@ -3,7 +3,10 @@
 Each function is one transaction and either does all of its work or none. A refusal is a
 `DomainError` with a stable code:
 
-- `slot_unavailable` — the practitioner, the patient or every room place is taken then;
+- `slot_unavailable` — the practitioner, the patient or every room place is taken (or held)
+  then;
+- `hold_expired` — booking with a hold that has expired, was released or is someone else's;
+- `too_many_holds` — the patient (or the visitor's address) holds as many times as allowed;
 - `outside_hours` — not inside the practitioner's working hours (rota, breaks, leave);
 - `slot_in_past`, `inside_lead_time`, `beyond_booking_horizon`, `not_on_slot_grid`;
 - `service_unavailable`, `not_bookable_online`, `practitioner_unavailable`,
@@ -40,9 +43,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import NoReturn, TypeVar
 
+from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.contrib.postgres.fields import ArrayField
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import Exists, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
@@ -66,10 +71,17 @@ from .availability import (
 from .clashes import upcoming_clashes
 from .models import (
     ALLOWED_TRANSITIONS,
+    BOOKED_PRACTITIONER,
+    BOOKED_ROOM_PLACE,
+    HELD_PRACTITIONER,
+    HELD_ROOM_PLACE,
     OCCUPYING_STATUSES,
+    PRACTITIONER_LOCK,
+    ROOM_LOCK,
     UNDOABLE_STATUSES,
     Appointment,
     ClashDecision,
+    SlotHold,
     Source,
     Status,
 )
@@ -81,7 +93,25 @@ _CONSTRAINT_MESSAGES = {
     "appointment_no_practitioner_overlap": "{practitioner} is already booked at that time.",
     "appointment_no_patient_overlap": "The patient already has an appointment at that time.",
 }
-_ROOM_PLACE_CONSTRAINT = "appointment_no_room_place_overlap"
+_CONSTRAINT_MESSAGES[HELD_PRACTITIONER] = "That time with {practitioner} is held for someone else."
+_CONSTRAINT_MESSAGES[BOOKED_PRACTITIONER] = "{practitioner} is already booked at that time."
+_CONSTRAINT_MESSAGES["slot_hold_no_practitioner_overlap"] = (
+    "That time with {practitioner} is held for someone else."
+)
+# A room place lost to a race, to a booking or to a hold: tried again in another place.
+_ROOM_PLACE_CONSTRAINTS = {
+    "appointment_no_room_place_overlap",
+    HELD_ROOM_PLACE,
+    BOOKED_ROOM_PLACE,
+    "slot_hold_no_room_place_overlap",
+}
+# Refusals that an expired hold may have caused: its row outlives it until deleted.
+_HELD_CONSTRAINTS = {
+    HELD_PRACTITIONER,
+    HELD_ROOM_PLACE,
+    "slot_hold_no_practitioner_overlap",
+    "slot_hold_no_room_place_overlap",
+}
 _DEADLOCK_DETECTED = "40P01"
 # Room places a booking may race for, and deadlocks between such races, before it gives up.
 _ROOM_RACE_RETRIES = 20
@@ -108,6 +138,7 @@ def book_appointment(
     source: str = Source.RECEPTION,
     created_by: User | None = None,
     note: str = "",
+    hold: SlotHold | None = None,
     now: datetime | None = None,
 ) -> Appointment:
     """Book `service` for `patient` with `practitioner` at `start`, in a free room.
@@ -115,6 +146,12 @@ def book_appointment(
     Patients booking online (`source=online`) are held to the online rules: lead time,
     horizon, slot grid, online-bookable services. `location` (or its id: it is checked
     here, 400 `invalid` when it is no open location) pins the booking to one location.
+
+    With `hold` (see `hold_slot`; its service, practitioner, start and location are the
+    booking's, which the caller takes from it) the hold ends in the booking's transaction
+    and its time is booked: refused with `hold_expired` when it has expired or gone, or
+    belongs to another patient — even if the time is still free, so that the patient is
+    told, and picks the time again, rather than book what they no longer see held.
     """
     location_id = getattr(location, "pk", location)
     now = now or timezone.now()
@@ -126,6 +163,8 @@ def book_appointment(
             # on the channels agreed to now (a consent change committed while this waited
             # for the lock only scheduled the bookings it could see).
             locked = _lock_patient(patient.pk)
+            if hold is not None:
+                _end_hold_for_booking(hold, patient_id=patient.pk, now=now)
             placement = _check_bookable(
                 patient_id=patient.pk,
                 service=service,
@@ -154,7 +193,144 @@ def book_appointment(
         return appointment
 
     with _refusing_conflicts(practitioner):
-        return _retrying_room_races(book)
+        return _retrying_room_races(book, now=now)
+
+
+def hold_slot(
+    *,
+    service: Service,
+    practitioner: Practitioner,
+    start: datetime,
+    location: Location | int | None = None,
+    patient: Patient | None = None,
+    client_ip: str | None = None,
+    now: datetime | None = None,
+) -> SlotHold:
+    """Keep a free time for `settings.HOLD_MINUTES` for a signed-in `patient`, or for a
+    visitor (no patient) at `client_ip`, while they sign in, register or fill the intake.
+
+    The online booking rules apply as to a booking (lead time, horizon, grid, working
+    hours; for a patient also their record and the new-patient rule). A time booked or held
+    by someone else is refused (`slot_unavailable`), by the database under concurrency (see
+    `SlotHold`). A patient may hold `HOLDS_PER_PATIENT` times at once, a visitor's address
+    `HOLDS_PER_IP`; over that, `too_many_holds`."""
+    location_id = getattr(location, "pk", location)
+    now = now or timezone.now()
+
+    def hold() -> SlotHold:
+        with transaction.atomic():
+            _check_hold_allowance(patient=patient, client_ip=client_ip, now=now)
+            placement = _check_bookable(
+                patient_id=patient.pk if patient is not None else None,
+                service=service,
+                practitioner=practitioner,
+                start=start,
+                location_id=location_id,
+                online=True,
+                now=now,
+            )
+            # What has expired blocks nothing: its rows go before ours is written.
+            _end_expired_holds(now, start=placement.start, until=placement.blocked_until)
+            held = SlotHold(
+                service=service,
+                practitioner=practitioner,
+                location_id=placement.location_id,
+                start=placement.start,
+                end=placement.end,
+                blocked_until=placement.blocked_until,
+                expires_at=now + timedelta(minutes=settings.HOLD_MINUTES),
+                patient=patient,
+                client_ip=None if patient is not None else client_ip,
+                created_at=now,
+            )
+            known = location if isinstance(location, Location) else None
+            _save_in_a_free_room(held, service, now, location=known)
+        return held
+
+    with _refusing_conflicts(practitioner):
+        return _retrying_room_races(hold, now=now)
+
+
+def release_hold(*, hold_id: object, now: datetime | None = None) -> None:
+    """End a hold before it expires: its time is free again at once. Whoever has the id may
+    (it is the hold's secret); an unknown or expired one is no error, the time is free."""
+    SlotHold.objects.filter(pk=hold_id).delete()
+
+
+def end_expired_holds(*, now: datetime | None = None) -> int:
+    """Delete the holds that have expired (beat runs it): they block nothing already, this
+    frees their rows. Returns how many."""
+    return _end_expired_holds(now or timezone.now())
+
+
+def held_by(hold_id: object, *, now: datetime | None = None) -> SlotHold | None:
+    """The live hold of that id, or None (unknown, released or expired)."""
+    now = now or timezone.now()
+    try:
+        return (
+            SlotHold.objects.filter(pk=hold_id, expires_at__gt=now)
+            .select_related("service", "practitioner__user", "location")
+            .first()
+        )
+    except (ValueError, TypeError):  # not a UUID at all
+        return None
+
+
+def _check_hold_allowance(*, patient: Patient | None, client_ip: str | None, now: datetime) -> None:
+    """At most so many live holds per patient (their row locked, as for any change to their
+    bookings) or, for visitors, per client address (an advisory lock on it): two requests at
+    once cannot both take the last one."""
+    live = SlotHold.objects.filter(expires_at__gt=now)
+    if patient is not None:
+        _lock_patient(patient.pk)
+        live, limit = live.filter(patient_id=patient.pk), settings.HOLDS_PER_PATIENT
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_IP_LOCK, client_ip or ""]
+            )
+        live, limit = live.filter(patient=None, client_ip=client_ip), settings.HOLDS_PER_IP
+    if live.count() >= limit:
+        raise DomainError(
+            "too_many_holds",
+            f"At most {limit} times can be held at once; book or release one first.",
+        )
+
+
+# The advisory lock class of a visitor's address while their holds are counted.
+_IP_LOCK = 17003
+
+
+def _end_hold_for_booking(hold: SlotHold, *, patient_id: int, now: datetime) -> None:
+    """Delete `hold` in the booking's transaction, or refuse with `hold_expired`.
+
+    The hold's practitioner and room are locked first, in the order the database's triggers
+    take them (`models.PRACTITIONER_LOCK`): someone holding the same time at this moment
+    then waits for this booking, instead of both waiting for each other."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, %s), pg_advisory_xact_lock(%s, %s)",
+            [PRACTITIONER_LOCK, hold.practitioner_id, ROOM_LOCK, hold.room_id],
+        )
+    ended = (
+        SlotHold.objects.filter(pk=hold.pk, expires_at__gt=now)
+        .filter(Q(patient_id=patient_id) | Q(patient=None))
+        .delete()[0]
+    )
+    if not ended:
+        raise DomainError(
+            "hold_expired",
+            "The time was no longer held for you; please pick a time again.",
+        )
+
+
+def _end_expired_holds(
+    now: datetime, *, start: datetime | None = None, until: datetime | None = None
+) -> int:
+    expired = SlotHold.objects.filter(expires_at__lte=now)
+    if start is not None and until is not None:
+        expired = expired.filter(start__lt=until, blocked_until__gt=start)
+    return expired.delete()[0]
 
 
 def reschedule_appointment(
@@ -207,7 +383,7 @@ def reschedule_appointment(
         return current
 
     with _refusing_conflicts(SimpleLazyObject(lambda: moving_to["practitioner"])):
-        return _retrying_room_races(move)
+        return _retrying_room_races(move, now=now)
 
 
 def cancel_appointment(
@@ -391,7 +567,7 @@ def undo_status_change(
         return current
 
     with _refusing_conflicts(appointment.practitioner):
-        return _retrying_room_races(undo)
+        return _retrying_room_races(undo, now=now)
 
 
 def change_working_time(
@@ -500,7 +676,7 @@ def _check_outside_cancellation_window(
 
 def _check_bookable(
     *,
-    patient_id: int,
+    patient_id: int | None,
     service: Service,
     practitioner: Practitioner,
     start: datetime,
@@ -511,7 +687,8 @@ def _check_bookable(
 ) -> _Placement:
     """Every rule a booking (or a move, `rescheduling`) must pass, in the order its
     refusals are given. Call it holding the patient's row lock: what it reads of the
-    patient's record and bookings then stays true until the transaction ends."""
+    patient's record and bookings then stays true until the transaction ends. Without a
+    patient (a visitor holding a time) the patient's rules wait for the booking."""
     if timezone.is_naive(start):
         raise ValueError("start must be timezone-aware")
     # In UTC: arithmetic on a local zone's datetime is wall-clock arithmetic, which would
@@ -519,7 +696,7 @@ def _check_bookable(
     start = start.astimezone(UTC).replace(microsecond=0)
     end = start + service.duration
     facts = _booking_facts(
-        patient_id=patient_id,
+        patient_id=patient_id or 0,  # 0: no patient has it
         service=service,
         practitioner=practitioner,
         start=start,
@@ -538,8 +715,9 @@ def _check_bookable(
             _refuse_having_a_note("moved")
         if online:
             _check_outside_cancellation_window(rescheduling, "moved", now, rules)
+    visitor = patient_id is None
     check_not_archived(facts.archived_at)
-    if not facts.patient_is_active:
+    if not facts.patient_is_active and not visitor:
         raise DomainError("patient_inactive", "This patient's record is not active.")
     if not service.is_active:
         raise DomainError("service_unavailable", f"{service} is no longer offered.")
@@ -579,7 +757,7 @@ def _check_bookable(
     if facts.practitioner_on_leave:
         raise DomainError("outside_hours", f"{practitioner} is on leave at that time.")
     needs_assessment = rules.new_patients_start_with_assessment and not service.is_assessment
-    if needs_assessment and not facts.patient_assessed:
+    if needs_assessment and not facts.patient_assessed and not visitor:
         raise DomainError(
             "new_patient_needs_assessment",
             "New patients start with an initial assessment; please book that first.",
@@ -779,7 +957,10 @@ def _check_no_bookings_depend_on(
 
 
 def _save_in_a_free_room(
-    appointment: Appointment, service: Service, now: datetime, location: Location | None = None
+    appointment: Appointment | SlotHold,
+    service: Service,
+    now: datetime,
+    location: Location | None = None,
 ) -> None:
     """Put the appointment in the first free place of a room of the service's kind at its
     location, in one look (`_ROOMS_WITH_TAKEN_PLACES`) and one write.
@@ -794,10 +975,12 @@ def _save_in_a_free_room(
         "after": appointment.start - MAX_APPOINTMENT_SPAN,
         "before": appointment.blocked_until,
         "start": appointment.start,
+        "now": now,
     }
-    if appointment.pk is not None:
+    moving = isinstance(appointment, Appointment) and not appointment._state.adding
+    if moving:
         values["moving"] = appointment.pk
-    rows = _ROOMS_WITH_TAKEN_PLACES.rows((service.room_kind, appointment.pk is not None), **values)
+    rows = _ROOMS_WITH_TAKEN_PLACES.rows((service.room_kind, moving), **values)
     free = next(
         (
             (row, place)
@@ -834,11 +1017,12 @@ def _rooms_with_taken_places(
     after: datetime,
     before: datetime,
     start: datetime,
+    now: datetime,
     moving: int | None = None,
 ) -> QuerySet:
     """The active rooms of a kind at a location, by name, each with its location and the
-    places that occupying appointments hold between `start` and `before` (leaving out the
-    one `moving`)."""
+    places that occupying appointments (leaving out the one `moving`) and live holds take
+    between `start` and `before`."""
     kind, _ = shape
     overlapping = Appointment.objects.filter(
         room=OuterRef("pk"),
@@ -849,9 +1033,23 @@ def _rooms_with_taken_places(
     )
     if moving is not None:
         overlapping = overlapping.exclude(pk=moving)
+    held = SlotHold.objects.filter(
+        room=OuterRef("pk"),
+        expires_at__gt=now,
+        start__gt=after,
+        start__lt=before,
+        blocked_until__gt=start,
+    )
     return (
         Room.objects.filter(location_id=location, kind=kind, is_active=True)
-        .annotate(taken_places=ArraySubquery(overlapping.values("room_place")))
+        .annotate(
+            taken_places=Func(
+                ArraySubquery(overlapping.values("room_place")),
+                ArraySubquery(held.values("room_place")),
+                function="array_cat",
+                output_field=ArrayField(IntegerField()),
+            )
+        )
         .order_by("name")
         .values_list(
             *_ROOM_FIELDS, *(f"location__{name}" for name in _LOCATION_FIELDS), "taken_places"
@@ -862,17 +1060,27 @@ def _rooms_with_taken_places(
 _ROOMS_WITH_TAKEN_PLACES = CompiledQuery(_rooms_with_taken_places)
 
 
-def _retrying_room_races(change: Callable[[], Appointment]) -> Appointment:
-    """Run `change` (a booking or a move, one transaction) again while it loses a race for
-    a room place: the exclusion constraint refused its place, or PostgreSQL broke a
-    deadlock between two such inserts. A race costs the loser one rolled-back transaction;
-    the common case runs no savepoint. Each retry sees at least one more place taken, so
-    the retries are bounded."""
+def _retrying_room_races(change: Callable[[], T], *, now: datetime) -> T:
+    """Run `change` (a booking, a move or a hold, one transaction) again while it loses a
+    race for a room place: the exclusion constraint (or the holds' trigger) refused its
+    place, or PostgreSQL broke a deadlock between two such inserts. A race costs the loser
+    one rolled-back transaction; the common case runs no savepoint. Each retry sees at least
+    one more place taken, so the retries are bounded.
+
+    A refusal by a hold is tried again once the expired holds are deleted, if there were
+    any: an expired hold blocks nothing, though its row is there until then (`SlotHold`).
+    Then the refusal stands."""
+    expired_cleared = False
     for _ in range(_ROOM_RACE_RETRIES):
         try:
             return change()
         except IntegrityError as error:
-            if _constraint_name(error) != _ROOM_PLACE_CONSTRAINT:
+            name = _constraint_name(error)
+            if name in _HELD_CONSTRAINTS and not expired_cleared:
+                expired_cleared = True
+                if _end_expired_holds(now):
+                    continue
+            if name not in _ROOM_PLACE_CONSTRAINTS:
                 raise
         except OperationalError as error:
             if _sqlstate(error) != _DEADLOCK_DETECTED:

@@ -9,10 +9,14 @@ least what the versions said, so a kept answer may hold data newer than its key,
 older. All locations' versions, not only those asked about: a practitioner booked at one
 location is busy at every other.
 
-What is kept does not depend on the clock: every free start of the dates, each already
-rendered as its JSON object in its location's zone, sorted by start. The bounds that move
-with time (after now; for patients the lead time and the horizon) are applied when the
-answer is read, by bisecting the starts, so a kept answer stays right as time passes.
+What is kept depends on the clock in one way only: every free start of the dates, each
+already rendered as its JSON object in its location's zone, sorted by start, leaving out the
+times of slot holds live when it was computed. A hold made or ended moves the diary version
+on like a booking; a hold that expires does not (nothing writes then), so a kept answer that
+left holds out is used only until the first of them expires, and computed again after. The
+bounds that move with time (after now; for patients the lead time and the horizon) are
+applied when the answer is read, by bisecting the starts, so a kept answer stays right as
+time passes.
 
 Inside a transaction the cache is not used: the transaction may have changed the diary
 itself, which the versions only say once it commits. A cache that does not answer is
@@ -42,7 +46,7 @@ from .availability import free_starts, is_offered, start_bounds
 logger = logging.getLogger(__name__)
 
 # Change it when what is kept, or how it is computed, changes: old entries are then unread.
-KEY_PREFIX = "availability:1"
+KEY_PREFIX = "availability:2"
 # Entries are never stale by time (their key changes with the diary); the TTL frees the
 # superseded ones and bounds how long an entry computed by older code is served.
 ENTRY_SECONDS = 10 * 60
@@ -78,6 +82,7 @@ class _Answer(NamedTuple):
     body: bytes
     lead_time: int
     horizon: int
+    holds_expire: int | None = None  # epoch seconds: not to be used from then on
 
     def json(self, now: datetime, *, online: bool) -> bytes:
         earliest, latest = start_bounds(
@@ -115,13 +120,15 @@ def available_slots_json(
     """
     now = now or timezone.now()
     if connection.in_atomic_block:
-        answer = _answer(read(), online=online)
+        answer = _answer(read(), online=online, now=now)
     else:
-        answer = _kept_answer(asked, read, online=online)
+        answer = _kept_answer(asked, read, online=online, now=now)
     return answer.json(now, online=online)
 
 
-def _kept_answer(asked: object, read: Callable[[], Question], *, online: bool) -> _Answer:
+def _kept_answer(
+    asked: object, read: Callable[[], Question], *, online: bool, now: datetime
+) -> _Answer:
     with connection.cursor() as cursor:
         cursor.execute(_VERSIONS)
         versions = cursor.fetchall()
@@ -131,9 +138,11 @@ def _kept_answer(asked: object, read: Callable[[], Question], *, online: bool) -
         answer = cache.get(key)
     except RedisError as error:
         logger.warning("availability computed without the cache: %r", error)
-        return _answer(read(), online=online)
-    if answer is None:
-        answer = _answer(read(), online=online)
+        return _answer(read(), online=online, now=now)
+    if answer is None or (
+        answer.holds_expire is not None and now.timestamp() >= answer.holds_expire
+    ):
+        answer = _answer(read(), online=online, now=now)
         if len(answer.body) <= MAX_ENTRY_BYTES:
             try:
                 cache.set(key, answer, ENTRY_SECONDS)
@@ -142,7 +151,7 @@ def _kept_answer(asked: object, read: Callable[[], Question], *, online: bool) -
     return answer
 
 
-def _answer(question: Question, *, online: bool) -> _Answer:
+def _answer(question: Question, *, online: bool, now: datetime) -> _Answer:
     if not is_offered(question.service, online=online):
         return _NOTHING
     rules = BookingRules.current()
@@ -153,6 +162,7 @@ def _answer(question: Question, *, online: bool) -> _Answer:
         question.practitioner,
         question.location,
         grid_minutes=rules.slot_grid_minutes,
+        now=now,
     )
     fragments = []
     for start, practitioner, location in found.starts:
@@ -171,4 +181,5 @@ def _answer(question: Question, *, online: bool) -> _Answer:
         body=",".join(fragments).encode(),
         lead_time=int(rules.online_lead_time.total_seconds()),
         horizon=int(rules.online_horizon.total_seconds()),
+        holds_expire=found.holds_expire,
     )

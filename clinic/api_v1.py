@@ -5,10 +5,10 @@ from rest_framework.routers import SimpleRouter
 
 from accounts.api import TokenRefreshView, TokenView
 from care.api import BreakGlassView
-from diary.api import AppointmentViewSet, AvailabilityView
+from diary.api import AppointmentViewSet, AvailabilityView, HoldDetailView, HoldView
 from notifications.api import NotificationViewSet
 from patients.api import MeView, RegisterView
-from practice.api import LocationViewSet, PractitionerViewSet, ServiceViewSet
+from practice.api import ClinicInfoView, LocationViewSet, PractitionerViewSet, ServiceViewSet
 from records.api import MyRecordExportView, PatientViewSet
 from treatments.api.intake import IntakeViewSet, MyIntakeView
 from treatments.api.notes import TreatmentNoteViewSet
@@ -32,6 +32,9 @@ urlpatterns = [
     path("auth/register/", RegisterView.as_view(), name="register"),
     path("auth/token/", TokenView.as_view(), name="token"),
     path("auth/token/refresh/", TokenRefreshView.as_view(), name="token-refresh"),
+    path("clinic/", ClinicInfoView.as_view(), name="clinic"),
+    path("holds/", HoldView.as_view(), name="hold"),
+    path("holds/<uuid:pk>/", HoldDetailView.as_view(), name="hold-detail"),
     path("availability/", AvailabilityView.as_view(), name="availability"),
     path("patients/me/", MeView.as_view(), name="patient-me"),
     path("patients/me/export/", MyRecordExportView.as_view(), name="patient-me-export"),

@@ -3,6 +3,7 @@
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import django_filters
@@ -19,20 +20,32 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
 from accounts.roles import Role, is_staff_member, roles_of
+from appointments.calendar import calendar_file
 from appointments.clashes import Placed, clashes_among
 from appointments.idempotency import book_once
-from appointments.models import UPCOMING_STATUSES, Appointment, Source, Status
+from appointments.models import UPCOMING_STATUSES, Appointment, SlotHold, Source, Status
 from appointments.selectors import appointments_for
-from appointments.services import book_appointment, cancel_appointment, reschedule_appointment
+from appointments.services import (
+    book_appointment,
+    cancel_appointment,
+    held_by,
+    hold_slot,
+    release_hold,
+    reschedule_appointment,
+)
 from appointments.slot_cache import Question, available_slots_json
+from audit.services import source_address
 from care.selectors import bookable_patients_for
+from kernel.errors import DomainError
 from kernel.pagination import PagedRows
+from kernel.renderers import ClinicJSONRenderer
 from kernel.rest import (
     BookingThrottle,
     CalendarDateField,
@@ -322,7 +335,9 @@ class AppointmentSerializer(ModelSerializer):
         }
 
 
-class BookingSerializer(Serializer):
+class SlotRequestSerializer(Serializer):
+    """A time asked for: to book it or to hold it."""
+
     service = IdRelatedField(queryset=Service.objects.none())
     practitioner = IdRelatedField(
         queryset=Practitioner.objects.filter(is_active=True).select_related("user")
@@ -335,6 +350,34 @@ class BookingSerializer(Serializer):
         fields = super().get_fields()
         fields["service"].queryset = services_for(self.context["request"].user)
         return fields
+
+
+_WITH_A_HOLD = "Required unless `hold` is given; with `hold`, leave it out or send the hold's."
+
+
+class BookingSerializer(SlotRequestSerializer):
+    hold = serializers.UUIDField(
+        required=False,
+        help_text="A live hold's id (`POST /api/v1/holds/`): books the held time and ends "
+        "the hold in one transaction. Expired, released or someone else's: 409 "
+        "`hold_expired`.",
+    )
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for name in ("service", "practitioner", "start"):
+            fields[name].required = False
+            fields[name].help_text = _WITH_A_HOLD
+        return fields
+
+    def validate(self, attrs):
+        if "hold" not in attrs:
+            missing = [n for n in ("service", "practitioner", "start") if n not in attrs]
+            if missing:
+                raise serializers.ValidationError(
+                    {name: ["This field is required."] for name in missing}
+                )
+        return attrs
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -414,6 +457,18 @@ class IsPatientOrStaff(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return bool(roles_of(request.user))
+
+
+class CalendarRenderer(BaseRenderer):
+    """Lets a client that asks for `text/calendar` (Accept) reach the `.ics` action; its
+    refusals are still JSON."""
+
+    media_type = "text/calendar"
+    format = "ics"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        return ClinicJSONRenderer().render(data, "application/json", renderer_context)
 
 
 APPOINTMENT_REFUSED = error_response(
@@ -543,16 +598,19 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         data = booking.validated_data
         user = request.user
 
+        hold = _hold_matching(data) if "hold" in data else None
+
         def book() -> tuple[int, dict]:
             appointment = book_appointment(
                 patient=data["patient"] if staff else user.patient,
-                service=data["service"],
-                practitioner=data["practitioner"],
-                start=data["start"],
-                location=data.get("location"),
+                service=hold.service if hold else data["service"],
+                practitioner=hold.practitioner if hold else data["practitioner"],
+                start=hold.start if hold else data["start"],
+                location=hold.location if hold else data.get("location"),
                 source=_source_for(user),
                 created_by=user,
                 note=data.get("note", ""),
+                hold=hold,
             )
             return status.HTTP_201_CREATED, self._shown(appointment).data
 
@@ -568,6 +626,24 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             user=user, key=key, payload=dict(request.data), book=book
         )
         return Response(body, status=code, headers={"Idempotent-Replayed": str(replayed).lower()})
+
+    @extend_schema(
+        summary="The appointment as a calendar file",
+        description="`text/calendar` (RFC 5545): one event with a stable UID, the "
+        "location's time zone, the service as its summary and the location's name and "
+        "address. A cancelled appointment's file says STATUS:CANCELLED.",
+        responses={(200, "text/calendar"): OpenApiTypes.STR},
+    )
+    @action(detail=True, methods=["get"], renderer_classes=[ClinicJSONRenderer, CalendarRenderer])
+    def ics(self, request: Request, pk: str) -> HttpResponse:
+        appointment = self.get_object()
+        return HttpResponse(
+            calendar_file(appointment),
+            content_type="text/calendar; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="appointment-{appointment.pk}.ics"'
+            },
+        )
 
     @extend_schema(
         summary="Cancel an appointment",
@@ -614,6 +690,114 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             online=not self._is_staff(),
         )
         return Response(self._shown(moved).data)
+
+
+def _hold_matching(data: Mapping[str, Any]) -> SlotHold:
+    """The live hold a booking names, which the booking's other fields, when sent, must
+    match (400 naming the field otherwise); 409 `hold_expired` when there is none."""
+    hold = held_by(data["hold"])
+    if hold is None:
+        raise DomainError(
+            "hold_expired", "The time was no longer held for you; please pick a time again."
+        )
+    asked = {
+        "service": (data.get("service"), hold.service),
+        "practitioner": (data.get("practitioner"), hold.practitioner),
+        "start": (data.get("start"), hold.start),
+        "location": (data.get("location"), hold.location_id),
+    }
+    for name, (sent, held) in asked.items():
+        if sent is not None and sent != held:
+            raise DomainError.invalid(name, ["Not the held time's; leave it out or send it."])
+    return hold
+
+
+# --- holds ------------------------------------------------------------------------------
+
+
+class HoldSerializer(Serializer):
+    id = serializers.UUIDField(help_text="The hold's secret: book with it, or release it.")
+    service = serializers.IntegerField(source="service_id")
+    practitioner = serializers.IntegerField(source="practitioner_id")
+    location = serializers.IntegerField(source="location_id")
+    start = ZonedDateTimeField(help_text="In the location's time zone.")
+    end = ZonedDateTimeField()
+    expires_at = ZonedDateTimeField(help_text="The time is free for others again from then.")
+
+    def to_representation(self, hold: SlotHold) -> dict[str, Any]:
+        zone = hold.location.zone
+        body = super().to_representation(hold)
+        for name in ("start", "end", "expires_at"):
+            body[name] = getattr(hold, name).astimezone(zone).isoformat()
+        return body
+
+
+HOLD_REFUSED = error_response(
+    "The time cannot be held.",
+    ("slot_unavailable", "That time with Mia Myo is held for someone else."),
+    ("inside_lead_time", "Online bookings must be made at least 120 minutes ahead."),
+    ("outside_hours", "Mia Myo is not working for the whole of that time."),
+    ("new_patient_needs_assessment", "New patients start with an initial assessment."),
+)
+
+
+class HoldView(APIView):
+    permission_classes = [AllowAny]
+    throttle_classes = [BookingThrottle]
+    throttle_scope = "booking"
+
+    @extend_schema(
+        summary="Hold a free time for a few minutes",
+        description=(
+            "Keeps the time for the caller while they sign in or register and fill the "
+            "intake: availability no longer offers it and nobody else can book or hold it "
+            "until `expires_at` (`hold_minutes` of GET /api/v1/clinic/) or its release. The "
+            "online booking rules apply as to a booking. Anyone may hold: a signed-in "
+            "patient (their rules too: the new-patient rule, their record), or a visitor. "
+            "A patient may hold a few times at once, a visitor's address as many; over "
+            "that 429 `too_many_holds`. Book it with `POST /api/v1/appointments/` "
+            '`{"hold": "<id>"}`.'
+        ),
+        tags=["appointments"],
+        request=SlotRequestSerializer,
+        responses={
+            201: HoldSerializer,
+            409: HOLD_REFUSED,
+            429: error_response(
+                "Too many live holds.",
+                ("too_many_holds", "At most 2 times can be held at once."),
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        asked = SlotRequestSerializer(data=request.data, context={"request": request})
+        asked.is_valid(raise_exception=True)
+        data = asked.validated_data
+        patient = request.user.patient if Role.PATIENT in roles_of(request.user) else None
+        hold = hold_slot(
+            service=data["service"],
+            practitioner=data["practitioner"],
+            start=data["start"],
+            location=data.get("location"),
+            patient=patient,
+            client_ip=source_address(request),
+        )
+        return Response(HoldSerializer(hold).data, status=status.HTTP_201_CREATED)
+
+
+class HoldDetailView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Release a hold",
+        description="The time is free again at once. Whoever has the id may release it; "
+        "an unknown, expired or released hold answers 204 too.",
+        tags=["appointments"],
+        responses={204: None},
+    )
+    def delete(self, request: Request, pk: UUID) -> Response:
+        release_hold(hold_id=pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 def _source_for(user) -> str:

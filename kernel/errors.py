@@ -30,7 +30,7 @@ NOT_SIGNED_IN = frozenset({"no_active_account", "token_not_valid"})
 INVALID_INPUT = frozenset({"identity_locked", "invalid", "invalid_measure", "reason_required"})
 # Well-formed, but it contradicts an earlier request made with the same key.
 UNPROCESSABLE = frozenset({"idempotency_key_reused"})
-TOO_MANY_ATTEMPTS = frozenset({"locked_out"})
+TOO_MANY_ATTEMPTS = frozenset({"locked_out", "too_many_holds"})
 
 STATUS_BY_CODE: dict[str, int] = {
     **dict.fromkeys(REFUSED_FOR_WHO_YOU_ARE, 403),

@@ -1,12 +1,16 @@
 """The public catalogue: locations, services and practitioners' public profiles."""
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from kernel.rest import ModelSerializer
+from kernel.rest import ModelSerializer, Serializer
 
-from .models import Discipline, Location, Practitioner, Service
+from .models import BookingRules, Discipline, Location, Practitioner, Service
 from .selectors import locations_for, practitioners_for, services_for
 
 
@@ -120,3 +124,50 @@ class PractitionerViewSet(viewsets.ReadOnlyModelViewSet):
         context = super().get_serializer_context()
         context["services"] = list(services_for(self.request.user).only("pk", "disciplines"))
         return context
+
+
+class ClinicInfoSerializer(Serializer):
+    name = serializers.CharField()
+    phone = serializers.CharField(help_text="Whom to call, e.g. inside the cancellation window.")
+    email = serializers.EmailField()
+    cancellation_window_hours = serializers.IntegerField(
+        help_text="Online, bookings cannot be cancelled or moved later than this before them."
+    )
+    online_horizon_days = serializers.IntegerField(help_text="How far ahead patients may book.")
+    hold_minutes = serializers.IntegerField(
+        help_text="How long `POST /api/v1/holds/` keeps a picked time."
+    )
+    new_patients_start_with_assessment = serializers.BooleanField(
+        help_text="When true, a new patient's first booking must be a service with "
+        "`is_assessment` (GET /api/v1/services/)."
+    )
+    time_zone = serializers.CharField(help_text="The clinic's default zone (IANA name).")
+
+
+class ClinicInfoView(APIView):
+    """What the booking site says about the clinic: its name and contacts and the booking
+    rules it explains in words."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="The clinic: name, contacts and booking rules",
+        tags=["catalogue"],
+        responses={200: ClinicInfoSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        rules = BookingRules.current()
+        return Response(
+            ClinicInfoSerializer(
+                {
+                    "name": settings.CLINIC_NAME,
+                    "phone": settings.CLINIC_PHONE,
+                    "email": settings.CLINIC_EMAIL,
+                    "cancellation_window_hours": rules.cancellation_window_hours,
+                    "online_horizon_days": rules.online_horizon_days,
+                    "hold_minutes": settings.HOLD_MINUTES,
+                    "new_patients_start_with_assessment": rules.new_patients_start_with_assessment,
+                    "time_zone": settings.TIME_ZONE,
+                }
+            ).data
+        )

@@ -7,8 +7,10 @@ local development; `clinic.settings.test` holds the few overrides the test suite
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
+from corsheaders.defaults import default_headers as default_cors_headers
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -47,6 +49,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "pgtrigger",
+    "corsheaders",
     # The clinic's apps, bottom layer first (the import contract in pyproject.toml).
     "accounts",
     "audit",
@@ -63,6 +66,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything that can answer (CommonMiddleware's redirects, WhiteNoise): a
+    # preflight must get its headers whoever answers it.
+    "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -278,6 +284,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "notifications.tasks.plan_patient_prompts",
         "schedule": 3600.0,
     },
+    # Expired holds block nothing already; this only frees their rows.
+    "end-expired-holds": {"task": "appointments.tasks.end_expired_holds", "schedule": 300.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / ".devdata" / "celerybeat-schedule")
@@ -304,6 +312,38 @@ CLINIC_BOOKING_URL = env.str("CLINIC_BOOKING_URL", default="https://clinic.examp
 CLINIC_MANAGE_BOOKING_URL = env.str(
     "CLINIC_MANAGE_BOOKING_URL", default="https://clinic.example/my-appointments"
 )
+# What the booking site shows for the clinic (`GET /api/v1/clinic/`): whom to call, e.g. to
+# cancel inside the cancellation window.
+CLINIC_PHONE = env.str("CLINIC_PHONE", default="+61 3 9000 0000")
+CLINIC_EMAIL = env.str("CLINIC_EMAIL", default="bookings@clinic.example")
+
+# The booking site, on an origin of its own (issue 17).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8001")
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+# Cross-origin requests (django-cors-headers): the booking site calls the API from its own
+# origin. Only the API's paths, and no credentials: the site sends `Authorization: Bearer`,
+# never cookies, so a page elsewhere cannot ride on a staff member's admin session.
+CORS_ALLOWED_ORIGINS = env.list(
+    "CORS_ALLOWED_ORIGINS",
+    default=[_origin(SITE_URL)] + (["http://localhost:8001"] if DEBUG else []),
+)
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_CREDENTIALS = False
+# The defaults (authorization, content-type among them) and the booking's Idempotency-Key.
+CORS_ALLOW_HEADERS = (*default_cors_headers, "idempotency-key")
+
+# Slot holds (`POST /api/v1/holds/`): how long a picked time is kept for the visitor while
+# they sign in and fill the intake, and how many live holds one patient, or one client
+# address, may have at once.
+HOLD_MINUTES = env.int("HOLD_MINUTES", default=7)
+HOLDS_PER_PATIENT = env.int("HOLDS_PER_PATIENT", default=2)
+HOLDS_PER_IP = env.int("HOLDS_PER_IP", default=2)
 
 # A health check must answer quickly even when a dependency hangs.
 HEALTHCHECK_TIMEOUT_SECONDS = env.float("HEALTHCHECK_TIMEOUT_SECONDS", default=2.0)

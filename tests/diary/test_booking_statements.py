@@ -128,3 +128,21 @@ def test_a_closed_or_unknown_location_is_400_naming_it(
         f'Invalid pk "{unknown}" - object does not exist.'
     ]
     assert Appointment.objects.count() == before
+
+
+WITH_A_HOLD = BOOKING_STATEMENTS + 3  # the hold read, its practitioner and room locked, ended
+
+
+def test_a_booking_with_a_hold_adds_only_the_holds_statements(
+    as_patient, consenting_patient, myotherapy, myotherapist
+):
+    held = as_patient.post(
+        "/api/v1/holds/",
+        {"service": myotherapy.pk, "practitioner": myotherapist.pk, "start": AT_TEN},
+    ).json()["id"]
+
+    response, sql = statements(lambda: as_patient.post(APPOINTMENTS, {"hold": held}))
+
+    assert response.status_code == 201, response.json()
+    assert len(sql) <= WITH_A_HOLD, "\n\n".join(sql)
+    assert not any(statement.startswith("SAVEPOINT") for statement in sql)

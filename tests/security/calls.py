@@ -16,6 +16,9 @@ KWARGS = {
     "appointment-detail": lambda w: {"pk": w.future_visit.pk},
     "appointment-cancel": lambda w: {"pk": w.future_visit.pk},
     "appointment-reschedule": lambda w: {"pk": w.future_visit.pk},
+    "appointment-ics": lambda w: {"pk": w.future_visit.pk},
+    # A hold is nobody's record: its id is its secret. One that does not exist.
+    "hold-detail": lambda w: {"pk": "00000000-0000-0000-0000-000000000000"},
     "patient-detail": lambda w: {"pk": w.patient_a.pk},
     "patient-progress": lambda w: {"pk": w.patient_a.pk},
     "patient-break-glass": lambda w: {"pk": w.patient_a.pk},
@@ -85,6 +88,11 @@ def body_for(name: str, method: str, w: World, persona: Persona | None = None) -
             "patient": w.patient_a.pk,
         },
         "appointment-detail": {"start": f"{NEXT_MONDAY.isoformat()}T14:00:00+11:00"},
+        "hold": {
+            "service": w.myotherapy.pk,
+            "practitioner": w.practitioner.pk,
+            "start": f"{NEXT_MONDAY.isoformat()}T15:00:00+11:00",
+        },
         "appointment-cancel": {"reason": "Away for work"},
         "appointment-reschedule": {"start": f"{NEXT_MONDAY.isoformat()}T14:00:00+11:00"},
         "patient-detail": {"first_name": "Changed", "is_active": False},

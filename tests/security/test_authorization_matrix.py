@@ -53,6 +53,11 @@ POLICY = {
     ("service-detail", "GET"):               "200 200 200 200 200 200 200",
     ("practitioner-list", "GET"):            "200 200 200 200 200 200 200",
     ("practitioner-detail", "GET"):          "200 200 200 200 200 200 200",
+    ("clinic", "GET"):                       "200 200 200 200 200 200 200",
+    # Anyone may hold a free time for a few minutes, and release a hold whose id they have
+    # (the id is the secret; an unknown one is released all the same).
+    ("hold", "POST"):                        "201 201 201 201 201 201 201",
+    ("hold-detail", "DELETE"):               "204 204 204 204 204 204 204",
     # A patient's own: B reads and edits B's profile, submits B's intake.
     ("patient-me", "GET"):                   "401 200 200 403 403 403 403",
     ("patient-me", "PATCH"):                 "401 200 200 403 403 403 403",
@@ -64,6 +69,7 @@ POLICY = {
     ("appointment-detail", "GET"):           "401 200 404 200 200 404 200",
     ("appointment-cancel", "POST"):          "401 200 404 200 200 404 200",
     ("appointment-reschedule", "POST"):      "401 200 404 200 200 404 200",
+    ("appointment-ics", "GET"):              "401 200 404 200 200 404 200",
     # Staff search: a practitioner sees only the patients they treat.
     ("patient-list", "GET"):                 "401 403 403 200 200 200 200",
     ("patient-detail", "GET"):               "401 403 403 200 200 404 200",
