@@ -202,6 +202,9 @@ REST_FRAMEWORK = {
         # Per client address for sign-in and sign-up, per user for booking changes.
         "auth": env.str("THROTTLE_AUTH", default="20/minute"),
         "booking": env.str("THROTTLE_BOOKING", default="60/minute"),
+        # Per address asked about (reset, verification link again), whoever asks and
+        # whether or not it has an account: nobody's inbox is flooded from many addresses.
+        "account_email": env.str("THROTTLE_ACCOUNT_EMAIL", default="5/hour"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -304,6 +307,13 @@ CLINIC_BOOKING_URL = env.str("CLINIC_BOOKING_URL", default="https://clinic.examp
 CLINIC_MANAGE_BOOKING_URL = env.str(
     "CLINIC_MANAGE_BOOKING_URL", default="https://clinic.example/my-appointments"
 )
+
+# The booking site's origin: the links in account emails (verify an address, reset a
+# password) open its pages (`{SITE_URL}/#/verify-email?token=...`).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8001")
+# How long those links work (accounts/links.py). Django's PASSWORD_RESET_TIMEOUT is seconds.
+EMAIL_VERIFICATION_MAX_AGE = timedelta(hours=env.int("EMAIL_VERIFICATION_HOURS", default=48))
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_MINUTES", default=60) * 60
 
 # A health check must answer quickly even when a dependency hangs.
 HEALTHCHECK_TIMEOUT_SECONDS = env.float("HEALTHCHECK_TIMEOUT_SECONDS", default=2.0)
