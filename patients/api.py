@@ -51,16 +51,18 @@ class RegistrationReceivedSerializer(Serializer):
 
 
 REGISTRATION_RECEIVED = (
-    "Thank you. Sign in at /api/v1/auth/token/ with this email address and password. "
-    "If the address already had an account, nothing was changed and its owner has been "
-    "told by email."
+    "Thank you. Sign in at /api/v1/auth/token/ with this email address and password, and "
+    "open the link we email to it to confirm it before you book. If the address already "
+    "had an account, nothing was changed and its owner has been told by email."
 )
 
 
 @extend_schema(
     summary="Register as a patient",
     description="Creates the login (email) and the patient record together; then sign in "
-    "at `/api/v1/auth/token/`. `consent_email` and `consent_sms` are the patient's answers "
+    "at `/api/v1/auth/token/`. A welcome email carries the link that confirms the address "
+    "(`POST /api/v1/auth/verify-email/`); until then the patient cannot book (403 "
+    "`email_unverified`). `consent_email` and `consent_sms` are the patient's answers "
     'to "may we send you confirmations and reminders by email / by SMS?", each asked '
     "with an unticked box: without a yes, nothing is sent on that channel. The answer is "
     "the same whether or not the address already has an account (so that nobody can find "
