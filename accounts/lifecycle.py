@@ -133,7 +133,7 @@ def _locked_user_of(token: str, *purposes: Purpose) -> tuple[User, Purpose]:
             return user_of(token, purpose), purpose
         except BadLink:
             break
-    raise DomainError("invalid_token", INVALID_TOKEN)
+    raise DomainError("invalid_token", INVALID_TOKEN, fields={"token": [INVALID_TOKEN]})
 
 
 def _queue(task, *args) -> None:

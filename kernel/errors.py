@@ -24,7 +24,6 @@ REFUSED_FOR_WHO_YOU_ARE = frozenset(
         "not_treating_practitioner",
         "own_care_assignment",
         "two_factor_required",
-        "email_unverified",
     }
 )
 NOT_SIGNED_IN = frozenset({"no_active_account", "token_not_valid"})

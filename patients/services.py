@@ -189,13 +189,14 @@ def link_verified_login(*, user: User, request: HttpRequest | None = None) -> Pa
     the intake and hold a time before they confirm; and so that an unconfirmed registration
     tells nobody whether the clinic knows the address. Once the address is proved:
 
-    - exactly one active record with that address and no login (reception's) → the login
-      is moved to it, with the consents and mobile the patient gave online when they are
-      newer; the registration's record, which then holds nothing but its creation, is
-      archived (records are never deleted) with the reason, and both steps are audited;
+    - exactly one active record with that address and the same date of birth, and no
+      login (reception's) → the login is moved to it, with the consents and mobile the
+      patient gave online when they are newer; the registration's record, which then
+      holds nothing but its creation, is archived (records are never deleted) with the
+      reason, and both steps are audited;
     - the registration's record already holds something (an intake, a hold...), or the
-      address matches several records → nothing is merged automatically: reception is
-      told, as for any probable duplicate;
+      address matches several records, or one born on another day → nothing is merged
+      automatically: reception is told, as for any probable duplicate;
     - another active record with the same name and date of birth → `possible_duplicate_of`
       points at it, for reception (the admin's patient list and page).
 
@@ -207,7 +208,9 @@ def link_verified_login(*, user: User, request: HttpRequest | None = None) -> Pa
         online.email = user.email
         online.save(update_fields=["email", "updated_at"])
     kept = _reception_records_for(user.email, exclude_pk=online.pk)
-    if len(kept) == 1 and _holds_nothing(online):
+    # The same date of birth too: families share an address, and a parent registering must
+    # not be handed their child's record (or a partner's) because reception typed it there.
+    if len(kept) == 1 and kept[0].date_of_birth == online.date_of_birth and _holds_nothing(online):
         return _take_over(online=online, kept=kept[0], user=user, request=request)
     duplicate = kept[0] if kept else None
     if duplicate is None:

@@ -5,15 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('patients', '0006_refusals_declared_on_the_models'),
+        ("patients", "0006_refusals_declared_on_the_models"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='patient',
-            name='possible_duplicate_of',
-            field=models.ForeignKey(blank=True, help_text='A record reception keeps that is probably this same person (same name and date of birth): check, merge by hand, then clear this.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='patients.patient'),
+            model_name="patient",
+            name="possible_duplicate_of",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="A record reception keeps that is probably this same person (same name and date of birth): check, merge by hand, then clear this.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="patients.patient",
+            ),
         ),
     ]

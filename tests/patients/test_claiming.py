@@ -161,3 +161,18 @@ class TestOtherwiseReceptionIsTold:
         assert list(flagged.context["cl"].result_list) == [patient]
         assert page.status_code == 200
         assert "possible_duplicate_of" in page.content.decode()
+
+
+def test_an_address_shared_by_a_family_does_not_hand_over_the_childs_record(
+    anonymous, sends, kept_by_reception
+):
+    """Reception typed a parent's address on their child's record: the parent registering
+    with it gets a record of their own, flagged for reception, not the child's."""
+    kept_by_reception.first_name, kept_by_reception.date_of_birth = "Milo", date(2015, 9, 9)
+    kept_by_reception.save()
+
+    patient = register_and_verify(anonymous, sends)
+
+    kept_by_reception.refresh_from_db()
+    assert patient.pk != kept_by_reception.pk and kept_by_reception.user is None
+    assert patient.possible_duplicate_of == kept_by_reception
