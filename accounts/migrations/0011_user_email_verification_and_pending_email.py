@@ -4,20 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0010_user_password_changed_at'),
+        ("accounts", "0010_user_password_changed_at"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='email_verified_at',
-            field=models.DateTimeField(blank=True, editable=False, help_text='When the owner followed the link sent to this address; empty until then.', null=True),
+            model_name="user",
+            name="email_verified_at",
+            field=models.DateTimeField(
+                blank=True,
+                editable=False,
+                help_text="When the owner followed the link sent to this address; empty until then.",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='user',
-            name='pending_email',
-            field=models.EmailField(blank=True, editable=False, help_text='An address the owner asked to change to, not yet confirmed.', max_length=254),
+            model_name="user",
+            name="pending_email",
+            field=models.EmailField(
+                blank=True,
+                editable=False,
+                help_text="An address the owner asked to change to, not yet confirmed.",
+                max_length=254,
+            ),
         ),
     ]
