@@ -1,10 +1,17 @@
-"""Sign-in: JWT access and refresh tokens for patients and staff alike."""
+"""Sign-in: JWT access and refresh tokens for patients and staff alike; and the links an
+account is sent by email (verify an address, reset a password)."""
+
+import hashlib
+from collections.abc import Mapping
 
 from django.contrib.auth.models import update_last_login
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import exceptions, serializers
+from rest_framework import exceptions, serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle
 from rest_framework_simplejwt import views as jwt
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
@@ -13,8 +20,10 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from kernel.rest import RefusesUnknownFields, Serializer, error_response
 
-from . import tokens
+from . import lifecycle, tokens
+from .emails import normalize_email
 from .models import User
+from .serializers import NormalizedEmailField
 from .services import WRONG_CREDENTIALS, SignInRefused, sign_in_for_tokens
 from .signals import signed_in_for_tokens
 
@@ -184,3 +193,154 @@ class TokenRefreshView(jwt.TokenRefreshView):
     serializer_class = RefreshSerializer
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth"
+
+
+# The account lifecycle: links sent by email (`accounts.lifecycle`, `accounts.links`).
+
+
+class AddressThrottle(SimpleRateThrottle):
+    """Per address asked about (`THROTTLE_ACCOUNT_EMAIL`), whoever asks and whether or not
+    the address has an account, so that the answer (429 or not) tells nothing either; on
+    top of the per-client `auth` throttle."""
+
+    scope = "account_email"
+
+    def get_cache_key(self, request: Request, view) -> str | None:
+        data = request.data
+        email = data.get("email") if isinstance(data, Mapping) else None
+        if not isinstance(email, str) or not email.strip():
+            return None  # the serializer refuses it
+        digest = hashlib.sha256(normalize_email(email).encode()).hexdigest()
+        return self.cache_format % {"scope": self.scope, "ident": digest}
+
+
+class DetailSerializer(Serializer):
+    detail = serializers.CharField()
+
+
+class TokenSerializer(Serializer):
+    token = serializers.CharField(max_length=500, help_text="The `token` of the emailed link.")
+
+
+class EmailSerializer(Serializer):
+    email = NormalizedEmailField()
+
+
+class NewPasswordSerializer(TokenSerializer):
+    password = serializers.CharField(
+        write_only=True, max_length=128, style={"input_type": "password"}
+    )
+
+
+INVALID_TOKEN = error_response(
+    "The link's token is not valid: forged, expired, or already used (each link works "
+    "once). Ask for a new link.",
+    ("invalid_token", lifecycle.INVALID_TOKEN),
+)
+EMAIL_TAKEN = error_response(
+    "The new address of a change was taken by another account since it was asked for.",
+    ("email_taken", "Another account uses this address now."),
+)
+EMAIL_VERIFIED = "Thank you: your email address is confirmed."
+LINK_SENT = (
+    "If this address has an account that needs it, a link is on its way; it works for a "
+    "limited time. Check your inbox (and spam folder)."
+)
+PASSWORD_RESET = "Your password is changed: sign in with it. Earlier sign-ins have ended."
+
+
+class _LifecycleView(GenericAPIView):
+    """Open to anyone (the link or the address is what counts), throttled per client."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
+
+
+@extend_schema(
+    summary="Confirm an email address",
+    description="The `token` of the link in a verification email "
+    "(`{SITE_URL}/#/verify-email?token=...`): the one sent on registration or asked for "
+    "again, which confirms the account's address (a patient can book from then on), or the "
+    "one sent to a new address (`POST /api/v1/patients/me/email/`), which makes it the "
+    "account's address, confirmed. A patient record reception already keeps for the "
+    "confirmed address, with no login of its own, becomes the account's record. Each link "
+    "works once, for `EMAIL_VERIFICATION_HOURS` (48).",
+    tags=["auth"],
+    request=TokenSerializer,
+    responses={200: DetailSerializer, 400: INVALID_TOKEN, 409: EMAIL_TAKEN},
+)
+class VerifyEmailView(_LifecycleView):
+    serializer_class = TokenSerializer
+
+    def post(self, request: Request) -> Response:
+        body = TokenSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        lifecycle.verify_email(token=body.validated_data["token"], request=request)
+        return Response({"detail": EMAIL_VERIFIED})
+
+
+@extend_schema(
+    summary="Send the verification link again",
+    description="Sends a new verification link to the address if it has an account whose "
+    "address is not confirmed yet. The answer is the same (202) whatever the address, so "
+    "that nobody can find out which addresses have accounts. Limited per client and per "
+    "address (`THROTTLE_ACCOUNT_EMAIL`, 5 an hour): 429.",
+    tags=["auth"],
+    request=EmailSerializer,
+    responses={202: DetailSerializer},
+)
+class ResendVerificationView(_LifecycleView):
+    serializer_class = EmailSerializer
+    throttle_classes = [ScopedRateThrottle, AddressThrottle]
+
+    def post(self, request: Request) -> Response:
+        body = EmailSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        lifecycle.ask_for_verification_email(email=body.validated_data["email"])
+        return Response({"detail": LINK_SENT}, status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema(
+    summary="Ask for a password reset link",
+    description="Emails a link (`{SITE_URL}/#/reset-password?token=...`) to the account "
+    "with this address, if there is one. The answer is the same (202) whatever the "
+    "address. The link works once, for `PASSWORD_RESET_MINUTES` (60), and no longer once "
+    "the account signs in. Limited per client and per address (429).",
+    tags=["auth"],
+    request=EmailSerializer,
+    responses={202: DetailSerializer},
+)
+class PasswordResetView(_LifecycleView):
+    serializer_class = EmailSerializer
+    throttle_classes = [ScopedRateThrottle, AddressThrottle]
+
+    def post(self, request: Request) -> Response:
+        body = EmailSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        lifecycle.ask_password_reset(email=body.validated_data["email"])
+        return Response({"detail": LINK_SENT}, status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema(
+    summary="Choose a new password with a reset link",
+    description="`token` from the reset link and the new `password` (the same rules as "
+    "registration: a weak one is 400 naming `password`). Every earlier sign-in ends, and a "
+    "lockout of the account too; sign in with the new password.",
+    tags=["auth"],
+    request=NewPasswordSerializer,
+    responses={200: DetailSerializer, 400: INVALID_TOKEN},
+)
+class PasswordResetConfirmView(_LifecycleView):
+    serializer_class = NewPasswordSerializer
+
+    def post(self, request: Request) -> Response:
+        body = NewPasswordSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        lifecycle.reset_password(
+            token=body.validated_data["token"],
+            password=body.validated_data["password"],
+            request=request,
+        )
+        return Response({"detail": PASSWORD_RESET})

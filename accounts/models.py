@@ -54,6 +54,22 @@ class User(AbstractUser):
         help_text="When the password last changed: API sign-ins from before then are "
         "refused (accounts/tokens.py).",
     )
+    # When the owner proved the address is theirs (accounts/lifecycle.py); a patient
+    # books online only once it is set. Changing it also retires every verification link
+    # already sent (they are signed over it: accounts/links.py).
+    email_verified_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the owner followed the link sent to this address; empty until then.",
+    )
+    # A new address the owner asked for, applied only when they follow the link sent to it:
+    # until then sign-ins and messages keep using `email`.
+    pending_email = models.EmailField(
+        blank=True,
+        editable=False,
+        help_text="An address the owner asked to change to, not yet confirmed.",
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -68,6 +84,10 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     @property
     def display_name(self) -> str:

@@ -11,3 +11,11 @@ from django.dispatch import Signal
 signed_in_for_tokens = Signal()
 # A second factor confirmed, replacing any earlier one: request, user.
 second_factor_enrolled = Signal()
+# A change to a login made through an emailed link or by its owner (`accounts.lifecycle`):
+# request (or None), user, change ("email_verified", "email_changed", "email_change_asked",
+# "password_reset") and detail (a dict for the audit log).
+account_changed = Signal()
+# A login's address is now proved to be its owner's (first verified, or changed to):
+# request (or None), user, previous_email. The patient register links the login to the
+# record reception keeps for that address (`patients.receivers`).
+email_verified = Signal()

@@ -14,7 +14,7 @@ from django.dispatch import receiver
 from accounts.emails import normalize_email
 from accounts.models import User
 from accounts.services import typed_username
-from accounts.signals import second_factor_enrolled, signed_in_for_tokens
+from accounts.signals import account_changed, second_factor_enrolled, signed_in_for_tokens
 
 from .models import Action
 from .services import record
@@ -33,6 +33,15 @@ def audit_token_sign_in(sender, request, user, **kwargs) -> None:
 @receiver(second_factor_enrolled, dispatch_uid="audit.second_factor_enrolled")
 def audit_second_factor_enrolled(sender, request, user, **kwargs) -> None:
     record(Action.UPDATE, request=request, obj=user, detail={"two_factor": "enrolled"})
+
+
+@receiver(account_changed, dispatch_uid="audit.account_changed")
+def audit_account_changed(sender, request, user, change, detail, **kwargs) -> None:
+    """An address verified or changed, a change asked for, a password reset by link: by
+    the login's owner (the link's holder), from where they were."""
+    record(
+        Action.UPDATE, request=request, actor=user, obj=user, detail={"account": change, **detail}
+    )
 
 
 @receiver(user_login_failed, dispatch_uid="audit.failed_sign_in")

@@ -3,11 +3,18 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from accounts.api import TokenRefreshView, TokenView
+from accounts.api import (
+    PasswordResetConfirmView,
+    PasswordResetView,
+    ResendVerificationView,
+    TokenRefreshView,
+    TokenView,
+    VerifyEmailView,
+)
 from care.api import BreakGlassView
 from diary.api import AppointmentViewSet, AvailabilityView, HoldDetailView, HoldView
 from notifications.api import NotificationViewSet
-from patients.api import MeView, RegisterView
+from patients.api import MeView, MyEmailView, RegisterView
 from practice.api import ClinicInfoView, LocationViewSet, PractitionerViewSet, ServiceViewSet
 from records.api import MyRecordExportView, PatientViewSet
 from treatments.api.intake import IntakeViewSet, MyIntakeView
@@ -35,8 +42,17 @@ urlpatterns = [
     path("clinic/", ClinicInfoView.as_view(), name="clinic"),
     path("holds/", HoldView.as_view(), name="hold"),
     path("holds/<uuid:pk>/", HoldDetailView.as_view(), name="hold-detail"),
+    path("auth/verify-email/", VerifyEmailView.as_view(), name="verify-email"),
+    path("auth/verify-email/resend/", ResendVerificationView.as_view(), name="verify-email-resend"),
+    path("auth/password-reset/", PasswordResetView.as_view(), name="password-reset"),
+    path(
+        "auth/password-reset/confirm/",
+        PasswordResetConfirmView.as_view(),
+        name="password-reset-confirm",
+    ),
     path("availability/", AvailabilityView.as_view(), name="availability"),
     path("patients/me/", MeView.as_view(), name="patient-me"),
+    path("patients/me/email/", MyEmailView.as_view(), name="patient-me-email"),
     path("patients/me/export/", MyRecordExportView.as_view(), name="patient-me-export"),
     path("patients/me/intake/", MyIntakeView.as_view(), name="patient-me-intake"),
     path("patients/<int:pk>/progress/", PatientProgressView.as_view(), name="patient-progress"),

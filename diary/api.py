@@ -25,6 +25,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.access import BooksWithVerifiedEmail
 from accounts.models import User
 from accounts.roles import Role, is_staff_member, roles_of
 from appointments.calendar import calendar_file
@@ -506,7 +507,7 @@ APPOINTMENT_REFUSED = error_response(
     ),
 )
 class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    permission_classes = [IsAuthenticated, IsPatientOrStaff]
+    permission_classes = [IsAuthenticated, IsPatientOrStaff, BooksWithVerifiedEmail]
     filterset_class = AppointmentFilter
     throttle_classes = [BookingThrottle]
     throttle_scope = "booking"
@@ -580,6 +581,11 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         ],
         responses={
             201: AppointmentSerializer,
+            403: error_response(
+                "A patient whose email address is not confirmed yet cannot book (staff can "
+                "book for them); or the login has no patient record.",
+                ("email_unverified", BooksWithVerifiedEmail.message),
+            ),
             409: APPOINTMENT_REFUSED,
             422: error_response(
                 "The Idempotency-Key was used for another request.",

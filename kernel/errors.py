@@ -27,7 +27,9 @@ REFUSED_FOR_WHO_YOU_ARE = frozenset(
     }
 )
 NOT_SIGNED_IN = frozenset({"no_active_account", "token_not_valid"})
-INVALID_INPUT = frozenset({"identity_locked", "invalid", "invalid_measure", "reason_required"})
+INVALID_INPUT = frozenset(
+    {"identity_locked", "invalid", "invalid_measure", "invalid_token", "reason_required"}
+)
 # Well-formed, but it contradicts an earlier request made with the same key.
 UNPROCESSABLE = frozenset({"idempotency_key_reused"})
 TOO_MANY_ATTEMPTS = frozenset({"locked_out", "too_many_holds"})

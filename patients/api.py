@@ -11,7 +11,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.access import IsPatient
-from accounts.emails import normalize_email
+from accounts.lifecycle import ask_email_change
+from accounts.serializers import NormalizedEmailField
 from audit.mixins import AuditedMixin
 from audit.models import Action
 from audit.services import record
@@ -20,14 +21,6 @@ from kernel.rest import Serializer
 from .models import Patient
 from .serializers import PatientSerializer, validate_date_of_birth
 from .services import register_patient, update_own_profile
-
-
-class NormalizedEmailField(serializers.EmailField):
-    """An email address in the one spelling of `accounts.emails`, checked in that spelling
-    (a fullwidth address is its plain self, not an invalid one)."""
-
-    def to_internal_value(self, data) -> str:
-        return super().to_internal_value(normalize_email(data) if isinstance(data, str) else data)
 
 
 class RegistrationSerializer(Serializer):
@@ -58,16 +51,18 @@ class RegistrationReceivedSerializer(Serializer):
 
 
 REGISTRATION_RECEIVED = (
-    "Thank you. Sign in at /api/v1/auth/token/ with this email address and password. "
-    "If the address already had an account, nothing was changed and its owner has been "
-    "told by email."
+    "Thank you. Sign in at /api/v1/auth/token/ with this email address and password, and "
+    "open the link we email to it to confirm it before you book. If the address already "
+    "had an account, nothing was changed and its owner has been told by email."
 )
 
 
 @extend_schema(
     summary="Register as a patient",
     description="Creates the login (email) and the patient record together; then sign in "
-    "at `/api/v1/auth/token/`. `consent_email` and `consent_sms` are the patient's answers "
+    "at `/api/v1/auth/token/`. A welcome email carries the link that confirms the address "
+    "(`POST /api/v1/auth/verify-email/`); until then the patient cannot book (403 "
+    "`email_unverified`). `consent_email` and `consent_sms` are the patient's answers "
     'to "may we send you confirmations and reminders by email / by SMS?", each asked '
     "with an unticked box: without a yes, nothing is sent on that channel. The answer is "
     "the same whether or not the address already has an account (so that nobody can find "
@@ -152,3 +147,55 @@ class MeView(AuditedMixin, generics.GenericAPIView):
         edit.is_valid(raise_exception=True)
         patient = update_own_profile(patient=patient, changes=dict(edit.validated_data))
         return Response(PatientSerializer(patient).data)
+
+
+class EmailChangeSerializer(Serializer):
+    email = NormalizedEmailField(help_text="The new address; it applies once confirmed.")
+    password = serializers.CharField(
+        write_only=True,
+        max_length=128,
+        style={"input_type": "password"},
+        help_text="The current password, asked again.",
+    )
+
+
+class EmailChangeAskedSerializer(Serializer):
+    detail = serializers.CharField()
+
+
+EMAIL_CHANGE_ASKED = (
+    "A link is on its way to the new address: your address changes when it is opened. "
+    "Until then, nothing changes."
+)
+
+
+@extend_schema(
+    summary="Change my email address",
+    description="`email` is the new address and `password` the current one. Nothing changes "
+    "yet: a link (`{SITE_URL}/#/verify-email?token=...`) goes to the new address, and "
+    "following it (`POST /api/v1/auth/verify-email/`) makes it the account's address, "
+    "confirmed (409 `email_taken` then if another account took it meanwhile); the old "
+    "address is told. A later request replaces an earlier one. A wrong password or the "
+    "same address is 400 naming the field. Limited per account (429).",
+    tags=["patients"],
+    request=EmailChangeSerializer,
+    responses={202: EmailChangeAskedSerializer},
+)
+class MyEmailView(generics.GenericAPIView):
+    permission_classes = [IsAuthenticated, IsPatient]
+    serializer_class = EmailChangeSerializer
+    # Per account: the password is asked here too, and must not be guessed faster than at
+    # sign-in.
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
+
+    def post(self, request: Request) -> Response:
+        body = EmailChangeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        ask_email_change(
+            user=request.user,
+            email=body.validated_data["email"],
+            password=body.validated_data["password"],
+            request=request,
+        )
+        return Response({"detail": EMAIL_CHANGE_ASKED}, status=status.HTTP_202_ACCEPTED)

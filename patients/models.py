@@ -69,6 +69,19 @@ class Patient(models.Model):
         related_name="+",
     )
     archive_reason = models.TextField(blank=True)
+    # Set when a patient who registered online confirms their address and reception already
+    # keeps a record with the same name and date of birth that the login could not simply
+    # take over (`services.link_verified_login`): reception checks and merges by hand, then
+    # clears it.
+    possible_duplicate_of = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="A record reception keeps that is probably this same person (same name and "
+        "date of birth): check, merge by hand, then clear this.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -34,6 +34,10 @@ class PatientSerializer(ModelSerializer):
         help_text="A mobile number; stored in E.164 (+61412345678).",
     )
     date_of_birth = serializers.DateField(validators=[validate_date_of_birth])
+    email_verified = serializers.SerializerMethodField(
+        help_text="Whether the patient has confirmed their email address (the link sent on "
+        "registration); until then they cannot book online."
+    )
 
     class Meta:
         model = Patient
@@ -48,8 +52,12 @@ class PatientSerializer(ModelSerializer):
             "consent_email",
             "consent_sms",
             "consents_updated_at",
+            "email_verified",
         ]
-        read_only_fields = ["id", "email", "consents_updated_at"]
+        read_only_fields = ["id", "email", "consents_updated_at", "email_verified"]
+
+    def get_email_verified(self, patient: Patient) -> bool:
+        return patient.user is not None and patient.user.email_verified
 
 
 class StaffPatientSerializer(PatientSerializer):
@@ -58,7 +66,9 @@ class StaffPatientSerializer(PatientSerializer):
     # Declared fields ignore Meta.read_only_fields.
     phone = PhoneNumberField(source="mobile", read_only=True)
     date_of_birth = serializers.DateField(read_only=True)
+    email_verified = None  # the patient's own: staff read the record, not the login
 
     class Meta(PatientSerializer.Meta):
-        fields = [*PatientSerializer.Meta.fields, "is_active", "created_at"]
-        read_only_fields = [*PatientSerializer.Meta.fields, "is_active", "created_at"]
+        _fields = [name for name in PatientSerializer.Meta.fields if name != "email_verified"]
+        fields = [*_fields, "is_active", "created_at"]
+        read_only_fields = [*_fields, "is_active", "created_at"]

@@ -9,15 +9,19 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber
 
 from accounts.emails import normalize_email
 from accounts.models import User
 from accounts.services import tell_of_registration
+from audit.models import Action
+from audit.services import record
 from kernel.errors import DomainError
 
 from .models import Channel, Patient
+from .selectors import possible_duplicates
 from .signals import consents_changed
 
 _CONSENT_FIELDS = ("consent_email", "consent_sms")
@@ -169,3 +173,116 @@ def _check_contact_consents(patient: Patient) -> None:
     if problems:
         field, messages = next(iter(problems.items()))
         raise DomainError.invalid(field, messages)
+
+
+_MERGED = (
+    "Registered online while reception kept record #{kept}; the login was linked to that "
+    "record when it confirmed its email address, and this one was closed unused."
+)
+
+
+def link_verified_login(*, user: User, request: HttpRequest | None = None) -> Patient | None:
+    """A login's address is now proved (`accounts.signals.email_verified`): its patient
+    record follows it, and a record reception keeps for that address becomes the login's.
+
+    Registration always makes a record of its own, so that the patient can sign in, fill
+    the intake and hold a time before they confirm; and so that an unconfirmed registration
+    tells nobody whether the clinic knows the address. Once the address is proved:
+
+    - exactly one active record with that address and the same date of birth, and no
+      login (reception's) → the login is moved to it, with the consents and mobile the
+      patient gave online when they are newer; the registration's record, which then
+      holds nothing but its creation, is archived (records are never deleted) with the
+      reason, and both steps are audited;
+    - the registration's record already holds something (an intake, a hold...), or the
+      address matches several records, or one born on another day → nothing is merged
+      automatically: reception is told, as for any probable duplicate;
+    - another active record with the same name and date of birth → `possible_duplicate_of`
+      points at it, for reception (the admin's patient list and page).
+
+    The caller's transaction holds the whole of it."""
+    online = Patient.objects.select_for_update().filter(user=user).first()
+    if online is None:
+        return None  # a member of staff's login: no patient record to link
+    if online.email != user.email:
+        online.email = user.email
+        online.save(update_fields=["email", "updated_at"])
+    kept = _reception_records_for(user.email, exclude_pk=online.pk)
+    # The same date of birth too: families share an address, and a parent registering must
+    # not be handed their child's record (or a partner's) because reception typed it there.
+    if len(kept) == 1 and kept[0].date_of_birth == online.date_of_birth and _holds_nothing(online):
+        return _take_over(online=online, kept=kept[0], user=user, request=request)
+    duplicate = kept[0] if kept else None
+    if duplicate is None:
+        duplicate = possible_duplicates(
+            first_name=online.first_name,
+            last_name=online.last_name,
+            date_of_birth=online.date_of_birth,
+            exclude_pk=online.pk,
+        ).first()
+    if duplicate is not None and online.possible_duplicate_of_id != duplicate.pk:
+        online.possible_duplicate_of = duplicate
+        online.save(update_fields=["possible_duplicate_of", "updated_at"])
+        record(
+            Action.UPDATE,
+            request=request,
+            actor=user,
+            obj=online,
+            detail={"possible_duplicate_of": duplicate.pk},
+        )
+    return online
+
+
+def _reception_records_for(email: str, *, exclude_pk: int) -> list[Patient]:
+    """Active records without a login whose address is `email` in its one spelling
+    (reception types addresses as they come: compared after `normalize_email`)."""
+    candidates = (
+        Patient.objects.select_for_update()
+        .filter(user=None, email__iexact=email, is_active=True, archived_at=None)
+        .exclude(pk=exclude_pk)
+        .order_by("pk")
+    )
+    return [patient for patient in candidates if normalize_email(patient.email) == email]
+
+
+def _holds_nothing(patient: Patient) -> bool:
+    """Whether nothing but the audit log points at the record (no intake, booking, hold,
+    message...): asked of every relation the apps above declare, without naming them."""
+    for relation in Patient._meta.related_objects:
+        model = relation.related_model
+        if model._meta.label_lower == "audit.auditentry" or model is Patient:
+            continue
+        if model._base_manager.filter(**{relation.field.name: patient}).exists():
+            return False
+    return True
+
+
+def _take_over(*, online: Patient, kept: Patient, user: User, request) -> Patient:
+    now = timezone.now()
+    online.user = None
+    online.is_active = False
+    online.archived_at = now
+    online.archived_by = user
+    online.archive_reason = _MERGED.format(kept=kept.pk)
+    online.save()
+    kept.user = user
+    kept.save(update_fields=["user", "updated_at"])
+    record(Action.ARCHIVE, request=request, actor=user, obj=online, detail={"merged_into": kept.pk})
+    record(
+        Action.UPDATE,
+        request=request,
+        actor=user,
+        obj=kept,
+        detail={"login_linked": user.pk, "merged_from": online.pk},
+    )
+    changes: dict[str, Any] = {}
+    if not kept.mobile and online.mobile:
+        changes["mobile"] = online.mobile
+    online_answered_later = online.consents_updated_at is not None and (
+        kept.consents_updated_at is None or online.consents_updated_at > kept.consents_updated_at
+    )
+    if online_answered_later:
+        changes.update({name: getattr(online, name) for name in _CONSENT_FIELDS})
+    if changes:
+        kept = update_patient_profile(patient=kept, changes=changes, now=now)
+    return kept

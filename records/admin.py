@@ -86,6 +86,7 @@ class PatientAdminForm(forms.ModelForm):
             "consent_email",
             "consent_sms",
             "user",
+            "possible_duplicate_of",
         ]
 
     def clean(self):
@@ -197,6 +198,7 @@ class PatientAdmin(AuditedAdmin, NoAccessAdmin, admin.ModelAdmin):
     form = PatientAdminForm
     list_display = [
         "name",
+        "duplicate_flag",
         "red_flag",
         "date_of_birth",
         "mobile_number",
@@ -205,7 +207,13 @@ class PatientAdmin(AuditedAdmin, NoAccessAdmin, admin.ModelAdmin):
         "is_active",
     ]
     list_display_links = ["name"]
-    list_filter = ["is_active", ArchivedFilter, "consent_email", "consent_sms"]
+    list_filter = [
+        "is_active",
+        ArchivedFilter,
+        ("possible_duplicate_of", admin.EmptyFieldListFilter),
+        "consent_email",
+        "consent_sms",
+    ]
     # search_patients does the searching (see get_search_results); a non-empty list shows the
     # search box and lets other admins' autocomplete fields point at patients.
     search_fields = ["last_name"]
@@ -221,7 +229,7 @@ class PatientAdmin(AuditedAdmin, NoAccessAdmin, admin.ModelAdmin):
         "archived_by",
         "archive_reason",
     ]
-    raw_id_fields = ["user"]
+    raw_id_fields = ["user", "possible_duplicate_of"]
     list_per_page = 50
     actions = ["archive_selected"]
 
@@ -236,6 +244,12 @@ class PatientAdmin(AuditedAdmin, NoAccessAdmin, admin.ModelAdmin):
                         "date_of_birth",
                         "confirm_different_person",
                         "is_active",
+                        # A registration flagged as probably this person (see the field's help).
+                        *(
+                            ["possible_duplicate_of"]
+                            if obj and obj.possible_duplicate_of_id
+                            else []
+                        ),
                     ]
                 },
             ),
@@ -284,6 +298,11 @@ class PatientAdmin(AuditedAdmin, NoAccessAdmin, admin.ModelAdmin):
             next_appointment_zone=Subquery(upcoming.values("location__time_zone")[:1]),
             open_red_flags=has_open_red_flags("pk"),
         )
+
+    @admin.display(description="Duplicate?")
+    def duplicate_flag(self, patient: Patient) -> str:
+        """A registration reception should check (`Patient.possible_duplicate_of`)."""
+        return "Probable duplicate" if patient.possible_duplicate_of_id else ""
 
     @admin.display(description="Red flags", ordering="-open_red_flags")
     def red_flag(self, patient: Patient) -> str:

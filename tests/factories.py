@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from accounts.models import User
@@ -29,6 +30,9 @@ class UserFactory(DjangoModelFactory):
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
     password = factory.django.Password("correct horse battery staple")
+    # Verified, as every login was before verification existed: a test about an unverified
+    # address says so (`email_verified_at=None`).
+    email_verified_at = factory.LazyFunction(timezone.now)
 
 
 class LocationFactory(DjangoModelFactory):

@@ -208,6 +208,9 @@ REST_FRAMEWORK = {
         # Per client address for sign-in and sign-up, per user for booking changes.
         "auth": env.str("THROTTLE_AUTH", default="20/minute"),
         "booking": env.str("THROTTLE_BOOKING", default="60/minute"),
+        # Per address asked about (reset, verification link again), whoever asks and
+        # whether or not it has an account: nobody's inbox is flooded from many addresses.
+        "account_email": env.str("THROTTLE_ACCOUNT_EMAIL", default="5/hour"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -317,7 +320,9 @@ CLINIC_MANAGE_BOOKING_URL = env.str(
 CLINIC_PHONE = env.str("CLINIC_PHONE", default="+61 3 9000 0000")
 CLINIC_EMAIL = env.str("CLINIC_EMAIL", default="bookings@clinic.example")
 
-# The booking site, on an origin of its own (issue 17).
+# The booking site, on an origin of its own: the origin CORS lets call the API, and where
+# the links in account emails (verify an address, reset a password) open its pages
+# (`{SITE_URL}/#/verify-email?token=...`).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8001")
 
 
@@ -344,6 +349,10 @@ CORS_ALLOW_HEADERS = (*default_cors_headers, "idempotency-key")
 HOLD_MINUTES = env.int("HOLD_MINUTES", default=7)
 HOLDS_PER_PATIENT = env.int("HOLDS_PER_PATIENT", default=2)
 HOLDS_PER_IP = env.int("HOLDS_PER_IP", default=2)
+
+# How long the account links work (accounts/links.py). Django's PASSWORD_RESET_TIMEOUT is seconds.
+EMAIL_VERIFICATION_MAX_AGE = timedelta(hours=env.int("EMAIL_VERIFICATION_HOURS", default=48))
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_MINUTES", default=60) * 60
 
 # A health check must answer quickly even when a dependency hangs.
 HEALTHCHECK_TIMEOUT_SECONDS = env.float("HEALTHCHECK_TIMEOUT_SECONDS", default=2.0)

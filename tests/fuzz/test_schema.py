@@ -130,7 +130,9 @@ def _no_throttling(monkeypatch):
     """Let the fuzz reach the views instead of a wall of 429s (tests/accounts/test_auth_api.py tests
     the throttles). DRF copied the rates onto the class when it was defined."""
     monkeypatch.setattr(
-        SimpleRateThrottle, "THROTTLE_RATES", {"auth": "100000/minute", "booking": "100000/minute"}
+        SimpleRateThrottle,
+        "THROTTLE_RATES",
+        {"auth": "100000/minute", "booking": "100000/minute", "account_email": "100000/minute"},
     )
 
 

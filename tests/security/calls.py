@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from tests.fixtures.clinic import TODAY
 from tests.security.endpoints import WRITE_METHODS
-from tests.security.personas import Persona, World
+from tests.security.personas import PASSWORD, Persona, World
 
 # The URL kwargs of each endpoint: one of A's records (or A herself).
 KWARGS = {
@@ -78,6 +78,11 @@ def body_for(name: str, method: str, w: World, persona: Persona | None = None) -
         },
         "token": {"email": w.patient_a.email, "password": "not her password"},
         "token-refresh": {"refresh": "not-a-token"},
+        "verify-email": {"token": "not-a-token"},
+        "verify-email-resend": {"email": w.patient_a.email},
+        "password-reset": {"email": w.patient_a.email},
+        "password-reset-confirm": {"token": "not-a-token", "password": "a long enough passphrase"},
+        "patient-me-email": {"email": "moved@example.com", "password": PASSWORD},
         "patient-me": {"preferred_channel": "sms"},  # a name is not hers to change online
         "patient-break-glass": {"reason": "Called in to cover: she is in the waiting room"},
         "patient-me-intake": {**INTAKE_ANSWERS, "patient": w.patient_a.pk},

@@ -46,6 +46,11 @@ POLICY = {
     ("register", "POST"):                    "201 201 201 201 201 201 201",  # no auth at all
     ("token", "POST"):                       "401 401 401 401 401 401 401",  # wrong password
     ("token-refresh", "POST"):               "401 401 401 401 401 401 401",  # not a token
+    # Account links: open to all; the token or the address is what counts (issue 17).
+    ("verify-email", "POST"):                "400 400 400 400 400 400 400",  # not a token
+    ("verify-email-resend", "POST"):         "202 202 202 202 202 202 202",
+    ("password-reset", "POST"):              "202 202 202 202 202 202 202",
+    ("password-reset-confirm", "POST"):      "400 400 400 400 400 400 400",  # not a token
     ("availability", "GET"):                 "200 200 200 200 200 200 200",
     ("location-list", "GET"):                "200 200 200 200 200 200 200",
     ("location-detail", "GET"):              "200 200 200 200 200 200 200",
@@ -63,6 +68,7 @@ POLICY = {
     ("patient-me", "PATCH"):                 "401 200 200 403 403 403 403",
     ("patient-me-export", "GET"):            "401 200 200 403 403 403 403",
     ("patient-me-intake", "POST"):           "401 201 201 403 403 403 403",
+    ("patient-me-email", "POST"):            "401 202 202 403 403 403 403",
     # Bookings: B books B's own; the other practitioner may not book A (not his patient).
     ("appointment-list", "GET"):             "401 200 200 200 200 200 200",
     ("appointment-list", "POST"):            "401 201 201 201 201 400 201",

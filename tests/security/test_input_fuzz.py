@@ -67,7 +67,9 @@ def _no_throttling(monkeypatch):
     """The fuzz must reach the views, not the throttles (tests/accounts/test_auth_api.py
     has those)."""
     monkeypatch.setattr(
-        SimpleRateThrottle, "THROTTLE_RATES", {"auth": "100000/minute", "booking": "100000/minute"}
+        SimpleRateThrottle,
+        "THROTTLE_RATES",
+        {"auth": "100000/minute", "booking": "100000/minute", "account_email": "100000/minute"},
     )
 
 

@@ -20,6 +20,8 @@ from django.core.cache import cache
 from django.utils.dateparse import parse_datetime
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts.links import Purpose, make_token
+from accounts.models import User
 from tests.security.calls import body_for, path_for, send
 from tests.security.endpoints import api_endpoints, writable_fields
 from tests.security.personas import (
@@ -136,6 +138,11 @@ WRITABLE = {
     },
     ("token", "POST"): {"email", "password", "code"},  # code: the two-factor code, if enrolled
     ("token-refresh", "POST"): {"refresh"},
+    ("verify-email", "POST"): {"token"},
+    ("verify-email-resend", "POST"): {"email"},
+    ("password-reset", "POST"): {"email"},
+    ("password-reset-confirm", "POST"): {"token", "password"},
+    ("patient-me-email", "POST"): {"email", "password"},
     ("patient-me", "PATCH"): {
         "first_name",
         "last_name",
@@ -178,10 +185,19 @@ EXTRA_WRITERS = {
     ("token", "POST"): [Persona.ANONYMOUS],
     ("token-refresh", "POST"): [Persona.ANONYMOUS],
     ("treatment-plan-list", "POST"): [Persona.PRACTITIONER],  # once A's plan is closed
+    ("verify-email", "POST"): [Persona.ANONYMOUS],  # A's address not verified yet
+    ("password-reset-confirm", "POST"): [Persona.ANONYMOUS],
 }
 VALID_BODIES = {
     "token": lambda w: {"email": w.patient_a.email, "password": PASSWORD},
     "token-refresh": lambda w: {"refresh": str(RefreshToken.for_user(w.patient_a.user))},
+    "verify-email": lambda w: {
+        "token": make_token(User.objects.get(pk=w.patient_a.user_id), Purpose.VERIFY_EMAIL)
+    },
+    "password-reset-confirm": lambda w: {
+        "token": make_token(User.objects.get(pk=w.patient_a.user_id), Purpose.RESET_PASSWORD),
+        "password": "a long enough passphrase",
+    },
 }
 
 
@@ -189,7 +205,11 @@ def _close_the_active_plan(w: World) -> None:
     TreatmentPlan.objects.filter(pk=w.plan.pk).update(status=PlanStatus.COMPLETED)
 
 
-PREPARE = {"treatment-plan-list": _close_the_active_plan}
+def _unverify_a(w: World) -> None:
+    User.objects.filter(pk=w.patient_a.user_id).update(email_verified_at=None)
+
+
+PREPARE = {"treatment-plan-list": _close_the_active_plan, "verify-email": _unverify_a}
 
 WRITES = [
     (endpoint.name, method)
