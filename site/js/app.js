@@ -89,5 +89,10 @@ function signOut() {
   go("#/");
 }
 
+// The skip link moves focus only: following "#main" would be a route change.
+document.getElementById("skip").addEventListener("click", (event) => {
+  event.preventDefault();
+  main.focus();
+});
 window.addEventListener("hashchange", render);
 render();
