@@ -41,8 +41,8 @@ class SiteHandler(SimpleHTTPRequestHandler):
         self.send_header("Cache-Control", "no-cache")
         self.send_header(
             "Content-Security-Policy",
-            f"default-src 'self'; connect-src 'self' {self.api_origin}; img-src 'self' blob: data:; "
-            "object-src 'none'; base-uri 'none'; frame-ancestors *",
+            f"default-src 'self'; connect-src 'self' {self.api_origin}; "
+            "img-src 'self' blob: data:; object-src 'none'; base-uri 'none'; frame-ancestors *",
         )
         self.send_header("X-Content-Type-Options", "nosniff")
         super().end_headers()

@@ -31,8 +31,10 @@ LINK = re.compile(r"/#/(verify-email|reset-password)\?token=([^\s\"'<>]+)")
 # bytes they took on the wire, the API's by count. Cross-origin sizes are hidden from the
 # page without Timing-Allow-Origin, and the API's answers are not page weight anyway.
 RESOURCES = """
-const entries = [...performance.getEntriesByType("navigation"), ...performance.getEntriesByType("resource")];
-return entries.map((e) => ({name: e.name, type: e.initiatorType, bytes: e.transferSize || e.encodedBodySize}));
+const entries = [
+  ...performance.getEntriesByType("navigation"), ...performance.getEntriesByType("resource"),
+];
+return entries.map((e) => ({name: e.name, bytes: e.transferSize || e.encodedBodySize}));
 """
 
 
