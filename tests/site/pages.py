@@ -47,6 +47,9 @@ class Site:
         scope = within or self.driver
         return self.wait().until(lambda d: scope.find_element(By.CSS_SELECTOR, css))
 
+    def visible(self, css: str) -> WebElement:
+        return self.wait().until(ec.visibility_of_element_located((By.CSS_SELECTOR, css)))
+
     def field(self, label: str, within: WebElement | None = None) -> WebElement:
         """The input that <label>label</label> names (the label is the only way in)."""
         scope = within or self.driver

@@ -120,7 +120,7 @@ def test_a_new_patient_books_an_assessment_from_scratch(
     page.tick("Mostly sitting", form)
     page.tick("Numbness around the buttocks or groin (saddle area)", form)
     page.press("Save my answers", form)
-    advice = page.find(".urgent[role=alert]")
+    advice = page.visible(".urgent[role=alert]")
     patient = Patient.objects.get(email="noa@example.com")
     intake = patient.intakes.get()
     assert "saddle_numbness" in intake.red_flags
