@@ -12,10 +12,18 @@ export class ApiError extends Error {
   }
 }
 
+// Signing in or out is announced with a "clinic-auth" event, so the menu can follow.
+const changed = () => window.dispatchEvent(new Event("clinic-auth"));
 export const tokens = {
   get: () => JSON.parse(sessionStorage.getItem(TOKENS) || "null"),
-  set: (value) => sessionStorage.setItem(TOKENS, JSON.stringify(value)),
-  clear: () => sessionStorage.removeItem(TOKENS),
+  set: (value) => {
+    sessionStorage.setItem(TOKENS, JSON.stringify(value));
+    changed();
+  },
+  clear: () => {
+    sessionStorage.removeItem(TOKENS);
+    changed();
+  },
 };
 
 export const signedIn = () => Boolean(tokens.get());

@@ -74,14 +74,13 @@ function renderNav() {
     ? [["#/", "Book"], ["#/bookings", "My bookings"], ["#/preferences", "Reminders"], ["#/record", "My record"]]
     : [["#/", "Book"], ["#/sign-in", "Sign in"], ["#/register", "Register"]];
   const current = `#/${parse().name}`;
-  document.getElementById("nav").replaceChildren(
-    ...links.map(([href, label]) =>
+  document.getElementById("nav").replaceChildren(...links.map(([href, label]) =>
       h("li", {}, h("a", { href, "aria-current": href === current ? "page" : false }, label)),
-    ),
+    ).concat(
     signedIn()
-      ? h("li", {}, h("button", { type: "button", className: "link", onclick: signOut }, "Sign out"))
-      : null,
-  );
+      ? [h("li", {}, h("button", { type: "button", className: "link", onclick: signOut }, "Sign out"))]
+      : [],
+  ));
 }
 
 function signOut() {
@@ -95,4 +94,5 @@ document.getElementById("skip").addEventListener("click", (event) => {
   main.focus();
 });
 window.addEventListener("hashchange", render);
+window.addEventListener("clinic-auth", renderNav);
 render();

@@ -131,7 +131,7 @@ function chooseView(ctx) {
     [
       choices("Have you been to the clinic before?", "visitor", [["new", "No, this is my first visit"], ["returning", "Yes, I have been before"]], "radio"),
       serviceBox,
-      choices("Location", "location", ctx.locations.map((l) => [l.id, `${l.name}, ${l.address}`]), "radio"),
+      choices("Location", "location", ctx.locations.map((l) => [l.id, [l.name, l.address].filter(Boolean).join(", ")]), "radio"),
       practitionerBox,
     ],
     "See free times",

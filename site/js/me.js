@@ -72,12 +72,7 @@ function cancelPanel(ctx, appointment, onDone) {
     h("p", {}, `You can cancel or move an appointment online until ${hours} hours before it starts. ` +
       `Closer to the time, please call us${phone ? ` on ${phone}` : ""}: we may offer the time to someone waiting.`),
     form({ className: "cancel" }, [field("Reason (optional)", { name: "reason" })], "Cancel the appointment", async ({ reason }) => {
-      try {
-        await api(`/appointments/${appointment.id}/cancel/`, { method: "POST", body: reason ? { reason } : {} });
-      } catch (error) {
-        if (error.status === 409 && phone) error.message = `${error.message} Please call us on ${phone}.`;
-        throw error;
-      }
+      await api(`/appointments/${appointment.id}/cancel/`, { method: "POST", body: reason ? { reason } : {} });
       announce("The appointment is cancelled.");
       onDone(`Cancelled: ${appointment.service.name}, ${when(appointment.start)}.`);
     }),

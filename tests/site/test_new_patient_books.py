@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from django.core import mail
+from selenium.webdriver.common.keys import Keys
 
 from patients.models import Patient
 from tests.site.pages import Site
@@ -86,7 +87,7 @@ def test_a_new_patient_books_an_assessment_from_scratch(
     first = page.find(".slots button")
     chosen = first.text.split()[0]
     page.screenshot(artifacts_dir / "new-patient-1-times.png")
-    first.send_keys("\ue007")  # Enter
+    first.send_keys(Keys.ENTER)
 
     page.heading("Your appointment")
     page.text_appears("Sign in or register to confirm")
