@@ -55,9 +55,15 @@ export function accountForms(onDone) {
 
 export async function resendVerification(event) {
   const button = event.currentTarget;
-  const me = await api("/patients/me/");
-  await api("/auth/verify-email/resend/", { method: "POST", body: { email: me.email }, auth: false });
-  button.after(h("p", { role: "status" }, `We have sent the link again to ${me.email}.`));
+  const said = h("p", { role: "status" });
+  button.after(said);
+  try {
+    const me = await api("/patients/me/");
+    await api("/auth/verify-email/resend/", { method: "POST", body: { email: me.email }, auth: false });
+    said.textContent = `We have sent the link again to ${me.email}.`;
+  } catch (error) {
+    said.textContent = error.message;
+  }
 }
 
 function afterSignIn() {
@@ -94,12 +100,13 @@ async function verifyView({ query }) {
       h("p", { role: "alert" }, "The link is no longer valid. Sign in and ask for a new one when you confirm a booking."),
       h("p", {}, h("a", { href: "#/sign-in" }, "Sign in")));
   }
+  // The link usually opens in a new tab: a booking under way is in the tab it started in.
   const pending = sessionStorage.getItem("clinic.booking");
   return page("Email address confirmed",
     h("p", { role: "status" }, "Thank you: your email address is confirmed."),
-    h("p", {}, pending
-      ? h("a", { href: `#/hold/${JSON.parse(pending).hold?.id || "direct"}` }, "Continue with your booking")
-      : h("a", { href: "#/" }, "Book an appointment")));
+    pending
+      ? h("p", {}, h("a", { href: `#/hold/${JSON.parse(pending).hold?.id || "direct"}` }, "Continue with your booking"))
+      : h("p", {}, "If you were booking, go back to that page and confirm. Or ", h("a", { href: "#/" }, "book an appointment"), "."));
 }
 
 function forgotView() {

@@ -184,7 +184,14 @@ async function holdView(ctx) {
   if (chosen.hold) {
     const expires = new Date(chosen.hold.expires_at);
     const clock = expires.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
-    page.append(h("p", { className: "held" }, `We are holding this time for you until ${clock}. Nobody else can book it until then.`));
+    const held = h("p", { className: "held" }, `We are holding this time for you until ${clock}. Nobody else can book it until then.`);
+    page.append(held);
+    // When the hold ends while the page is open, say so at once rather than at Confirm.
+    setTimeout(() => {
+      if (!held.isConnected) return;
+      held.setAttribute("role", "alert");
+      held.textContent = "The time we held for you has been released. You can still try to confirm it, or choose another time.";
+    }, Math.max(0, expires - Date.now()));
   }
   const next = h("div", { className: "next" });
   page.append(next, h("p", {}, h("a", { href: "#/", onclick: releaseHold }, "Choose another time")));

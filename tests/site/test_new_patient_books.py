@@ -70,6 +70,7 @@ def test_a_new_patient_books_an_assessment_from_scratch(
     )
     (downloads / "appointment.ics").unlink(missing_ok=True)
 
+    browser.set_window_size(390, 844)  # a phone: the site is built for one first
     landed = time.monotonic()
     page.open()
     page.heading("Book an appointment")
