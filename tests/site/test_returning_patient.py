@@ -85,3 +85,38 @@ def test_a_returning_patient_reschedules_and_cancels(browser, site, artifacts_di
     page.text_appears("You have no upcoming appointments.")
     booking.refresh_from_db()
     assert booking.status == Status.CANCELLED
+
+
+def test_a_patient_sets_reminders_per_channel_and_downloads_their_record(
+    browser, site, artifacts_dir, returning
+):
+    patient, _ = returning
+    page = Site(browser, site)
+    downloads = artifacts_dir / "downloads"
+    downloads.mkdir(exist_ok=True)
+    for stale in ("my-record.pdf", "my-record.json"):
+        (downloads / stale).unlink(missing_ok=True)
+    browser.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+    )
+    page.open("#/preferences")
+    form = page.find("form.sign-in")
+    page.type("Email", "rae@example.com", form)
+    page.type("Password", PASSWORD, form)
+    page.press("Sign in", form)
+
+    page.heading("Reminders")
+    page.tick("By SMS (+61412345678)")
+    page.press("Save")
+    page.text_appears("Saved.")
+    patient.refresh_from_db()
+    assert patient.consent_sms is True
+
+    page.press("My record")
+    page.heading("My record")
+    page.press("Download as PDF (to read or print)")
+    page.press("Download as JSON (for another clinic's software)")
+    pdf, json_file = downloads / "my-record.pdf", downloads / "my-record.json"
+    page.wait().until(lambda d: pdf.exists() and json_file.exists(), "the record was not saved")
+    page.wait().until(lambda d: pdf.read_bytes().startswith(b"%PDF"), "not a PDF")
+    assert "Turner" in json_file.read_text()
