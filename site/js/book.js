@@ -18,13 +18,25 @@ const named = (list, id) => list.find((item) => item.id === Number(id));
 const addDays = (day, n) => new Date(Date.parse(`${day}T00:00:00Z`) + n * 864e5).toISOString().slice(0, 10);
 const today = (timeZone) => new Intl.DateTimeFormat("en-CA", { timeZone }).format(new Date());
 const key = () => `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+let pickers = 0;
 
 // Free times for a week at a time, as a list of days, then the times of the chosen day.
 // Used to book and to reschedule; `onPick(slot)` gets the slot the patient chose.
 export function timePicker(ctx, { service, location, practitioner }, onPick) {
   const zone = named(ctx.locations, location)?.time_zone || ctx.clinic.time_zone;
   let from = today(zone);
-  const box = h("section", { className: "times", "aria-labelledby": "times-heading" });
+  const ids = { week: `times-${++pickers}`, day: `day-${pickers}` };
+  const box = h("section", { className: "times", "aria-labelledby": ids.week });
+  // One pick at a time: a second press while the first is on its way would hold twice.
+  const pick = async (slot) => {
+    const buttons = [...box.querySelectorAll(".slot")];
+    buttons.forEach((b) => (b.disabled = true));
+    try {
+      await onPick(slot);
+    } finally {
+      buttons.forEach((b) => (b.disabled = false));
+    }
+  };
 
   async function load() {
     const to = addDays(from, DAYS_SHOWN - 1);
@@ -44,11 +56,11 @@ export function timePicker(ctx, { service, location, practitioner }, onPick) {
     const showDay = (day, button) => {
       dayList.querySelectorAll("button").forEach((b) => b.setAttribute("aria-pressed", String(b === button)));
       timeList.replaceChildren(
-        h("h3", { id: "day-heading" }, date(day)),
-        h("ul", { className: "slots", "aria-labelledby": "day-heading" },
+        h("h3", { id: ids.day }, date(day)),
+        h("ul", { className: "slots", "aria-labelledby": ids.day },
           [...byDay.get(day).values()].map((slot) => {
             const who = named(ctx.practitioners, slot.practitioner)?.name || "";
-            return h("li", {}, h("button", { type: "button", className: "slot", onclick: () => onPick(slot) },
+            return h("li", {}, h("button", { type: "button", className: "slot", onclick: () => pick(slot) },
               time(slot.start), h("span", { className: "who" }, ` with ${who}`)));
           })),
       );
@@ -61,7 +73,7 @@ export function timePicker(ctx, { service, location, practitioner }, onPick) {
     }
     const earlier = from > today(zone);
     box.replaceChildren(
-      h("h2", { id: "times-heading" }, `Free times, ${date(from)} to ${date(to)}`),
+      h("h2", { id: ids.week, tabIndex: -1 }, `Free times, ${date(from)} to ${date(to)}`),
       byDay.size ? dayList : h("p", {}, "No free times in these days. Try the next week, another practitioner or location."),
       timeList,
       h("div", { className: "week-nav" },
@@ -71,12 +83,13 @@ export function timePicker(ctx, { service, location, practitioner }, onPick) {
     announce(byDay.size ? `Free times found on ${byDay.size} days.` : "No free times in these days.");
     dayList.querySelector("button")?.click();
   }
+  const reload = () => load().catch((error) => box.replaceChildren(h("p", { role: "alert" }, error.message)));
   function move(days) {
     from = addDays(from, days);
-    load().then(() => box.querySelector("h2").focus?.());
+    reload().then(() => box.querySelector("h2")?.focus());
   }
-  box.reload = load;
-  load().catch((error) => box.replaceChildren(h("p", { role: "alert" }, error.message)));
+  box.reload = reload;
+  reload();
   return box;
 }
 
@@ -138,6 +151,7 @@ function chooseView(ctx) {
     async (data) => {
       const missing = ["visitor", "service", "location"].filter((name) => !data[name]);
       if (missing.length) {
+        // In the shape of the API's refusals, so that it is shown the same way.
         throw new ApiError(400, {
           detail: "Please choose one of each.",
           fields: Object.fromEntries(missing.map((name) => [name, "Choose one."])),
