@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 
+from clinic.celery import app as celery_app
 from tests.e2e.conftest import CHROMEDRIVER, CHROMIUM, browser, pytest_runtest_makereport
 from tools.site_server import serve_in_thread
 
@@ -54,8 +55,12 @@ def site(live_server, settings) -> Iterator[str]:
     settings.SITE_URL = origin
     # Sign-in and registration are throttled per address, and every test comes from 127.0.0.1.
     cache.clear()
+    # Emails leave from the worker: here its tasks run at once, in the live server's thread
+    # of this process, so what they send lands in django.core.mail.outbox.
+    celery_app.conf.task_always_eager = True
     try:
         yield origin
     finally:
+        celery_app.conf.task_always_eager = False
         server.shutdown()
         server.server_close()
