@@ -9,7 +9,7 @@ const main = document.getElementById("main");
 
 // The clinic and its catalogue, fetched once per visit.
 let catalogue;
-export function loadCatalogue() {
+function loadCatalogue() {
   catalogue ??= Promise.all([
     // GET /clinic/ names the clinic and its rules; where it is missing the site still
     // books, with the rules' usual values, and names the clinic by its locations.

@@ -1,7 +1,7 @@
 // Booking: choose a service, location, practitioner and a free time; hold it; sign in or
 // register (and answer the intake, for a first visit); confirm; the confirmation.
 import { api, ApiError, download, signedIn } from "./api.js";
-import { announce, choices, date, field, form, h, time, when } from "./dom.js";
+import { announce, choices, date, form, h, time, when } from "./dom.js";
 import { accountForms, resendVerification } from "./account.js";
 import { intakeForm } from "./me.js";
 import { go } from "./app.js";
@@ -209,7 +209,7 @@ async function holdView(ctx) {
   }
   const next = h("div", { className: "next" });
   page.append(next, h("p", {}, h("a", { href: "#/", onclick: releaseHold }, "Choose another time")));
-  const rerender = () => holdView(ctx).then((fresh) => page.replaceWith(fresh)).then(() => document.querySelector("main h2, main h1")?.focus());
+  const rerender = () => holdView(ctx).then((fresh) => page.replaceWith(fresh)).then(() => document.querySelector("main .next h2")?.focus());
 
   if (!signedIn()) {
     next.append(h("h2", { tabIndex: -1 }, "Sign in or register to confirm"), accountForms(rerender));
@@ -246,8 +246,9 @@ function confirmForm(ctx, chosen) {
       sessionStorage.removeItem(INTAKE_DONE);
       go(`#/confirmed/${appointment.id}`);
     } catch (error) {
+      element.nextElementSibling?.classList.contains("unverified") && element.nextElementSibling.remove();
       if (error.code === "email_unverified") {
-        element.after(h("div", { className: "notice" },
+        element.after(h("div", { className: "notice unverified" },
           h("p", {}, "Please confirm your email address first: follow the link we sent you, then press Confirm booking again."),
           h("button", { type: "button", onclick: resendVerification }, "Send the link again")));
       } else if (["hold_expired", "slot_unavailable"].includes(error.code)) {
