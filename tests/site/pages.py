@@ -6,6 +6,8 @@ label is a failing test.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -24,9 +26,10 @@ def literal(text: str) -> str:
 
 
 class Site:
-    def __init__(self, driver: WebDriver, origin: str) -> None:
+    def __init__(self, driver: WebDriver, origin: str, artifacts: Path) -> None:
         self.driver = driver
         self.origin = origin
+        self.artifacts = artifacts
 
     def wait(self, seconds: float = WAIT_SECONDS) -> WebDriverWait:
         return WebDriverWait(self.driver, seconds)

@@ -36,7 +36,7 @@ def free_times(page: Site) -> list[str]:
 def test_a_held_time_comes_back_when_the_hold_expires(
     browser, site, artifacts_dir, location, treatment_rooms, assessment, myotherapist, myotherapy
 ):
-    holder = Site(browser, site)
+    holder = Site(browser, site, artifacts_dir)
     times = free_times(holder)
     held = times[0]
     browser.find_element(By.CSS_SELECTOR, ".slots button").send_keys(Keys.ENTER)
@@ -45,7 +45,7 @@ def test_a_held_time_comes_back_when_the_hold_expires(
     holder.screenshot(artifacts_dir / "hold-1-held.png")
 
     browser.switch_to.new_window("tab")
-    other = Site(browser, site)
+    other = Site(browser, site, artifacts_dir)
     assert held not in free_times(other), "a held time is offered to someone else"
 
     later = datetime.now().astimezone() + timedelta(minutes=settings.HOLD_MINUTES, seconds=30)

@@ -51,6 +51,48 @@ def results_file(artifacts_dir: Path) -> Path:
     return Path(os.environ.get("CLINIC_SITE_RESULTS") or artifacts_dir / "site.json")
 
 
+def pick_an_assessment_time(page: Site, assessment, other_service, shot: str) -> str:
+    """A first visit: the site offers the assessment, and only it; the first free time."""
+    page.tick("No, this is my first visit")
+    service = page.field(f"{assessment.name} · 60 min · ${assessment.price}")
+    assert service.is_selected()
+    assert other_service.name not in page.find("form.choose").text
+    page.text_appears("New patients start with an initial assessment")
+    assert page.field("Anyone available").is_selected()
+    page.press("See free times")
+    first = page.find(".slots button")
+    chosen = first.text.split()[0]
+    page.screenshot(page.artifacts / f"{shot}-1-times.png")
+    first.send_keys(Keys.ENTER)
+    return chosen
+
+
+def register(page: Site, email: str, shot: str) -> None:
+    page.heading("Your appointment")
+    page.text_appears("Sign in or register to confirm")
+    form = page.find("form.register")
+    page.type("First name", "Noa", form)
+    page.type("Last name", "Newcombe", form)
+    page.field("Date of birth", form).send_keys("02031990")  # typed as the date control takes it
+    page.type("Email", email, form)
+    page.type("Mobile number", "0412 345 678", form)
+    page.type("Password", PASSWORD, form)
+    page.tick("Send me confirmations and reminders by email", form)
+    page.screenshot(page.artifacts / f"{shot}-2-register.png")
+    page.press("Register", form)
+
+
+def verify_in_another_tab(page: Site) -> None:
+    """The link in the email, followed in a second tab as from a mail program."""
+    browser = page.driver
+    booking_tab = browser.current_window_handle
+    browser.switch_to.new_window("tab")
+    page.open(emailed_link("verify-email"))
+    page.heading("Email address confirmed")
+    browser.close()
+    browser.switch_to.window(booking_tab)
+
+
 def test_a_new_patient_books_an_assessment_from_scratch(
     browser,
     site,
@@ -62,7 +104,7 @@ def test_a_new_patient_books_an_assessment_from_scratch(
     myotherapist,
     myotherapy,
 ):
-    page = Site(browser, site)
+    page = Site(browser, site, artifacts_dir)
     downloads = artifacts_dir / "downloads"
     downloads.mkdir(exist_ok=True)
     browser.execute_cdp_cmd(
@@ -75,42 +117,12 @@ def test_a_new_patient_books_an_assessment_from_scratch(
     page.open()
     page.heading("Book an appointment")
 
-    # A first visit: the site offers the assessment, and only it.
-    page.tick("No, this is my first visit")
-    service = page.field(f"{assessment.name} · 60 min · ${assessment.price}")
-    assert service.is_selected()
-    assert myotherapy.name not in page.find("form.choose").text
-    page.text_appears("New patients start with an initial assessment")
-    assert page.field("Anyone available").is_selected()
-    page.press("See free times")
+    chosen = pick_an_assessment_time(page, assessment, myotherapy, "new-patient")
 
-    # The first day with free times is open; take its first time.
-    first = page.find(".slots button")
-    chosen = first.text.split()[0]
-    page.screenshot(artifacts_dir / "new-patient-1-times.png")
-    first.send_keys(Keys.ENTER)
-
-    page.heading("Your appointment")
-    page.text_appears("Sign in or register to confirm")
-    form = page.find("form.register")
-    page.type("First name", "Noa", form)
-    page.type("Last name", "Newcombe", form)
-    page.field("Date of birth", form).send_keys("02031990")  # typed as the date control takes it
-    page.type("Email", "noa@example.com", form)
-    page.type("Mobile number", "0412 345 678", form)
-    page.type("Password", PASSWORD, form)
-    page.tick("Send me confirmations and reminders by email", form)
-    page.screenshot(artifacts_dir / "new-patient-2-register.png")
-    page.press("Register", form)
+    register(page, "noa@example.com", "new-patient")
     page.text_appears("Before your first visit")
 
-    # The verification link, followed in a second tab as from a mail program.
-    booking_tab = browser.current_window_handle
-    browser.switch_to.new_window("tab")
-    page.open(emailed_link("verify-email"))
-    page.heading("Email address confirmed")
-    browser.close()
-    browser.switch_to.window(booking_tab)
+    verify_in_another_tab(page)
 
     # The intake, with a red flag that calls for urgent care.
     form = page.find("form.intake")
@@ -167,3 +179,29 @@ def test_a_new_patient_books_an_assessment_from_scratch(
     results.write_text(json.dumps(figures, indent=2) + "\n")
     print("\nbooking site, new patient:", json.dumps(figures, indent=2))
     assert script_bytes < 100_000
+
+
+def test_an_unverified_patient_is_asked_to_confirm_their_address_before_booking(
+    browser, site, artifacts_dir, location, treatment_rooms, assessment, myotherapist, myotherapy
+):
+    page = Site(browser, site, artifacts_dir)
+    page.open()
+    page.heading("Book an appointment")
+    pick_an_assessment_time(page, assessment, myotherapy, "unverified")
+    register(page, "nell@example.com", "unverified")
+    form = page.find("form.intake")
+    page.type("What brings you to the clinic?", "Low back pain", form)
+    page.type("Pain today, from 0 (none) to 10 (worst imaginable)", "3", form)
+    page.tick("Over 12 weeks", form)
+    page.tick("A seasoned runner", form)
+    page.press("Save my answers", form)
+
+    page.press("Confirm booking")
+    page.text_appears("Please confirm your email address first", ".notice")
+    page.screenshot(artifacts_dir / "unverified-3-asked.png")
+    assert not Patient.objects.get(email="nell@example.com").appointments.exists()
+
+    verify_in_another_tab(page)
+    page.press("Confirm booking")
+    page.heading("You're booked")
+    assert Patient.objects.get(email="nell@example.com").appointments.count() == 1

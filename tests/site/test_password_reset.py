@@ -21,7 +21,7 @@ def forgetful(db):
 
 
 def test_a_patient_resets_a_forgotten_password(browser, site, artifacts_dir, forgetful):
-    page = Site(browser, site)
+    page = Site(browser, site, artifacts_dir)
     page.open("#/sign-in")
     page.heading("Sign in")
     page.press("Forgotten your password?")

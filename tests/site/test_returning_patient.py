@@ -45,7 +45,7 @@ def returning(location, treatment_rooms, myotherapist, assessment, myotherapy):
 
 def test_a_returning_patient_reschedules_and_cancels(browser, site, artifacts_dir, returning):
     _, booking = returning
-    page = Site(browser, site)
+    page = Site(browser, site, artifacts_dir)
 
     page.open("#/bookings")
     page.heading("Please sign in")
@@ -91,7 +91,7 @@ def test_a_patient_sets_reminders_per_channel_and_downloads_their_record(
     browser, site, artifacts_dir, returning
 ):
     patient, _ = returning
-    page = Site(browser, site)
+    page = Site(browser, site, artifacts_dir)
     downloads = artifacts_dir / "downloads"
     downloads.mkdir(exist_ok=True)
     for stale in ("my-record.pdf", "my-record.json"):
