@@ -37,7 +37,7 @@ export function field(label, { tag = "input", options = [], ...props }, hint) {
 export function choices(legend, name, options, type = "checkbox") {
   return h(
     "fieldset",
-    { className: "choices", "data-field": name },
+    { className: "choices", "data-field": name, "aria-describedby": `${name}-error` },
     h("legend", {}, legend),
     options.map(([value, label]) => field(label, { type, name, value, id: `${name}-${value}` })),
     h("p", { className: "field-error", id: `${name}-error` }),
@@ -63,18 +63,16 @@ export function formData(form) {
 // focus goes to the first field in error so a keyboard user lands where the fix is.
 export function showErrors(form, error) {
   clearErrors(form);
-  let first = null;
   for (const [name, messages] of Object.entries(error.fields || {})) {
     const box = form.querySelector(`[data-field="${name}"]`);
     if (!box) continue;
-    box.querySelector(".field-error").textContent = [].concat(messages).join(" ");
+    box.querySelector(":scope > .field-error").textContent = [].concat(messages).join(" ");
     const input = box.querySelector("input, select, textarea");
     input.setAttribute("aria-invalid", "true");
-    first ??= input;
   }
   const summary = form.querySelector(".form-error");
   summary.textContent = error.message;
-  (first || summary).focus();
+  (form.querySelector('[aria-invalid="true"]') || summary).focus();
 }
 
 export function clearErrors(form) {

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from django.core import mail
+from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from patients.models import Patient
@@ -52,7 +53,8 @@ def results_file(artifacts_dir: Path) -> Path:
 
 
 def pick_an_assessment_time(page: Site, assessment, other_service, shot: str) -> str:
-    """A first visit: the site offers the assessment, and only it; the first free time."""
+    """A first visit: the site offers the assessment, and only it; its first free time,
+    held."""
     page.tick("No, this is my first visit")
     service = page.field(f"{assessment.name} · 60 min · ${assessment.price}")
     assert service.is_selected()
@@ -64,12 +66,12 @@ def pick_an_assessment_time(page: Site, assessment, other_service, shot: str) ->
     chosen = first.text.split()[0]
     page.screenshot(page.artifacts / f"{shot}-1-times.png")
     first.send_keys(Keys.ENTER)
+    page.heading("Your appointment")
+    page.text_appears("Sign in or register to confirm")
     return chosen
 
 
 def register(page: Site, email: str, shot: str) -> None:
-    page.heading("Your appointment")
-    page.text_appears("Sign in or register to confirm")
     form = page.find("form.register")
     page.type("First name", "Noa", form)
     page.type("Last name", "Newcombe", form)
@@ -188,6 +190,18 @@ def test_an_unverified_patient_is_asked_to_confirm_their_address_before_booking(
     page.open()
     page.heading("Book an appointment")
     pick_an_assessment_time(page, assessment, myotherapy, "unverified")
+
+    # The API's refusal, field by field, next to the fields (and focus on the first).
+    form = page.find("form.register")
+    page.press("Register", form)
+    first_name = page.field("First name", form)
+    page.wait().until(lambda d: first_name.get_attribute("aria-invalid") == "true")
+    error = browser.find_element(By.ID, f"{first_name.get_attribute('id')}-error")
+    assert error.text and error.is_displayed()
+    assert page.field("Email", form).get_attribute("aria-invalid") == "true"
+    assert browser.switch_to.active_element == first_name
+    page.screenshot(artifacts_dir / "unverified-0-field-errors.png")
+
     register(page, "nell@example.com", "unverified")
     form = page.find("form.intake")
     page.type("What brings you to the clinic?", "Low back pain", form)
