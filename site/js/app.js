@@ -2,7 +2,7 @@
 import { api, all, signedIn, tokens } from "./api.js";
 import { h } from "./dom.js";
 import { bookingViews } from "./book.js";
-import { accountViews } from "./account.js";
+import { accountViews, needSignIn } from "./account.js";
 import { myViews } from "./me.js";
 
 const main = document.getElementById("main");
@@ -57,7 +57,10 @@ async function render() {
     const content = await view({ ...ctx, arg, query });
     main.replaceChildren(content);
   } catch (error) {
-    main.replaceChildren(
+    // A session that has ended (the API cleared the tokens on its 401) asks to sign in again.
+    const gate = error.status === 401 && needSignIn();
+    if (gate) main.replaceChildren(gate);
+    else main.replaceChildren(
       h("h1", { tabIndex: -1 }, "Something went wrong"),
       h("p", { role: "alert" }, error.message),
       h("p", {}, h("a", { href: "#/" }, "Start again")),
