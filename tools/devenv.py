@@ -5,7 +5,7 @@ PostgreSQL and Redis are started for the length of a command when DATABASE_URL o
 is unset (tools/servers.py), and used as they are when set; the commands' processes are run
 and stopped by tools/processes.py.
 
-    python tools/devenv.py run               migrate, seed, demo logins; web + worker + beat
+    python tools/devenv.py run               migrate, seed, demo logins; web + site + worker + beat
     python tools/devenv.py test [ARGS...]    pytest ARGS
     python tools/devenv.py exec -- CMD...    CMD with DATABASE_URL and REDIS_URL set
     python tools/devenv.py env               export lines for the servers of a running `run`
@@ -93,7 +93,7 @@ def demo_logins(env: Mapping[str, str]) -> list[dict[str, str]]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def banner(base_url: str, logins: Sequence[Mapping[str, str]], health: int) -> str:
+def banner(base_url: str, site_url: str, logins: Sequence[Mapping[str, str]], health: int) -> str:
     rule = "=" * 72
     health_note = "ok" if health == 200 else f"HTTP {health}: see the web output above"
     return "\n".join(
@@ -102,6 +102,7 @@ def banner(base_url: str, logins: Sequence[Mapping[str, str]], health: int) -> s
             rule,
             "  The clinic backend is running (DEBUG=1).",
             "",
+            f"  Booking:   {site_url}/ (the patients' site, on its own origin)",
             f"  Admin:     {base_url}/admin/",
             f"  API docs:  {base_url}/api/docs/ (sign in: POST /api/v1/auth/token/)",
             f"  Health:    {base_url}/healthz ({health_note})",
@@ -115,7 +116,7 @@ def banner(base_url: str, logins: Sequence[Mapping[str, str]], health: int) -> s
             "",
             "  In another terminal: make shell, or",
             '  eval "$(python tools/devenv.py env)" to use these servers yourself.',
-            "  Ctrl-C stops web, worker, beat, PostgreSQL and Redis.",
+            "  Ctrl-C stops web, site, worker, beat, PostgreSQL and Redis.",
             rule,
             "",
         ]
@@ -125,6 +126,8 @@ def banner(base_url: str, logins: Sequence[Mapping[str, str]], health: int) -> s
 def cmd_run() -> int:
     port = os.environ.get("PORT", "8000")
     base_url = f"http://127.0.0.1:{port}"
+    site_port = os.environ.get("SITE_PORT", "8001")
+    site_url = f"http://127.0.0.1:{site_port}"
     email = os.environ.get("DJANGO_SUPERUSER_EMAIL", DEMO_EMAIL)
     password = os.environ.get("DJANGO_SUPERUSER_PASSWORD", DEMO_PASSWORD)
     with services() as env:
@@ -140,6 +143,10 @@ def cmd_run() -> int:
 
         supervisor = Supervisor(env)
         supervisor.add("web", [*MANAGE, "runserver", f"127.0.0.1:{port}"])
+        supervisor.add(
+            "site",
+            [PYTHON, str(ROOT / "tools/site_server.py"), "--port", site_port, "--api", base_url],
+        )
         supervisor.add("worker", [PYTHON, "-m", "celery", "-A", "clinic", "worker", "-l", "info"])
         supervisor.add("beat", [PYTHON, "-m", "celery", "-A", "clinic", "beat", "-l", "info"])
 
@@ -152,7 +159,7 @@ def cmd_run() -> int:
                     log(f"web did not answer on {base_url} within a minute; see its output")
                     return True
                 return False
-            supervisor.write(banner(base_url, logins, health))
+            supervisor.write(banner(base_url, site_url, logins, health))
             return True
 
         state = {"pid": os.getpid(), **{k: env[k] for k in ("DATABASE_URL", "REDIS_URL")}}

@@ -79,9 +79,10 @@ def test_running_it_again_resets_the_passwords_and_adds_nothing(demo_clinic, dev
 def test_the_banner_prints_every_login(demo_clinic, development):
     logins = [login.as_dict() for login in ensure_demo_logins(**SUPERUSER)]
 
-    text = banner("http://127.0.0.1:8000", logins, 200)
+    text = banner("http://127.0.0.1:8000", "http://127.0.0.1:8001", logins, 200)
 
     assert "The clinic backend is running" in text
+    assert "Booking:   http://127.0.0.1:8001/" in text
     for login in logins:
         assert f"{login['email']}" in text and login["password"] in text
     assert "development passwords" in text

@@ -1,0 +1,185 @@
+// The signed-in patient's own pages: bookings (reschedule, cancel), reminders, intake, record.
+import { api, download } from "./api.js";
+import { announce, choices, field, form, h, time, when } from "./dom.js";
+import { needSignIn } from "./account.js";
+import { timePicker } from "./book.js";
+
+const RED_FLAGS = [
+  ["severe_leg_pain", "Severe pain down the legs"],
+  ["leg_weakness_episodes", "Episodes of leg weakness"],
+  ["bladder_bowel_change", "Changes in bladder or bowel control"],
+  ["saddle_numbness", "Numbness around the buttocks or groin (saddle area)"],
+  ["fever", "Fever"],
+  ["unexplained_weight_loss", "Weight loss you cannot explain"],
+  ["recent_trauma", "A recent fall or accident"],
+];
+
+// The intake questionnaire. `onAnswered(answer)` runs once it is saved; when the answers
+// call for urgent care the advice is shown first, as the API words it, with `onContinue`.
+export function intakeForm(onAnswered, onContinue) {
+  const advice = h("div", { className: "urgent", role: "alert", tabIndex: -1, hidden: true });
+  const element = form(
+    { className: "intake" },
+    [
+      field("What brings you to the clinic?", { tag: "textarea", name: "complaint", required: true, rows: 3 }),
+      choices("Where do you feel it?", "symptom_locations", [
+        ["lower_back", "Lower back"], ["buttock_left", "Left buttock"], ["buttock_right", "Right buttock"],
+        ["hip_left", "Left hip"], ["hip_right", "Right hip"], ["leg_left", "Left leg"], ["leg_right", "Right leg"]]),
+      choices("Do you have any of these?", "sciatica_symptoms", [
+        ["pins_and_needles", "Pins and needles"], ["numbness_burning_tingling", "Numbness, burning or tingling"],
+        ["sharp_pain_down_leg", "Sharp or stabbing pain down a leg"], ["leg_weakness", "Weakness in the legs"],
+        ["constant_pain", "Constant pain"], ["trouble_sleeping", "Trouble sleeping from pain"]]),
+      field("Pain today, from 0 (none) to 10 (worst imaginable)", { type: "number", name: "pain_score", min: 0, max: 10, required: true, inputMode: "numeric" }),
+      choices("How long have you had it?", "duration", [
+        ["acute", "Under 6 weeks"], ["subacute", "6 to 12 weeks"], ["chronic", "Over 12 weeks"]], "radio"),
+      choices("How active are you?", "activity", [
+        ["sedentary", "Mostly sitting"], ["new_runner", "New to running"], ["returning_runner", "Returning to running after a break"],
+        ["seasoned_runner", "A seasoned runner"], ["other_sport", "Another sport or training"]], "radio"),
+      choices("Have you noticed any of these? (We ask everyone.)", "red_flags", RED_FLAGS),
+      field("What would you like to get back to?", { tag: "textarea", name: "goals", rows: 2 }),
+    ],
+    "Save my answers",
+    async (data) => {
+      const answer = await api("/patients/me/intake/", {
+        method: "POST",
+        body: { ...data, pain_score: data.pain_score === "" ? null : Number(data.pain_score) },
+      });
+      if (answer.urgent_advice) {
+        element.hidden = true;
+        advice.hidden = false;
+        advice.replaceChildren(
+          h("h3", {}, "Please read this now"),
+          h("p", {}, answer.urgent_advice.message),
+          onContinue ? h("button", { type: "button", onclick: onContinue }, "I understand, continue") : null,
+        );
+        advice.focus();
+      } else {
+        announce("Thank you, your answers are saved.");
+      }
+      onAnswered(answer);
+    },
+  );
+  return h("div", {}, advice, element);
+}
+
+const page = (title, ...content) => h("div", {}, h("h1", { tabIndex: -1 }, title), ...content);
+
+function cancelPanel(ctx, appointment, onDone) {
+  const hours = ctx.clinic.cancellation_window_hours;
+  const phone = ctx.clinic.phone;
+  const box = h("div", { className: "panel", role: "group", "aria-label": "Cancel this appointment" });
+  box.append(
+    h("p", {}, `You can cancel or move an appointment online until ${hours} hours before it starts. ` +
+      `Closer to the time, please call us${phone ? ` on ${phone}` : ""}: we may offer the time to someone waiting.`),
+    form({ className: "cancel" }, [field("Reason (optional)", { name: "reason" })], "Cancel the appointment", async ({ reason }) => {
+      await api(`/appointments/${appointment.id}/cancel/`, { method: "POST", body: reason ? { reason } : {} });
+      announce("The appointment is cancelled.");
+      onDone(`Cancelled: ${appointment.service.name}, ${when(appointment.start)}.`);
+    }),
+  );
+  return box;
+}
+
+function reschedulePanel(ctx, appointment, onDone) {
+  const box = h("div", { className: "panel", role: "group", "aria-label": "Move this appointment" });
+  const problem = h("p", { className: "error", role: "alert" });
+  const picker = timePicker(ctx, {
+    service: appointment.service.id, location: appointment.location.id, practitioner: appointment.practitioner.id,
+  }, async (slot) => {
+    problem.textContent = "";
+    try {
+      await api(`/appointments/${appointment.id}/reschedule/`, { method: "POST", body: { start: slot.start, practitioner: slot.practitioner } });
+    } catch (error) {
+      problem.textContent = `${error.message} Your appointment has not changed.`;
+      problem.focus?.();
+      picker.reload();
+      return;
+    }
+    announce("The appointment is moved.");
+    onDone(`Moved: ${appointment.service.name} is now on ${when(slot.start)}.`);
+  });
+  box.append(problem, picker);
+  return box;
+}
+
+async function bookingsView(ctx) {
+  const gate = needSignIn();
+  if (gate) return gate;
+  const notice = h("p", { role: "status", className: "notice" });
+  const list = h("ul", { className: "bookings" });
+  const container = page("My bookings", notice, list, h("p", {}, h("a", { href: "#/" }, "Book another appointment")));
+  const today = new Date().toISOString().slice(0, 10);
+  const load = async (message) => {
+    const { results } = await api(`/appointments/?status=booked&from=${today}&page_size=100`);
+    notice.textContent = message || "";
+    list.replaceChildren(...(results.length ? results.map((a) => item(a)) : [h("li", {}, "You have no upcoming appointments.")]));
+    if (message) notice.focus?.();
+  };
+  const item = (appointment) => {
+    const area = h("div");
+    const toggle = (makePanel) => (event) => {
+      const open = event.currentTarget.getAttribute("aria-expanded") === "true";
+      row.querySelectorAll("[aria-expanded]").forEach((b) => b.setAttribute("aria-expanded", "false"));
+      area.replaceChildren();
+      if (!open) {
+        event.currentTarget.setAttribute("aria-expanded", "true");
+        area.append(makePanel(ctx, appointment, load));
+        area.querySelector("input, button")?.focus();
+      }
+    };
+    const row = h("li", { className: "booking", "data-appointment": appointment.id },
+      h("h2", {}, appointment.service.name),
+      h("p", {}, `${when(appointment.start)} to ${time(appointment.end)}, with ${appointment.practitioner.name} at ${appointment.location.name}`),
+      h("div", { className: "actions" },
+        h("button", { type: "button", "aria-expanded": "false", onclick: toggle(reschedulePanel) }, "Move"),
+        h("button", { type: "button", "aria-expanded": "false", onclick: toggle(cancelPanel) }, "Cancel")),
+      area);
+    return row;
+  };
+  await load();
+  notice.tabIndex = -1;
+  return container;
+}
+
+async function preferencesView() {
+  const gate = needSignIn();
+  if (gate) return gate;
+  const me = await api("/patients/me/");
+  const saved = h("p", { role: "status" });
+  const element = form({ className: "preferences" }, [
+    h("fieldset", {}, h("legend", {}, "Send me confirmations and reminders"),
+      field(`By email (${me.email})`, { type: "checkbox", name: "consent_email", checked: me.consent_email }),
+      field(`By SMS${me.phone ? ` (${me.phone})` : ""}`, { type: "checkbox", name: "consent_sms", checked: me.consent_sms })),
+  ], "Save", async (data) => {
+    await api("/patients/me/", { method: "PATCH", body: { consent_email: data.consent_email, consent_sms: data.consent_sms } });
+    saved.textContent = "Saved.";
+  });
+  return page("Reminders", h("p", {}, "Choose how we remind you of your appointments. You can change this at any time."), element, saved);
+}
+
+function intakeView() {
+  return needSignIn() || page("About your back", intakeForm(() => {}));
+}
+
+function recordView() {
+  const gate = needSignIn();
+  if (gate) return gate;
+  const problem = h("p", { className: "error", role: "alert" });
+  const get = (format, name) => async () => {
+    problem.textContent = "";
+    try {
+      await download(`/patients/me/export/?format=${format}`, name);
+      announce("Your record is downloading.");
+    } catch (error) {
+      problem.textContent = error.message;
+    }
+  };
+  return page("My record",
+    h("p", {}, "Everything we hold about you: your details, appointments, answers, treatment notes, scores, the messages we sent and who looked at your record."),
+    h("ul", { className: "downloads" },
+      h("li", {}, h("button", { type: "button", onclick: get("pdf", "my-record.pdf") }, "Download as PDF (to read or print)")),
+      h("li", {}, h("button", { type: "button", onclick: get("json", "my-record.json") }, "Download as JSON (for another clinic's software)"))),
+    problem);
+}
+
+export const myViews = { bookings: bookingsView, preferences: preferencesView, intake: intakeView, record: recordView };
