@@ -2,7 +2,7 @@
 account is sent by email (verify an address, reset a password)."""
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from django.contrib.auth.models import update_last_login
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -281,6 +281,21 @@ class VerifyEmailView(_LifecycleView):
         return Response({"detail": EMAIL_VERIFIED})
 
 
+class _AskForALinkView(_LifecycleView):
+    """Asks for a link to be emailed to an address: 202 whatever the address, limited per
+    client and per address asked about."""
+
+    serializer_class = EmailSerializer
+    throttle_classes = [ScopedRateThrottle, AddressThrottle]
+    ask: Callable[..., None]  # the lifecycle's rule, given `email`
+
+    def post(self, request: Request) -> Response:
+        body = EmailSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        self.ask(email=body.validated_data["email"])
+        return Response({"detail": LINK_SENT}, status=status.HTTP_202_ACCEPTED)
+
+
 @extend_schema(
     summary="Send the verification link again",
     description="Sends a new verification link to the address if it has an account whose "
@@ -291,15 +306,8 @@ class VerifyEmailView(_LifecycleView):
     request=EmailSerializer,
     responses={202: DetailSerializer},
 )
-class ResendVerificationView(_LifecycleView):
-    serializer_class = EmailSerializer
-    throttle_classes = [ScopedRateThrottle, AddressThrottle]
-
-    def post(self, request: Request) -> Response:
-        body = EmailSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        lifecycle.ask_for_verification_email(email=body.validated_data["email"])
-        return Response({"detail": LINK_SENT}, status=status.HTTP_202_ACCEPTED)
+class ResendVerificationView(_AskForALinkView):
+    ask = staticmethod(lifecycle.ask_for_verification_email)
 
 
 @extend_schema(
@@ -312,15 +320,8 @@ class ResendVerificationView(_LifecycleView):
     request=EmailSerializer,
     responses={202: DetailSerializer},
 )
-class PasswordResetView(_LifecycleView):
-    serializer_class = EmailSerializer
-    throttle_classes = [ScopedRateThrottle, AddressThrottle]
-
-    def post(self, request: Request) -> Response:
-        body = EmailSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        lifecycle.ask_password_reset(email=body.validated_data["email"])
-        return Response({"detail": LINK_SENT}, status=status.HTTP_202_ACCEPTED)
+class PasswordResetView(_AskForALinkView):
+    ask = staticmethod(lifecycle.ask_password_reset)
 
 
 @extend_schema(

@@ -414,6 +414,28 @@ def free_slots(
     ]
 
 
+def _taken(
+    rows: QuerySet, practitioner_ids: list[int], room_ids: list[int], span, *, expires
+) -> QuerySet:
+    """The time that `rows` (appointments, or holds) take from these practitioners and room
+    places over `span`: (practitioner, room, place, from, until, expires), the times as epoch
+    seconds straight from PostgreSQL (parsing thousands of timestamps in Python would cost
+    more than the query itself)."""
+    return (
+        rows.filter(
+            Q(practitioner_id__in=practitioner_ids) | Q(room_id__in=room_ids),
+            start__gt=span[0] - MAX_APPOINTMENT_SPAN,
+            start__lt=span[1],
+            blocked_until__gt=span[0],
+        )
+        .order_by()
+        .annotate(busy_from=Epoch("start"), busy_until=Epoch("blocked_until"), expires=expires)
+        .values_list(
+            "practitioner_id", "room_id", "room_place", "busy_from", "busy_until", "expires"
+        )
+    )
+
+
 def free_starts(
     service: Service,
     start_date: date,
@@ -461,43 +483,20 @@ def free_starts(
 
     busy_by_practitioner: dict[int, list[tuple[int, int]]] = defaultdict(list)
     busy_by_place: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
-    # One round trip for booked time and leave, as epoch seconds straight from PostgreSQL:
-    # parsing thousands of timestamps in Python would cost more than the query itself.
-    booked = (
-        Appointment.objects.filter(
-            Q(practitioner_id__in=practitioner_ids) | Q(room_id__in=room_ids),
-            status__in=OCCUPYING_STATUSES,
-            start__gt=span[0] - MAX_APPOINTMENT_SPAN,
-            start__lt=span[1],
-            blocked_until__gt=span[0],
-        )
-        .order_by()
-        .annotate(
-            busy_from=Epoch("start"),
-            busy_until=Epoch("blocked_until"),
-            expires=Value(None, output_field=BigIntegerField()),
-        )
-        .values_list(
-            "practitioner_id", "room_id", "room_place", "busy_from", "busy_until", "expires"
-        )
+    # One round trip for booked time, live holds and leave (their UNION below).
+    booked = _taken(
+        Appointment.objects.filter(status__in=OCCUPYING_STATUSES),
+        practitioner_ids,
+        room_ids,
+        span,
+        expires=Value(None, output_field=BigIntegerField()),
     )
-    held = (
-        SlotHold.objects.filter(
-            Q(practitioner_id__in=practitioner_ids) | Q(room_id__in=room_ids),
-            expires_at__gt=now,
-            start__gt=span[0] - MAX_APPOINTMENT_SPAN,
-            start__lt=span[1],
-            blocked_until__gt=span[0],
-        )
-        .order_by()
-        .annotate(
-            busy_from=Epoch("start"),
-            busy_until=Epoch("blocked_until"),
-            expires=Epoch("expires_at"),
-        )
-        .values_list(
-            "practitioner_id", "room_id", "room_place", "busy_from", "busy_until", "expires"
-        )
+    held = _taken(
+        SlotHold.objects.filter(expires_at__gt=now),
+        practitioner_ids,
+        room_ids,
+        span,
+        expires=Epoch("expires_at"),
     )
     away = (
         Leave.objects.filter(

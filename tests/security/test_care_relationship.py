@@ -43,8 +43,10 @@ def world(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def otto(db, world: World):
-    """The other practitioner, who has no care relationship with patient A, as staff."""
-    user = world.other_practitioner.user
+    """The other practitioner, who has no care relationship with patient A, as staff: a
+    fresh object each test (the world's is the module's, and a user object keeps the roles
+    worked out for it, e.g. while a test had put him in Reception too)."""
+    user = type(world.other_practitioner.user).objects.get(pk=world.other_practitioner.user_id)
     user.is_staff = True
     user.save(update_fields=["is_staff"])
     return user
