@@ -123,6 +123,14 @@ def banner(base_url: str, site_url: str, logins: Sequence[Mapping[str, str]], he
     )
 
 
+def site_settings(env: dict[str, str], site_url: str) -> dict[str, str]:
+    """What the API needs to know of the booking site it serves beside itself: its address,
+    for the links in account emails and, through it, the origin CORS lets call the API
+    (clinic/settings). A SITE_URL already set wins; otherwise another SITE_PORT would leave
+    the site's calls refused by the browser."""
+    return {"SITE_URL": env.get("SITE_URL") or site_url}
+
+
 def cmd_run() -> int:
     port = os.environ.get("PORT", "8000")
     base_url = f"http://127.0.0.1:{port}"
@@ -132,6 +140,7 @@ def cmd_run() -> int:
     password = os.environ.get("DJANGO_SUPERUSER_PASSWORD", DEMO_PASSWORD)
     with services() as env:
         env["DEBUG"] = "1"
+        env.update(site_settings(env, site_url))
         check_step("manage.py migrate", [*MANAGE, "migrate", "--noinput"], env)
         if has_management_command("seed_demo", env):
             check_step("manage.py seed_demo", [*MANAGE, "seed_demo"], env)

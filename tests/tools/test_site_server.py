@@ -43,3 +43,12 @@ def test_modules_are_served_as_javascript(site):
     response, _ = get(f"{site}/js/app.js")
 
     assert "javascript" in response.headers["Content-Type"]
+
+
+def test_make_run_tells_the_api_where_its_site_is():
+    from tools.devenv import site_settings
+
+    assert site_settings({}, "http://127.0.0.1:8191") == {"SITE_URL": "http://127.0.0.1:8191"}
+    assert site_settings({"SITE_URL": "https://book.clinic.example"}, "http://127.0.0.1:8191") == {
+        "SITE_URL": "https://book.clinic.example"
+    }
