@@ -68,6 +68,15 @@ class ClashDecision(models.TextChoices):
     CANCEL = "cancel", "Cancel them, with a notice to each patient"
 
 
+class ConfirmedVia(models.TextChoices):
+    """How the patient said they will come (`services.confirm_appointment`)."""
+
+    SMS_REPLY = "sms_reply", "SMS reply"
+    LINK = "link", "Link in a message"
+    PATIENT = "patient", "Patient, online"
+    RECEPTION = "reception", "Reception, on the phone"
+
+
 class Source(models.TextChoices):
     ONLINE = "online", "Online (patient)"
     RECEPTION = "reception", "Reception"
@@ -202,6 +211,9 @@ class Appointment(models.Model):
     )
     rescheduled_at = models.DateTimeField(null=True, blank=True)
     checked_in_at = models.DateTimeField(null=True, blank=True)
+    # The patient's word that they will come; a move clears it (they confirmed another time).
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_via = models.CharField(max_length=20, choices=ConfirmedVia.choices, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.ForeignKey(

@@ -81,6 +81,7 @@ from .models import (
     UNDOABLE_STATUSES,
     Appointment,
     ClashDecision,
+    ConfirmedVia,
     SlotHold,
     Source,
     Status,
@@ -377,6 +378,7 @@ def reschedule_appointment(
             current.end = placement.end
             current.blocked_until = placement.blocked_until
             current.rescheduled_at = now
+            current.confirmed_at, current.confirmed_via = None, ""
             current.updated_by = by
             _save_in_a_free_room(current, current.service, now)
             appointment_moved.send(sender=Appointment, appointment=current, now=now)
@@ -438,6 +440,35 @@ def cancel_appointment(
             ],
         )
         appointment_cancelled.send(sender=Appointment, appointment=current, now=now)
+    return current
+
+
+def confirm_appointment(
+    *,
+    appointment: Appointment,
+    via: str,
+    by: User | None = None,
+    now: datetime | None = None,
+) -> Appointment:
+    """The patient says they will come. Only a booked appointment still ahead can be
+    confirmed; confirming it again changes nothing (a provider retrying a reply, a second
+    click on a link)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        current = _lock(appointment)
+        if current.status != Status.BOOKED or current.start <= now:
+            raise DomainError(
+                "not_confirmable",
+                "Only a booked appointment that has not started can be confirmed.",
+            )
+        if current.confirmed_at is None:
+            current.confirmed_at, current.confirmed_via = now, ConfirmedVia(via)
+            current.updated_by = by
+            save_at(
+                current,
+                now,
+                update_fields=["confirmed_at", "confirmed_via", "updated_at", "updated_by"],
+            )
     return current
 
 

@@ -447,16 +447,19 @@ def _row(
 
 
 def copy_rows(model: type[models.Model], rows: Iterable[dict[str, Any]]) -> int:
-    """COPY the rows, dicts by column name, into the model's table (a column missing from a
-    row is NULL); return how many went in."""
-    columns = [f.column for f in model._meta.concrete_fields if not f.primary_key]
+    """COPY the rows, dicts by column name, into the model's table; return how many went in.
+    A column missing from a row takes the field's default, as `Model()` would give it, so a
+    field added to the model later does not break the seed."""
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    fixed = {f.column: f.get_default() for f in fields if not callable(f.default)}
+    per_row = [f for f in fields if callable(f.default)]
     quote = connection.ops.quote_name
-    statement = (
-        f"COPY {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
-    )
+    columns = ", ".join(quote(f.column) for f in fields)
+    statement = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
     count = 0
     with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
         for row in rows:
-            copy.write_row([row.get(column) for column in columns])
+            defaults = fixed | {f.column: f.get_default() for f in per_row}
+            copy.write_row([row.get(f.column, defaults[f.column]) for f in fields])
             count += 1
     return count

@@ -31,11 +31,19 @@ from accounts.roles import Role, is_staff_member, roles_of
 from appointments.calendar import calendar_file
 from appointments.clashes import Placed, clashes_among
 from appointments.idempotency import book_once
-from appointments.models import UPCOMING_STATUSES, Appointment, SlotHold, Source, Status
+from appointments.models import (
+    UPCOMING_STATUSES,
+    Appointment,
+    ConfirmedVia,
+    SlotHold,
+    Source,
+    Status,
+)
 from appointments.selectors import appointments_for
 from appointments.services import (
     book_appointment,
     cancel_appointment,
+    confirm_appointment,
     held_by,
     hold_slot,
     release_hold,
@@ -251,6 +259,7 @@ class AppointmentSerializer(ModelSerializer):
         "note",
         "created_at",
         "rescheduled_at",
+        "confirmed_at",
         "cancelled_at",
         "cancellation_reason",
         "clash_decision",
@@ -275,6 +284,7 @@ class AppointmentSerializer(ModelSerializer):
             "red_flags",
             "created_at",
             "rescheduled_at",
+            "confirmed_at",
             "cancelled_at",
             "cancellation_reason",
             "clash",
@@ -329,6 +339,7 @@ class AppointmentSerializer(ModelSerializer):
             else None,
             "created_at": moment(row["created_at"]),
             "rescheduled_at": moment(row["rescheduled_at"]),
+            "confirmed_at": moment(row["confirmed_at"]),
             "cancelled_at": moment(row["cancelled_at"]),
             "cancellation_reason": row["cancellation_reason"],
             "clash": self.context.get("clashes", {}).get(row["id"]) if staff else None,
@@ -673,6 +684,23 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             online=not self._is_staff(),
         )
         return Response(self._shown(cancelled).data)
+
+    @extend_schema(
+        summary="Confirm an appointment",
+        description="The patient says they will come (staff record it for them, say after a "
+        "call). Only a booked appointment still ahead; confirming again changes nothing. A "
+        "move clears the confirmation.",
+        request=None,
+        responses={200: AppointmentSerializer, 409: APPOINTMENT_REFUSED},
+    )
+    @action(detail=True, methods=["post"])
+    def confirm(self, request: Request, pk: str) -> Response:
+        confirmed = confirm_appointment(
+            appointment=self.get_object(),
+            via=ConfirmedVia.RECEPTION if self._is_staff() else ConfirmedVia.PATIENT,
+            by=request.user,
+        )
+        return Response(self._shown(confirmed).data)
 
     @extend_schema(
         summary="Move an appointment",

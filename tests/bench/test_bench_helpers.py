@@ -63,3 +63,19 @@ def test_devenv_runs_as_a_script_from_a_checkout():
     )
     for command in ("run", "test", "exec", "env"):
         assert command in finished.stdout
+
+
+def test_a_small_busy_clinic_seeds_with_every_column_the_models_have(db):
+    """The bench's seed writes rows by COPY: a column the models gained since (with a
+    default) must not break it — `make bench` once failed on a new NOT NULL column."""
+    from datetime import date
+
+    from appointments.models import Appointment
+    from bench import busy_clinic
+
+    counts = busy_clinic.seed(
+        date(2027, 3, 22), busy_clinic.Scale(locations=1, patients=400, past_days=3, future_days=2)
+    )
+
+    assert counts["appointments"] == Appointment.objects.count() > 0
+    assert set(Appointment.objects.values_list("clash_decision", flat=True)) == {""}
