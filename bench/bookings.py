@@ -37,8 +37,9 @@ def delete_bench_bookings() -> int:
 def assessed_patients_with_logins(count: int) -> list:
     """`count` active patients who had a completed session and have nothing booked, each
     with a login of its own (created on first use as <patient id>@bench.example, no usable
-    password), consenting to email only: each booking then writes what the pgbench script
-    writes (the appointment, an email confirmation and two reminders)."""
+    password, its email address confirmed), consenting to email only: each booking then
+    writes what the pgbench script writes (the appointment, an email confirmation and two
+    reminders)."""
     from django.db import transaction
     from django.db.models import Exists, OuterRef, Q
     from django.utils import timezone
@@ -75,6 +76,10 @@ def assessed_patients_with_logins(count: int) -> list:
         Patient.objects.bulk_update(missing, ["user"])
         Patient.objects.filter(pk__in=[p.pk for p in patients]).update(
             consent_email=True, consent_sms=False
+        )
+        # A patient books online only with a confirmed email address (`BooksWithVerifiedEmail`).
+        User.objects.filter(patient__in=patients, email_verified_at__isnull=True).update(
+            email_verified_at=timezone.now()
         )
     return list(Patient.objects.filter(pk__in=[p.pk for p in patients]).select_related("user"))
 

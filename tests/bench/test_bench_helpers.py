@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from bench import fixtures
 from bench.load import time_calls
@@ -65,17 +66,34 @@ def test_devenv_runs_as_a_script_from_a_checkout():
         assert command in finished.stdout
 
 
-def test_a_small_busy_clinic_seeds_with_every_column_the_models_have(db):
-    """The bench's seed writes rows by COPY: a column the models gained since (with a
-    default) must not break it — `make bench` once failed on a new NOT NULL column."""
-    from datetime import date
-
-    from appointments.models import Appointment
+@pytest.fixture
+def small_busy_clinic(db):
     from bench import busy_clinic
 
-    counts = busy_clinic.seed(
-        date(2027, 3, 22), busy_clinic.Scale(locations=1, patients=400, past_days=3, future_days=2)
-    )
+    scale = busy_clinic.Scale(locations=1, patients=400, past_days=3, future_days=14)
+    return busy_clinic.seed(timezone.localdate(), scale)
 
-    assert counts["appointments"] == Appointment.objects.count() > 0
+
+def test_a_small_busy_clinic_seeds_with_every_column_the_models_have(small_busy_clinic):
+    """The bench's seed writes rows by COPY: a column the models gained since (with a
+    default) must not break it — `make bench` once failed on a new NOT NULL column."""
+    from appointments.models import Appointment
+
+    assert small_busy_clinic["appointments"] == Appointment.objects.count() > 0
     assert set(Appointment.objects.values_list("clash_decision", flat=True)) == {""}
+
+
+def test_the_bench_patients_may_book_online(small_busy_clinic, fresh_throttles):
+    """The API bench books as these patients: each must pass every check an online booking
+    meets (it once stopped at the first, `email_unverified`)."""
+    from bench.api import SERVICE
+    from bench.bookings import assessed_patients_with_logins, plan_bookings
+    from practice.models import Service
+    from tests.fixtures.api_clients import client_for
+
+    patients = assessed_patients_with_logins(2)
+    service = Service.objects.get(name=SERVICE)
+    for booking in plan_bookings(service, patients, 2):
+        patient = next(p for p in patients if p.pk == booking.patient_id)
+        response = client_for(patient.user).post("/api/v1/appointments/", booking.body)
+        assert response.status_code == 201, response.json()
