@@ -213,7 +213,13 @@ class Appointment(models.Model):
     checked_in_at = models.DateTimeField(null=True, blank=True)
     # The patient's word that they will come; a move clears it (they confirmed another time).
     confirmed_at = models.DateTimeField(null=True, blank=True)
-    confirmed_via = models.CharField(max_length=20, choices=ConfirmedVia.choices, blank=True)
+    confirmed_via = models.CharField(
+        max_length=20,
+        choices=ConfirmedVia.choices,
+        blank=True,
+        default="",
+        db_default="",  # as clash_decision's
+    )
     completed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.ForeignKey(

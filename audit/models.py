@@ -35,6 +35,7 @@ class AuditEntry(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # audit_by_actor leads with it
         help_text="Empty for failed sign-ins of unknown accounts and for system jobs.",
     )
     # The e-mail as typed or as it was at the time: it outlives a renamed or unknown account.
@@ -52,6 +53,7 @@ class AuditEntry(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # audit_by_patient leads with it
         help_text="Whose record it is.",
     )
     source_ip = models.GenericIPAddressField(null=True, blank=True)

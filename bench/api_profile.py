@@ -76,6 +76,25 @@ def _recording(statements: list[str]) -> Callable:
     return record
 
 
+def _timing(waited: list[float]) -> Callable:
+    """A database execute wrapper that adds each statement's wall time, in ms, to
+    `waited[i]` for the i-th statement of the request (from sending it to its whole result
+    arriving; a request sending more statements than the first one did adds the extra
+    ones to the last)."""
+    position = iter(range(len(waited)))
+
+    def timed(execute, sql, params, many, context):
+        began = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            waited[min(next(position, len(waited) - 1), len(waited) - 1)] += (
+                time.perf_counter() - began
+            ) * 1000
+
+    return timed
+
+
 def _auth(token: str | None) -> dict[str, str]:
     return {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
 
@@ -87,14 +106,18 @@ def profile(paths: list[Path], calls: int) -> dict[str, dict]:
     statements per call, by path. A `send` gets the call's number: 0 to 2 * calls + 1."""
     from django.test import Client
 
+    from django.db import connection
+
     client = Client(HTTP_HOST=HOST)
     figures = {}
     for path in paths:
         path.send(client, 0)  # warm: imports, the user's first token check, prepared plans
         statements = statements_of(path, 1)
+        waited = [0.0] * len(statements)
         began, began_cpu = time.perf_counter(), time.process_time()
         for n in range(2, calls + 2):
-            path.send(client, n)
+            with connection.execute_wrapper(_timing(waited)):
+                path.send(client, n)
         ms = (time.perf_counter() - began) * 1000 / calls
         cpu_ms = (time.process_time() - began_cpu) * 1000 / calls
         profiler = cProfile.Profile()
@@ -112,7 +135,12 @@ def profile(paths: list[Path], calls: int) -> dict[str, dict]:
             "process's CPU), "
             f"{figures[path.name]['statements']} SQL statements"
         )
-        print("".join(f"  SQL: {statement[:150]}\n" for statement in statements))
+        print(
+            "".join(
+                f"  SQL {total / calls:6.2f} ms: {statement[:140]}\n"
+                for statement, total in zip(statements, waited, strict=True)
+            )
+        )
         listing = io.StringIO()
         stats = pstats.Stats(profiler, stream=listing)
         stats.sort_stats("tottime").print_stats(TOP_FUNCTIONS)
