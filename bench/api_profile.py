@@ -104,9 +104,8 @@ def profile(paths: list[Path], calls: int) -> dict[str, dict]:
     call): prints the top functions and returns ms per call (unprofiled: wall clock, and
     this process's CPU, which the database's work and other processes do not count in) and
     statements per call, by path. A `send` gets the call's number: 0 to 2 * calls + 1."""
-    from django.test import Client
-
     from django.db import connection
+    from django.test import Client
 
     client = Client(HTTP_HOST=HOST)
     figures = {}

@@ -15,6 +15,7 @@ from tests.security.personas import PASSWORD, Persona, World
 KWARGS = {
     "appointment-detail": lambda w: {"pk": w.future_visit.pk},
     "appointment-cancel": lambda w: {"pk": w.future_visit.pk},
+    "appointment-confirm": lambda w: {"pk": w.future_visit.pk},
     "appointment-reschedule": lambda w: {"pk": w.future_visit.pk},
     "appointment-ics": lambda w: {"pk": w.future_visit.pk},
     # A hold is nobody's record: its id is its secret. One that does not exist.

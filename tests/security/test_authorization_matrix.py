@@ -74,6 +74,7 @@ POLICY = {
     ("appointment-list", "POST"):            "401 201 201 201 201 400 201",
     ("appointment-detail", "GET"):           "401 200 404 200 200 404 200",
     ("appointment-cancel", "POST"):          "401 200 404 200 200 404 200",
+    ("appointment-confirm", "POST"):         "401 200 404 200 200 404 200",
     ("appointment-reschedule", "POST"):      "401 200 404 200 200 404 200",
     ("appointment-ics", "GET"):              "401 200 404 200 200 404 200",
     # Staff search: a practitioner sees only the patients they treat.
