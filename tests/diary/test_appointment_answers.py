@@ -1,7 +1,8 @@
 """An appointment's answer is written by hand (`AppointmentSerializer.to_representation`,
 from a row): it says exactly what DRF's walk over the serializer's fields said before, to
 each role, in lists and single answers alike. `PreviousAppointmentSerializer` is that
-serializer as it was, kept here as the oracle (with the clash flags added since)."""
+serializer as it was, kept here as the oracle (with the clash flags and the patient's
+confirmation added since)."""
 
 import json
 from datetime import timedelta
@@ -66,6 +67,7 @@ class PreviousAppointmentSerializer(ModelSerializer):
             "red_flags",
             "created_at",
             "rescheduled_at",
+            "confirmed_at",
             "cancelled_at",
             "cancellation_reason",
             "clash",
