@@ -8,7 +8,7 @@ from django.db.models import Min, Q, QuerySet
 from accounts.models import User
 from accounts.roles import Role, is_front_desk, roles_of
 
-from .models import UPCOMING_STATUSES, Appointment, Status
+from .models import OCCUPYING_STATUSES, UPCOMING_STATUSES, Appointment, Status
 
 
 def appointments_for(user: User) -> QuerySet[Appointment]:
@@ -46,16 +46,15 @@ def unconfirmed_between(user: User, start: datetime, end: datetime) -> QuerySet[
 
 
 def first_visits(patient_ids: Iterable[int]) -> dict[int, datetime]:
-    """When each of these patients was first seen (their earliest session checked in or
-    completed), in one query; patients never seen are left out. An appointment at or before
-    that moment is the patient's first visit, which the practitioner prepares for."""
+    """When each of these patients' first visit is (their earliest appointment that holds its
+    time: booked, checked in or completed), in one query; patients with none are left out.
+    The appointment at that moment is the patient's first visit, which the practitioner
+    prepares for; a cancelled one before it does not count."""
     ids = set(patient_ids)
     if not ids:
         return {}
     return dict(
-        Appointment.objects.filter(
-            patient_id__in=ids, status__in=(Status.CHECKED_IN, Status.COMPLETED)
-        )
+        Appointment.objects.filter(patient_id__in=ids, status__in=OCCUPYING_STATUSES)
         .order_by()
         .values("patient_id")
         .annotate(first=Min("start"))

@@ -750,6 +750,9 @@ class AppointmentAdmin(NoAccessAdmin, ForgivingQueryAdmin, admin.ModelAdmin):
     # --- helpers ------------------------------------------------------------------------
 
     def _appointment_to_change(self, request: HttpRequest, pk: int) -> Appointment:
+        # Who may change no appointment at all is refused before being told which exist.
+        if not self.has_change_permission(request):
+            raise PermissionDenied
         appointment = get_object_or_404(self.get_queryset(request), pk=pk)
         if not self.has_change_permission(request, appointment):
             raise PermissionDenied
