@@ -81,12 +81,22 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("ALLOWED_HOSTS", "testserver")
     ensure_large_clinic(os.environ["DATABASE_URL"], args.db_name)
 
+    from django.conf import settings
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
+    from django.test.utils import CaptureQueriesContext, override_settings
     from django.urls import reverse
 
     busiest, quietest, appointments = busiest_and_quietest_days()
     client = signed_in_receptionist()
+    # Production settings name static files from collectstatic's manifest, which the bench
+    # does not build; the plain storage gives the same pages.
+    plain_static = override_settings(
+        STORAGES={
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        }
+    )
+    plain_static.enable()
     grid = reverse("admin:appointments_appointment_day")
 
     def get(path: str, **query) -> None:

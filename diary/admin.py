@@ -488,9 +488,8 @@ class AppointmentAdmin(NoAccessAdmin, ForgivingQueryAdmin, admin.ModelAdmin):
                 "new_patient": new_patient,
                 "clash": _clash_of(appointment, clashes),
                 "url": reverse("admin:appointments_appointment_change", args=[appointment.pk]),
-                "move_url": reverse(
-                    "admin:appointments_appointment_reschedule", args=[appointment.pk]
-                )
+                # The move form opens on the appointment's day, its free slots listed.
+                "move_url": _move_url(appointment)
                 if can_move and appointment.status == Status.BOOKED
                 else None,
             }
@@ -852,6 +851,11 @@ def _cell_url(service: Service) -> Callable[[Column, WorkingWindow, datetime], s
         return f"{book}?{urlencode(query)}"
 
     return url
+
+
+def _move_url(appointment: Appointment) -> str:
+    url = reverse("admin:appointments_appointment_reschedule", args=[appointment.pk])
+    return f"{url}?{urlencode({'date': appointment.local_start.date()})}"
 
 
 def _practitioner_links(practitioner_id: int, day: date, service: Service) -> list[tuple]:

@@ -246,7 +246,7 @@ class TestTheDayGrid:
         for key in ("previous", "today", "next"):
             assert f'data-key="{key}"' in page
         assert 'id="grid-patient-search"' in page
-        assert 'document.addEventListener("keydown"' in page
+        assert '<script src="/static/diary/grid.js" defer></script>' in page
 
     def test_the_grid_prints(self, reception_staff, location, assessment):
         assert "@media print" in day_page(reception_staff, location=location.pk)
@@ -302,6 +302,8 @@ class TestBookingFromTheGrid:
 
         chosen = slot_value(myotherapist.pk, location.pk, at(TUESDAY, 14))
         assert re.search(rf'value="{chosen}"[^>]*checked', form)
+        # Only the patient is left to choose: their search opens by itself.
+        assert "diary/book_from_cell.js" in form
 
     def test_a_cell_where_the_service_does_not_fit_offers_the_nearest_free_start(
         self, reception_staff, location, assessment, myotherapist, assessed_patient
@@ -343,8 +345,11 @@ class TestBookingFromTheGrid:
 
         found = block(day_page(reception_staff, location=location.pk), appointment)
 
-        move = reverse("admin:appointments_appointment_reschedule", args=[appointment.pk])
-        assert f'<a class="move" href="{move}">Move</a>' in found.group(3)
+        move = re.search(r'<a class="move" href="([^"]+)">Move</a>', found.group(3)).group(1)
+        form = reception_staff.get(move.replace("&amp;", "&")).content.decode()
+        # The free slots of the appointment's day, for its service, at once.
+        two_pm = slot_value(myotherapist.pk, location.pk, at(TUESDAY, 14))
+        assert f'value="{two_pm}"' in form
 
 
 class TestTheWeek:
