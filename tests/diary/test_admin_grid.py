@@ -251,12 +251,12 @@ class TestTheDayGrid:
     def test_the_grid_prints(self, reception_staff, location, assessment):
         assert "@media print" in day_page(reception_staff, location=location.pk)
 
-    def test_queries_do_not_grow_with_rooms_bookings_or_practitioners(
+    def test_queries_do_not_grow_with_locations_rooms_bookings_or_practitioners(
         self, reception_staff, location, treatment_rooms, assessment, myotherapist
     ):
         def queries(**query):
             with CaptureQueriesContext(connection) as captured:
-                day_page(reception_staff, location=location.pk, **query)
+                day_page(reception_staff, **{"location": location.pk, **query})
             return len(captured)
 
         book_appointment(
@@ -266,6 +266,7 @@ class TestTheDayGrid:
             start=at(TUESDAY, 9),
         )
         few, few_rooms, few_week = queries(), queries(by="room"), week_queries(reception_staff)
+        few_everywhere = queries(location="all")
         for hour in range(10, 16):
             practitioner = PractitionerFactory()
             work_every_day(practitioner, location)
@@ -277,9 +278,20 @@ class TestTheDayGrid:
                     start=at(TUESDAY, hour),
                 )
         Leave.objects.create(practitioner=myotherapist, start=at(TUESDAY, 16), end=at(TUESDAY, 17))
+        cbd = LocationFactory(name="CBD")
+        RoomFactory(location=cbd)
+        elsewhere = PractitionerFactory()
+        work_every_day(elsewhere, cbd)
+        book_appointment(
+            patient=PatientFactory(),
+            service=assessment,
+            practitioner=elsewhere,
+            start=at(TUESDAY, 9),
+        )
 
-        assert Appointment.objects.count() == 13
+        assert Appointment.objects.count() == 14
         assert (queries(), queries(by="room")) == (few, few_rooms)
+        assert queries(location="all") == few_everywhere
         assert week_queries(reception_staff) == few_week
 
 
