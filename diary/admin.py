@@ -282,7 +282,9 @@ class AppointmentAdmin(NoAccessAdmin, ForgivingQueryAdmin, admin.ModelAdmin):
         working_ids = {w.practitioner_id for w in windows}
         shown_ids = working_ids | {a.practitioner_id for a in appointments}
         if by_room:
-            rooms = Room.objects.filter(is_active=True, location__is_active=True)
+            rooms = Room.objects.filter(is_active=True, location__is_active=True).select_related(
+                "location"
+            )
             columns = [
                 Column(
                     key=f"room-{room.pk}",

@@ -56,7 +56,6 @@ class Column:
 
 @dataclass
 class Grid:
-    first: int  # wall-clock seconds of the top row
     rows: int
     hours: list[dict]
     columns: list[dict]
@@ -78,7 +77,7 @@ def lay_out(
     their cells.
     """
     first, last = _axis(columns, zone)
-    grid = Grid(first=first, rows=(last - first) // ROW_SECONDS, hours=[], columns=[])
+    grid = Grid(rows=(last - first) // ROW_SECONDS, hours=[], columns=[])
     grid.hours = [
         {"style": _style(top=_rows(second - first)), "label": f"{second // HOUR:02d}:00"}
         for second in range(first, last, HOUR)
