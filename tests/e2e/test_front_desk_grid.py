@@ -46,7 +46,9 @@ def grid_url(base: str, day, location, service) -> str:
     )
 
 
-def screenshot(browser, artifacts_dir, name: str) -> None:
+def screenshot(browser, artifacts_dir, name: str, showing=None) -> None:
+    if showing is not None:
+        browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", showing)
     path = artifacts_dir / name
     path.unlink(missing_ok=True)
     assert browser.save_screenshot(str(path))
@@ -82,7 +84,7 @@ def test_books_a_returning_patient_into_an_empty_cell_in_three_clicks_and_a_name
     assert urlsplit(browser.current_url).path == "/admin/appointments/appointment/day/"
     appointment = Appointment.objects.get(patient=returning, status=Status.BOOKED)
     block = visible(browser, f'div.appointment[data-appointment="{appointment.pk}"]')
-    screenshot(browser, artifacts_dir, "grid-booked.png")
+    screenshot(browser, artifacts_dir, "grid-booked.png", showing=block)
     assert "Zebedee Quillfeather" in block.text and "Myotherapy 45" in block.text
     assert appointment.start == at(TODAY, 10)
     assert (appointment.practitioner, appointment.source) == (myotherapist, Source.RECEPTION)
@@ -116,8 +118,8 @@ def test_moves_a_booking_by_the_grid_and_walks_the_days_by_keys(
     visible(browser, ".messagelist .success")
     booked.refresh_from_db()
     assert booked.start == at(TOMORROW, 14)
-    visible(browser, f'div.appointment[data-appointment="{booked.pk}"]')
-    screenshot(browser, artifacts_dir, "grid-moved.png")
+    moved = visible(browser, f'div.appointment[data-appointment="{booked.pk}"]')
+    screenshot(browser, artifacts_dir, "grid-moved.png", showing=moved)
 
     # The keys: → the next day, t today, / the patient search.
     body = browser.find_element(By.TAG_NAME, "body")
