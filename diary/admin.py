@@ -365,7 +365,9 @@ class AppointmentAdmin(NoAccessAdmin, ForgivingQueryAdmin, admin.ModelAdmin):
             messages.warning(request, "Set up a practitioner and a service first.")
             return HttpResponseRedirect(reverse("admin:index"))
         service = _pick(services, query_id(request, "service"))
-        room = _pick(rooms, query_id(request, "room")) if request.GET.get("room") else None
+        # A room's week when one is asked for, or when there is no practitioner to show.
+        wants_room = bool(rooms) and (bool(request.GET.get("room")) or not practitioners)
+        room = _pick(rooms, query_id(request, "room")) if wants_room else None
         practitioner = None if room else _pick(practitioners, query_id(request, "practitioner"))
         zone = room.location.zone if room else timezone.get_current_timezone()
         day = query_date(request, "date") or timezone.localdate(timezone=zone)

@@ -402,6 +402,14 @@ class TestTheWeek:
         assert f'data-appointment="{appointment.pk}"' in page
         assert 'class="cell' not in page  # the scheduling core chooses rooms
 
+    def test_a_clinic_with_rooms_and_no_practitioner_yet_shows_a_rooms_week(
+        self, reception_staff, assessment, treatment_rooms
+    ):
+        response = reception_staff.get(WEEK, {"practitioner": "1", "room": ""})
+
+        assert response.status_code == 200
+        assert f"{treatment_rooms[0]}" in response.content.decode()
+
 
 class TestArrivals:
     @pytest.fixture
