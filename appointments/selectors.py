@@ -1,11 +1,14 @@
 """Which appointments a user may see: the one place that decides it for the API."""
 
-from django.db.models import Q, QuerySet
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db.models import Min, Q, QuerySet
 
 from accounts.models import User
 from accounts.roles import Role, is_front_desk, roles_of
 
-from .models import Appointment
+from .models import OCCUPYING_STATUSES, UPCOMING_STATUSES, Appointment, Status
 
 
 def appointments_for(user: User) -> QuerySet[Appointment]:
@@ -23,3 +26,37 @@ def appointments_for(user: User) -> QuerySet[Appointment]:
     if Role.PATIENT in roles:
         mine |= Q(patient=user.patient)
     return appointments.filter(mine) if mine else appointments.none()
+
+
+def booked_between(user: User, start: datetime, end: datetime) -> QuerySet[Appointment]:
+    """What `user` sees of the diary from `start` to `end`, cancelled and no-shows included:
+    the front desk needs to see who is not coming too."""
+    return appointments_for(user).filter(start__gte=start, start__lt=end).order_by("start")
+
+
+def arrivals_between(user: User, start: datetime, end: datetime) -> QuerySet[Appointment]:
+    """Who is expected, or already here, between `start` and `end`: the front desk's
+    arrivals list."""
+    return booked_between(user, start, end).filter(status__in=UPCOMING_STATUSES)
+
+
+def unconfirmed_between(user: User, start: datetime, end: datetime) -> QuerySet[Appointment]:
+    """Booked appointments whose patient has not said they will come: reception calls them."""
+    return booked_between(user, start, end).filter(status=Status.BOOKED, confirmed_at=None)
+
+
+def first_visits(patient_ids: Iterable[int]) -> dict[int, datetime]:
+    """When each of these patients' first visit is (their earliest appointment that holds its
+    time: booked, checked in or completed), in one query; patients with none are left out.
+    The appointment at that moment is the patient's first visit, which the practitioner
+    prepares for; a cancelled one before it does not count."""
+    ids = set(patient_ids)
+    if not ids:
+        return {}
+    return dict(
+        Appointment.objects.filter(patient_id__in=ids, status__in=OCCUPYING_STATUSES)
+        .order_by()
+        .values("patient_id")
+        .annotate(first=Min("start"))
+        .values_list("patient_id", "first")
+    )

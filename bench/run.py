@@ -12,6 +12,8 @@ process of its own (Django is set up once per process, on that benchmark's datab
 - api.py           the HTTP API under gunicorn, load from locust: availability, booking
                    beside pgbench's INSERTs and a trivial POST, reschedule and cancel,
                    contention, patient and note lists beside a trivial GET;
+- front_desk.py    the admin's day grid of the whole clinic on its busiest day beside the
+                   admin's index, and its queries beside a quiet day's;
 - messages.py      the reminder drain beside a no-op Celery task, the scan at 1M rows
                    (its own small database: the message tables are what it measures);
 - scaling.py       availability and booking at 10k, 100k and 1M appointments.
@@ -47,6 +49,7 @@ QUICK = {
     "api": "--requests 60 --seconds 3 --contested-slots 20 --contenders 5",
     "messages": "--messages 1000 --rows 50000 --due 1000 --future 5000 --runs 10 --budget 30",
     "scaling": "--sizes 10k,100k --runs 20 --bookings 20 --warmup 3",
+    "front_desk": "--runs 5 --warmup 1",
 }
 
 
@@ -56,6 +59,7 @@ def benchmarks(database: str, *, quick: bool = False) -> dict[str, list[str]]:
         "seed": ["large_clinic.py", "--db-name", database],
         "availability": ["availability.py", "--db-name", database],
         "api": ["api.py", "--db-name", database],
+        "front_desk": ["front_desk.py", "--db-name", database],
         "messages": ["messages.py"],
         "scaling": ["scaling.py"],
     }
@@ -80,7 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--only", help="comma-separated: seed,availability,api,messages,scaling")
+    parser.add_argument(
+        "--only", help="comma-separated: seed,availability,api,front_desk,messages,scaling"
+    )
     parser.add_argument("--db-name", default=LARGE_CLINIC_DB, help="the large clinic's database")
     parser.add_argument("--check", action="store_true", help="exit 1 on a missed target")
     parser.add_argument("--quick", action="store_true", help="every benchmark, briefly")

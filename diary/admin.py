@@ -3,11 +3,10 @@ cancelling, check-in, completion and no-shows — all through the scheduling cor
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -17,23 +16,32 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 
-from appointments.availability import free_slots, working_windows
+from appointments.availability import WorkingWindow, free_slots, working_windows
 from appointments.clashes import clashes_among
 from appointments.models import (
     ALLOWED_TRANSITIONS,
     UNDOABLE_STATUSES,
     UPCOMING_STATUSES,
     Appointment,
+    ConfirmedVia,
     Source,
     Status,
 )
-from appointments.selectors import appointments_for
+from appointments.selectors import (
+    appointments_for,
+    arrivals_between,
+    booked_between,
+    first_visits,
+    unconfirmed_between,
+)
 from appointments.services import (
     book_appointment,
     cancel_appointment,
     check_in_appointment,
     complete_appointment,
+    confirm_appointment,
     mark_no_show,
     reschedule_appointment,
     undo_status_change,
@@ -46,8 +54,9 @@ from kernel.admin_query import (
     query_id,
 )
 from kernel.errors import DomainError
-from kernel.rest import whole_id
-from practice.models import Location, Practitioner, Service
+from kernel.rest import clinic_midnight, whole_id
+from practice.models import Location, Practitioner, Room, Service
+from practice.selectors import leave_overlapping
 from treatments.markers import red_flag_marker
 from treatments.models import RedFlag, TreatmentNote
 from treatments.selectors import (
@@ -59,6 +68,10 @@ from treatments.selectors import (
 
 from . import admin_working_time  # noqa: F401 — registers the pages of working time
 from .admin_forms import BookingForm, CancelForm, RescheduleForm, initial_from_query
+from .grid import Column, lay_out
+
+# The day view's choice of every location at once.
+ALL_LOCATIONS = "all"
 
 
 @dataclass(frozen=True)
@@ -180,6 +193,19 @@ class AppointmentAdmin(NoAccessAdmin, ForgivingQueryAdmin, admin.ModelAdmin):
         view = self.admin_site.admin_view
         return [
             path("day/", view(self.day_view), name="appointments_appointment_day"),
+            path("week/", view(self.week_view), name="appointments_appointment_week"),
+            path("arrivals/", view(self.arrivals_view), name="appointments_appointment_arrivals"),
+            path(
+                "to-confirm/",
+                view(self.to_confirm_view),
+                name="appointments_appointment_to_confirm",
+            ),
+            path("sheet/", view(self.sheet_view), name="appointments_appointment_sheet"),
+            path(
+                "<int:pk>/confirm/",
+                view(self.confirm_view),
+                name="appointments_appointment_confirm",
+            ),
             path("book/", view(self.book_view), name="appointments_appointment_book"),
             path(
                 "<int:pk>/reschedule/",
@@ -204,13 +230,28 @@ class AppointmentAdmin(NoAccessAdmin, ForgivingQueryAdmin, admin.ModelAdmin):
             *super().get_urls(),
         ]
 
+    def changelist_view(self, request, extra_context=None):
+        # Reception opens the list on today, not on the far end of the diary; "Any date"
+        # from inside the list (the same page, no filters) is left alone.
+        if request.method == "GET" and not request.GET and not _came_from(request, request.path):
+            today = clinic_midnight(timezone.localdate())
+            query = urlencode({"start__gte": today, "start__lt": today + timedelta(days=1)})
+            return HttpResponseRedirect(f"{request.path}?{query}")
+        return super().changelist_view(request, extra_context)
+
+    def get_ordering(self, request: HttpRequest) -> list[str]:
+        # A day's list reads in the order of the day.
+        return ["start"] if "start__gte" in request.GET else self.ordering
+
     def add_view(self, request, form_url="", extra_context=None):
         # "Add appointment" means booking into a free slot.
         return HttpResponseRedirect(reverse("admin:appointments_appointment_book"))
 
-    # --- the day ------------------------------------------------------------------------
+    # --- the grid -----------------------------------------------------------------------
 
     def day_view(self, request: HttpRequest) -> HttpResponse:
+        """The day as a time grid: a column per practitioner working at the location (or
+        per room), their bookings as blocks, the empty working time as cells to book."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         locations = list(Location.objects.filter(is_active=True))
@@ -218,105 +259,339 @@ class AppointmentAdmin(NoAccessAdmin, ForgivingQueryAdmin, admin.ModelAdmin):
         if not locations or not services:
             messages.warning(request, "Set up a location and a service first.")
             return HttpResponseRedirect(reverse("admin:index"))
-        location = _pick(locations, query_id(request, "location"))
+        everywhere = request.GET.get("location") == ALL_LOCATIONS
+        location = None if everywhere else _pick(locations, query_id(request, "location"))
         service = _pick(services, query_id(request, "service"))
-        day = query_date(request, "date") or timezone.localdate(timezone=location.zone)
+        by_room = request.GET.get("by") == "room"
+        # The whole clinic is shown on the clock of its first location.
+        zone = (location or locations[0]).zone
+        day = query_date(request, "date") or timezone.localdate(timezone=zone)
+        day_start = datetime.combine(day, time(), tzinfo=zone)
+        day_end = day_start + timedelta(days=1)
 
-        day_start = datetime.combine(day, time(), tzinfo=location.zone)
-        day_end = datetime.combine(day + timedelta(days=1), time(), tzinfo=location.zone)
-        appointments = list(
-            appointments_for(request.user)
-            # Cancelled and no-show ones too: reception needs to see who is not coming.
-            .filter(location=location, start__gte=day_start, start__lt=day_end)
-            .select_related("patient", "service", "room", "location")
-            .order_by("start")
-        )
+        appointments = booked_between(request.user, day_start, day_end)
+        if location is not None:
+            appointments = appointments.filter(location=location)
+        appointments = list(appointments)
         windows = working_windows(
             Practitioner.objects.filter(is_active=True).values("pk"),
             day,
             day,
-            location_id=location.pk,
+            location_id=location.pk if location else None,
         )
-        slots = free_slots(service, day, day, location=location)
         working_ids = {w.practitioner_id for w in windows}
         shown_ids = working_ids | {a.practitioner_id for a in appointments}
-        practitioners = list(Practitioner.objects.filter(pk__in=shown_ids).select_related("user"))
-
-        clashes = clashes_among(a for a in appointments if a.status in UPCOMING_STATUSES)
-        red_flags = open_red_flags_by_patient({a.patient_id for a in appointments})
-        # Reception sees that there are red flags; the reasons are for those who may read
-        # the patient's clinical records.
-        clinical = clinical_patient_ids_among(request.user, red_flags)
-        items: dict[int, list[dict]] = defaultdict(list)
-        for appointment in appointments:
-            flags = red_flags.get(appointment.patient_id)
-            items[appointment.practitioner_id].append(
-                {
-                    "kind": "appointment",
-                    # Reception sees that there are red flags; clinicians see which.
-                    "red_flag": bool(flags),
-                    "red_flag_reasons": (
-                        ", ".join(RedFlag(flag).label for flag in flags)
-                        if flags and appointment.patient_id in clinical
-                        else ""
-                    ),
-                    # Those holding their time first when two share a start.
-                    "sort": (appointment.start, not appointment.is_occupying),
-                    "time": f"{appointment.local_start:%H:%M}-{appointment.local_end:%H:%M}",
-                    "appointment": appointment,
-                    "clash": _clash_of(appointment, clashes),
-                    "url": reverse("admin:appointments_appointment_change", args=[appointment.pk]),
-                }
+        if by_room:
+            rooms = Room.objects.filter(is_active=True, location__is_active=True).select_related(
+                "location"
             )
-        book_url = reverse("admin:appointments_appointment_book")
-        for slot in slots:
-            start = slot.start.astimezone(location.zone)
-            query = urlencode(
-                {
-                    "practitioner": slot.practitioner_id,
-                    "location": location.pk,
-                    "service": service.pk,
-                    "date": day.isoformat(),
-                    "start": start.isoformat(),
-                }
-            )
-            items[slot.practitioner_id].append(
-                {
-                    "kind": "slot",
-                    "sort": (slot.start, False),
-                    "time": f"{start:%H:%M}",
-                    "url": f"{book_url}?{query}",
-                }
-            )
-        columns = [
-            {
-                "practitioner": practitioner,
-                "working": practitioner.pk in working_ids,
-                "items": sorted(items[practitioner.pk], key=lambda item: item["sort"]),
+            columns = [
+                Column(
+                    key=f"room-{room.pk}",
+                    title=f"{room.name} ({room.location})" if everywhere else room.name,
+                    day=day,
+                    appointments=[a for a in appointments if a.room_id == room.pk],
+                    capacity=room.capacity,
+                )
+                for room in (rooms if everywhere else rooms.filter(location=location))
+            ]
+            free: set[tuple[int, int]] = set()
+        else:
+            practitioners = Practitioner.objects.filter(pk__in=shown_ids).select_related("user")
+            leave = leave_overlapping(day_start, day_end, shown_ids)
+            columns = [
+                Column(
+                    key=f"practitioner-{practitioner.pk}",
+                    title=str(practitioner),
+                    day=day,
+                    appointments=[a for a in appointments if a.practitioner_id == practitioner.pk],
+                    working=[w for w in windows if w.practitioner_id == practitioner.pk],
+                    leave=[x for x in leave if x.practitioner_id == practitioner.pk],
+                    practitioner_id=practitioner.pk,
+                    working_day=practitioner.pk in working_ids,
+                )
+                for practitioner in sorted(practitioners, key=str)
+            ]
+            free = {
+                (slot.practitioner_id, int(slot.start.timestamp()))
+                for slot in free_slots(service, day, day, location=location)
             }
-            for practitioner in practitioners
-        ]
+        grid = lay_out(
+            columns,
+            zone=zone,
+            block=self._block_maker(request, appointments),
+            cell_url=_cell_url(service) if self.has_add_permission(request) else None,
+            free_starts=free,
+        )
 
-        def day_link(other: date) -> str:
-            query = {"date": other.isoformat(), "location": location.pk, "service": service.pk}
+        for lane in grid.columns:
+            if practitioner_id := lane["column"].practitioner_id:
+                lane["links"] = _practitioner_links(practitioner_id, day, service)
+
+        def day_link(other: date, **changes) -> str:
+            query = {
+                "date": other.isoformat(),
+                "location": ALL_LOCATIONS if everywhere else location.pk,
+                "service": service.pk,
+                **({"by": "room"} if by_room else {}),
+                **changes,
+            }
             return f"{request.path}?{urlencode(query)}"
 
         context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": f"{location} · {day:%A %d %B %Y}",
-            "day": day,
+            **self._grid_context(request, day, zone, service, services, grid),
+            "title": f"{location or 'All locations'} · {day:%A %d %B %Y}",
             "location": location,
-            "service": service,
+            "everywhere": everywhere,
+            "all_locations": ALL_LOCATIONS,
             "locations": locations,
-            "services": services,
-            "columns": columns,
-            "previous_day_url": day_link(day - timedelta(days=1)),
-            "next_day_url": day_link(day + timedelta(days=1)),
-            "today_url": day_link(timezone.localdate(timezone=location.zone)),
-            "can_book": self.has_add_permission(request),
+            "by_room": by_room,
+            "previous_url": day_link(day - timedelta(days=1)),
+            "next_url": day_link(day + timedelta(days=1)),
+            "today_url": day_link(timezone.localdate(timezone=zone)),
         }
         return TemplateResponse(request, "admin/appointments/appointment/day.html", context)
+
+    def week_view(self, request: HttpRequest) -> HttpResponse:
+        """One practitioner's week, or one room's, on the same grid as the day."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        services = list(Service.objects.filter(is_active=True))
+        practitioners = list(Practitioner.objects.filter(is_active=True).select_related("user"))
+        rooms = list(
+            Room.objects.filter(is_active=True, location__is_active=True).select_related("location")
+        )
+        if not services or not (practitioners or rooms):
+            messages.warning(request, "Set up a practitioner and a service first.")
+            return HttpResponseRedirect(reverse("admin:index"))
+        service = _pick(services, query_id(request, "service"))
+        # A room's week when one is asked for, or when there is no practitioner to show.
+        wants_room = bool(rooms) and (bool(request.GET.get("room")) or not practitioners)
+        room = _pick(rooms, query_id(request, "room")) if wants_room else None
+        practitioner = None if room else _pick(practitioners, query_id(request, "practitioner"))
+        zone = room.location.zone if room else timezone.get_current_timezone()
+        day = query_date(request, "date") or timezone.localdate(timezone=zone)
+        monday = day - timedelta(days=day.weekday())
+        days = [monday + timedelta(days=n) for n in range(7)]
+        week_start = datetime.combine(monday, time(), tzinfo=zone)
+        week_end = week_start + timedelta(days=7)
+
+        appointments = booked_between(request.user, week_start, week_end)
+        if room:
+            appointments = appointments.filter(room=room)
+            windows, leave, free = [], [], set()
+        else:
+            appointments = appointments.filter(practitioner=practitioner)
+            windows = working_windows([practitioner.pk], monday, days[-1])
+            leave = leave_overlapping(week_start, week_end, [practitioner.pk])
+            free = {
+                (slot.practitioner_id, int(slot.start.timestamp()))
+                for slot in free_slots(service, monday, days[-1], practitioner=practitioner)
+            }
+        appointments = list(appointments)
+        columns = [
+            Column(
+                key=f"day-{one_day.isoformat()}",
+                title=f"{one_day:%a %d %b}",
+                day=one_day,
+                appointments=[a for a in appointments if a.local_start.date() == one_day],
+                working=[w for w in windows if w.day == one_day],
+                leave=leave,
+                practitioner_id=practitioner.pk if practitioner else None,
+                capacity=room.capacity if room else 1,
+            )
+            for one_day in days
+        ]
+        grid = lay_out(
+            columns,
+            zone=zone,
+            block=self._block_maker(request, appointments),
+            cell_url=_cell_url(service) if self.has_add_permission(request) else None,
+            free_starts=free,
+        )
+        for column in grid.columns:
+            column["day_url"] = _day_link(column["column"].day, service=service)
+
+        def week_link(other: date) -> str:
+            query = {"date": other.isoformat(), "service": service.pk}
+            query.update({"room": room.pk} if room else {"practitioner": practitioner.pk})
+            return f"{request.path}?{urlencode(query)}"
+
+        context = {
+            **self._grid_context(request, day, zone, service, services, grid),
+            "title": f"{room or practitioner} · week of {monday:%d %B %Y}",
+            "practitioner": practitioner,
+            "room": room,
+            "practitioners": practitioners,
+            "rooms": rooms,
+            "previous_url": week_link(monday - timedelta(days=7)),
+            "next_url": week_link(monday + timedelta(days=7)),
+            "today_url": week_link(timezone.localdate(timezone=zone)),
+        }
+        return TemplateResponse(request, "admin/appointments/appointment/week.html", context)
+
+    def _grid_context(self, request, day: date, zone, service, services, grid) -> dict:
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "day": day,
+            "zone": zone,
+            "service": service,
+            "services": services,
+            "grid": grid,
+            "can_book": self.has_add_permission(request),
+        }
+
+    def _block_maker(
+        self, request: HttpRequest, appointments: list[Appointment]
+    ) -> Callable[[Appointment], dict]:
+        """What each appointment's block shows: its text in full (a screen reader reads the
+        link), its status, the clinical markers and where to move it. The markers of every
+        appointment are read at once, so the page's queries do not grow with the day."""
+        clashes = clashes_among(a for a in appointments if a.status in UPCOMING_STATUSES)
+        red_flags = open_red_flags_by_patient({a.patient_id for a in appointments})
+        # Reception sees that there are red flags; clinicians see which.
+        clinical = clinical_patient_ids_among(request.user, red_flags)
+        first_seen = first_visits({a.patient_id for a in appointments})
+        can_move = self.has_change_permission(request)
+        change_url = _url_by_pk("admin:appointments_appointment_change")
+        move_url = _url_by_pk("admin:appointments_appointment_reschedule")
+
+        def block(appointment: Appointment) -> dict:
+            flags = red_flags.get(appointment.patient_id)
+            first = first_seen.get(appointment.patient_id)
+            new_patient = first is None or appointment.start <= first
+            confirmed = appointment.status == Status.BOOKED and appointment.confirmed_at
+            status = (
+                "Booked, confirmed by the patient"
+                if confirmed
+                else appointment.get_status_display()
+            )
+            markers = [
+                *(["red flags"] if flags else []),
+                *(["new patient"] if new_patient else []),
+            ]
+            time_span = f"{appointment.local_start:%H:%M}-{appointment.local_end:%H:%M}"
+            return {
+                "time": time_span,
+                "status": status,
+                "confirmed": bool(confirmed),
+                "label": ", ".join(
+                    [
+                        f"{time_span} {appointment.patient}",
+                        str(appointment.service),
+                        appointment.room.name,
+                        status,
+                        *markers,
+                    ]
+                ),
+                "red_flag": bool(flags),
+                "red_flag_reasons": (
+                    ", ".join(RedFlag(flag).label for flag in flags)
+                    if flags and appointment.patient_id in clinical
+                    else ""
+                ),
+                "new_patient": new_patient,
+                "clash": _clash_of(appointment, clashes),
+                "url": change_url(appointment.pk),
+                # The move form opens on the appointment's day, its free slots listed.
+                "move_url": f"{move_url(appointment.pk)}?date={appointment.local_start.date()}"
+                if can_move and appointment.status == Status.BOOKED
+                else None,
+            }
+
+        return block
+
+    # --- the front desk's daily jobs ---------------------------------------------------
+
+    def arrivals_view(self, request: HttpRequest) -> HttpResponse:
+        """Today's arrivals across the clinic, each checked in with one click."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        today = timezone.localdate()
+        arrivals = arrivals_between(
+            request.user, clinic_midnight(today), clinic_midnight(today + timedelta(days=1))
+        )
+        return self._job_page(
+            request,
+            "arrivals.html",
+            title=f"Arrivals · {today:%A %d %B %Y}",
+            appointments=list(arrivals),
+            can_change=self.has_change_permission(request),
+        )
+
+    def to_confirm_view(self, request: HttpRequest) -> HttpResponse:
+        """Tomorrow's (or a chosen day's) bookings the patient has not confirmed: to call."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        day = query_date(request, "date") or timezone.localdate() + timedelta(days=1)
+        unconfirmed = unconfirmed_between(
+            request.user, clinic_midnight(day), clinic_midnight(day + timedelta(days=1))
+        )
+        return self._job_page(
+            request,
+            "to_confirm.html",
+            title=f"To confirm · {day:%A %d %B %Y}",
+            day=day,
+            appointments=list(unconfirmed),
+            can_change=self.has_change_permission(request),
+        )
+
+    def confirm_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """The patient confirmed on the phone."""
+        if request.method != "POST":
+            raise PermissionDenied
+        appointment = self._appointment_to_change(request, pk)
+        try:
+            confirmed = confirm_appointment(
+                appointment=appointment, via=ConfirmedVia.RECEPTION, by=request.user
+            )
+        except DomainError as refusal:
+            messages.error(request, f"{appointment}: {refusal.detail}")
+        else:
+            self.log_change(request, confirmed, "Confirmed on the phone.")
+            messages.success(request, f"{confirmed.patient} confirmed {confirmed}.")
+        return HttpResponseRedirect(
+            _next_or(request, reverse("admin:appointments_appointment_to_confirm"))
+        )
+
+    def sheet_view(self, request: HttpRequest) -> HttpResponse:
+        """A practitioner's day on paper: the browser prints it (`@media print`)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        practitioners = list(Practitioner.objects.filter(is_active=True).select_related("user"))
+        if not practitioners:
+            messages.warning(request, "Set up a practitioner first.")
+            return HttpResponseRedirect(reverse("admin:index"))
+        practitioner = _pick(practitioners, query_id(request, "practitioner"))
+        day = query_date(request, "date") or timezone.localdate()
+        appointments = list(
+            booked_between(
+                request.user, clinic_midnight(day), clinic_midnight(day + timedelta(days=1))
+            ).filter(practitioner=practitioner)
+        )
+        block = self._block_maker(request, appointments)
+        return self._job_page(
+            request,
+            "sheet.html",
+            title=f"{practitioner} · {day:%A %d %B %Y}",
+            day=day,
+            practitioner=practitioner,
+            practitioners=practitioners,
+            rows=[{**block(a), "appointment": a} for a in appointments],
+        )
+
+    def _job_page(self, request: HttpRequest, template: str, **context) -> TemplateResponse:
+        return TemplateResponse(
+            request,
+            f"admin/appointments/appointment/{template}",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "here": request.get_full_path(),
+                **context,
+            },
+        )
 
     # --- booking ------------------------------------------------------------------------
 
@@ -353,7 +628,10 @@ class AppointmentAdmin(NoAccessAdmin, ForgivingQueryAdmin, admin.ModelAdmin):
                     f"{appointment.local_start:%A %d %B}.",
                 )
                 return HttpResponseRedirect(_day_url(appointment))
-        form.offer(form.free_slots() if form.is_bound else [])
+        slots = form.free_slots() if form.is_bound else []
+        if request.method == "GET":
+            form.choose_nearest(slots)
+        form.offer(slots)
         return self._slot_page(request, form, title="Book an appointment", submit="book")
 
     def reschedule_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -424,8 +702,9 @@ class AppointmentAdmin(NoAccessAdmin, ForgivingQueryAdmin, admin.ModelAdmin):
             self.log_change(request, changed, f"{status_change.done.capitalize()}.")
             messages.success(request, f"{changed.patient} {status_change.done}.")
         return HttpResponseRedirect(
-            request.POST.get("next")
-            or reverse("admin:appointments_appointment_change", args=[appointment.pk])
+            _next_or(
+                request, reverse("admin:appointments_appointment_change", args=[appointment.pk])
+            )
         )
 
     def undo_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -476,6 +755,9 @@ class AppointmentAdmin(NoAccessAdmin, ForgivingQueryAdmin, admin.ModelAdmin):
     # --- helpers ------------------------------------------------------------------------
 
     def _appointment_to_change(self, request: HttpRequest, pk: int) -> Appointment:
+        # Who may change no appointment at all is refused before being told which exist.
+        if not self.has_change_permission(request):
+            raise PermissionDenied
         appointment = get_object_or_404(self.get_queryset(request), pk=pk)
         if not self.has_change_permission(request, appointment):
             raise PermissionDenied
@@ -545,11 +827,62 @@ def _pick(options: list, wanted: int | None):
 
 
 def _day_url(appointment: Appointment) -> str:
-    query = urlencode(
-        {
-            "date": appointment.local_start.date().isoformat(),
-            "location": appointment.location_id,
-            "service": appointment.service_id,
-        }
+    return _day_link(
+        appointment.local_start.date(),
+        service=appointment.service,
+        location_id=appointment.location_id,
     )
-    return f"{reverse('admin:appointments_appointment_day')}?{query}"
+
+
+def _day_link(day: date, *, service: Service, location_id: int | None = None) -> str:
+    query = {"date": day.isoformat(), "location": location_id, "service": service.pk}
+    if location_id is None:
+        del query["location"]
+    return f"{reverse('admin:appointments_appointment_day')}?{urlencode(query)}"
+
+
+def _cell_url(service: Service) -> Callable[[Column, WorkingWindow, datetime], str]:
+    """Where a click on an empty cell goes: the booking form for the chosen service, with
+    the cell's practitioner, location and start (the form offers the free starts near it)."""
+    book = reverse("admin:appointments_appointment_book")
+
+    def url(column: Column, window: WorkingWindow, start: datetime) -> str:
+        query = {
+            "practitioner": column.practitioner_id,
+            "location": window.location_id,
+            "service": service.pk,
+            "date": start.date().isoformat(),
+            "start": start.isoformat(),
+        }
+        return f"{book}?{urlencode(query)}"
+
+    return url
+
+
+def _url_by_pk(name: str) -> Callable[[int], str]:
+    """An admin URL of one object, reversed once for all: a busy day has hundreds of blocks,
+    and reversing each one's links took a tenth of the day grid's time."""
+    marker = 2**31 - 1  # no other part of an admin URL spells it
+    head, _, tail = reverse(name, args=[marker]).rpartition(str(marker))
+    return lambda pk: f"{head}{pk}{tail}"
+
+
+def _practitioner_links(practitioner_id: int, day: date, service: Service) -> list[tuple]:
+    query = urlencode({"practitioner": practitioner_id, "date": day, "service": service.pk})
+    return [
+        ("Week", f"{reverse('admin:appointments_appointment_week')}?{query}"),
+        ("Day sheet", f"{reverse('admin:appointments_appointment_sheet')}?{query}"),
+    ]
+
+
+def _came_from(request: HttpRequest, path: str) -> bool:
+    return urlsplit(request.headers.get("referer", "")).path == path
+
+
+def _next_or(request: HttpRequest, default: str) -> str:
+    """Back to the page the button was on, if it is one of ours."""
+    wanted = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return wanted if wanted and safe else default

@@ -101,6 +101,27 @@ class SlotPickerForm(forms.Form):
             )
         return choices
 
+    def choose_nearest(self, slots: list[Slot]) -> None:
+        """Pre-select the free start nearest the one asked for, with the same practitioner
+        and location: an empty time clicked on the grid is not always a start at which the
+        service fits (an hour's session in the half hour before the next booking)."""
+        wanted = self.cleaned_data.get("slot") if hasattr(self, "cleaned_data") else None
+        if wanted is None:
+            return
+        same = [
+            slot
+            for slot in slots
+            if (slot.practitioner_id, slot.location_id)
+            == (wanted.practitioner.pk, wanted.location.pk)
+        ]
+        if not same or any(slot.start == wanted.start for slot in same):
+            return
+        nearest = min(same, key=lambda slot: abs(slot.start - wanted.start))
+        self.data = {
+            **self.data,
+            "slot": slot_value(nearest.practitioner_id, nearest.location_id, nearest.start),
+        }
+
     def offer(self, slots: list[Slot]) -> None:
         self.fields["slot"].widget.choices = self.slot_choices(slots)
 

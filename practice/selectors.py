@@ -1,11 +1,14 @@
 """The public catalogue: what the clinic offers, where, and by whom."""
 
+from collections.abc import Iterable
+from datetime import datetime
+
 from django.db.models import Prefetch, QuerySet
 
 from accounts.models import User
 from accounts.roles import is_staff_member
 
-from .models import Location, Practitioner, Service, WorkingHours
+from .models import Leave, Location, Practitioner, Service, WorkingHours
 
 
 def locations_for(user: User) -> QuerySet[Location]:
@@ -32,3 +35,13 @@ def practitioners_for(user: User) -> QuerySet[Practitioner]:
             )
         )
     )
+
+
+def leave_overlapping(
+    start: datetime, end: datetime, practitioner_ids: Iterable[int] | None = None
+) -> list[Leave]:
+    """The leave that covers any part of `start`..`end`, of these practitioners (or all)."""
+    leave = Leave.objects.filter(start__lt=end, end__gt=start).order_by("start")
+    if practitioner_ids is not None:
+        leave = leave.filter(practitioner_id__in=list(practitioner_ids))
+    return list(leave)

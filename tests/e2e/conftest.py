@@ -20,7 +20,10 @@ from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 
+from accounts.permissions import sync_role_group
 from tests.conftest import BROWSER_MISSING
+from tests.e2e.pages import PASSWORD
+from tests.factories import PatientFactory, UserFactory
 
 # CLINIC_CHROMIUM / CLINIC_CHROMEDRIVER name a browser installed elsewhere.
 CHROMIUM = Path(
@@ -94,3 +97,27 @@ def browser(request, artifacts_dir) -> Iterator[webdriver.Chrome]:
         if driver is not None:
             driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def front_desk(transactional_db):
+    """A receptionist: staff login, in the Reception group, no permissions of their own.
+
+    sync_role_group gives the group the permissions of the accounts migration again: an
+    earlier transactional test's flush removes the migration's groups.
+    """
+    user = UserFactory(
+        email="desk@clinic.example",
+        first_name="Rita",
+        last_name="Reception",
+        is_staff=True,
+        password=PASSWORD,
+    )
+    user.groups.add(sync_role_group("Reception"))
+    return user
+
+
+@pytest.fixture
+def zebedee(db):
+    """A patient nobody could mistake for another."""
+    return PatientFactory(first_name="Zebedee", last_name="Quillfeather")
