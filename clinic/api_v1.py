@@ -1,6 +1,6 @@
 """Version 1 of the HTTP API: the paths of shared/API.md."""
 
-from django.urls import path
+from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from accounts.api import (
