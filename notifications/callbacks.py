@@ -15,8 +15,10 @@ from datetime import datetime
 import phonenumbers
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from accounts.models import User
 from appointments.models import Appointment, ConfirmedVia
 from appointments.services import cancel_appointment, confirm_appointment
 from kernel.clock import save_at
@@ -39,9 +41,7 @@ def record_delivery(report: StatusReport, *, now: datetime | None = None) -> boo
     now = now or timezone.now()
     with transaction.atomic():
         notification = (
-            Notification.objects.select_for_update()
-            .filter(provider_id=report.provider_id)
-            .first()
+            Notification.objects.select_for_update().filter(provider_id=report.provider_id).first()
         )
         if notification is None:
             return False
@@ -193,3 +193,10 @@ def _follow_opt_out(reply: Reply, holders: list[Patient], now: datetime) -> None
     reply.outcome = f"SMS consent {'given' if consent else 'withdrawn'}: {names}."
     answer = STARTED_ANSWER if consent else STOPPED_ANSWER
     reply.answer = answer.format(clinic=settings.CLINIC_NAME)
+
+
+def mark_replies_handled(replies: QuerySet[Reply], *, by: User, now: datetime | None = None) -> int:
+    """Reception has dealt with these replies (called the patient, read the message); how
+    many were still waiting."""
+    now = now or timezone.now()
+    return replies.filter(handled_at__isnull=True).update(handled_at=now, handled_by=by)

@@ -93,10 +93,11 @@ def update_patient_profile(
     """Apply a patient's (or reception's) edits, keeping consents consistent with contacts.
 
     Consent to a channel needs a way to reach the patient on it; the time consents last
-    changed is recorded; an address marked undeliverable (a bounce, a dead number) is
-    tried again once it is changed. This is the one door to a patient's consents (their profile online,
-    reception's patient page): a change is announced (`consents_changed`) in the same
-    transaction, so the messages of their upcoming bookings follow it at once.
+    changed is recorded; an address marked undeliverable (a bounce, a dead number) is tried
+    again once it is changed. This is the one door to a patient's consents (their profile
+    online, reception's patient page, a STOP by SMS): a change is announced
+    (`consents_changed`) in the same transaction, so the messages of their upcoming bookings
+    follow it at once.
     """
     now = now or timezone.now()
     with transaction.atomic():

@@ -6,57 +6,168 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('appointments', '0009_appointment_confirmation'),
-        ('notifications', '0003_template_variables_help'),
-        ('patients', '0008_undeliverable_addresses'),
+        ("appointments", "0009_appointment_confirmation"),
+        ("notifications", "0003_template_variables_help"),
+        ("patients", "0008_undeliverable_addresses"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='notification',
-            name='provider_error',
-            field=models.CharField(blank=True, help_text="The provider's error code, e.g. Twilio's 30006.", max_length=100),
+            model_name="notification",
+            name="provider_error",
+            field=models.CharField(
+                blank=True,
+                help_text="The provider's error code, e.g. Twilio's 30006.",
+                max_length=100,
+            ),
         ),
         migrations.AddField(
-            model_name='notification',
-            name='provider_id',
+            model_name="notification",
+            name="provider_id",
             field=models.CharField(blank=True, max_length=100, null=True, unique=True),
         ),
         migrations.AddField(
-            model_name='notification',
-            name='provider_status',
-            field=models.CharField(blank=True, choices=[('queued', 'Queued'), ('sent', 'Sent'), ('delivered', 'Delivered'), ('undelivered', 'Undelivered'), ('failed', 'Failed'), ('bounced', 'Bounced'), ('complained', 'Marked as spam')], max_length=20),
+            model_name="notification",
+            name="provider_status",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("queued", "Queued"),
+                    ("sent", "Sent"),
+                    ("delivered", "Delivered"),
+                    ("undelivered", "Undelivered"),
+                    ("failed", "Failed"),
+                    ("bounced", "Bounced"),
+                    ("complained", "Marked as spam"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AlterField(
-            model_name='notification',
-            name='status',
-            field=models.CharField(choices=[('pending', 'Pending'), ('sending', 'Sending'), ('sent', 'Sent'), ('delivered', 'Delivered'), ('undelivered', 'Not delivered'), ('failed', 'Failed'), ('withdrawn', 'Withdrawn'), ('skipped', 'Skipped (no consent)'), ('unreachable', 'Not sent (address undeliverable)')], default='pending', max_length=20),
+            model_name="notification",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Pending"),
+                    ("sending", "Sending"),
+                    ("sent", "Sent"),
+                    ("delivered", "Delivered"),
+                    ("undelivered", "Not delivered"),
+                    ("failed", "Failed"),
+                    ("withdrawn", "Withdrawn"),
+                    ("skipped", "Skipped (no consent)"),
+                    ("unreachable", "Not sent (address undeliverable)"),
+                ],
+                default="pending",
+                max_length=20,
+            ),
         ),
         migrations.CreateModel(
-            name='Reply',
+            name="Reply",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('provider_id', models.CharField(max_length=100, unique=True)),
-                ('sender', models.CharField(help_text='The number it came from, in E.164.', max_length=32)),
-                ('body', models.TextField()),
-                ('received_at', models.DateTimeField()),
-                ('action', models.CharField(choices=[('confirmed', 'Confirmed the appointment'), ('cancelled', 'Cancelled the appointment'), ('call_patient', 'Call the patient (asked to cancel inside the window)'), ('stopped', 'Stopped SMS'), ('started', 'Started SMS again'), ('for_reception', 'For reception to read')], max_length=20)),
-                ('outcome', models.TextField(blank=True, help_text='What was done, or why not.')),
-                ('answer', models.TextField(blank=True, help_text='What the patient was answered by SMS.')),
-                ('handled_at', models.DateTimeField(blank=True, null=True)),
-                ('appointment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='replies', to='appointments.appointment')),
-                ('handled_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('in_reply_to', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='replies', to='notifications.notification')),
-                ('patient', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='replies', to='patients.patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("provider_id", models.CharField(max_length=100, unique=True)),
+                (
+                    "sender",
+                    models.CharField(help_text="The number it came from, in E.164.", max_length=32),
+                ),
+                ("body", models.TextField()),
+                ("received_at", models.DateTimeField()),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("confirmed", "Confirmed the appointment"),
+                            ("cancelled", "Cancelled the appointment"),
+                            (
+                                "call_patient",
+                                "Call the patient (asked to cancel inside the window)",
+                            ),
+                            ("stopped", "Stopped SMS"),
+                            ("started", "Started SMS again"),
+                            ("for_reception", "For reception to read"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("outcome", models.TextField(blank=True, help_text="What was done, or why not.")),
+                (
+                    "answer",
+                    models.TextField(blank=True, help_text="What the patient was answered by SMS."),
+                ),
+                ("handled_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "appointment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="replies",
+                        to="appointments.appointment",
+                    ),
+                ),
+                (
+                    "handled_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "in_reply_to",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="replies",
+                        to="notifications.notification",
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="replies",
+                        to="patients.patient",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'replies',
-                'ordering': ['-received_at'],
-                'indexes': [models.Index(condition=models.Q(('action__in', ('for_reception', 'call_patient')), ('handled_at__isnull', True)), fields=['-received_at'], name='reply_to_handle'), models.Index(fields=['patient', '-received_at'], name='reply_patient')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('handled_at__isnull', True), ('handled_by__isnull', False), _connector='OR'), name='reply_handled_by_someone')],
+                "verbose_name_plural": "replies",
+                "ordering": ["-received_at"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(
+                            ("action__in", ("for_reception", "call_patient")),
+                            ("handled_at__isnull", True),
+                        ),
+                        fields=["-received_at"],
+                        name="reply_to_handle",
+                    ),
+                    models.Index(fields=["patient", "-received_at"], name="reply_patient"),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("handled_at__isnull", True),
+                            ("handled_by__isnull", False),
+                            _connector="OR",
+                        ),
+                        name="reply_handled_by_someone",
+                    )
+                ],
             },
         ),
     ]

@@ -4,20 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('patients', '0007_patient_possible_duplicate_of'),
+        ("patients", "0007_patient_possible_duplicate_of"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='patient',
-            name='email_undeliverable',
-            field=models.TextField(blank=True, help_text='Why email to this address stopped (a bounce, a complaint); cleared when the address is changed.', verbose_name='email undeliverable'),
+            model_name="patient",
+            name="email_undeliverable",
+            field=models.TextField(
+                blank=True,
+                help_text="Why email to this address stopped (a bounce, a complaint); cleared when the address is changed.",
+                verbose_name="email undeliverable",
+            ),
         ),
         migrations.AddField(
-            model_name='patient',
-            name='mobile_undeliverable',
-            field=models.TextField(blank=True, help_text="Why SMS to this number stopped (the provider's permanent failure); cleared when the number is changed.", verbose_name='mobile undeliverable'),
+            model_name="patient",
+            name="mobile_undeliverable",
+            field=models.TextField(
+                blank=True,
+                help_text="Why SMS to this number stopped (the provider's permanent failure); cleared when the number is changed.",
+                verbose_name="mobile undeliverable",
+            ),
         ),
     ]
