@@ -308,7 +308,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = env.str(
 )
 
 # Messages: `outbox` keeps them in the database (development, tests); `live` sends email
-# through EMAIL_URL and SMS through SMS_BACKEND (console, file or http).
+# through EMAIL_URL (or EMAIL_ESP) and SMS through SMS_BACKEND (twilio; console, file or http).
 NOTIFICATIONS_DELIVERY = env.str("NOTIFICATIONS_DELIVERY", default="outbox" if DEBUG else "live")
 NOTIFICATIONS_STALE_CLAIM_SECONDS = env.int("NOTIFICATIONS_STALE_CLAIM_SECONDS", default=300)
 # Messages one scan claims. A full claim starts the next scan at once, so a backlog drains at
