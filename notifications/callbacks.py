@@ -88,11 +88,14 @@ def action_of(body: str) -> str:
 
 
 def e164(number: str) -> str:
-    """The sender's number as the register stores mobiles, or as given if it is none."""
+    """The sender's number as the register stores mobiles, or "" if it is no phone number
+    (an alphanumeric sender)."""
     try:
         parsed = phonenumbers.parse(number, settings.PHONENUMBER_DEFAULT_REGION)
     except phonenumbers.NumberParseException:
-        return number
+        return ""
+    if not phonenumbers.is_possible_number(parsed):
+        return ""
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -109,22 +112,24 @@ def take_reply(incoming: IncomingSms, *, now: datetime | None = None) -> tuple[R
     the provider's id, is written first, so a repeat delivered at the same moment waits for
     this one and then finds it."""
     now = now or timezone.now()
-    sender = e164(incoming.sender)
+    number = e164(incoming.sender)
     last = (
         Notification.objects.filter(
-            channel=Channel.SMS, recipient=sender, appointment__isnull=False, sent_at__isnull=False
+            channel=Channel.SMS, recipient=number, appointment__isnull=False, sent_at__isnull=False
         )
         .select_related("patient", "appointment")
         .order_by("-sent_at", "-pk")
         .first()
+        if number
+        else None
     )
-    holders = list(Patient.objects.filter(mobile=sender))
+    holders = list(Patient.objects.filter(mobile=number)) if number else []
     patient = last.patient if last else (holders[0] if len(holders) == 1 else None)
     with transaction.atomic():
         reply, created = Reply.objects.get_or_create(
             provider_id=incoming.provider_id,
             defaults={
-                "sender": sender,
+                "sender": number or incoming.sender,
                 "body": incoming.body,
                 "received_at": now,
                 "patient": patient,

@@ -85,14 +85,17 @@ def webhook_url(name: str, provider: str) -> str:
     return f"{settings.WEBHOOK_BASE_URL.rstrip('/')}{path}"
 
 
-def _required(request: HttpRequest, *names: str) -> list[str]:
-    missing = [name for name in names if not request.POST.get(name)]
-    if missing:
-        raise DomainError(
-            "invalid",
-            "Some fields are missing.",
-            fields={name: ["This field is required."] for name in missing},
-        )
+def _required(request: HttpRequest, *names: str, max_length: int = 64) -> list[str]:
+    """The callback's identifying fields (ids, numbers, statuses): present and short."""
+    problems = {}
+    for name in names:
+        value = request.POST.get(name, "")
+        if not value:
+            problems[name] = ["This field is required."]
+        elif len(value) > max_length or "\x00" in value:
+            problems[name] = [f"Not valid: at most {max_length} characters."]
+    if problems:
+        raise DomainError("invalid", "Some fields are not valid.", fields=problems)
     return [request.POST[name] for name in names]
 
 
@@ -128,12 +131,11 @@ class TwilioSms:
             if settings.TWILIO_MESSAGING_SERVICE_SID
             else {"from_": settings.SMS_FROM}
         )
+        if settings.WEBHOOK_BASE_URL:  # else no status comes back (Twilio needs a full URL)
+            sender["status_callback"] = webhook_url("sms-status", self.name)
         try:
             message = self.client().messages.create(
-                to=notification.recipient,
-                body=notification.body,
-                status_callback=webhook_url("sms-status", self.name),
-                **sender,
+                to=notification.recipient, body=notification.body, **sender
             )
         except TwilioRestException as error:
             if error.status == 429 or error.status >= 500:
@@ -161,6 +163,8 @@ class TwilioSms:
         if status not in self.STATUSES:
             raise DomainError.invalid("MessageStatus", [f"Unknown status {status!r}."])
         code = request.POST.get("ErrorCode", "")
+        if code and not (code.isdigit() and len(code) <= 10):
+            raise DomainError.invalid("ErrorCode", ["A number, as Twilio's error codes are."])
         return StatusReport(
             provider_id=sid,
             status=self.STATUSES[status],
@@ -170,8 +174,10 @@ class TwilioSms:
         )
 
     def incoming(self, request: HttpRequest) -> IncomingSms:
-        sid, sender = _required(request, "MessageSid", "From")
-        return IncomingSms(provider_id=sid, sender=sender, body=request.POST.get("Body", ""))
+        sid, sender = _required(request, "MessageSid", "From", max_length=32)
+        # PostgreSQL's text takes no NUL; no SMS carries one either.
+        body = request.POST.get("Body", "").replace("\x00", "")
+        return IncomingSms(provider_id=sid, sender=sender, body=body)
 
     def answer(self, text: str) -> HttpResponse:
         message = f"<Message>{escape(text)}</Message>" if text else ""

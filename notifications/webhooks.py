@@ -1,4 +1,4 @@
-"""The providers' callbacks: `/api/v1/webhooks/...` (wired in `clinic/api_v1.py`).
+"""The providers' callbacks: `/webhooks/...` (wired in `clinic/urls.py`).
 
 - `sms/<provider>/status/`: how an SMS went (Twilio's StatusCallback).
 - `sms/<provider>/replies/`: a patient's SMS (Twilio's "A message comes in" webhook).

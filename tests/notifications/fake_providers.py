@@ -129,7 +129,7 @@ def postmark_callback(client, event: dict, *, secret: str | None = None):
     """POST a Postmark webhook event with the basic-auth secret anymail checks."""
     secret = secret or settings.ANYMAIL["WEBHOOK_SECRET"]
     return client.post(
-        "/api/v1/webhooks/email/postmark/tracking/",
+        "/webhooks/email/postmark/tracking/",
         json.dumps(event),
         content_type="application/json",
         HTTP_AUTHORIZATION="Basic " + base64.b64encode(secret.encode()).decode(),

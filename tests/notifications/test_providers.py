@@ -23,7 +23,7 @@ from .fake_providers import postmark_callback, twilio_callback
 pytestmark = [pytest.mark.usefixtures("frozen_now"), pytest.mark.django_db]
 
 THURSDAY = TODAY + timedelta(days=3)
-STATUS = "/api/v1/webhooks/sms/twilio/status/"
+STATUS = "/webhooks/sms/twilio/status/"
 
 
 @pytest.fixture
@@ -106,6 +106,16 @@ class TestSending:
         sms = Notification.objects.get(kind=Kind.CONFIRMATION, channel="sms")
         assert (sms.status, sms.provider_error) == (Delivery.FAILED, "21211")
         assert "21211" in Patient.objects.get(pk=booked.patient_id).mobile_undeliverable
+
+    def test_without_a_public_address_no_status_callback_is_asked_for(
+        self, live_providers, booked, settings
+    ):
+        settings.WEBHOOK_BASE_URL = ""
+
+        send_everything_due()
+
+        (request,) = [sent for sent in live_providers.sent if "Messages.json" in sent.path]
+        assert "StatusCallback" not in request.form
 
     def test_twilio_down_puts_the_message_back_for_later(self, live_providers, booked):
         live_providers.refuse(503, {"code": 20500, "message": "Internal error", "status": 503})
@@ -267,9 +277,19 @@ class TestSmsStatus:
         assert answer.status_code == 400
         assert "MessageStatus" in answer.json()["fields"]
 
+    def test_an_error_code_that_is_no_number_names_the_field(self, client, confirmation_sms):
+        answer = twilio_callback(
+            client,
+            STATUS,
+            twilio_status(confirmation_sms.provider_id, "failed", ErrorCode="x" * 500),
+        )
+
+        assert answer.status_code == 400
+        assert list(answer.json()["fields"]) == ["ErrorCode"]
+
     def test_an_unknown_provider_is_not_found(self, client):
         answer = twilio_callback(
-            client, "/api/v1/webhooks/sms/carrier-pigeon/status/", twilio_status("SM1", "sent")
+            client, "/webhooks/sms/carrier-pigeon/status/", twilio_status("SM1", "sent")
         )
 
         assert answer.status_code == 404

@@ -24,7 +24,7 @@ from .fake_providers import twilio_callback
 pytestmark = [pytest.mark.usefixtures("frozen_now"), pytest.mark.django_db]
 
 THURSDAY = TODAY + timedelta(days=3)
-REPLIES = "/api/v1/webhooks/sms/twilio/replies/"
+REPLIES = "/webhooks/sms/twilio/replies/"
 ARI = "+61412345678"
 
 
@@ -202,6 +202,13 @@ class TestMatching:
             ReplyAction.FOR_RECEPTION,
         )
 
+    def test_a_sender_that_is_no_number_is_kept_for_reception(self, client, thursday):
+        reply(client, "STOP", sender="CLINICTEST")
+
+        kept = the_reply()
+        assert (kept.sender, kept.patient, kept.action) == ("CLINICTEST", None, "stopped")
+        assert Patient.objects.get(pk=thursday.patient_id).consent_sms is True
+
 
 class TestRepeatsAndSignatures:
     def test_the_same_reply_twice_is_acted_on_once_and_answered_once(self, client, thursday):
@@ -227,6 +234,18 @@ class TestRepeatsAndSignatures:
 
         assert answer.status_code == 400
         assert answer.json()["fields"] == {"From": ["This field is required."]}
+
+    def test_a_sender_too_long_names_the_field(self, client, thursday):
+        answer = reply(client, "Yes", sender="+61" + "4" * 40)
+
+        assert answer.status_code == 400
+        assert list(answer.json()["fields"]) == ["From"]
+
+    def test_a_nul_in_the_words_is_dropped_not_a_server_error(self, client, thursday):
+        answer = reply(client, "Ye\x00s")
+
+        assert answer.status_code == 200
+        assert the_reply().body == "Yes"
 
     def test_a_get_is_not_allowed(self, client):
         assert client.get(REPLIES).status_code == 405
