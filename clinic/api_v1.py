@@ -1,6 +1,6 @@
 """Version 1 of the HTTP API: the paths of shared/API.md."""
 
-from django.urls import include, path
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from accounts.api import (
@@ -57,8 +57,5 @@ urlpatterns = [
     path("patients/me/intake/", MyIntakeView.as_view(), name="patient-me-intake"),
     path("patients/<int:pk>/progress/", PatientProgressView.as_view(), name="patient-progress"),
     path("patients/<int:pk>/break-glass/", BreakGlassView.as_view(), name="patient-break-glass"),
-    # The SMS provider's and the email service's callbacks (signed; not in the API's schema:
-    # the providers post shapes of their own).
-    path("webhooks/", include("notifications.webhooks")),
     *router.urls,
 ]

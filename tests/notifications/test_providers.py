@@ -195,6 +195,23 @@ class TestSmsStatus:
         )
         assert Patient.objects.get(pk=confirmation_sms.patient_id).mobile_undeliverable == ""
 
+    def test_the_log_shows_the_provider_s_word_and_error_code(
+        self, client, confirmation_sms, as_reception
+    ):
+        twilio_callback(
+            client,
+            STATUS,
+            twilio_status(confirmation_sms.provider_id, "undelivered", ErrorCode="30003"),
+        )
+
+        answer = as_reception.get(f"/api/v1/notifications/{confirmation_sms.pk}/")
+
+        assert answer.json()["status"] == "undelivered"
+        assert (answer.json()["provider_status"], answer.json()["provider_error"]) == (
+            "undelivered",
+            "30003",
+        )
+
     def test_a_dead_number_stops_the_next_sms_and_says_why(self, client, confirmation_sms):
         twilio_callback(
             client,
