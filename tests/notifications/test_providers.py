@@ -345,6 +345,38 @@ class TestEmailStatus:
         assert reminder.status == Delivery.UNREACHABLE
         assert "unknown user" in reminder.last_error
 
+    def test_reception_sees_the_bounce_on_the_patient_s_page(
+        self, client, confirmation_email, reception_staff
+    ):
+        postmark_callback(
+            client,
+            postmark_event(
+                confirmation_email.provider_id,
+                "Bounce",
+                Type="HardBounce",
+                Description="Mailbox does not exist",
+            ),
+        )
+
+        page = reception_staff.get(
+            f"/admin/patients/patient/{confirmation_email.patient_id}/change/"
+        )
+
+        assert page.status_code == 200
+        assert b"Email undeliverable" in page.content
+        assert b"Mailbox does not exist" in page.content
+
+    def test_the_same_event_twice_changes_nothing_the_second_time(self, client, confirmation_email):
+        event = postmark_event(confirmation_email.provider_id, "Delivery")
+        postmark_callback(client, event)
+        first = Notification.objects.get(pk=confirmation_email.pk).updated_at
+
+        with time_machine.travel(at(TODAY, 9), tick=False):
+            answer = postmark_callback(client, event)
+
+        assert answer.status_code == 200
+        assert Notification.objects.get(pk=confirmation_email.pk).updated_at == first
+
     def test_a_soft_bounce_keeps_the_address(self, client, confirmation_email):
         postmark_callback(
             client, postmark_event(confirmation_email.provider_id, "Bounce", Type="SoftBounce")
