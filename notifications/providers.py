@@ -115,9 +115,10 @@ class TwilioSms:
         "undelivered": ProviderStatus.UNDELIVERED,
         "failed": ProviderStatus.FAILED,
     }
-    # Errors that say the number will never take an SMS: invalid 'To', not a mobile, the
-    # number opted out at Twilio, unknown handset, landline or unreachable carrier.
-    DEAD_NUMBER_ERRORS = frozenset({"21211", "21610", "21614", "30005", "30006"})
+    # Errors that say the number will never take an SMS: invalid 'To', not a mobile,
+    # unknown handset, landline or unreachable carrier. (21610, opted out at Twilio, is not
+    # one: a START there brings the number back, and our START the consent.)
+    DEAD_NUMBER_ERRORS = frozenset({"21211", "21614", "30005", "30006"})
 
     def client(self) -> Client:
         client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN)
