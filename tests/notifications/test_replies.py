@@ -3,21 +3,26 @@ inside the cancellation window), STOP withdraws SMS consent at once and START gi
 back, anything else waits in reception's inbox; each reply kept once, and only when
 Twilio signed it."""
 
+import queue
+import threading
 from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import connection, transaction
 from django.test import Client
 
 from appointments.models import ConfirmedVia, Status
 from appointments.services import book_appointment, reschedule_appointment
 from notifications import services
-from notifications.callbacks import keyword_of, mark_replies_handled
+from notifications.callbacks import keyword_of, mark_replies_handled, take_reply
 from notifications.models import Delivery, Kind, Notification, OutboxMessage, Reply, ReplyAction
+from notifications.providers import IncomingSms
 from patients.models import Patient
 from patients.services import update_patient_profile
 from tests.factories import PatientFactory
 from tests.fixtures.clinic import TODAY, at
+from tests.notifications.test_consents import waiting_for_the_lock
 
 from .fake_providers import twilio_callback
 
@@ -221,6 +226,37 @@ class TestRepeatsAndSignatures:
         assert Patient.objects.get(pk=thursday.patient_id).consent_sms is True
         assert b"<Message>" in first.content
         assert b"<Message>" not in again.content
+
+    @pytest.mark.django_db(transaction=True)
+    def test_the_same_reply_delivered_twice_at_once_is_taken_once(self, consenting):
+        """The second delivery waits on the first's row (the unique provider id), then
+        finds it: one reply, acted on once."""
+        stop = IncomingSms(provider_id="SMtwice", sender=ARI, body="STOP")
+        second_pid: queue.Queue[int] = queue.Queue()
+        second: list[tuple[Reply, bool] | Exception] = []
+
+        def deliver_again() -> None:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_backend_pid()")
+                    second_pid.put(cursor.fetchone()[0])
+                second.append(take_reply(stop))
+            except Exception as error:  # shown by the assertion below
+                second.append(error)
+            finally:
+                connection.close()
+
+        again = threading.Thread(target=deliver_again)
+        with transaction.atomic():
+            _, first_is_new = take_reply(stop)
+            again.start()
+            waiting_for_the_lock(second_pid.get(timeout=30))
+        again.join(timeout=60)
+
+        assert first_is_new
+        ((kept, second_is_new),) = second
+        assert (kept.action, second_is_new) == (ReplyAction.STOPPED, False)
+        assert Reply.objects.count() == 1
 
     def test_an_unsigned_reply_is_refused_and_does_nothing(self, client, thursday):
         answer = client.post(REPLIES, {"MessageSid": "SM1", "From": ARI, "Body": "STOP"})
