@@ -151,10 +151,11 @@ def take_reply(incoming: IncomingSms, *, now: datetime | None = None) -> tuple[R
 def _answer_about_appointment(reply: Reply, last: Notification | None, now: datetime) -> None:
     asked = reply.action
     reply.action = ReplyAction.FOR_RECEPTION  # unless it is done below
-    appointment: Appointment | None = reply.appointment
-    if last is None or appointment is None:
+    if last is None or reply.appointment_id is None:
         reply.outcome = "No message about an appointment was sent to this number."
         return
+    # Under its lock, so that a move at this moment is seen (the services lock it again).
+    appointment = Appointment.objects.select_for_update().get(pk=reply.appointment_id)
     if appointment.rescheduled_at and appointment.rescheduled_at > last.sent_at:
         reply.outcome = (
             "The appointment was moved after the message this answers: "
