@@ -117,6 +117,23 @@ class TestSending:
         (request,) = [sent for sent in live_providers.sent if "Messages.json" in sent.path]
         assert "StatusCallback" not in request.form
 
+    def test_the_email_service_refusing_the_address_stops_email_to_it(self, live_providers, booked):
+        live_providers.refuse(
+            422,
+            {
+                "ErrorCode": 406,
+                "Message": "You tried to send to a recipient that has been marked as inactive.\n"
+                f" Found inactive addresses: {booked.patient.email}.\n Inactive recipients are "
+                "ones that have generated a hard bounce or a spam complaint. ",
+            },
+        )
+
+        send_everything_due()
+
+        email = Notification.objects.get(kind=Kind.CONFIRMATION, channel="email")
+        assert email.status == Delivery.FAILED
+        assert Patient.objects.get(pk=booked.patient_id).email_undeliverable
+
     def test_twilio_down_puts_the_message_back_for_later(self, live_providers, booked):
         live_providers.refuse(503, {"code": 20500, "message": "Internal error", "status": 503})
 
