@@ -62,6 +62,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         **dict.fromkeys(PRACTICE_CONFIG, VIEW),
         # Nothing of `treatments`, ever: reception does not read clinical records.
         "notifications.notification": VIEW,  # the message log (accounts.0005)
+        "notifications.reply": ("view", "change"),  # patients' SMS; marked handled (0013)
     },
     "Practitioner": {
         "patients.patient": VIEW,
@@ -70,6 +71,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         # They write the records of the patients they treat (accounts.0004 grants these).
         **dict.fromkeys(CLINICAL_RECORDS, EDIT),
         "notifications.notification": VIEW,
+        "notifications.reply": VIEW,
     },
     "Manager": {
         **dict.fromkeys(PRACTICE_CONFIG, ALL),
@@ -81,6 +83,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         **dict.fromkeys(CLINICAL_RECORDS, VIEW),
         **dict.fromkeys(CLINICAL_PLANS, ("view", "change")),
         "notifications.notification": VIEW,
+        "notifications.reply": ("view", "change"),
         "notifications.messagetemplate": ("view", "change"),
         "notifications.messagingsettings": ("view", "change"),
         "audit.auditentry": VIEW,  # the audit log (accounts.0006)

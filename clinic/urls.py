@@ -9,6 +9,9 @@ urlpatterns = [
     # Exact path, no trailing slash: SECURE_REDIRECT_EXEMPT matches "^healthz$".
     path("healthz", health.healthz, name="healthz"),
     path("api/v1/", include("clinic.api_v1")),
+    # The SMS provider's and the email service's callbacks: signed, in the providers' own
+    # shapes, so not part of the API (nor of its schema).
+    path("webhooks/", include("notifications.webhooks")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view loads its start-up script from a URL instead of inline, so the docs
     # work under the Content-Security-Policy (script-src 'self').

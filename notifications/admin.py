@@ -1,4 +1,5 @@
-"""The message log (read-only), the templates with a preview, and the messaging rules."""
+"""The message log (read-only), the patients' SMS replies (reception's inbox), the templates
+with a preview, and the messaging rules."""
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -10,8 +11,10 @@ from django.utils.html import format_html
 
 from kernel.admin_query import ForgivingQueryAdmin
 
-from .models import MessageTemplate, MessagingSettings, Notification
-from .selectors import notifications_for
+from .callbacks import mark_replies_handled
+from .choices import FOR_THE_FRONT_DESK
+from .models import MessageTemplate, MessagingSettings, Notification, Reply
+from .selectors import notifications_for, replies_for
 from .wording import Visit, check_template, message_context, render_message
 
 # The visit a preview describes; its words come from the same function as a real message's.
@@ -35,10 +38,12 @@ class NotificationAdmin(ForgivingQueryAdmin, admin.ModelAdmin):
         "patient",
         "appointment_id",
         "status",
+        "provider_status",
         "attempts",
         "sent_at",
+        "last_error",
     ]
-    list_filter = ["status", "kind", "channel"]
+    list_filter = ["status", "kind", "channel", "provider_status"]
     list_select_related = ["patient"]
     search_fields = ["patient__first_name", "patient__last_name", "recipient"]
     date_hierarchy = "due_at"
@@ -52,6 +57,59 @@ class NotificationAdmin(ForgivingQueryAdmin, admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ToHandleFilter(admin.SimpleListFilter):
+    """The inbox: replies someone must still act on (a question, a late cancellation)."""
+
+    title = "reception"
+    parameter_name = "to_handle"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "To handle"), ("no", "Handled or done by itself")]
+
+    def queryset(self, request, queryset):
+        waiting = {"action__in": FOR_THE_FRONT_DESK, "handled_at__isnull": True}
+        if self.value() == "yes":
+            return queryset.filter(**waiting)
+        if self.value() == "no":
+            return queryset.exclude(**waiting)
+        return queryset
+
+
+@admin.register(Reply)
+class ReplyAdmin(ForgivingQueryAdmin, admin.ModelAdmin):
+    """Every SMS patients sent, with what it did; "To handle" is reception's inbox."""
+
+    list_display = [
+        "received_at",
+        "patient",
+        "sender",
+        "body",
+        "action",
+        "appointment_id",
+        "outcome",
+        "handled_at",
+    ]
+    list_filter = [ToHandleFilter, "action"]
+    search_fields = ["patient__first_name", "patient__last_name", "sender", "body"]
+    date_hierarchy = "received_at"
+    readonly_fields = [field.name for field in Reply._meta.fields]
+    actions = ["mark_handled"]
+
+    def get_queryset(self, request):
+        return replies_for(request.user)
+
+    @admin.action(description="Mark the selected replies handled", permissions=["change"])
+    def mark_handled(self, request, queryset) -> None:
+        handled = mark_replies_handled(queryset, by=request.user)
+        self.message_user(request, f"{handled} replies marked handled.")
+
+    def has_add_permission(self, request) -> bool:
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:

@@ -29,6 +29,8 @@ class NotificationSerializer(ModelSerializer):
             "sent_at",
             "recipient",
             "last_error",
+            "provider_status",
+            "provider_error",
         ]
         read_only_fields = fields
 
@@ -50,7 +52,8 @@ class NotificationFilter(django_filters.FilterSet):
     list=extend_schema(
         summary="The message log",
         description="Every confirmation, reminder, notice, prompt and recall: kind, channel, "
-        "patient, appointment, status, attempts and times. Staff only: reception and "
+        "patient, appointment, status, attempts and times, and what the email service or SMS "
+        "provider last said of it (provider_status, provider_error). Staff only: reception and "
         "managers read every patient's, a practitioner those of the patients they treat.",
         tags=["notifications"],
     ),

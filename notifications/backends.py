@@ -3,8 +3,10 @@
 `NOTIFICATIONS_DELIVERY=outbox` (tests, demos) writes each message to `OutboxMessage` in the
 transaction that marks it sent. `live` sends email through Django's email backend
 (EMAIL_URL: SMTP in production, console in development) and SMS through `SMS_BACKEND`:
-`console`, `file` (one JSON line per message in SMS_FILE_PATH) or `http` (a provider's
-JSON endpoint at SMS_HTTP_URL with SMS_HTTP_TOKEN).
+`console`, `file` (one JSON line per message in SMS_FILE_PATH), `twilio` (see
+`providers.py`) or `http` (a JSON endpoint at SMS_HTTP_URL with SMS_HTTP_TOKEN). A backend
+that learns the provider's id of the message sets it on the notification, which is saved
+with it: the provider's callbacks name the message by it.
 """
 
 from __future__ import annotations
@@ -16,21 +18,19 @@ from typing import Protocol
 
 import icalendar
 import requests
+from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail import EmailMessage
 
 from patients.models import Channel
 
-from .choices import Kind
+from .choices import Kind, ProviderStatus
 from .models import Notification, OutboxMessage
-
-
-class TransientDeliveryError(Exception):
-    """Try again later (the provider is down, a timeout)."""
-
-
-class PermanentDeliveryError(Exception):
-    """Trying again will not help (no template, the provider refused the number)."""
+from .providers import (
+    SMS_PROVIDERS,
+    PermanentDeliveryError,
+    TransientDeliveryError,
+)
 
 
 class Backend(Protocol):
@@ -63,6 +63,18 @@ class EmailBackend:
             message.send()
         except OSError as error:  # SMTP down, refused connection, timeout
             raise TransientDeliveryError(str(error)) from error
+        except AnymailRecipientsRefused as error:  # the service refuses the address itself
+            raise PermanentDeliveryError(str(error), undeliverable=True) from error
+        except AnymailAPIError as error:
+            status = error.status_code  # None: the service did not answer
+            if status is None or status == 429 or status >= 500:
+                raise TransientDeliveryError(str(error)) from error
+            raise PermanentDeliveryError(str(error)) from error
+        # An email service (through anymail) names the message; SMTP does not.
+        sent = getattr(message, "anymail_status", None)
+        if sent is not None and sent.message_id:
+            notification.provider_id = str(sent.message_id)
+            notification.provider_status = ProviderStatus.QUEUED
 
 
 class ConsoleSmsBackend:
@@ -105,7 +117,12 @@ class HttpSmsBackend:
             )
 
 
-SMS_BACKENDS = {"console": ConsoleSmsBackend, "file": FileSmsBackend, "http": HttpSmsBackend}
+SMS_BACKENDS = {
+    "console": ConsoleSmsBackend,
+    "file": FileSmsBackend,
+    "http": HttpSmsBackend,
+    **SMS_PROVIDERS,
+}
 
 
 def backend_for(channel: str) -> Backend:

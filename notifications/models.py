@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import time
 
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -19,7 +20,7 @@ from django.db.models import Q
 from appointments.models import Appointment
 from patients.models import Channel, Patient
 
-from .choices import Delivery, Kind
+from .choices import FOR_THE_FRONT_DESK, Delivery, Kind, ProviderStatus, ReplyAction
 from .wording import check_template
 
 
@@ -114,6 +115,13 @@ class Notification(models.Model):
     subject = models.CharField(max_length=200, blank=True)
     body = models.TextField(blank=True)
     last_error = models.TextField(blank=True)
+    # The provider's id of the message it took (Twilio's SID, the email service's message
+    # id): its callbacks name the message by it, so it is unique.
+    provider_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    provider_status = models.CharField(max_length=20, choices=ProviderStatus.choices, blank=True)
+    provider_error = models.CharField(
+        max_length=100, blank=True, help_text="The provider's error code, e.g. Twilio's 30006."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -160,3 +168,54 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} to {self.recipient}"
+
+
+class Reply(models.Model):
+    """An SMS a patient sent the clinic, kept whatever it said, with what it did.
+
+    Matched to the patient by number and to the appointment of the last message about one
+    sent to that number (`services.take_reply`). The provider's id is unique: a provider
+    delivering the same reply twice is answered, and nothing is done the second time."""
+
+    provider_id = models.CharField(max_length=100, unique=True)
+    sender = models.CharField(max_length=32, help_text="The number it came from, in E.164.")
+    body = models.TextField()
+    received_at = models.DateTimeField()
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, null=True, blank=True, related_name="replies"
+    )
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.PROTECT, null=True, blank=True, related_name="replies"
+    )
+    in_reply_to = models.ForeignKey(
+        Notification, on_delete=models.PROTECT, null=True, blank=True, related_name="replies"
+    )
+    action = models.CharField(max_length=20, choices=ReplyAction.choices)
+    outcome = models.TextField(blank=True, help_text="What was done, or why not.")
+    answer = models.TextField(blank=True, help_text="What the patient was answered by SMS.")
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name_plural = "replies"
+        ordering = ["-received_at"]
+        indexes = [
+            # Reception's inbox: what still needs someone.
+            models.Index(
+                fields=["-received_at"],
+                condition=Q(action__in=FOR_THE_FRONT_DESK, handled_at__isnull=True),
+                name="reply_to_handle",
+            ),
+            models.Index(fields=["patient", "-received_at"], name="reply_patient"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(handled_at__isnull=True) | Q(handled_by__isnull=False),
+                name="reply_handled_by_someone",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"SMS from {self.patient or self.sender}: {self.body[:40]}"

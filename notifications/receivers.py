@@ -4,15 +4,18 @@ a dispatch is asked for so that a confirmation goes now rather than at beat's ne
 one per transaction, however many appointments it changes (the demo books hundreds in one).
 And they follow the patient's consents (`patients.signals`): a channel agreed to gets the
 reminders of the upcoming bookings, one withdrawn loses what is pending on it. Connected in
-`NotificationsConfig.ready`."""
+`NotificationsConfig.ready`. And they follow what the email service says of them (anymail's
+`tracking` signal, sent by its webhook view once the callback is authenticated)."""
 
+from anymail.signals import tracking
 from django.db import transaction
 from django.dispatch import receiver
 
 from appointments.signals import appointment_booked, appointment_cancelled, appointment_moved
 from patients.signals import consents_changed
 
-from . import services
+from . import callbacks, services
+from .providers import status_of_email_event
 from .tasks import dispatch_soon
 
 
@@ -38,6 +41,12 @@ def withdraw_messages(sender, appointment, now, **kwargs) -> None:
 def follow_consents(sender, patient, now, **kwargs) -> None:
     # Nothing to dispatch: the reminders it schedules are all still ahead.
     services.consent_messages(patient, now=now)
+
+
+@receiver(tracking, dispatch_uid="notifications.email_tracking")
+def follow_email_events(sender, event, esp_name, **kwargs) -> None:
+    if report := status_of_email_event(event):
+        callbacks.record_delivery(report)
 
 
 def _dispatch_after_commit() -> None:

@@ -353,7 +353,8 @@ class SendBatch:
 # Raw SQL because it runs once per message: compiling the ORM's version of this query took
 # longer than the database's work on it.
 LOCK_FOR_SENDING = f"""
-    SELECT n.attempts, a.status, a.start, p.consent_email, p.consent_sms, p.email, p.mobile
+    SELECT n.attempts, a.status, a.start, p.consent_email, p.consent_sms, p.email, p.mobile,
+           p.email_undeliverable, p.mobile_undeliverable
     FROM {Notification._meta.db_table} n
     JOIN {Patient._meta.db_table} p ON p.id = n.patient_id
     LEFT JOIN {Appointment._meta.db_table} a ON a.id = n.appointment_id
@@ -373,7 +374,9 @@ def _lock_for_sending(notification: Notification) -> bool:
         return False  # sent, withdrawn or deferred meanwhile
     patient, appointment = notification.patient, notification.appointment
     (notification.attempts, status, start, patient.consent_email, patient.consent_sms) = fresh[:5]
-    patient.email, patient.mobile = fresh[5:]
+    patient.email, patient.mobile, patient.email_undeliverable, patient.mobile_undeliverable = (
+        fresh[5:]
+    )
     if appointment is not None:
         appointment.status, appointment.start = status, start
     return True
@@ -390,6 +393,9 @@ def _deliver_claimed(notification: Notification, batch: SendBatch, now: datetime
         if notification.channel not in consented_channels(notification.patient):
             _close(notification, Delivery.SKIPPED, "No consent for this channel.", now)
             return "skipped"
+        if reason := undeliverable_reason(notification.patient, notification.channel):
+            _close(notification, Delivery.UNREACHABLE, reason, now)
+            return "unreachable"
         allowed = next_allowed_time(now, _zone_of(notification), batch.rules)
         if allowed > now:
             notification.status = Delivery.PENDING
@@ -401,7 +407,10 @@ def _deliver_claimed(notification: Notification, batch: SendBatch, now: datetime
             with transaction.atomic():  # an outbox row is undone with a failed send
                 backend_for(notification.channel).send(notification)
         except PermanentDeliveryError as error:
-            _close(notification, Delivery.FAILED, str(error), now)
+            notification.provider_error = error.code
+            _close(notification, Delivery.FAILED, str(error), now, also=["provider_error"])
+            if error.undeliverable:
+                mark_undeliverable(notification, str(error), now=now)
             return "failed"
         except TransientDeliveryError as error:
             if notification.attempts >= MAX_ATTEMPTS:
@@ -434,16 +443,51 @@ def _deliver_claimed(notification: Notification, batch: SendBatch, now: datetime
                 "recipient",
                 "subject",
                 "body",
+                "provider_id",
+                "provider_status",
                 "updated_at",
             ],
         )
     return "sent"
 
 
-def _close(notification: Notification, status: str, reason: str, now: datetime) -> None:
+def _close(
+    notification: Notification,
+    status: str,
+    reason: str,
+    now: datetime,
+    also: Sequence[str] = (),
+) -> None:
     notification.status = status
     notification.last_error = reason
-    save_at(notification, now, update_fields=["status", "last_error", "attempts", "updated_at"])
+    save_at(
+        notification,
+        now,
+        update_fields=["status", "last_error", "attempts", "updated_at", *also],
+    )
+
+
+# The mark on the patient that says an address of theirs takes no more messages.
+UNDELIVERABLE_MARK = {Channel.EMAIL: "email_undeliverable", Channel.SMS: "mobile_undeliverable"}
+ADDRESS_OF_CHANNEL = {Channel.EMAIL: "email", Channel.SMS: "mobile"}
+
+
+def undeliverable_reason(patient: Patient, channel: str) -> str:
+    """Why the patient's address on `channel` takes no messages (a bounce, a dead number),
+    or "" if it does. Reception sees it on the patient's page and on each message it stops."""
+    mark = getattr(patient, UNDELIVERABLE_MARK[channel])
+    return f"Not sent: {mark} Correct the address on the patient's page." if mark else ""
+
+
+def mark_undeliverable(notification: Notification, reason: str, *, now: datetime) -> None:
+    """Nothing more goes to the address this message went to, until the patient's address
+    is changed (`patients.services.update_patient_profile` clears the mark). Only if it is
+    still their address: a late bounce from an old one says nothing of the new one."""
+    local = now.astimezone(ZoneInfo(settings.TIME_ZONE))
+    Patient.objects.filter(
+        pk=notification.patient_id,
+        **{ADDRESS_OF_CHANNEL[notification.channel]: notification.recipient},
+    ).update(**{UNDELIVERABLE_MARK[notification.channel]: f"{local:%d/%m/%Y}: {reason}."})
 
 
 def _no_longer_wanted(notification: Notification, now: datetime) -> str:

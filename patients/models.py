@@ -58,6 +58,21 @@ class Patient(models.Model):
         "SMS reminders", default=False, help_text="The patient agreed to messages by SMS."
     )
     consents_updated_at = models.DateTimeField(null=True, blank=True)
+    # What the email service or the SMS provider said of an address: a hard bounce, a spam
+    # complaint, a dead number. Nothing more is sent to it until it is changed
+    # (`services.update_patient_profile` clears the mark with the address).
+    email_undeliverable = models.TextField(
+        "email undeliverable",
+        blank=True,
+        help_text="Why email to this address stopped (a bounce, a complaint); cleared when "
+        "the address is changed.",
+    )
+    mobile_undeliverable = models.TextField(
+        "mobile undeliverable",
+        blank=True,
+        help_text="Why SMS to this number stopped (the provider's permanent failure); "
+        "cleared when the number is changed.",
+    )
     is_active = models.BooleanField(default=True)
     # A record is never deleted (PostgreSQL refuses: `never_deleted`): a manager archives it.
     archived_at = models.DateTimeField(null=True, blank=True)

@@ -25,6 +25,8 @@ from .selectors import possible_duplicates
 from .signals import consents_changed
 
 _CONSENT_FIELDS = ("consent_email", "consent_sms")
+# Each address and the mark that says it is not worth sending to.
+_UNDELIVERABLE_MARKS = {"email": "email_undeliverable", "mobile": "mobile_undeliverable"}
 # Who the patient is: a patient cannot change these online (a patient could otherwise take
 # on another patient's name and date of birth); reception corrects them in the admin.
 IDENTITY_FIELDS = ("first_name", "last_name", "date_of_birth")
@@ -91,16 +93,22 @@ def update_patient_profile(
     """Apply a patient's (or reception's) edits, keeping consents consistent with contacts.
 
     Consent to a channel needs a way to reach the patient on it; the time consents last
-    changed is recorded. This is the one door to a patient's consents (their profile online,
-    reception's patient page): a change is announced (`consents_changed`) in the same
-    transaction, so the messages of their upcoming bookings follow it at once.
+    changed is recorded; an address marked undeliverable (a bounce, a dead number) is tried
+    again once it is changed. This is the one door to a patient's consents (their profile
+    online, reception's patient page, a STOP by SMS): a change is announced
+    (`consents_changed`) in the same transaction, so the messages of their upcoming bookings
+    follow it at once.
     """
     now = now or timezone.now()
     with transaction.atomic():
         patient = Patient.objects.select_for_update().get(pk=patient.pk)
         consents_before = [getattr(patient, name) for name in _CONSENT_FIELDS]
+        addresses_before = {name: getattr(patient, name) for name in _UNDELIVERABLE_MARKS}
         for name, value in changes.items():
             setattr(patient, name, value)
+        for name, mark in _UNDELIVERABLE_MARKS.items():
+            if getattr(patient, name) != addresses_before[name]:
+                setattr(patient, mark, "")  # a new address is worth trying
         _check_contact_consents(patient)
         consents_differ = [getattr(patient, name) for name in _CONSENT_FIELDS] != consents_before
         if consents_differ:

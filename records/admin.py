@@ -228,6 +228,8 @@ class PatientAdmin(AuditedAdmin, NoAccessAdmin, admin.ModelAdmin):
         "archived_at",
         "archived_by",
         "archive_reason",
+        "email_undeliverable",
+        "mobile_undeliverable",
     ]
     raw_id_fields = ["user", "possible_duplicate_of"]
     list_per_page = 50
@@ -263,6 +265,9 @@ class PatientAdmin(AuditedAdmin, NoAccessAdmin, admin.ModelAdmin):
                         "consent_email",
                         "consent_sms",
                         "consents_updated_at",
+                        # What the email service or SMS provider said (a bounce, a dead number).
+                        "email_undeliverable",
+                        "mobile_undeliverable",
                     ]
                 },
             ),

@@ -5,6 +5,7 @@ required, cookies are secure, HSTS and SSL redirect are on. `make run` sets DEBU
 local development; `clinic.settings.test` holds the few overrides the test suite needs.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "pgtrigger",
     "corsheaders",
+    "anymail",
     # The clinic's apps, bottom layer first (the import contract in pyproject.toml).
     "accounts",
     "audit",
@@ -253,6 +255,17 @@ EMAIL_CONFIG = env.email_url(
     default="consolemail://" if DEBUG else "smtp://localhost:25",
 )
 vars().update(EMAIL_CONFIG)
+# Or through an email service's API, by django-anymail: EMAIL_ESP names it (postmark,
+# amazon_ses, mailgun, sendgrid, ...) and every ANYMAIL_* variable becomes that name less the
+# prefix in ANYMAIL (ANYMAIL_POSTMARK_SERVER_TOKEN, ANYMAIL_WEBHOOK_SECRET="user:password").
+EMAIL_ESP = env.str("EMAIL_ESP", default="")
+if EMAIL_ESP:
+    EMAIL_BACKEND = f"anymail.backends.{EMAIL_ESP}.EmailBackend"
+ANYMAIL = {
+    name.removeprefix("ANYMAIL_"): value
+    for name, value in os.environ.items()
+    if name.startswith("ANYMAIL_")
+}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Clinic <bookings@clinic.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -295,7 +308,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = env.str(
 )
 
 # Messages: `outbox` keeps them in the database (development, tests); `live` sends email
-# through EMAIL_URL and SMS through SMS_BACKEND (console, file or http).
+# through EMAIL_URL (or EMAIL_ESP) and SMS through SMS_BACKEND (twilio; console, file or http).
 NOTIFICATIONS_DELIVERY = env.str("NOTIFICATIONS_DELIVERY", default="outbox" if DEBUG else "live")
 NOTIFICATIONS_STALE_CLAIM_SECONDS = env.int("NOTIFICATIONS_STALE_CLAIM_SECONDS", default=300)
 # Messages one scan claims. A full claim starts the next scan at once, so a backlog drains at
@@ -308,6 +321,20 @@ SMS_BACKEND = env.str("SMS_BACKEND", default="console")
 SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / ".devdata" / "sms.jsonl"))
 SMS_HTTP_URL = env.str("SMS_HTTP_URL", default="")
 SMS_HTTP_TOKEN = env.str("SMS_HTTP_TOKEN", default="")
+# SMS_BACKEND=twilio: the account, and the sender (a number, an alphanumeric sender ID, or a
+# messaging service). Twilio calls back on this service's public address (WEBHOOK_BASE_URL,
+# e.g. https://api.clinic.example), the one it signs: the URL a proxy hands Django may differ.
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_API_URL = env.str("TWILIO_API_URL", default="")  # a stand-in's address, for tests
+SMS_FROM = env.str("SMS_FROM", default="")
+TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
+WEBHOOK_BASE_URL = env.str("WEBHOOK_BASE_URL", default="")
+# The words a reply may be (the whole reply, any case, punctuation ignored).
+SMS_CONFIRM_WORDS = env.list("SMS_CONFIRM_WORDS", default=["Y", "YES", "C"])
+SMS_CANCEL_WORDS = env.list("SMS_CANCEL_WORDS", default=["N", "NO", "CANCEL"])
+SMS_STOP_WORDS = env.list("SMS_STOP_WORDS", default=["STOP", "UNSUBSCRIBE"])
+SMS_START_WORDS = env.list("SMS_START_WORDS", default=["START"])
 CLINIC_NAME = env.str("CLINIC_NAME", default="The Back Pain & Sciatica Clinic")
 CLINIC_DOMAIN = env.str("CLINIC_DOMAIN", default="clinic.example")
 CLINIC_BOOKING_URL = env.str("CLINIC_BOOKING_URL", default="https://clinic.example/book")

@@ -14,6 +14,11 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 CELERY_BEAT_SCHEDULE_FILENAME = "/tmp/clinic-test-celerybeat-schedule"
 NOTIFICATIONS_DELIVERY = "outbox"
+# The providers' callbacks are signed with these (tests sign their own callbacks with them).
+ANYMAIL = {"WEBHOOK_SECRET": "anymail:test-webhook-secret"}
+TWILIO_ACCOUNT_SID = "AC" + "0" * 32
+TWILIO_AUTH_TOKEN = "test-twilio-auth-token"
+WEBHOOK_BASE_URL = "https://api.clinic.example"
 # django-axes announces itself at INFO in every process; under xdist that line lands after
 # pytest's closing summary.
 LOGGING["loggers"]["axes"] = {"level": "WARNING"}  # noqa: F405

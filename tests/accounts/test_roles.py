@@ -26,6 +26,7 @@ GRANTING_MIGRATIONS = [
     "0005_messaging_permissions",
     "0006_audit_permissions",
     "0008_security_policy_row_and_permissions",
+    "0013_reply_permissions",
 ]
 
 PRACTICE_MODELS = [
@@ -80,10 +81,12 @@ BEFORE_CLINICAL_RECORDS = {
 }
 # The issue's permission sets, written out: practitioners write clinical records (never
 # delete them), managers read them all and may change plans; reception gets nothing of them.
-# Every staff role reads the message log; managers edit the templates and settings.
-MESSAGE_LOG = _on("notifications", ["view"], ["notification"])
+# Every staff role reads the message log and the patients' SMS replies; the front desk marks
+# replies handled; managers edit the templates and settings.
+MESSAGE_LOG = _on("notifications", ["view"], ["notification", "reply"])
+REPLIES_HANDLED = _on("notifications", ["change"], ["reply"])
 EXPECTED = {
-    "Reception": BEFORE_CLINICAL_RECORDS["Reception"] | MESSAGE_LOG,
+    "Reception": BEFORE_CLINICAL_RECORDS["Reception"] | MESSAGE_LOG | REPLIES_HANDLED,
     "Practitioner": (
         BEFORE_CLINICAL_RECORDS["Practitioner"]
         | _on("treatments", ["view", "add", "change"], CLINICAL_MODELS)
@@ -94,6 +97,7 @@ EXPECTED = {
         | _on("treatments", ["view"], CLINICAL_MODELS)
         | _on("treatments", ["change"], ["treatmentplan", "planphase"])
         | MESSAGE_LOG
+        | REPLIES_HANDLED
         | _on("notifications", ["view", "change"], ["messagetemplate", "messagingsettings"])
         | _on("audit", ["view"], ["auditentry"])  # the audit log, read only
         # Sign-in security: the two-factor policy, unlocking accounts, lost phones' devices.

@@ -245,3 +245,7 @@ def redis_server(run_dir) -> Iterator[RedisServer]:
     server.start()
     yield server
     server.stop()
+
+
+# The stand-ins for Twilio and Postmark (tests/notifications/fake_providers.py).
+from .fake_providers import fake_providers, live_providers  # noqa: E402, F401

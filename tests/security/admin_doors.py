@@ -35,7 +35,14 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts.models import SecurityPolicy, User
 from accounts.permissions import ROLE_PERMISSIONS, sync_role_group
 from audit.models import Action, AuditEntry
-from notifications.models import Channel, Kind, MessageTemplate, MessagingSettings
+from notifications.models import (
+    Channel,
+    Kind,
+    MessageTemplate,
+    MessagingSettings,
+    Reply,
+    ReplyAction,
+)
 from patients.models import BreakGlassAccess, CareAssignment
 from practice.models import BookingRules, ExtraHours, Leave, WorkingHours
 from tests.factories import UserFactory
@@ -180,6 +187,17 @@ def build_admin_world() -> AdminWorld:
         world.draft_note,
         world.pain,
         world.notification,
+        # A's answer to it, waiting in reception's inbox.
+        Reply.objects.create(
+            provider_id="SM-admin-doors",
+            sender="+61412000001",
+            body="Can I come at 11 instead?",
+            received_at=NOW,
+            patient=world.patient_a,
+            appointment=world.notification.appointment,
+            in_reply_to=world.notification,
+            action=ReplyAction.FOR_RECEPTION,
+        ),
         MessageTemplate.objects.get_or_create(
             kind=Kind.CONFIRMATION, channel=Channel.EMAIL, defaults={"body": "Hello {{ patient }}"}
         )[0],

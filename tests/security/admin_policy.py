@@ -175,6 +175,17 @@ POLICY = {
     "notifications_notification_delete POST":           "login login 403   403   403   403   403",
     "notifications_notification_history GET":           "login login 200   200   index 200   200",
     "notifications_notification_object GET":            "login login 302   302   302   302   302",
+    # Patients' SMS replies: read as the log; the front desk marks them handled (an action:
+    # every field is read-only, so a save of the page changes nothing).
+    "notifications_reply_add GET":                      "login login 403   403   403   403   403",
+    "notifications_reply_add POST":                     "login login 403   403   403   403   403",
+    "notifications_reply_change GET":                   "login login 200   200   index 200   200",
+    "notifications_reply_change POST":                  "login login 302   403   403   302   302",
+    "notifications_reply_changelist GET":               "login login 200   200   200   200   200",
+    "notifications_reply_delete GET":                   "login login 403   403   403   403   403",
+    "notifications_reply_delete POST":                  "login login 403   403   403   403   403",
+    "notifications_reply_history GET":                  "login login 200   200   index 200   200",
+    "notifications_reply_object GET":                   "login login 302   302   302   302   302",
     "otp_totp_totpdevice_add GET":                      "login login 403   403   403   403   200",
     "otp_totp_totpdevice_add POST":                     "login login 403   403   403   403   200",
     "otp_totp_totpdevice_change GET":                   "login login 403   403   403   200   200",
@@ -375,6 +386,8 @@ ACTION_POLICY = {
     "notifications.messagetemplate:delete_selected":    "login login 403   403   403   off   off",
     "notifications.messagingsettings:delete_selected":  "login login 403   403   403   off   off",
     "notifications.notification:delete_selected":       "login login off   off   off   off   off",
+    "notifications.reply:delete_selected":              "login login off   off   off   off   off",
+    "notifications.reply:mark_handled":                 "login login ran   off   off   ran   ran",
     "otp_totp.totpdevice:delete_selected":              "login login 403   403   403   403   ran",
     "patients.breakglassaccess:delete_selected":        "login login 403   403   403   off   off",
     "patients.careassignment:delete_selected":          "login login off   403   403   off   off",
@@ -416,6 +429,7 @@ AUTOCOMPLETE_POLICY = {
     "practice.room":                                    "login login 200   200   200   200   200",
     "accounts.user":                                    "login login 403   403   403   200   200",
     "appointments.appointment":                         "login login 200   200   200   200   200",
+    "notifications.notification":                       "login login 200   200   200   200   200",
 }
 # fmt: on
 
