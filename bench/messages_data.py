@@ -40,7 +40,8 @@ def empty_message_tables() -> None:
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "TRUNCATE notifications_outboxmessage, notifications_notification RESTART IDENTITY"
+            "TRUNCATE notifications_outboxmessage, notifications_notification, notifications_reply"
+            " RESTART IDENTITY"
         )
 
 

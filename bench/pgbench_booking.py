@@ -116,8 +116,10 @@ def prepare_slots(service_name: str, count: int) -> int:
     return seats
 
 
-def run(database_url: str, *, clients: int, seconds: int) -> dict:
-    """Run the booking script; return pgbench's figures."""
+def run(database_url: str, *, clients: int, seconds: int, transactions: int | None = None) -> dict:
+    """Run the booking script for `seconds` (or `transactions` per client); return pgbench's
+    figures."""
+    length = ["--transactions", str(transactions)] if transactions else ["--time", str(seconds)]
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
         script.write(SCRIPT)
     try:
@@ -129,8 +131,7 @@ def run(database_url: str, *, clients: int, seconds: int) -> dict:
                 str(clients),
                 "--jobs",
                 str(min(clients, os.cpu_count() or 1)),
-                "--time",
-                str(seconds),
+                *length,
                 "--protocol",
                 "prepared",
                 "--file",

@@ -123,6 +123,7 @@ class AppointmentAdmin(NoAccessAdmin, ForgivingQueryAdmin, admin.ModelAdmin):
         "location",
         "room_name",
         "status",
+        "confirmed",
     ]
     list_filter = [
         ("start", CalendarDateFieldListFilter),
@@ -163,6 +164,8 @@ class AppointmentAdmin(NoAccessAdmin, ForgivingQueryAdmin, admin.ModelAdmin):
         "updated_by",
         "updated_at",
         "rescheduled_at",
+        "confirmed_at",
+        "confirmed_via",
         "checked_in_at",
         "completed_at",
         "cancelled_at",
@@ -177,6 +180,10 @@ class AppointmentAdmin(NoAccessAdmin, ForgivingQueryAdmin, admin.ModelAdmin):
     @admin.display(description="Start", ordering="start")
     def local_start(self, appointment: Appointment) -> str:
         return f"{appointment.local_start:%a %d %b %Y %H:%M}"
+
+    @admin.display(description="Patient confirmed", boolean=True, ordering="confirmed_at")
+    def confirmed(self, appointment: Appointment) -> bool:
+        return appointment.confirmed_at is not None
 
     @admin.display(description="Red flags")
     def red_flag(self, appointment: Appointment) -> str:

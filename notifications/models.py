@@ -118,9 +118,16 @@ class Notification(models.Model):
     # The provider's id of the message it took (Twilio's SID, the email service's message
     # id): its callbacks name the message by it, so it is unique.
     provider_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
-    provider_status = models.CharField(max_length=20, choices=ProviderStatus.choices, blank=True)
+    # Rows written by SQL alone (imports, the benches) need neither.
+    provider_status = models.CharField(
+        max_length=20, choices=ProviderStatus.choices, blank=True, default="", db_default=""
+    )
     provider_error = models.CharField(
-        max_length=100, blank=True, help_text="The provider's error code, e.g. Twilio's 30006."
+        max_length=100,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="The provider's error code, e.g. Twilio's 30006.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

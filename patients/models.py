@@ -64,12 +64,16 @@ class Patient(models.Model):
     email_undeliverable = models.TextField(
         "email undeliverable",
         blank=True,
+        default="",
+        db_default="",  # rows written by SQL alone (imports, the benches) need none
         help_text="Why email to this address stopped (a bounce, a complaint); cleared when "
         "the address is changed.",
     )
     mobile_undeliverable = models.TextField(
         "mobile undeliverable",
         blank=True,
+        default="",
+        db_default="",  # rows written by SQL alone (imports, the benches) need none
         help_text="Why SMS to this number stopped (the provider's permanent failure); "
         "cleared when the number is changed.",
     )

@@ -1,4 +1,5 @@
-// The signed-in patient's own pages: bookings (reschedule, cancel), reminders, intake, record.
+// The signed-in patient's own pages: bookings (confirm, reschedule, cancel), reminders, intake,
+// record.
 import { api, download } from "./api.js";
 import { announce, choices, field, form, h, time, when } from "./dom.js";
 import { needSignIn } from "./account.js";
@@ -127,10 +128,23 @@ async function bookingsView(ctx) {
         area.querySelector("input, button")?.focus();
       }
     };
+    // Telling the clinic you will come spares you the reception's call the day before.
+    const confirm = async () => {
+      try {
+        await api(`/appointments/${appointment.id}/confirm/`, { method: "POST" });
+      } catch (error) {
+        await load(error.message);
+        return;
+      }
+      announce("Noted: you will come.");
+      await load(`Thank you: we have noted that you will come on ${when(appointment.start)}.`);
+    };
     const row = h("li", { className: "booking", "data-appointment": appointment.id },
       h("h2", {}, appointment.service.name),
       h("p", {}, `${when(appointment.start)} to ${time(appointment.end)}, with ${appointment.practitioner.name} at ${appointment.location.name}`),
+      appointment.confirmed_at ? h("p", { className: "confirmed" }, "You have confirmed you will come.") : null,
       h("div", { className: "actions" },
+        appointment.confirmed_at ? null : h("button", { type: "button", onclick: confirm }, "I will come"),
         h("button", { type: "button", "aria-expanded": "false", onclick: toggle(reschedulePanel) }, "Move"),
         h("button", { type: "button", "aria-expanded": "false", onclick: toggle(cancelPanel) }, "Cancel")),
       area);

@@ -97,3 +97,51 @@ def test_the_bench_patients_may_book_online(small_busy_clinic, fresh_throttles):
         patient = next(p for p in patients if p.pk == booking.patient_id)
         response = client_for(patient.user).post("/api/v1/appointments/", booking.body)
         assert response.status_code == 201, response.json()
+
+
+@pytest.fixture
+def committed_small_clinic(transactional_db):
+    """As `small_busy_clinic`, committed: pgbench writes from a connection of its own."""
+    from bench import busy_clinic
+
+    scale = busy_clinic.Scale(locations=1, patients=400, past_days=1, future_days=2)
+    return busy_clinic.seed(timezone.localdate(), scale)
+
+
+def test_the_pgbench_booking_script_writes_into_the_current_schema(committed_small_clinic):
+    """pgbench's INSERTs (the booking bench's baseline) name their columns: one the models
+    gained since without a database default would abort every client, as twice before."""
+    from django.db import connection
+    from psycopg.conninfo import make_conninfo
+
+    from appointments.models import Appointment
+    from bench import pgbench_booking
+    from bench.api import SERVICE
+    from notifications.models import Notification
+
+    database = connection.settings_dict
+    conninfo = make_conninfo(
+        dbname=database["NAME"],
+        user=database["USER"],
+        password=database["PASSWORD"] or None,
+        host=database["HOST"] or None,
+        port=database["PORT"] or None,
+    )
+    pgbench_booking.prepare_slots(SERVICE, 4)
+    try:
+        figures = pgbench_booking.run(conninfo, clients=2, seconds=0, transactions=2)
+        written = Appointment.objects.filter(note=pgbench_booking.NOTE)
+        assert figures["appointments_written"] == written.count() == 4
+        assert Notification.objects.filter(appointment__in=written).count() == 12
+    finally:
+        pgbench_booking.cleanup()
+
+
+def test_the_messages_bench_empties_every_message_table(db):
+    """Its TRUNCATE must name every table that refers to a message (replies do)."""
+    from bench.messages_data import empty_message_tables
+    from notifications.models import Notification
+
+    empty_message_tables()
+
+    assert not Notification.objects.exists()

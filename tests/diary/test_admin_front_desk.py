@@ -13,8 +13,19 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.permissions import sync_role_group
-from appointments.models import CANCELLED_STATUSES, Appointment, Source, Status
-from appointments.services import book_appointment, cancel_appointment, check_in_appointment
+from appointments.models import (
+    CANCELLED_STATUSES,
+    Appointment,
+    ConfirmedVia,
+    Source,
+    Status,
+)
+from appointments.services import (
+    book_appointment,
+    cancel_appointment,
+    check_in_appointment,
+    confirm_appointment,
+)
 from care.selectors import bookable_patients_for
 from diary.admin_forms import slot_value
 from patients.models import CareAssignment
@@ -401,6 +412,16 @@ class TestOneAppointment:
 
         for label in ("Check in", "Complete", "No-show", "Move", "Cancel"):
             assert label in page
+
+    def test_the_page_and_the_list_say_whether_and_how_the_patient_confirmed(self, desk, booked):
+        before = desk.get(self.url(booked, "change")).content.decode()
+        confirm_appointment(appointment=booked, via=ConfirmedVia.SMS_REPLY)
+
+        page = desk.get(self.url(booked, "change")).content.decode()
+        listed = desk.get(f"{LIST}?start__year=2027&start__month=3&start__day=22").content.decode()
+
+        assert "SMS reply" not in before and "SMS reply" in page
+        assert "Patient confirmed" in listed and 'alt="True"' in listed
 
     def test_check_in_then_complete(self, desk, booked):
         desk.post(self.url(booked, "status", "check-in"))

@@ -1,4 +1,5 @@
-"""A returning patient signs in, moves a booking to another free time, then cancels it.
+"""A returning patient signs in, says they will come, moves a booking to another free time
+(which asks for their word again), then cancels it.
 
 The cancellation panel says the rule in words (how many hours before, and to call the
 clinic's number closer to the time) before the patient confirms.
@@ -58,6 +59,14 @@ def test_a_returning_patient_reschedules_and_cancels(browser, site, artifacts_di
     row = page.find(f'[data-appointment="{booking.pk}"]')
     assert "Myotherapy 45" in row.text and "10:00" in row.text
 
+    page.press("I will come", row)
+    page.text_appears("we have noted that you will come", ".notice")
+    row = page.find(f'[data-appointment="{booking.pk}"]')
+    assert "You have confirmed you will come." in row.text
+    assert not row.find_elements(By.XPATH, ".//button[normalize-space()='I will come']")
+    booking.refresh_from_db()
+    assert booking.confirmed_at is not None and booking.confirmed_via == "patient"
+
     # Move it to the practitioner's first free time on the fifth day shown: days ahead, so
     # that it can still be cancelled online afterwards.
     page.press("Move", row)
@@ -72,6 +81,9 @@ def test_a_returning_patient_reschedules_and_cancels(browser, site, artifacts_di
     assert booking.status == Status.BOOKED
     assert booking.start.astimezone(MELBOURNE).strftime("%H:%M") == new_time
     assert booking.rescheduled_at is not None
+    assert booking.confirmed_at is None  # they confirmed the old time
+    row = page.find(f'[data-appointment="{booking.pk}"]')
+    assert "You have confirmed" not in row.text
 
     # Cancel it, after reading the rule.
     row = page.find(f'[data-appointment="{booking.pk}"]')
