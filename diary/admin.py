@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode, urlsplit
+from zoneinfo import ZoneInfo
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -68,7 +69,7 @@ from treatments.selectors import (
 
 from . import admin_working_time  # noqa: F401 — registers the pages of working time
 from .admin_forms import BookingForm, CancelForm, RescheduleForm, initial_from_query
-from .grid import Column, lay_out
+from .grid import Column, Grid, lay_out
 
 # The day view's choice of every location at once.
 ALL_LOCATIONS = "all"
@@ -323,13 +324,7 @@ class AppointmentAdmin(NoAccessAdmin, ForgivingQueryAdmin, admin.ModelAdmin):
                 (slot.practitioner_id, int(slot.start.timestamp()))
                 for slot in free_slots(service, day, day, location=location)
             }
-        grid = lay_out(
-            columns,
-            zone=zone,
-            block=self._block_maker(request, appointments),
-            cell_url=_cell_url(service) if self.has_add_permission(request) else None,
-            free_starts=free,
-        )
+        grid = self._grid(request, columns, zone, appointments, service, free)
 
         for lane in grid.columns:
             if practitioner_id := lane["column"].practitioner_id:
@@ -409,13 +404,7 @@ class AppointmentAdmin(NoAccessAdmin, ForgivingQueryAdmin, admin.ModelAdmin):
             )
             for one_day in days
         ]
-        grid = lay_out(
-            columns,
-            zone=zone,
-            block=self._block_maker(request, appointments),
-            cell_url=_cell_url(service) if self.has_add_permission(request) else None,
-            free_starts=free,
-        )
+        grid = self._grid(request, columns, zone, appointments, service, free)
         for column in grid.columns:
             column["day_url"] = _day_link(column["column"].day, service=service)
 
@@ -448,6 +437,25 @@ class AppointmentAdmin(NoAccessAdmin, ForgivingQueryAdmin, admin.ModelAdmin):
             "grid": grid,
             "can_book": self.has_add_permission(request),
         }
+
+    def _grid(
+        self,
+        request: HttpRequest,
+        columns: list[Column],
+        zone: ZoneInfo,
+        appointments: list[Appointment],
+        service: Service,
+        free: set[tuple[int, int]],
+    ) -> Grid:
+        """The day's or the week's columns laid out, with empty cells that book (`service`)
+        for those who may add appointments."""
+        return lay_out(
+            columns,
+            zone=zone,
+            block=self._block_maker(request, appointments),
+            cell_url=_cell_url(service) if self.has_add_permission(request) else None,
+            free_starts=free,
+        )
 
     def _block_maker(
         self, request: HttpRequest, appointments: list[Appointment]
