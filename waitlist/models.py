@@ -16,7 +16,7 @@ from django.db.models import F, Q
 
 from appointments.models import Appointment
 from patients.models import Patient
-from practice.models import Location, Practitioner, Service
+from practice.models import Location, Practitioner, Service, Weekday
 
 ONE_OPEN_ENTRY = "waitlist_one_open_entry_per_patient_service"
 DATES_IN_ORDER = "waitlist_latest_date_not_before_earliest"
@@ -43,7 +43,7 @@ class WaitlistEntry(models.Model):
         Location, blank=True, related_name="+", help_text="None: any location."
     )
     weekdays = ArrayField(
-        models.PositiveSmallIntegerField(),
+        models.PositiveSmallIntegerField(choices=Weekday.choices),
         default=list,
         blank=True,
         help_text="0 = Monday .. 6 = Sunday; none: any day.",

@@ -1,11 +1,12 @@
 """Who sees which waitlist entries: the one place that decides it for the API and the
 admin."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from accounts.models import User
 from accounts.roles import Role, is_front_desk, roles_of
 from care.selectors import in_care_of
+from practice.models import Practitioner
 
 from .models import WaitlistEntry
 
@@ -16,7 +17,11 @@ def entries_for(user: User) -> QuerySet[WaitlistEntry]:
     take any practitioner; nobody else any. Open and ended alike, newest first."""
     entries = WaitlistEntry.objects.select_related(
         "patient", "service", "sooner_than"
-    ).prefetch_related("practitioners", "locations")
+    ).prefetch_related(
+        # A practitioner goes by their user's name.
+        Prefetch("practitioners", queryset=Practitioner.objects.select_related("user")),
+        "locations",
+    )
     roles = roles_of(user)
     if is_front_desk(user):
         return entries

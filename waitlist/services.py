@@ -56,7 +56,8 @@ def join_waitlist(
         raise DomainError("patient_inactive", "This patient's record is not active.")
     if not service.is_active:
         raise DomainError.invalid("service", [f"{service} is no longer offered."])
-    _check_wish(wish, patient=patient, service=service, by=by, now=now)
+    _check_staff_only({name: getattr(wish, name) for name in STAFF_FIELDS}, by=by)
+    _check_wish(wish, patient=patient, service=service, now=now)
     with transaction.atomic():
         # Joins of one patient queue here, so the check below sees the other's entry.
         Patient.objects.select_for_update().filter(pk=patient.pk).first()
@@ -80,10 +81,11 @@ def change_entry(
     unknown = set(changes) - WISH_FIELDS
     if unknown:
         raise ValueError(f"Not a field of the waitlist's wish: {sorted(unknown)}")
+    _check_staff_only(changes, by=by)
     with transaction.atomic():
         entry = _lock_open(entry)
-        wish = replace(wish_of(entry), **changes)
-        _check_wish(wish, patient=entry.patient, service=entry.service, by=by, now=now)
+        wish = replace(_wish_of(entry), **changes)
+        _check_wish(wish, patient=entry.patient, service=entry.service, now=now)
         _write(entry, wish)
     return entry
 
@@ -112,7 +114,7 @@ def end_expired_entries(*, now: datetime | None = None) -> int:
     )
 
 
-def wish_of(entry: WaitlistEntry) -> Wish:
+def _wish_of(entry: WaitlistEntry) -> Wish:
     """What `entry` waits for now."""
     return Wish(
         **{name: getattr(entry, name) for name in WISH_FIELDS - {"practitioners", "locations"}},
@@ -141,13 +143,8 @@ def _write(entry: WaitlistEntry, wish: Wish) -> None:
     entry.locations.set(wish.locations)
 
 
-def _check_wish(wish: Wish, *, patient: Patient, service: Service, by: User, now: datetime) -> None:
-    """Refuse, naming the field, what the entry could never be matched with or what the
-    caller may not set."""
-    if not is_staff_member(by):
-        for name in STAFF_FIELDS:
-            if getattr(wish, name):
-                raise DomainError.invalid(name, ["Only the clinic's staff set this."])
+def _check_wish(wish: Wish, *, patient: Patient, service: Service, now: datetime) -> None:
+    """Refuse, naming the field, what the entry could never be matched with."""
     weekdays = list(wish.weekdays)
     if any(day not in WEEKDAYS for day in weekdays):
         raise DomainError.invalid("weekdays", ["Days are 0 (Monday) to 6 (Sunday)."])
@@ -167,6 +164,15 @@ def _check_wish(wish: Wish, *, patient: Patient, service: Service, by: User, now
         raise DomainError.invalid("locations", ["Each must be a location that is open."])
     if wish.sooner_than is not None:
         _check_sooner_than(wish.sooner_than, patient=patient, service=service, now=now)
+
+
+def _check_staff_only(values: dict[str, object], *, by: User) -> None:
+    """Only staff set what the front desk decides; a patient's own change leaves it be."""
+    if is_staff_member(by):
+        return
+    for name in STAFF_FIELDS:
+        if values.get(name):
+            raise DomainError.invalid(name, ["Only the clinic's staff set this."])
 
 
 def _check_sooner_than(

@@ -294,3 +294,15 @@ def test_the_database_refuses_a_second_open_entry(assessed_patient, myotherapy):
         ended_at=timezone.now(),
         end_reason=EndReason.LEFT,
     )
+
+
+def test_a_patient_changes_an_entry_the_desk_marked_urgent(patient_user, reception, myotherapy):
+    entry = join(patient_user.patient, myotherapy, reception, urgent=True, note="Call first")
+
+    change_entry(entry=entry, changes={"weekdays": [2]}, by=patient_user)
+
+    entry.refresh_from_db()
+    assert entry.urgent and entry.note == "Call first"
+    with pytest.raises(DomainError) as refusal:
+        change_entry(entry=entry, changes={"urgent": False, "note": "x"}, by=patient_user)
+    assert refused_field(refusal) == "note"
