@@ -5,7 +5,7 @@ Who may act for which patient is the caller's question (the API and the admin lo
 patient up among those the user may see); these rules hold whoever calls."""
 
 from collections.abc import Collection
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, time
 
 from django.db import transaction
@@ -15,13 +15,14 @@ from accounts.models import User
 from accounts.roles import is_staff_member
 from appointments.availability import practitioners_for
 from appointments.models import Appointment, Status
+from kernel.clock import save_at
 from kernel.errors import DomainError
 from patients.models import Patient
-from practice.models import Location, Practitioner, Service
+from practice.models import Location, Practitioner, Service, Weekday
 
 from .models import EndReason, WaitlistEntry
 
-WEEKDAYS = range(7)  # 0 = Monday .. 6 = Sunday, as `date.weekday()`
+WEEKDAYS = frozenset(Weekday.values)  # 0 = Monday .. 6 = Sunday, as `date.weekday()`
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class Wish:
     earliest_date: date | None = None
     sooner_than: Appointment | None = None
     urgent: bool = False
-    note: str = field(default="")
+    note: str = ""
 
 
 WISH_FIELDS = frozenset(f.name for f in fields(Wish))
@@ -68,7 +69,7 @@ def join_waitlist(
                 "already_on_waitlist", f"{patient} is already on the waitlist for {service}."
             )
         entry = WaitlistEntry(patient=patient, service=service, created_by=by)
-        _write(entry, wish)
+        _write(entry, wish, now=now)
     return entry
 
 
@@ -86,7 +87,7 @@ def change_entry(
         entry = _lock_open(entry)
         wish = replace(_wish_of(entry), **changes)
         _check_wish(wish, patient=entry.patient, service=entry.service, now=now)
-        _write(entry, wish)
+        _write(entry, wish, now=now)
     return entry
 
 
@@ -134,11 +135,11 @@ def _lock_open(entry: WaitlistEntry) -> WaitlistEntry:
     return locked
 
 
-def _write(entry: WaitlistEntry, wish: Wish) -> None:
+def _write(entry: WaitlistEntry, wish: Wish, *, now: datetime) -> None:
     for name in WISH_FIELDS - {"practitioners", "locations", "weekdays"}:
         setattr(entry, name, getattr(wish, name))
     entry.weekdays = sorted(wish.weekdays)
-    entry.save()
+    save_at(entry, now)  # a new entry waits since the service's moment
     entry.practitioners.set(wish.practitioners)
     entry.locations.set(wish.locations)
 

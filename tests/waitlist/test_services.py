@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from appointments.models import Status
+from clinic.celery import app
 from kernel.errors import DomainError
 from tests.factories import LocationFactory
 from tests.fixtures.clinic import TODAY, at
@@ -306,3 +307,29 @@ def test_a_patient_changes_an_entry_the_desk_marked_urgent(patient_user, recepti
     with pytest.raises(DomainError) as refusal:
         change_entry(entry=entry, changes={"urgent": False, "note": "x"}, by=patient_user)
     assert refused_field(refusal) == "note"
+
+
+def test_beat_runs_the_expiry_sweep_hourly(settings):
+    (entry,) = [
+        entry
+        for entry in settings.CELERY_BEAT_SCHEDULE.values()
+        if entry["task"] == "waitlist.tasks.end_expired_entries"
+    ]
+
+    assert entry["schedule"] == 3600.0
+    assert app.tasks[entry["task"]] is not None
+
+
+def test_an_entry_waits_since_the_moment_given(patient_user, myotherapy):
+    earlier = at(TODAY - timedelta(days=3), 9)
+
+    entry = join_waitlist(
+        patient=patient_user.patient,
+        service=myotherapy,
+        by=patient_user,
+        wish=Wish(latest_date=IN_A_MONTH),
+        now=earlier,
+    )
+
+    entry.refresh_from_db()
+    assert entry.created_at == earlier
