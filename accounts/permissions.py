@@ -63,6 +63,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         # Nothing of `treatments`, ever: reception does not read clinical records.
         "notifications.notification": VIEW,  # the message log (accounts.0005)
         "notifications.reply": ("view", "change"),  # patients' SMS; marked handled (0013)
+        "waitlist.waitlistentry": EDIT,  # put patients on it, end entries (0014)
     },
     "Practitioner": {
         "patients.patient": VIEW,
@@ -72,6 +73,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         **dict.fromkeys(CLINICAL_RECORDS, EDIT),
         "notifications.notification": VIEW,
         "notifications.reply": VIEW,
+        "waitlist.waitlistentry": VIEW,
     },
     "Manager": {
         **dict.fromkeys(PRACTICE_CONFIG, ALL),
@@ -84,6 +86,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         **dict.fromkeys(CLINICAL_PLANS, ("view", "change")),
         "notifications.notification": VIEW,
         "notifications.reply": ("view", "change"),
+        "waitlist.waitlistentry": EDIT,
         "notifications.messagetemplate": ("view", "change"),
         "notifications.messagingsettings": ("view", "change"),
         "audit.auditentry": VIEW,  # the audit log (accounts.0006)

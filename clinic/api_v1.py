@@ -22,6 +22,7 @@ from treatments.api.notes import TreatmentNoteViewSet
 from treatments.api.outcomes import OutcomeMeasureViewSet
 from treatments.api.plans import TreatmentPlanViewSet
 from treatments.api.progress import PatientProgressView
+from waitlist.api import WaitlistEntryViewSet
 
 router = SimpleRouter()
 router.register("locations", LocationViewSet, basename="location")
@@ -34,6 +35,7 @@ router.register("treatment-notes", TreatmentNoteViewSet, basename="treatment-not
 router.register("treatment-plans", TreatmentPlanViewSet, basename="treatment-plan")
 router.register("outcome-measures", OutcomeMeasureViewSet, basename="outcome-measure")
 router.register("intakes", IntakeViewSet, basename="intake")
+router.register("waitlist", WaitlistEntryViewSet, basename="waitlist-entry")
 
 urlpatterns = [
     path("auth/register/", RegisterView.as_view(), name="register"),

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "notifications",
     "diary",
     "records",
+    "waitlist",
     "demo",
 ]
 
@@ -302,6 +303,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
     # Expired holds block nothing already; this only frees their rows.
     "end-expired-holds": {"task": "appointments.tasks.end_expired_holds", "schedule": 300.0},
+    # An entry lasts through its latest date; hourly, so it ends soon after midnight.
+    "end-expired-waitlist-entries": {
+        "task": "waitlist.tasks.end_expired_entries",
+        "schedule": 3600.0,
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / ".devdata" / "celerybeat-schedule")

@@ -27,6 +27,7 @@ GRANTING_MIGRATIONS = [
     "0006_audit_permissions",
     "0008_security_policy_row_and_permissions",
     "0013_reply_permissions",
+    "0014_waitlist_permissions",
 ]
 
 PRACTICE_MODELS = [
@@ -85,12 +86,17 @@ BEFORE_CLINICAL_RECORDS = {
 # replies handled; managers edit the templates and settings.
 MESSAGE_LOG = _on("notifications", ["view"], ["notification", "reply"])
 REPLIES_HANDLED = _on("notifications", ["change"], ["reply"])
+# The front desk puts patients on the waitlist and ends entries; practitioners read it.
+WAITLIST_KEPT = _on("waitlist", ["view", "add", "change"], ["waitlistentry"])
 EXPECTED = {
-    "Reception": BEFORE_CLINICAL_RECORDS["Reception"] | MESSAGE_LOG | REPLIES_HANDLED,
+    "Reception": (
+        BEFORE_CLINICAL_RECORDS["Reception"] | MESSAGE_LOG | REPLIES_HANDLED | WAITLIST_KEPT
+    ),
     "Practitioner": (
         BEFORE_CLINICAL_RECORDS["Practitioner"]
         | _on("treatments", ["view", "add", "change"], CLINICAL_MODELS)
         | MESSAGE_LOG
+        | _on("waitlist", ["view"], ["waitlistentry"])
     ),
     "Manager": (
         BEFORE_CLINICAL_RECORDS["Manager"]
@@ -104,6 +110,7 @@ EXPECTED = {
         | _on("accounts", ["view", "change"], ["securitypolicy"])
         | _on("axes", ["view", "delete"], ["accessattempt"])
         | _on("otp_totp", ["view", "delete"], ["totpdevice"])
+        | WAITLIST_KEPT
     ),
 }
 
@@ -259,7 +266,7 @@ class TestReceptionNeverGetsClinicalRecords:
 
         assert response.status_code == 200
         shown = {app["app_label"] for app in response.context["app_list"]}
-        assert shown == {"patients", "appointments", "practice", "notifications"}
+        assert shown == {"patients", "appointments", "practice", "notifications", "waitlist"}
 
     @pytest.mark.parametrize(
         "model", ["intake", "treatmentplan", "treatmentnote", "outcomemeasure"]

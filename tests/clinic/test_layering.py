@@ -13,7 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 APPS = [
     "kernel", "accounts", "audit", "practice", "patients", "appointments", "care",
-    "treatments", "notifications", "diary", "records", "demo", "clinic",
+    "treatments", "notifications", "diary", "records", "waitlist", "demo", "clinic",
 ]  # fmt: skip
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 

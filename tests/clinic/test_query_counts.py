@@ -30,6 +30,7 @@ from treatments.services import (
     submit_intake,
     update_draft,
 )
+from waitlist.services import Wish, join_waitlist
 
 pytestmark = pytest.mark.usefixtures("frozen_now", "fresh_throttles")
 
@@ -112,6 +113,19 @@ class Rows:
                 patient=PatientFactory(), practitioner=self.fixture("myotherapist"), goals="x"
             )
 
+    def waitlist(self, n):
+        """Entries of new patients, each naming the myotherapist."""
+        for _ in range(n):
+            join_waitlist(
+                patient=PatientFactory(),
+                service=self.fixture("myotherapy"),
+                by=self.fixture("reception"),
+                wish=Wish(
+                    latest_date=TODAY + timedelta(days=30),
+                    practitioners=[self.fixture("myotherapist")],
+                ),
+            )
+
     def intakes(self, n):
         for _ in range(n):
             submit_intake(patient=self.fixture("assessed_patient"), answers=INTAKE, entered_by=None)
@@ -129,6 +143,7 @@ LIST_ENDPOINTS = {
     "/api/v1/treatment-plans/": ("as_manager", Rows.plans),
     "/api/v1/outcome-measures/": ("as_practitioner", Rows.notes),
     "/api/v1/intakes/": ("as_practitioner", Rows.intakes),
+    "/api/v1/waitlist/": ("as_reception", Rows.waitlist),
 }
 # The same lists as others see them (a patient's own appointments, a manager's notes).
 OTHER_CALLERS = [

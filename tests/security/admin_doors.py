@@ -202,6 +202,7 @@ def build_admin_world() -> AdminWorld:
             kind=Kind.CONFIRMATION, channel=Channel.EMAIL, defaults={"body": "Hello {{ patient }}"}
         )[0],
         MessagingSettings.current(),
+        world.waitlist_entry,
     ]
     users: dict[Caller, User | None] = {
         Caller.ANONYMOUS: None,

@@ -68,6 +68,7 @@ POLICY = {
     "app_list:practice GET":                            "login login 200   200   200   200   200",
     "app_list:token_blacklist GET":                     "login login 404   404   404   404   200",
     "app_list:treatments GET":                          "login login 404   200   200   200   200",
+    "app_list:waitlist GET":                            "login login 200   200   200   200   200",
     "appointments_appointment_add GET":                 "login login 302   302   302   302   302",
     "appointments_appointment_add POST":                "login login 302   302   302   302   302",
     "appointments_appointment_arrivals GET":            "login login 200   200   200   200   200",
@@ -364,6 +365,18 @@ POLICY = {
     "two_factor GET":                                   "login login 200   200   200   200   200",
     "two_factor POST":                                  "login login 302   302   302   302   302",
     "view_on_site GET":                                 "login login 404   404   404   404   404",
+    # The waitlist: reception and managers put patients on it and end entries (the action),
+    # nobody edits or deletes one here; a practitioner reads those of the patients in their
+    # care, so the other one is sent away from A's.
+    "waitlist_waitlistentry_add GET":                   "login login 200   403   403   200   200",
+    "waitlist_waitlistentry_add POST":                  "login login 302   403   403   302   302",
+    "waitlist_waitlistentry_change GET":                "login login 200   200   index 200   200",
+    "waitlist_waitlistentry_change POST":               "login login 403   403   403   403   403",
+    "waitlist_waitlistentry_changelist GET":            "login login 200   200   200   200   200",
+    "waitlist_waitlistentry_delete GET":                "login login 403   403   403   403   403",
+    "waitlist_waitlistentry_delete POST":               "login login 403   403   403   403   403",
+    "waitlist_waitlistentry_history GET":               "login login 200   200   index 200   200",
+    "waitlist_waitlistentry_object GET":                "login login 302   302   302   302   302",
 }
 # fmt: on
 
@@ -413,6 +426,8 @@ ACTION_POLICY = {
     "treatments.treatmentplan:move_to_maintain":        "login login 403   ran   none  ran   ran",
     "treatments.treatmentplan:move_to_release":         "login login 403   ran   none  ran   ran",
     "treatments.treatmentplan:move_to_strengthen":      "login login 403   ran   none  ran   ran",
+    "waitlist.waitlistentry:delete_selected":           "login login off   off   off   off   off",
+    "waitlist.waitlistentry:end_selected":              "login login ran   off   off   ran   ran",
 }
 # fmt: on
 

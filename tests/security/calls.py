@@ -35,6 +35,7 @@ KWARGS = {
     "location-detail": lambda w: {"pk": w.future_visit.location_id},
     "service-detail": lambda w: {"pk": w.myotherapy.pk},
     "practitioner-detail": lambda w: {"pk": w.practitioner.pk},
+    "waitlist-entry-detail": lambda w: {"pk": w.waitlist_entry.pk},
 }
 # The query of each list read: filtered down to A, so that a filter is no way round a scope.
 QUERIES = {
@@ -61,7 +62,8 @@ INTAKE_ANSWERS = {
 NEXT_MONDAY = TODAY + timedelta(days=7)
 
 
-# Patients book and send intakes for themselves: `patient` is not theirs to send (400).
+# Patients book, send intakes and join the waitlist for themselves: `patient` is not theirs
+# to send (400).
 PATIENTS = {Persona.PATIENT_A, Persona.PATIENT_B}
 
 
@@ -114,9 +116,20 @@ def body_for(name: str, method: str, w: World, persona: Persona | None = None) -
         "intake-list": {**INTAKE_ANSWERS, "patient": w.patient_a.pk},
         "intake-detail": {"complaint": "Changed"},
         "intake-clearance": {"cleared_on": TODAY.isoformat(), "note": "Seen by her GP"},
+        # A is waiting for myotherapy already: an entry for the assessment is a new one.
+        "waitlist-entry-list": {
+            "service": w.assessment.pk,
+            "latest_date": (TODAY + timedelta(days=14)).isoformat(),
+            "patient": w.patient_a.pk,
+        },
+        "waitlist-entry-detail": {"weekdays": [1, 3]},
     }
     body = bodies.get(name, {}) if method in WRITE_METHODS else {}
-    if persona in PATIENTS and name in ("appointment-list", "patient-me-intake"):
+    if persona in PATIENTS and name in (
+        "appointment-list",
+        "patient-me-intake",
+        "waitlist-entry-list",
+    ):
         body = {field: value for field, value in body.items() if field != "patient"}
     return body
 

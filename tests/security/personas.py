@@ -60,6 +60,8 @@ from treatments.services import (
     submit_intake,
     update_draft,
 )
+from waitlist.models import WaitlistEntry
+from waitlist.services import Wish, join_waitlist
 
 PASSWORD = "correct horse battery staple"  # the factories' password
 
@@ -99,6 +101,7 @@ MARKERS: dict[str, DataKind] = {
     "PLAN-GOALS-d03e": DataKind.CLINICAL,
     "INTAKE-COMPLAINT-e55f": DataKind.CLINICAL,
     "DRAFT-NOTE-b91c": DataKind.DRAFT,
+    "WAITLIST-NOTE-4e8a": DataKind.DESK,
 }
 
 # Who may read which kinds of A's data (shared/API.md's roles; DOMAIN.md: reception does
@@ -151,6 +154,7 @@ class World:
     pain: OutcomeMeasure
     intake: Intake
     notification: Notification
+    waitlist_entry: WaitlistEntry  # A's, open, for any practitioner, with a desk note
 
     def client(self, persona: Persona) -> APIClient:
         client = APIClient()
@@ -292,6 +296,12 @@ def build_world() -> World:
         Persona.OTHER_PRACTITIONER: other_practitioner.user,
         Persona.MANAGER: staff("boss@clinic.example", "Manager"),
     }
+    waitlist_entry = join_waitlist(
+        patient=patient_a,
+        service=myotherapy,
+        wish=Wish(latest_date=TODAY + timedelta(days=30), note="WAITLIST-NOTE-4e8a: mornings"),
+        by=users[Persona.RECEPTION],
+    )
     return World(
         users=users,
         patient_a=patient_a,
@@ -320,6 +330,7 @@ def build_world() -> World:
         pain=pain,
         intake=intake,
         notification=notification,
+        waitlist_entry=waitlist_entry,
     )
 
 
@@ -339,7 +350,15 @@ def world_for_module(django_db_blocker) -> Iterator[World]:
 
 # The clinic's own data; the audit log (which records reads too) and Django's sessions and
 # permissions are not what a refused request could corrupt.
-WATCHED_APPS = ["accounts", "patients", "appointments", "treatments", "notifications", "practice"]
+WATCHED_APPS = [
+    "accounts",
+    "patients",
+    "appointments",
+    "treatments",
+    "notifications",
+    "practice",
+    "waitlist",
+]
 
 
 def watched_models(app_labels=WATCHED_APPS, include_auto_created=False) -> list[type[Model]]:
@@ -376,6 +395,7 @@ def rows_of_a(world: World) -> str:
         Intake.objects.filter(patient=a),
         RedFlagClearance.objects.filter(intake__patient=a),
         Notification.objects.filter(Q(patient=a) | Q(appointment__patient=a)),
+        WaitlistEntry.objects.filter(patient=a),
     ]
     rows = [list(queryset.order_by("pk").values_list()) for queryset in mine]
     return sha256(repr(rows).encode()).hexdigest()

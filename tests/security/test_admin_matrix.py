@@ -117,6 +117,14 @@ BODIES = {
         "practitioner": w.world.other_practitioner.pk,
         "assign": "Assign",
     },
+    # A is waiting for myotherapy already: an entry for the assessment is a new one.
+    "waitlist_waitlistentry_add": lambda w: {
+        "patient": w.world.patient_a.pk,
+        "service": w.world.assessment.pk,
+        "latest_date": (TODAY + timedelta(days=14)).isoformat(),
+        "urgent": "on",
+        "add": "Add to the waitlist",
+    },
     "patients_patient_break_glass": lambda w: {
         "reason": "Her practitioner is away and she is in pain at the desk",
         "break_glass": "Break the glass",
@@ -195,6 +203,8 @@ NAMES_A = {
     "notifications_notification_changelist",
     "notifications_notification_change",
     "audit_auditentry_changelist",
+    "waitlist_waitlistentry_changelist",
+    "waitlist_waitlistentry_change",
     *(f"treatments_{model}_{page}" for model in CLINICAL_ADMINS for page in PAGES),
 }
 

@@ -105,6 +105,13 @@ POLICY = {
     ("intake-list", "POST"):                 "401 403 403 403 201 400 403",
     ("intake-detail", "GET"):                "401 403 403 403 200 404 200",
     ("intake-clearance", "POST"):            "401 403 403 403 201 404 403",
+    # The waitlist: patients their own; the front desk anyone's; a practitioner reads the
+    # entries of the patients in their care, and changes none.
+    ("waitlist-entry-list", "GET"):          "401 200 200 200 200 200 200",
+    ("waitlist-entry-list", "POST"):         "401 201 201 201 403 403 201",
+    ("waitlist-entry-detail", "GET"):        "401 200 404 200 200 404 200",
+    ("waitlist-entry-detail", "PATCH"):      "401 200 404 200 403 403 200",
+    ("waitlist-entry-detail", "DELETE"):     "401 204 404 204 403 403 204",
 }
 # fmt: on
 REFUSALS = {401, 403, 404, 405}
@@ -128,6 +135,8 @@ NAME_A = {
     "outcome-measure-detail",
     "intake-list",
     "intake-detail",
+    "waitlist-entry-list",
+    "waitlist-entry-detail",
 }
 
 

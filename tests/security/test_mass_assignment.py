@@ -126,6 +126,18 @@ SOAP = {
     "plan",
     "exercises",
 }
+WAITLIST_WISH = {
+    "practitioners",
+    "locations",
+    "weekdays",
+    "earliest_time",
+    "latest_time",
+    "earliest_date",
+    "latest_date",
+    "sooner_than",
+    "urgent",
+    "note",
+}
 # What a request may set, by endpoint: everything else is the server's to decide.
 WRITABLE = {
     ("register", "POST"): {
@@ -179,9 +191,16 @@ WRITABLE = {
     ("outcome-measure-list", "POST"): {"patient", "kind", "value", "odi_answers", "recorded_at"},
     ("intake-list", "POST"): {"patient", *INTAKE_ANSWERS},
     ("intake-clearance", "POST"): {"cleared_on", "note"},
+    ("waitlist-entry-list", "POST"): {"service", "patient", *WAITLIST_WISH},
+    ("waitlist-entry-detail", "PATCH"): WAITLIST_WISH,
 }
-# Patients book for themselves: the staff booking's `patient` and desk `note` are not theirs.
-NOT_FOR_PATIENTS = {("appointment-list", "POST"): {"patient", "note"}}
+# Patients book and wait for themselves: the staff's `patient`, desk `note` and `urgent` are
+# not theirs.
+NOT_FOR_PATIENTS = {
+    ("appointment-list", "POST"): {"patient", "note"},
+    ("waitlist-entry-list", "POST"): {"patient", "note", "urgent"},
+    ("waitlist-entry-detail", "PATCH"): {"note", "urgent"},
+}
 
 # Writes the matrix has no persona succeed at with its body: with these bodies, they do.
 EXTRA_WRITERS = {

@@ -29,6 +29,7 @@ from treatments.selectors import (
     plans_for,
     sessions_to_write_up_for,
 )
+from waitlist.selectors import entries_for
 
 LOG = "/api/v1/notifications/"
 
@@ -196,6 +197,7 @@ SCOPED_TO_CARE = {
     "outcomes_for": lambda user, w: outcomes_for(user).filter(patient=w.patient_a),
     "intakes_for": lambda user, w: intakes_for(user).filter(patient=w.patient_a),
     "notifications_for": lambda user, w: notifications_for(user).filter(patient=w.patient_a),
+    "entries_for": lambda user, w: entries_for(user).filter(patient=w.patient_a),
 }
 
 

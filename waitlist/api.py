@@ -1,0 +1,243 @@
+"""`/api/v1/waitlist/`: patients put themselves on the waitlist and leave it; the front
+desk puts patients on it, marks them urgent, changes and ends their entries; everyone reads
+the entries `selectors.entries_for` gives them."""
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.roles import Role, is_front_desk, roles_of
+from appointments.selectors import appointments_for
+from care.selectors import patients_for
+from kernel.rest import (
+    FORBIDDEN,
+    NOT_FOUND,
+    VALIDATION_ERROR,
+    CalendarDateField,
+    IdRelatedField,
+    ModelSerializer,
+    NamedSerializer,
+    Serializer,
+    error_response,
+)
+from practice.models import Location, Practitioner, Service
+
+from .models import EndReason, WaitlistEntry
+from .selectors import entries_for
+from .services import Wish, change_entry, join_waitlist, leave_waitlist
+
+
+class WaitlistEntrySerializer(ModelSerializer):
+    patient = NamedSerializer(read_only=True)
+    note = serializers.SerializerMethodField(
+        help_text="The front desk's note; null for patients, who do not see it."
+    )
+    end_reason = serializers.SerializerMethodField(help_text="Null while the entry is open.")
+
+    class Meta:
+        model = WaitlistEntry
+        fields = [
+            "id",
+            "patient",
+            "service",
+            "practitioners",
+            "locations",
+            "weekdays",
+            "earliest_time",
+            "latest_time",
+            "earliest_date",
+            "latest_date",
+            "sooner_than",
+            "urgent",
+            "note",
+            "created_at",
+            "ended_at",
+            "end_reason",
+        ]
+        read_only_fields = fields
+
+    def get_note(self, entry: WaitlistEntry) -> str | None:
+        return entry.note if is_front_desk(self.context["request"].user) else None
+
+    @extend_schema_field(serializers.ChoiceField(choices=EndReason.choices, allow_null=True))
+    def get_end_reason(self, entry: WaitlistEntry) -> str | None:
+        return entry.end_reason or None
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class OwnAppointmentField(IdRelatedField):
+    """An appointment among those the caller sees: a patient cannot learn by it whether
+    another patient's booking exists."""
+
+    def get_queryset(self):
+        return appointments_for(self.context["request"].user)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class VisiblePatientField(IdRelatedField):
+    def get_queryset(self):
+        return patients_for(self.context["request"].user)
+
+
+class WishSerializer(Serializer):
+    """What a patient waits for: empty lists mean any."""
+
+    practitioners = IdRelatedField(
+        many=True, required=False, queryset=Practitioner.objects.all(), help_text="None: any."
+    )
+    locations = IdRelatedField(
+        many=True, required=False, queryset=Location.objects.all(), help_text="None: any."
+    )
+    weekdays = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        help_text="0 = Monday .. 6 = Sunday, each once; none: any day.",
+    )
+    earliest_time = serializers.TimeField(required=False, allow_null=True)
+    latest_time = serializers.TimeField(required=False, allow_null=True)
+    earliest_date = CalendarDateField(required=False, allow_null=True)
+    latest_date = CalendarDateField(help_text="The entry ends after this day.")
+    sooner_than = OwnAppointmentField(
+        required=False,
+        allow_null=True,
+        help_text="The patient's own upcoming booking of the service, to bring forward.",
+    )
+
+
+class StaffWishSerializer(WishSerializer):
+    urgent = serializers.BooleanField(required=False, help_text="Staff only.")
+    note = serializers.CharField(
+        required=False, allow_blank=True, max_length=500, help_text="Staff only."
+    )
+
+
+class JoinSerializer(WishSerializer):
+    service = IdRelatedField(queryset=Service.objects.all())
+
+
+PATIENT_HELP = "Staff: the patient put on the waitlist. Patients: leave it out."
+
+
+class StaffJoinSerializer(StaffWishSerializer, JoinSerializer):
+    patient = VisiblePatientField(help_text=PATIENT_HELP)
+
+
+class JoinRequestSerializer(StaffJoinSerializer):
+    """As the schema documents it: `patient`, `urgent` and `note` are for staff; a patient
+    joins for themselves and sends none of them (400 naming the field)."""
+
+    patient = VisiblePatientField(required=False, help_text=PATIENT_HELP)
+
+
+class ChangeRequestSerializer(StaffWishSerializer):
+    """As the schema documents it: `urgent` and `note` are for staff."""
+
+
+class WaitlistAccess(BasePermission):
+    """Anyone signed in reads (the selector decides what); patients and the front desk
+    write. A practitioner reads the waitlist of the patients in their care, and no more."""
+
+    message = "Only patients and the front desk change the waitlist."
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in SAFE_METHODS:
+            return True
+        return is_front_desk(request.user) or Role.PATIENT in roles_of(request.user)
+
+
+WAITLIST_REFUSED = error_response(
+    "The waitlist's rules refused it.",
+    ("already_on_waitlist", "Ari Assessed is already on the waitlist for Myotherapy 45."),
+    ("entry_ended", "This waitlist entry has already ended."),
+    ("patient_inactive", "This patient's record is not active."),
+)
+TAGS = ["waitlist"]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Waitlist entries",
+        description="A patient sees their own; reception and managers every one; a "
+        "practitioner those of the patients in their care that name them or take any "
+        "practitioner. Open and ended entries, newest first.",
+        tags=TAGS,
+    ),
+    retrieve=extend_schema(summary="One waitlist entry", responses={404: NOT_FOUND}, tags=TAGS),
+    create=extend_schema(
+        summary="Join the waitlist",
+        description="A patient joins for themselves (no verified email needed: only "
+        "booking needs one); staff name the `patient` and may mark the entry `urgent`. One "
+        "open entry per patient and service.",
+        request=JoinRequestSerializer,
+        responses={
+            201: WaitlistEntrySerializer,
+            400: VALIDATION_ERROR,
+            403: FORBIDDEN,
+            409: WAITLIST_REFUSED,
+        },
+        tags=TAGS,
+    ),
+    partial_update=extend_schema(
+        summary="Change what an entry waits for",
+        description="The fields sent change, the others stay; the same rules as joining.",
+        request=ChangeRequestSerializer,
+        responses={
+            200: WaitlistEntrySerializer,
+            400: VALIDATION_ERROR,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: WAITLIST_REFUSED,
+        },
+        tags=TAGS,
+    ),
+    destroy=extend_schema(
+        summary="Leave the waitlist",
+        description="Ends the entry (it stays on file): a patient leaves it, staff remove it.",
+        responses={204: None, 403: FORBIDDEN, 404: NOT_FOUND, 409: WAITLIST_REFUSED},
+        tags=TAGS,
+    ),
+)
+class WaitlistEntryViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    permission_classes = [IsAuthenticated, WaitlistAccess]
+    serializer_class = WaitlistEntrySerializer
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return entries_for(self.request.user).order_by("-created_at", "-pk")
+
+    def create(self, request: Request) -> Response:
+        staff = is_front_desk(request.user)
+        data = self._valid(StaffJoinSerializer if staff else JoinSerializer, request)
+        patient = data.pop("patient") if staff else request.user.patient
+        service = data.pop("service")
+        entry = join_waitlist(patient=patient, service=service, wish=Wish(**data), by=request.user)
+        return Response(self._shown(entry), status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        entry = self.get_object()
+        wish = StaffWishSerializer if is_front_desk(request.user) else WishSerializer
+        changes = self._valid(wish, request, partial=True)
+        entry = change_entry(entry=entry, changes=changes, by=request.user)
+        return Response(self._shown(entry))
+
+    def destroy(self, request: Request, pk: str) -> Response:
+        reason = EndReason.REMOVED_BY_STAFF if is_front_desk(request.user) else EndReason.LEFT
+        leave_waitlist(entry=self.get_object(), reason=reason)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _valid(self, serializer_class, request: Request, **options: Any) -> dict[str, Any]:
+        serializer = serializer_class(data=request.data, context={"request": request}, **options)
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+    def _shown(self, entry: WaitlistEntry) -> dict[str, Any]:
+        return self.get_serializer(self.get_queryset().get(pk=entry.pk)).data

@@ -1,0 +1,36 @@
+"""Who sees which waitlist entries: the one place that decides it for the API and the
+admin."""
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from accounts.models import User
+from accounts.roles import Role, is_front_desk, roles_of
+from care.selectors import in_care_of
+from practice.models import Practitioner
+
+from .models import WaitlistEntry
+
+
+def entries_for(user: User) -> QuerySet[WaitlistEntry]:
+    """A patient sees their own entries; reception and managers every one; a practitioner
+    those of the patients in their care (`care.selectors.in_care_of`) that name them or
+    take any practitioner; nobody else any. Open and ended alike, newest first."""
+    entries = WaitlistEntry.objects.select_related(
+        "patient", "service", "sooner_than"
+    ).prefetch_related(
+        # A practitioner goes by their user's name.
+        Prefetch("practitioners", queryset=Practitioner.objects.select_related("user")),
+        "locations",
+    )
+    roles = roles_of(user)
+    if is_front_desk(user):
+        return entries
+    visible = Q(pk__in=[])
+    if Role.PATIENT in roles:
+        visible |= Q(patient=user.patient)
+    if Role.PRACTITIONER in roles and hasattr(user, "practitioner"):
+        practitioner = user.practitioner
+        names_them = Q(practitioners=practitioner) | Q(practitioners__isnull=True)
+        matching = WaitlistEntry.objects.filter(names_them).values("pk")
+        visible |= in_care_of(practitioner, "patient") & Q(pk__in=matching)
+    return entries.filter(visible)
