@@ -10,7 +10,7 @@ which are in its location's (`time_zone` beside them), as the patient was told t
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from django.apps import apps
@@ -24,6 +24,7 @@ from audit.models import AuditEntry
 from notifications.models import Notification
 from patients.models import Patient
 from treatments.models import Addendum, ExerciseEntry, Intake, OutcomeMeasure, TreatmentNote
+from waitlist.models import WaitlistEntry
 
 
 def export_patient_record(patient: Patient) -> dict[str, Any]:
@@ -51,6 +52,12 @@ def export_patient_record(patient: Patient) -> dict[str, Any]:
         Notification.objects.filter(patient=patient)
         .select_related("outbox")
         .order_by("due_at", "pk")
+    )
+    waiting = (
+        WaitlistEntry.objects.filter(patient=patient)
+        .select_related("service")
+        .prefetch_related("practitioners__user", "locations")
+        .order_by("created_at", "pk")
     )
     accesses = (
         AuditEntry.objects.filter(patient=patient).select_related("actor").order_by("at", "pk")
@@ -175,8 +182,29 @@ def export_patient_record(patient: Patient) -> dict[str, Any]:
             }
             for measure in outcomes
         ],
+        "waitlist": [_waiting(entry) for entry in waiting],
         "messages": [_message(notification) for notification in messages],
         "access_history": [_access(entry) for entry in accesses],
+    }
+
+
+def _waiting(entry: WaitlistEntry) -> dict[str, Any]:
+    """What the patient asked to wait for; the desk's note about it is the clinic's, as an
+    appointment's is."""
+    return {
+        "service": entry.service.name,
+        "practitioners": [str(practitioner) for practitioner in entry.practitioners.all()],
+        "locations": [location.name for location in entry.locations.all()],
+        "weekdays": list(entry.weekdays),
+        "earliest_time": _iso(entry.earliest_time),
+        "latest_time": _iso(entry.latest_time),
+        "earliest_date": _iso(entry.earliest_date),
+        "latest_date": _iso(entry.latest_date),
+        "sooner_than_appointment": entry.sooner_than_id,
+        "urgent": entry.urgent,
+        "joined_at": _iso(entry.created_at),
+        "ended_at": _iso(entry.ended_at),
+        "end_reason": entry.end_reason or None,
     }
 
 
@@ -255,8 +283,8 @@ def _field_label(object_type: str, name: str) -> str:
     return capfirst(field.verbose_name)
 
 
-def _iso(value: datetime | date | None) -> str | None:
-    """A date as it is; a moment in the clinic's time zone (stored in UTC)."""
+def _iso(value: datetime | date | time | None) -> str | None:
+    """A date or a time of day as it is; a moment in the clinic's time zone (stored in UTC)."""
     if isinstance(value, datetime):
         value = timezone.localtime(value)
     return value.isoformat() if value is not None else None

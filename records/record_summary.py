@@ -18,6 +18,7 @@ from appointments.models import Status
 from audit.models import Action
 from notifications.models import Delivery, Kind
 from patients.models import Channel
+from practice.models import Weekday
 from treatments.models import (
     ActivityProfile,
     MeasureKind,
@@ -30,6 +31,7 @@ from treatments.models import (
     SymptomLocation,
     TreatedRegion,
 )
+from waitlist.models import EndReason
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ def record_sections(record: dict[str, Any]) -> list[Section]:
             "Pain and disability scores",
             [_measure(measure) for measure in record["outcome_measures"]],
         ),
+        Section("Waitlist", [_waiting(entry) for entry in record["waitlist"]]),
         Section("Messages to you", [_message(message) for message in record["messages"]]),
         Section(
             "Who accessed your record",
@@ -101,6 +104,26 @@ def _appointment(appointment: dict) -> Entry:
         lines.append(("Reason", appointment["cancellation_reason"]))
     start = _wall_clock(appointment["start"], appointment["time_zone"])
     return Entry(f"{start} — {appointment['service']}", lines)
+
+
+def _waiting(entry: dict) -> Entry:
+    times = " to ".join(t[:5] for t in (entry["earliest_time"], entry["latest_time"]) if t)
+    lines = [
+        ("Practitioners", ", ".join(entry["practitioners"]) or "any"),
+        ("Locations", ", ".join(entry["locations"]) or "any"),
+        ("Days", _labels(Weekday, entry["weekdays"]) if entry["weekdays"] else "any"),
+        ("Times", times or "any"),
+        (
+            "Dates",
+            " to ".join(_day(day) for day in (entry["earliest_date"], entry["latest_date"]) if day),
+        ),
+        ("Joined", _moment(entry["joined_at"])),
+    ]
+    if entry["ended_at"]:
+        lines.append(
+            ("Ended", f"{_moment(entry['ended_at'])}: {_label(EndReason, entry['end_reason'])}")
+        )
+    return Entry(entry["service"], lines)
 
 
 def _intake(intake: dict) -> Entry:

@@ -1,6 +1,6 @@
 import io
 import re
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from django.db import connection
@@ -21,6 +21,8 @@ from treatments.services import (
     submit_intake,
     update_draft,
 )
+from waitlist.models import WaitlistEntry
+from waitlist.services import Wish, join_waitlist
 
 pytestmark = pytest.mark.usefixtures("frozen_now", "fresh_throttles")
 
@@ -349,3 +351,50 @@ def test_every_time_is_in_the_clinic_zone_and_says_so(as_patient, record, remind
     assert "Times are Australia/Melbourne time" in page
     times_shown = re.findall(r"\d{4},? \d\d:\d\d(?: [A-Z]{3,5})?", page)
     assert times_shown and all(shown.endswith(" AEDT") for shown in times_shown)
+
+
+@pytest.fixture
+def waiting(assessed_patient, myotherapy, myotherapist, patient_user):
+    """The patient waits for an earlier Myotherapy 45 with their practitioner, Tuesday and
+    Thursday mornings; the desk noted something about it."""
+    return join_waitlist(
+        patient=assessed_patient,
+        service=myotherapy,
+        wish=Wish(
+            latest_date=TODAY + timedelta(days=30),
+            practitioners=[myotherapist],
+            weekdays=[1, 3],
+            earliest_time=time(8),
+            latest_time=time(12),
+        ),
+        by=patient_user,
+    )
+
+
+def test_the_waitlist_is_part_of_the_record(as_patient, waiting, myotherapist):
+    """Right of access: what the patient asked to wait for is theirs to have, in the JSON
+    and in the summary; the desk's note is the clinic's, as an appointment's is."""
+    WaitlistEntry.objects.filter(pk=waiting.pk).update(note="Prefers mornings; call first")
+
+    entries = as_patient.get(EXPORT).json()["waitlist"]
+    page = as_patient.get(EXPORT, {"format": "html"}).content.decode()
+
+    assert entries == [
+        {
+            "service": "Myotherapy 45",
+            "practitioners": [str(myotherapist)],
+            "locations": [],
+            "weekdays": [1, 3],
+            "earliest_time": "08:00:00",
+            "latest_time": "12:00:00",
+            "earliest_date": None,
+            "latest_date": (TODAY + timedelta(days=30)).isoformat(),
+            "sooner_than_appointment": None,
+            "urgent": False,
+            "joined_at": NOW.isoformat(),
+            "ended_at": None,
+            "end_reason": None,
+        }
+    ]
+    assert "Waitlist" in page and "Tuesday, Thursday" in page and "08:00 to 12:00" in page
+    assert "call first" not in str(entries) + page
