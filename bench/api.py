@@ -109,8 +109,10 @@ def profile_paths(
     list_tokens: list[str],
     practitioner_token: str,
     calls: int,
+    only: str = "",
 ) -> None:
-    """Every HTTP path of the benchmark in this process under cProfile (`--profile`)."""
+    """Every HTTP path of the benchmark in this process under cProfile (`--profile`), or
+    those whose name contains `only` (`--profile-only`)."""
     calls = min(calls, (len(plan.bookings) - 2) // 2, (len(plan.targets) - 2) // 2)
     bookings = [(b.body, b.token) for b in plan.bookings]
     paths = [
@@ -129,7 +131,10 @@ def profile_paths(
         ),
         api_profile.Path("book a free slot", api_profile.post_each(APPOINTMENTS, bookings), 201),
     ]
-    figures = api_profile.profile(paths, calls)
+    figures = api_profile.profile([path for path in paths if only in path.name], calls)
+    if only not in "reschedule":
+        print("\n".join(f"{name}: {figure}" for name, figure in figures.items()))
+        return
     made_moves = api_booking.moves(plan.bookings, plan.targets, api_booking.bench_bookings())
     figures |= api_profile.profile(
         [api_profile.Path("reschedule", api_profile.post_each_to(made_moves), 200)],
@@ -158,6 +163,12 @@ def main(argv: list[str] | None = None) -> int:
         const=50,
         metavar="CALLS",
         help="profile each path in-process (CALLS times, 50 by default) instead of loading it",
+    )
+    parser.add_argument(
+        "--profile-only",
+        default="",
+        metavar="TEXT",
+        help="with --profile: only the paths whose name contains TEXT, e.g. 'note list'",
     )
     parser.add_argument("--output", type=Path, default=RESULTS / "api.json")
     args = parser.parse_args(argv)
@@ -238,7 +249,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.profile:
         try:
-            profile_paths(plan, free_slots, list_tokens, practitioner_token, args.profile)
+            profile_paths(
+                plan,
+                free_slots,
+                list_tokens,
+                practitioner_token,
+                args.profile,
+                args.profile_only,
+            )
         finally:
             delete_bench_bookings()
         return 0
