@@ -45,7 +45,7 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	PYTHONPATH=. $(BIN)/lint-imports --no-cache
 	$(DEVENV) exec -- python manage.py makemigrations --check --dry-run
-	$(DEVENV) test -n $(TEST_WORKERS) --maxprocesses 8 $(ARGS)
+	$(DEVENV) test -n $(TEST_WORKERS) --maxprocesses 8 --dist loadgroup $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

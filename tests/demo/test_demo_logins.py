@@ -11,7 +11,8 @@ from demo import data
 from demo.logins import ensure_demo_logins
 from tools.devenv import banner
 
-pytestmark = pytest.mark.django_db
+# One worker seeds the demo clinic for both modules (`make test` runs `--dist loadgroup`).
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("demo_clinic")]
 
 SUPERUSER = {"superuser_email": "manager@clinic.example", "superuser_password": "dev-only"}
 

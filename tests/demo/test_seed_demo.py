@@ -39,7 +39,12 @@ from treatments.models import (
 )
 from treatments.services import open_red_flags
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_clinic")]
+# One worker seeds the demo clinic for both modules (`make test` runs `--dist loadgroup`).
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("demo_clinic"),
+    pytest.mark.xdist_group("demo_clinic"),
+]
 
 PAST_STATUSES = {Status.COMPLETED, Status.NO_SHOW, Status.LATE_CANCELLED}
 
