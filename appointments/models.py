@@ -4,7 +4,12 @@ from datetime import datetime, timedelta
 import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
-from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
+from django.contrib.postgres.fields import (
+    ArrayField,
+    DateTimeRangeField,
+    RangeBoundary,
+    RangeOperators,
+)
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import F, Func, Q
@@ -163,6 +168,76 @@ def _respecting_holds(name: str, operation: pgtrigger.Operation, condition: str)
     )
 
 
+# A course books at most a year of weekly visits in one step.
+MAX_COURSE_VISITS = 52
+MAX_COURSE_INTERVAL_WEEKS = 12
+
+
+class Course(models.Model):
+    """A series of visits booked in one step ("NMPT Tue/Thu 7:00 for eight weeks"): the
+    rule it was asked with, and its visits (`Appointment.course`), each a real appointment
+    booked by the same service and refused by the same checks and constraints as any other.
+    The rule is kept as asked; a visit moved or cancelled later is the appointment's own
+    change (`courses`)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="courses")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
+    practitioner = models.ForeignKey(
+        Practitioner,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        help_text="Who the visits are with, unless a visit was booked with someone else.",
+    )
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    first_date = models.DateField()
+    at = models.TimeField(help_text="The visits' start, on the location's clock.")
+    weekdays = ArrayField(models.PositiveSmallIntegerField(), help_text="0 = Monday .. 6 = Sunday.")
+    every_weeks = models.PositiveSmallIntegerField(default=1)
+    visits = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="How many visits; or an end date."
+    )
+    until = models.DateField(null=True, blank=True, help_text="The last day a visit may fall on.")
+    source = models.CharField(max_length=20, choices=Source.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(visits__isnull=False, until__isnull=True)
+                | Q(visits__isnull=True, until__isnull=False),
+                name="course_ends_by_count_or_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(visits__isnull=True) | Q(visits__gte=1, visits__lte=MAX_COURSE_VISITS),
+                name="course_visits_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(until__isnull=True) | Q(until__gte=F("first_date")),
+                name="course_until_not_before_first_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(every_weeks__gte=1, every_weeks__lte=MAX_COURSE_INTERVAL_WEEKS),
+                name="course_every_weeks_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(weekdays__contained_by=list(range(7))) & ~Q(weekdays=[]),
+                name="course_weekdays_monday_to_sunday",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service} course for {self.patient} from {self.first_date}"
+
+
 class Appointment(models.Model):
     """One booked session. `blocked_until` is the end plus the service's buffer: the
     practitioner and the room stay taken until then, the patient only until `end`."""
@@ -231,6 +306,14 @@ class Appointment(models.Model):
         db_index=False,
     )
     cancellation_reason = models.CharField(max_length=500, blank=True)
+    course = models.ForeignKey(
+        Course,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="appointments",
+        help_text="The course it was booked as a visit of.",
+    )
     clash_decision = models.CharField(
         max_length=10,
         choices=[(ClashDecision.KEEP, "Kept"), (ClashDecision.MOVE, "To be moved")],

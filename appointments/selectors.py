@@ -8,7 +8,7 @@ from django.db.models import Min, Q, QuerySet
 from accounts.models import User
 from accounts.roles import Role, is_front_desk, roles_of
 
-from .models import OCCUPYING_STATUSES, UPCOMING_STATUSES, Appointment, Status
+from .models import OCCUPYING_STATUSES, UPCOMING_STATUSES, Appointment, Course, Status
 
 
 def appointments_for(user: User) -> QuerySet[Appointment]:
@@ -26,6 +26,21 @@ def appointments_for(user: User) -> QuerySet[Appointment]:
     if Role.PATIENT in roles:
         mine |= Q(patient=user.patient)
     return appointments.filter(mine) if mine else appointments.none()
+
+
+def courses_for(user: User) -> QuerySet[Course]:
+    """The courses whose visits `user` sees as `appointments_for` does: every one for the
+    front desk, a practitioner's own, a patient's own."""
+    courses = Course.objects.select_related("location")
+    if is_front_desk(user):
+        return courses
+    roles = roles_of(user)
+    mine = Q()
+    if Role.PRACTITIONER in roles and hasattr(user, "practitioner"):
+        mine |= Q(practitioner=user.practitioner)
+    if Role.PATIENT in roles:
+        mine |= Q(patient=user.patient)
+    return courses.filter(mine) if mine else courses.none()
 
 
 def booked_between(user: User, start: datetime, end: datetime) -> QuerySet[Appointment]:

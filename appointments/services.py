@@ -82,6 +82,7 @@ from .models import (
     Appointment,
     ClashDecision,
     ConfirmedVia,
+    Course,
     SlotHold,
     Source,
     Status,
@@ -140,6 +141,7 @@ def book_appointment(
     created_by: User | None = None,
     note: str = "",
     hold: SlotHold | None = None,
+    course: Course | None = None,
     now: datetime | None = None,
 ) -> Appointment:
     """Book `service` for `patient` with `practitioner` at `start`, in a free room.
@@ -187,6 +189,7 @@ def book_appointment(
                 source=source,
                 created_by=created_by,
                 note=note,
+                course=course,
             )
             known = location if isinstance(location, Location) else None
             _save_in_a_free_room(appointment, service, now, location=known)

@@ -12,3 +12,7 @@ from django.dispatch import Signal
 appointment_booked = Signal()
 appointment_moved = Signal()
 appointment_cancelled = Signal()
+
+# A course's visits were booked (`courses.book_course`), each already announced by
+# `appointment_booked`: arguments `course`, `appointments` (its booked visits) and `now`.
+course_booked = Signal()

@@ -13,6 +13,7 @@ from accounts.api import (
 )
 from care.api import BreakGlassView
 from diary.api import AppointmentViewSet, AvailabilityView, HoldDetailView, HoldView
+from diary.course_api import CourseViewSet
 from notifications.api import NotificationViewSet
 from patients.api import MeView, MyEmailView, RegisterView
 from practice.api import ClinicInfoView, LocationViewSet, PractitionerViewSet, ServiceViewSet
@@ -29,6 +30,7 @@ router.register("locations", LocationViewSet, basename="location")
 router.register("services", ServiceViewSet, basename="service")
 router.register("practitioners", PractitionerViewSet, basename="practitioner")
 router.register("appointments", AppointmentViewSet, basename="appointment")
+router.register("appointment-series", CourseViewSet, basename="appointment-series")
 router.register("patients", PatientViewSet, basename="patient")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("treatment-notes", TreatmentNoteViewSet, basename="treatment-note")

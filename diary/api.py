@@ -624,7 +624,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
                 practitioner=hold.practitioner if hold else data["practitioner"],
                 start=hold.start if hold else data["start"],
                 location=hold.location if hold else data.get("location"),
-                source=_source_for(user),
+                source=booking_source(user),
                 created_by=user,
                 note=data.get("note", ""),
                 hold=hold,
@@ -834,7 +834,7 @@ class HoldDetailView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-def _source_for(user) -> str:
+def booking_source(user) -> str:
     roles = roles_of(user)
     if roles & {Role.RECEPTION, Role.MANAGER}:
         return Source.RECEPTION

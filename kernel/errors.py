@@ -54,11 +54,21 @@ class DomainError(Exception):
     """A business rule refused an action. `code` is stable: clients and tests match on it,
     and the API's status follows from it (`status_for`)."""
 
-    def __init__(self, code: str, detail: str, *, fields: dict[str, list[str]] | None = None):
+    def __init__(
+        self,
+        code: str,
+        detail: str,
+        *,
+        fields: dict[str, list[str]] | None = None,
+        extra: dict[str, Any] | None = None,
+    ):
         super().__init__(detail)
         self.code = code
         self.detail = detail
         self.fields = fields
+        # Further keys of the answer's body, for a refusal that names several things each
+        # with its own code (a course's refused visits).
+        self.extra = extra or {}
 
     @property
     def status_code(self) -> int:
@@ -70,7 +80,7 @@ class DomainError(Exception):
         return cls("invalid", "Some fields are not valid.", fields={field: messages})
 
     def as_dict(self) -> dict[str, Any]:
-        return error_body(self.code, self.detail, self.fields)
+        return {**self.extra, **error_body(self.code, self.detail, self.fields)}
 
 
 def error_body(code: str, detail: str, fields: dict[str, list[str]] | None = None) -> dict:

@@ -1,7 +1,8 @@
 """The message log (read-only), the patients' SMS replies (reception's inbox), the templates
 with a preview, and the messaging rules."""
 
-from datetime import datetime
+import dataclasses
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -12,7 +13,7 @@ from django.utils.html import format_html
 from kernel.admin_query import ForgivingQueryAdmin
 
 from .callbacks import mark_replies_handled
-from .choices import FOR_THE_FRONT_DESK
+from .choices import FOR_THE_FRONT_DESK, Kind
 from .models import MessageTemplate, MessagingSettings, Notification, Reply
 from .selectors import notifications_for, replies_for
 from .wording import Visit, check_template, message_context, render_message
@@ -25,6 +26,10 @@ SAMPLE_VISIT = Visit(
     location="Richmond",
     address="12 Swan Street, Richmond VIC 3121",
 )
+SAMPLE_COURSE = [
+    dataclasses.replace(SAMPLE_VISIT, start=SAMPLE_VISIT.start + timedelta(weeks=week))
+    for week in range(3)
+]
 
 
 @admin.register(Notification)
@@ -146,7 +151,8 @@ class MessageTemplateAdmin(admin.ModelAdmin):
     @admin.display(description="Preview (with sample details)")
     def preview(self, template: MessageTemplate) -> str:
         """The message exactly as it would be stored and sent, escaped only for this page."""
-        values = message_context(first_name="Alex", visit=SAMPLE_VISIT)
+        course = SAMPLE_COURSE if template.kind == Kind.COURSE_CONFIRMATION else None
+        values = message_context(first_name="Alex", visit=SAMPLE_VISIT, course=course)
         try:
             subject = render_message(check_template(template.subject, kind=template.kind), values)
             body = render_message(check_template(template.body, kind=template.kind), values)

@@ -9,6 +9,7 @@ class Kind(models.TextChoices):
     REMINDER = "reminder", "Appointment reminder"
     RESCHEDULED = "rescheduled", "Reschedule notice"
     CANCELLED = "cancelled", "Cancellation notice"
+    COURSE_CONFIRMATION = "course_confirmation", "Course confirmation"
     MAINTENANCE_PROMPT = "maintenance_prompt", "Maintenance-visit prompt"
     RECALL = "recall", "Recall"
 

@@ -11,7 +11,12 @@ from anymail.signals import tracking
 from django.db import transaction
 from django.dispatch import receiver
 
-from appointments.signals import appointment_booked, appointment_cancelled, appointment_moved
+from appointments.signals import (
+    appointment_booked,
+    appointment_cancelled,
+    appointment_moved,
+    course_booked,
+)
 from patients.signals import consents_changed
 
 from . import callbacks, services
@@ -22,6 +27,12 @@ from .tasks import dispatch_soon
 @receiver(appointment_booked, dispatch_uid="notifications.booked")
 def schedule_booking_messages(sender, appointment, now, **kwargs) -> None:
     if services.booking_messages(appointment, now=now):
+        _dispatch_after_commit()
+
+
+@receiver(course_booked, dispatch_uid="notifications.course_booked")
+def confirm_course(sender, course, appointments, now, **kwargs) -> None:
+    if services.course_messages(appointments, now=now):
         _dispatch_after_commit()
 
 

@@ -34,7 +34,12 @@ from .backends import PermanentDeliveryError, TransientDeliveryError, backend_fo
 from .models import Delivery, Kind, MessageTemplate, MessagingSettings, Notification
 from .wording import check_template, context_of, render_message
 
-APPOINTMENT_KINDS_WITHDRAWN_ON_CANCEL = (Kind.CONFIRMATION, Kind.REMINDER, Kind.RESCHEDULED)
+APPOINTMENT_KINDS_WITHDRAWN_ON_CANCEL = (
+    Kind.CONFIRMATION,
+    Kind.REMINDER,
+    Kind.RESCHEDULED,
+    Kind.COURSE_CONFIRMATION,
+)
 MAX_ATTEMPTS = 8
 CONSENT_WITHDRAWN = "The patient withdrew consent to this channel."
 
@@ -59,8 +64,31 @@ def consented_channels(patient: Patient) -> list[str]:
 
 def booking_messages(appointment: Appointment, *, now: datetime | None = None) -> bool:
     """A confirmation now and the reminders before the start, on each consented channel.
-    Whether any were added (and so may be due now)."""
-    return _add(messages_of_booking(appointment, booked_at=now or timezone.now()))
+    Whether any were added (and so may be due now). A visit of a course gets its reminders
+    only: the course's one confirmation tells of them all (`course_messages`)."""
+    now = now or timezone.now()
+    if appointment.course_id is not None:
+        return _add(_reminders(appointment, now))
+    return _add(messages_of_booking(appointment, booked_at=now))
+
+
+def course_messages(appointments: list[Appointment], *, now: datetime | None = None) -> bool:
+    """One confirmation for a course's visits (`appointments`, booked in one step), about
+    its first visit and listing them all, on each consented channel."""
+    first = min(appointments, key=lambda appointment: appointment.start)
+    return _add(
+        [
+            Notification(
+                kind=Kind.COURSE_CONFIRMATION,
+                channel=channel,
+                patient_id=first.patient_id,
+                appointment=first,
+                reason_key=f"course:{first.course_id}:{Kind.COURSE_CONFIRMATION}:{channel}",
+                due_at=now or timezone.now(),
+            )
+            for channel in consented_channels(first.patient)
+        ]
+    )
 
 
 def messages_of_booking(
@@ -527,7 +555,7 @@ def next_allowed_time(
 def render(notification: Notification, batch: SendBatch) -> None:
     """Fill in the message's recipient, subject and body from its template."""
     subject, body = batch.templates_for(notification)
-    values = context_of(notification.patient, notification.appointment)
+    values = context_of(notification.patient, notification.appointment, kind=notification.kind)
     notification.subject = render_message(subject, values)
     notification.body = render_message(body, values)
     patient = notification.patient

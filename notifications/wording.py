@@ -29,7 +29,7 @@ from django.template import (
 from django.template.base import FilterExpression, Node, TextNode, Variable, VariableNode
 from django.template.defaulttags import IfNode
 
-from appointments.models import Appointment
+from appointments.models import Appointment, Status
 from patients.models import Patient
 
 from .choices import Kind
@@ -50,7 +50,15 @@ APPOINTMENT_VARIABLES = {
     "address": "the location's address",
     "manage_url": "the link to move or cancel the booking",
 }
-APPOINTMENT_KINDS = {Kind.CONFIRMATION, Kind.REMINDER, Kind.RESCHEDULED, Kind.CANCELLED}
+# A course's confirmation is about its first visit, and lists them all.
+COURSE_VARIABLES = {"visits": "the course's visits, one per line: date, time, practitioner"}
+APPOINTMENT_KINDS = {
+    Kind.CONFIRMATION,
+    Kind.REMINDER,
+    Kind.RESCHEDULED,
+    Kind.CANCELLED,
+    Kind.COURSE_CONFIRMATION,
+}
 ALLOWED_TAGS = {"if": defaulttags.do_if, "comment": defaulttags.comment}
 ALLOWED_FILTERS = {
     name: getattr(defaultfilters, name)
@@ -84,6 +92,8 @@ def render_message(template: Template, values: dict[str, str]) -> str:
 
 def variables_for(kind: str) -> dict[str, str]:
     """The variables a template of `kind` may use, with what each one says."""
+    if kind == Kind.COURSE_CONFIRMATION:
+        return {**PATIENT_VARIABLES, **APPOINTMENT_VARIABLES, **COURSE_VARIABLES}
     if kind in APPOINTMENT_KINDS:
         return {**PATIENT_VARIABLES, **APPOINTMENT_VARIABLES}
     return dict(PATIENT_VARIABLES)
@@ -189,7 +199,9 @@ def visit_of(appointment: Appointment) -> Visit:
     )
 
 
-def message_context(*, first_name: str, visit: Visit | None) -> dict[str, str]:
+def message_context(
+    *, first_name: str, visit: Visit | None, course: list[Visit] | None = None
+) -> dict[str, str]:
     """The only values a message template sees: strings, for sending and preview alike."""
     context = {
         "patient": first_name,
@@ -207,11 +219,29 @@ def message_context(*, first_name: str, visit: Visit | None) -> dict[str, str]:
             address=visit.address,
             manage_url=settings.CLINIC_MANAGE_BOOKING_URL,
         )
+    if course is not None:
+        context["visits"] = "\n".join(
+            f"{each.start:%A %d %B at %H:%M} with {each.practitioner}" for each in course
+        )
     return context
 
 
-def context_of(patient: Patient, appointment: Appointment | None) -> dict[str, str]:
+def context_of(
+    patient: Patient, appointment: Appointment | None, *, kind: str = ""
+) -> dict[str, str]:
+    course = None
+    if kind == Kind.COURSE_CONFIRMATION and appointment is not None:
+        # The visits still booked when it is sent: one cancelled meanwhile is not listed.
+        course = [
+            visit_of(each)
+            for each in Appointment.objects.filter(
+                course_id=appointment.course_id, status=Status.BOOKED
+            )
+            .select_related("practitioner__user", "location", "service")
+            .order_by("start")
+        ]
     return message_context(
         first_name=patient.first_name,
         visit=visit_of(appointment) if appointment is not None else None,
+        course=course,
     )

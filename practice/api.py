@@ -37,6 +37,7 @@ class ServiceSerializer(ModelSerializer):
             "room_kind",
             "disciplines",
             "bookable_online",
+            "courses_online",
             "is_assessment",
         ]
         read_only_fields = fields

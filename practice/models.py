@@ -201,6 +201,11 @@ class Service(models.Model):
     room_kind = models.CharField(max_length=20, choices=RoomKind.choices)
     disciplines = DisciplinesField(help_text="Practitioners of any of these may deliver it.")
     bookable_online = models.BooleanField(default=True)
+    courses_online = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="Patients may book a course of it online (a series of visits in one step).",
+    )
     is_assessment = models.BooleanField(
         default=False, help_text="The new-patient assessment every patient starts with."
     )

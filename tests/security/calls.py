@@ -36,6 +36,7 @@ KWARGS = {
     "service-detail": lambda w: {"pk": w.myotherapy.pk},
     "practitioner-detail": lambda w: {"pk": w.practitioner.pk},
     "waitlist-entry-detail": lambda w: {"pk": w.waitlist_entry.pk},
+    "appointment-series-detail": lambda w: {"pk": w.course.pk},
 }
 # The query of each list read: filtered down to A, so that a filter is no way round a scope.
 QUERIES = {
@@ -70,6 +71,16 @@ PATIENTS = {Persona.PATIENT_A, Persona.PATIENT_B}
 def body_for(name: str, method: str, w: World, persona: Persona | None = None) -> dict:
     """A body that a persona entitled to the endpoint would have accepted for A: staff name
     A as the patient; a patient names nobody (their booking or intake is their own)."""
+    # Two weekly visits of A's, clear of her other bookings.
+    course = {
+        "patient": w.patient_a.pk,
+        "service": w.myotherapy.pk,
+        "practitioner": w.practitioner.pk,
+        "location": w.future_visit.location_id,
+        "first_date": (TODAY + timedelta(days=21)).isoformat(),
+        "at": "16:00",
+        "visits": 2,
+    }
     bodies = {
         "register": {
             "email": "newcomer@example.com",
@@ -123,12 +134,16 @@ def body_for(name: str, method: str, w: World, persona: Persona | None = None) -
             "patient": w.patient_a.pk,
         },
         "waitlist-entry-detail": {"weekdays": [1, 3]},
+        "appointment-series-list": course,
+        "appointment-series-preview": course,
     }
     body = bodies.get(name, {}) if method in WRITE_METHODS else {}
     if persona in PATIENTS and name in (
         "appointment-list",
         "patient-me-intake",
         "waitlist-entry-list",
+        "appointment-series-list",
+        "appointment-series-preview",
     ):
         body = {field: value for field, value in body.items() if field != "patient"}
     return body

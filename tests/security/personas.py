@@ -13,7 +13,7 @@ next never sees.
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import time, timedelta
 from enum import StrEnum
 from hashlib import sha256
 
@@ -26,7 +26,8 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
-from appointments.models import Appointment, Source, Status
+from appointments.courses import CourseRule, book_course
+from appointments.models import Appointment, Course, Source, Status
 from notifications.models import Channel, Kind, Notification
 from patients.models import Patient
 from practice.models import Discipline, Practitioner, Room, Service
@@ -155,6 +156,7 @@ class World:
     intake: Intake
     notification: Notification
     waitlist_entry: WaitlistEntry  # A's, open, for any practitioner, with a desk note
+    course: Course  # A's, two weekly visits with her practitioner, booked by reception
 
     def client(self, persona: Persona) -> APIClient:
         client = APIClient()
@@ -302,6 +304,14 @@ def build_world() -> World:
         wish=Wish(latest_date=TODAY + timedelta(days=30), note="WAITLIST-NOTE-4e8a: mornings"),
         by=users[Persona.RECEPTION],
     )
+    course = book_course(
+        patient=patient_a,
+        service=myotherapy,
+        practitioner=practitioner,
+        location=location,
+        rule=CourseRule(first_date=TODAY + timedelta(days=14), at=time(9), visits=2),
+        created_by=users[Persona.RECEPTION],
+    ).course
     return World(
         users=users,
         patient_a=patient_a,
@@ -331,6 +341,7 @@ def build_world() -> World:
         intake=intake,
         notification=notification,
         waitlist_entry=waitlist_entry,
+        course=course,
     )
 
 

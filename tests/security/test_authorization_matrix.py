@@ -112,6 +112,11 @@ POLICY = {
     ("waitlist-entry-detail", "GET"):        "401 200 404 200 200 404 200",
     ("waitlist-entry-detail", "PATCH"):      "401 200 404 200 403 403 200",
     ("waitlist-entry-detail", "DELETE"):     "401 204 404 204 403 403 204",
+    # Courses: staff book them for the patients they may book for; patients where the
+    # service allows it online (this one does not: 409); each reads their own.
+    ("appointment-series-list", "POST"):     "401 409 409 201 201 400 201",
+    ("appointment-series-preview", "POST"):  "401 409 409 200 200 400 200",
+    ("appointment-series-detail", "GET"):    "401 200 404 200 200 404 200",
 }
 # fmt: on
 REFUSALS = {401, 403, 404, 405}

@@ -105,6 +105,19 @@ def protected_fields(w: World, writer: Persona) -> dict:
     }
 
 
+# A course asked for: the patient (staff name them), what, with whom, where, and its rule.
+COURSE_RULE = {
+    "patient",
+    "service",
+    "practitioner",
+    "location",
+    "first_date",
+    "at",
+    "weekdays",
+    "every_weeks",
+    "visits",
+    "until",
+}
 INTAKE_ANSWERS = {
     "complaint",
     "symptom_locations",
@@ -193,6 +206,8 @@ WRITABLE = {
     ("intake-clearance", "POST"): {"cleared_on", "note"},
     ("waitlist-entry-list", "POST"): {"service", "patient", *WAITLIST_WISH},
     ("waitlist-entry-detail", "PATCH"): WAITLIST_WISH,
+    ("appointment-series-preview", "POST"): COURSE_RULE,
+    ("appointment-series-list", "POST"): {*COURSE_RULE, "free_only", "choices"},
 }
 # Patients book and wait for themselves: the staff's `patient`, desk `note` and `urgent` are
 # not theirs.
@@ -200,6 +215,8 @@ NOT_FOR_PATIENTS = {
     ("appointment-list", "POST"): {"patient", "note"},
     ("waitlist-entry-list", "POST"): {"patient", "note", "urgent"},
     ("waitlist-entry-detail", "PATCH"): {"note", "urgent"},
+    ("appointment-series-preview", "POST"): {"patient"},
+    ("appointment-series-list", "POST"): {"patient"},
 }
 
 # Writes the matrix has no persona succeed at with its body: with these bodies, they do.
