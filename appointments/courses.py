@@ -293,24 +293,27 @@ def book_course(
             except DomainError as refusal:
                 visit.refused = refusal
         refused = [visit for visit in booking.visits if visit.refused is not None]
+        refusals = {"visits": [_refusal_of(visit, location) for visit in refused]}
         if refused and not free_only:
             raise DomainError(
                 "course_not_bookable",
                 f"{len(refused)} of the course's visits cannot be booked as asked; "
                 "choose alternatives, skip them, or book the free ones only.",
-                extra={"visits": [_refusal_of(visit) for visit in refused]},
+                extra=refusals,
             )
         if not booking.booked:
-            raise DomainError("nothing_to_book", "None of the course's visits can be booked.")
+            raise DomainError(
+                "nothing_to_book", "None of the course's visits can be booked.", extra=refusals
+            )
         course_booked.send(sender=Course, course=course, appointments=booking.booked, now=now)
     return booking
 
 
-def _refusal_of(visit: VisitResult) -> dict[str, object]:
+def _refusal_of(visit: VisitResult, location: Location) -> dict[str, object]:
     assert visit.refused is not None
     return {
         "number": visit.number,
-        "start": visit.start.isoformat(),
+        "start": visit.start.astimezone(location.zone).isoformat(),
         "code": visit.refused.code,
         "detail": visit.refused.detail,
     }

@@ -7,12 +7,13 @@ released together by a barrier, so the bookings really race inside PostgreSQL.
 import threading
 from collections import Counter
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from django.db import connection
 
-from appointments.models import Appointment, Source, Status
+from appointments.courses import CourseRule, book_course
+from appointments.models import Appointment, Course, Source, Status
 from appointments.services import book_appointment, cancel_appointment, reschedule_appointment
 from kernel.errors import DomainError
 from practice.models import BookingRules
@@ -207,3 +208,85 @@ def test_cancelling_the_assessment_and_booking_the_treatment_at_once(
         held = Appointment.objects.filter(patient=patient, status=Status.BOOKED)
         treatments = held.filter(service=myotherapy)
         assert not treatments.exists() or held.filter(service=assessment).exists()
+
+
+def test_two_courses_meeting_in_one_visit_the_constraint_decides(
+    assessment, myotherapist, location
+):
+    """Weekly from Tuesday and fortnightly from the Tuesday after, same practitioner and
+    time: they meet in week 3. Booked at the same moment, all or nothing: one course gets
+    every visit, the other is refused with the visit that met named; nothing of it stays."""
+    first, second = PatientFactory(), PatientFactory()
+    courses = {
+        first: CourseRule(first_date=TUESDAY, at=time(10), visits=4),
+        second: CourseRule(
+            first_date=TUESDAY + timedelta(weeks=2), at=time(10), every_weeks=2, visits=2
+        ),
+    }
+    answers: dict = {}
+
+    def book(patient):
+        try:
+            answers[patient] = book_course(
+                patient=patient,
+                service=assessment,
+                practitioner=myotherapist,
+                location=location,
+                rule=courses[patient],
+            )
+        except DomainError as refusal:
+            answers[patient] = refusal
+            raise
+
+    outcomes = race([lambda p=p: book(p) for p in courses])
+
+    assert outcomes == Counter({"booked": 1, "course_not_bookable": 1})
+    [refused] = [answer for answer in answers.values() if isinstance(answer, DomainError)]
+    assert [(visit["start"], visit["code"]) for visit in refused.extra["visits"]] == [
+        (at(TUESDAY + timedelta(weeks=2), 10).isoformat(), "slot_unavailable")
+    ]
+    [booked] = [answer for answer in answers.values() if not isinstance(answer, DomainError)]
+    assert occupying().count() == len(booked.booked)
+    assert Course.objects.count() == 1
+
+
+def test_two_courses_free_only_each_visit_goes_to_one(assessment, myotherapist, location):
+    """The same three visits asked for by two patients at once, each booking the free ones:
+    each visit is booked once, and each caller is answered visit by visit."""
+    patients = (PatientFactory(), PatientFactory())
+    rule = CourseRule(first_date=TUESDAY, at=time(10), visits=3)
+    answers: dict = {}
+
+    def book(patient):
+        try:
+            answers[patient] = book_course(
+                patient=patient,
+                service=assessment,
+                practitioner=myotherapist,
+                location=location,
+                rule=rule,
+                free_only=True,
+            ).visits
+        except DomainError as refusal:  # every visit went to the other: nothing_to_book
+            answers[patient] = refusal
+            raise
+
+    race([lambda p=p: book(p) for p in patients])
+
+    booked_by = {number: [] for number in (1, 2, 3)}
+    for patient in patients:
+        answer = answers[patient]
+        if isinstance(answer, DomainError):
+            assert answer.code == "nothing_to_book"
+            refusals = answer.extra["visits"]
+        else:
+            refusals = [{"number": v.number, "code": v.refused.code} for v in answer if v.refused]
+            for visit in answer:
+                if visit.appointment:
+                    booked_by[visit.number].append(patient)
+        assert {refusal["code"] for refusal in refusals} <= {"slot_unavailable"}
+        answered = {refusal["number"] for refusal in refusals}
+        answered |= {n for n, who in booked_by.items() if patient in who}
+        assert answered == {1, 2, 3}
+    assert all(len(who) == 1 for who in booked_by.values())
+    assert occupying().count() == 3
