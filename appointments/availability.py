@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -191,8 +191,10 @@ def working_windows(
     end_date: date,
     *,
     location_id: int | None = None,
+    days: Collection[date] | None = None,
 ) -> list[WorkingWindow]:
-    """The practitioners' working time on each local date from start_date to end_date.
+    """The practitioners' working time on each local date from start_date to end_date (or
+    only on those of them in `days`).
 
     Weekly rota lines valid on the date, minus their breaks, plus one-off extra hours.
     `practitioner_ids` may be a queryset of ids, which then runs as a subquery.
@@ -206,6 +208,8 @@ def working_windows(
         (practitioner_id, line_location_id, zone_name, weekday, on, start, end) = row[:7]
         zone = zones.setdefault(zone_name, ZoneInfo(zone_name))
         if weekday is None:  # extra hours, on one date
+            if days is not None and on not in days:
+                continue
             windows.append(
                 _window(practitioner_id, line_location_id, zone, on, _seconds(start), _seconds(end))
             )
@@ -217,15 +221,17 @@ def working_windows(
             _RotaLine(practitioner_id, line_location_id, zone, since, until, pieces)
         )
 
-    day = start_date
-    while day <= end_date:
+    if days is None:
+        dates = (start_date + timedelta(days=n) for n in range((end_date - start_date).days + 1))
+    else:
+        dates = (day for day in sorted(days) if start_date <= day <= end_date)
+    for day in dates:
         for line in rota_by_weekday.get(day.weekday(), ()):
             if line.applies_on(day):
                 windows.extend(
                     _window(line.practitioner_id, line.location_id, line.zone, day, start, end)
                     for start, end in line.pieces
                 )
-        day += timedelta(days=1)
     return windows
 
 
@@ -447,12 +453,16 @@ def free_starts(
     earliest: int | None = None,
     latest: int | None = None,
     now: datetime | None = None,
+    days: Collection[date] | None = None,
+    only: Collection[int] | None = None,
 ) -> FreeStarts:
     """The search behind `free_slots`, on `grid_minutes`, whatever the service's state:
     starts from `earliest` to `latest` (epoch seconds, inclusive), or every start of the
-    dates when they are None. A start is free or not whatever the bounds, so bounding the
-    result later gives what bounding the search gives. Holds live at `now` (the clock's
-    time when None) take their time as bookings do.
+    dates when they are None; with `days`, only on those of the dates (a course's visit
+    days, months apart); with `only`, only those starts (epoch seconds) of the grid. A
+    start is free or not whatever the bounds, so bounding the result later gives what
+    bounding the search gives. Holds live at `now` (the clock's time when None) take their
+    time as bookings do.
     """
     now = now or timezone.now()
     duration = service.duration_minutes * 60
@@ -461,7 +471,11 @@ def free_starts(
         practitioners = practitioners.filter(pk=getattr(practitioner, "pk", practitioner))
     location_id = getattr(location, "pk", location)
     windows = working_windows(
-        practitioners.order_by().values("pk"), start_date, end_date, location_id=location_id
+        practitioners.order_by().values("pk"),
+        start_date,
+        end_date,
+        location_id=location_id,
+        days=days,
     )
     if not windows:
         return FreeStarts([], {}, duration)
@@ -530,12 +544,16 @@ def free_starts(
 
     blocked = duration + service.buffer_after_minutes * 60
     grid = grid_minutes * 60
+    asked = sorted(only) if only is not None else None
 
     found: dict[tuple[int, int], int] = {}
     for window in windows:
         busy = practitioner_busy.get(window.practitioner_id, _NOTHING_BUSY)
         places = places_by_location.get(window.location_id, ())
         starts = window.grid_starts(grid)
+        if asked is not None:
+            inside = asked[bisect_left(asked, window.start) : bisect_right(asked, window.end)]
+            starts = [start for start in inside if start in starts]
         k = 0 if earliest is None else bisect_left(starts, earliest)
         stop = bisect_right(starts, window.end - duration)
         if latest is not None:

@@ -27,9 +27,9 @@ from django.utils import timezone
 from accounts.models import User
 from kernel.errors import DomainError
 from patients.models import Patient
-from practice.models import Location, Practitioner, Service
+from practice.models import BookingRules, Location, Practitioner, Service
 
-from .availability import Slot, free_slots
+from .availability import FreeStarts, free_starts, is_offered, start_bounds
 from .models import (
     MAX_COURSE_INTERVAL_WEEKS,
     MAX_COURSE_VISITS,
@@ -163,32 +163,82 @@ def preview_course(
     """Each visit of the course, free or not, with alternatives for those that are not.
 
     `practitioner` None means "whoever is free for the first visit, then the same for all".
-    Free is what `free_slots` offers (the same scheduling core: working hours, leave, the
-    practitioner and a room place free, the online rules when `online`), with the patient's
-    own bookings taken out; the booking itself checks the rest (e.g. the new-patient rule).
-    One search over the whole course, whatever its length."""
+    Free is what `free_slots` offers (the same scheduling core, `free_starts`: working
+    hours, leave, the practitioner and a room place free, the online rules when `online`),
+    with the patient's own bookings taken out; the booking itself checks the rest (e.g. the
+    new-patient rule). Two searches, whatever the course's length: everyone on the visits'
+    days (who is free at each visit's time), and the course's practitioner on those days
+    and the days after them (the other times of the day, the next days)."""
     now = now or timezone.now()
     rule = rule.checked()
     starts = rule.starts(location)
-    last_day = rule.days()[-1] + timedelta(days=NEXT_DAY_SEARCH_DAYS)
-    slots = free_slots(service, rule.days()[0], last_day, location=location, online=online, now=now)
-    patient_busy = _patient_busy(patient, starts[0], last_day, location) if patient else []
-    free = _FreeTimes(
-        [slot for slot in slots if not _overlaps(slot, patient_busy)], location, service
+    days = rule.days()
+    numbered = _numbered(starts)
+    if not is_offered(service, online=online):
+        reason = "service_unavailable" if not service.is_active else "not_bookable_online"
+        return Preview(
+            practitioner,
+            [
+                VisitCheck(n, start, getattr(practitioner, "pk", None), False, reason)
+                for n, start in numbered
+            ],
+        )
+    rules = BookingRules.current()
+    earliest, latest = start_bounds(
+        now, online=online, lead_time=rules.online_lead_time, horizon=rules.online_horizon
     )
+    next_days = {
+        day + timedelta(days=ahead) for day in days for ahead in range(1, NEXT_DAY_SEARCH_DAYS + 1)
+    }
+
+    def search(who: Practitioner | None, on: set[date], only: set[int] | None = None) -> FreeStarts:
+        return free_starts(
+            service,
+            days[0],
+            max(on),
+            who,
+            location,
+            grid_minutes=rules.slot_grid_minutes,
+            earliest=earliest,
+            latest=latest,
+            now=now,
+            days=on,
+            only=only,
+        )
+
+    busy = _patient_busy(patient, starts[0], max(next_days), location) if patient else []
+    duration = int(service.duration.total_seconds())
+    visit_seconds = [int(start.timestamp()) for start in starts]
+    free_at: dict[int, list[int]] = defaultdict(list)  # visit start -> who is free then
+    wanted = set(visit_seconds)
+    for start, practitioner_id, _ in search(None, set(days), wanted).starts:
+        if start in wanted and not _overlaps(start, start + duration, busy):
+            free_at[start].append(practitioner_id)
     if practitioner is None:
-        chosen_id = free.first_practitioner_at(starts[0])
-        practitioner = Practitioner.objects.filter(pk=chosen_id).first() if chosen_id else None
-        if practitioner is None:
-            return Preview(
-                None, [_taken(n, start, None, free, starts) for n, start in _numbered(starts)]
-            )
+        first_free = min(free_at.get(visit_seconds[0], ()), default=None)
+        practitioner = Practitioner.objects.filter(pk=first_free).first() if first_free else None
+    if practitioner is None:
+        return Preview(
+            None,
+            [
+                _taken(n, start, None, free_at, {}, location, visit_seconds, duration)
+                for n, start in numbered
+            ],
+        )
+    own: dict[date, list[int]] = defaultdict(list)  # the practitioner's free starts by day
+    for start, _, _ in search(practitioner, set(days) | next_days).starts:
+        if not _overlaps(start, start + duration, busy):
+            own[_day_of(start, location)].append(start)
     visits = []
-    for number, start in _numbered(starts):
-        if free.has(start, practitioner.pk):
+    for (number, start), seconds in zip(numbered, visit_seconds, strict=True):
+        if practitioner.pk in free_at.get(seconds, ()):
             visits.append(VisitCheck(number, start, practitioner.pk, free=True))
         else:
-            visits.append(_taken(number, start, practitioner.pk, free, starts))
+            visits.append(
+                _taken(
+                    number, start, practitioner.pk, free_at, own, location, visit_seconds, duration
+                )
+            )
     return Preview(practitioner, visits)
 
 
@@ -323,72 +373,55 @@ def _numbered(starts: Sequence[datetime]) -> list[tuple[int, datetime]]:
     return list(enumerate(starts, start=1))
 
 
-class _FreeTimes:
-    """The free starts of one search, by practitioner and by local day."""
+def _day_of(seconds: int, location: Location) -> date:
+    return datetime.fromtimestamp(seconds, location.zone).date()
 
-    def __init__(self, slots: list[Slot], location: Location, service: Service) -> None:
-        self.zone = location.zone
-        self.duration = service.duration
-        self.free: set[tuple[datetime, int]] = set()
-        self.by_day: dict[tuple[date, int], list[datetime]] = defaultdict(list)
-        self.by_start: dict[datetime, list[int]] = defaultdict(list)
-        for slot in slots:
-            self.free.add((slot.start, slot.practitioner_id))
-            self.by_day[self.day_of(slot.start), slot.practitioner_id].append(slot.start)
-            self.by_start[slot.start].append(slot.practitioner_id)
 
-    def day_of(self, moment: datetime) -> date:
-        return moment.astimezone(self.zone).date()
-
-    def has(self, start: datetime, practitioner_id: int) -> bool:
-        return (start, practitioner_id) in self.free
-
-    def first_practitioner_at(self, start: datetime) -> int | None:
-        return min(self.by_start.get(start, ()), default=None)
-
-    def nearest_on(
-        self, day: date, practitioner_id: int, wanted: datetime, avoid: list[datetime]
-    ) -> datetime | None:
-        """The free start of that day nearest the wanted time of day, clear of `avoid`."""
-        wanted_local = wanted.astimezone(self.zone)
-        wanted_minute = wanted_local.hour * 60 + wanted_local.minute
-
-        def distance(start: datetime) -> int:
-            local = start.astimezone(self.zone)
-            return abs(local.hour * 60 + local.minute - wanted_minute)
-
-        candidates = [
-            start
-            for start in self.by_day.get((day, practitioner_id), ())
-            if not any(abs(start - other) < self.duration for other in avoid)
-        ]
-        return min(candidates, key=lambda start: (distance(start), start), default=None)
+def _moment(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 def _taken(
     number: int,
     start: datetime,
     practitioner_id: int | None,
-    free: _FreeTimes,
-    starts: list[datetime],
+    free_at: Mapping[int, list[int]],
+    own: Mapping[date, list[int]],
+    location: Location,
+    visit_seconds: list[int],
+    duration: int,
 ) -> VisitCheck:
     """A visit whose time is not free, with the nearest alternatives: the same day at
-    another time, the same time with another practitioner, the next days."""
-    others = [other for other in starts if other != start]
+    another time, the same time with another practitioner, the next days. None overlaps
+    another visit of the course."""
+    seconds = int(start.timestamp())
+    others = [other for other in visit_seconds if other != seconds]
+    local = start.astimezone(location.zone)
+    wanted_minute = local.hour * 60 + local.minute
+
+    def nearest(day: date) -> int | None:
+        def distance(candidate: int) -> tuple[int, int]:
+            moment = datetime.fromtimestamp(candidate, location.zone)
+            return abs(moment.hour * 60 + moment.minute - wanted_minute), candidate
+
+        candidates = [
+            candidate
+            for candidate in own.get(day, ())
+            if candidate != seconds and not any(abs(candidate - o) < duration for o in others)
+        ]
+        return min(candidates, key=distance, default=None)
+
     alternatives = []
-    day = free.day_of(start)
-    if practitioner_id is not None:
-        same_day = free.nearest_on(day, practitioner_id, start, others)
-        if same_day is not None:
-            alternatives.append(Alternative(SAME_DAY, same_day, practitioner_id))
-    colleagues = sorted(set(free.by_start.get(start, ())) - {practitioner_id})
+    day = local.date()
+    if practitioner_id is not None and (same_day := nearest(day)) is not None:
+        alternatives.append(Alternative(SAME_DAY, _moment(same_day), practitioner_id))
+    colleagues = sorted(set(free_at.get(seconds, ())) - {practitioner_id})
     if colleagues:
         alternatives.append(Alternative(OTHER_PRACTITIONER, start, colleagues[0]))
     if practitioner_id is not None:
         for ahead in range(1, NEXT_DAY_SEARCH_DAYS + 1):
-            later = free.nearest_on(day + timedelta(days=ahead), practitioner_id, start, others)
-            if later is not None:
-                alternatives.append(Alternative(NEXT_DAY, later, practitioner_id))
+            if (later := nearest(day + timedelta(days=ahead))) is not None:
+                alternatives.append(Alternative(NEXT_DAY, _moment(later), practitioner_id))
                 break
     return VisitCheck(
         number,
@@ -402,14 +435,16 @@ def _taken(
 
 def _patient_busy(
     patient: Patient, first: datetime, last_day: date, location: Location
-) -> list[tuple[datetime, datetime]]:
+) -> list[tuple[int, int]]:
+    """The patient's own booked time over the course, in epoch seconds."""
     until = datetime.combine(last_day + timedelta(days=1), time(), tzinfo=location.zone)
-    return list(
-        Appointment.objects.filter(
+    return [
+        (int(start.timestamp()), int(end.timestamp()))
+        for start, end in Appointment.objects.filter(
             patient=patient, status__in=OCCUPYING_STATUSES, end__gt=first, start__lt=until
         ).values_list("start", "end")
-    )
+    ]
 
 
-def _overlaps(slot: Slot, busy: list[tuple[datetime, datetime]]) -> bool:
-    return any(start < slot.end and slot.start < end for start, end in busy)
+def _overlaps(start: int, end: int, busy: list[tuple[int, int]]) -> bool:
+    return any(from_ < end and start < until for from_, until in busy)
