@@ -21,6 +21,15 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from appointments.availability import WorkingWindow, free_slots, working_windows
 from appointments.clashes import clashes_among
+from appointments.courses import (
+    NEXT_DAY,
+    OTHER_PRACTITIONER,
+    SAME_DAY,
+    CourseBooking,
+    Preview,
+    book_course,
+    preview_course,
+)
 from appointments.models import (
     ALLOWED_TRANSITIONS,
     UNDOABLE_STATUSES,
@@ -68,7 +77,17 @@ from treatments.selectors import (
 )
 
 from . import admin_working_time  # noqa: F401 — registers the pages of working time
-from .admin_forms import BookingForm, CancelForm, RescheduleForm, initial_from_query
+from .admin_forms import (
+    KEEP,
+    SKIP,
+    BookingForm,
+    CancelForm,
+    CourseForm,
+    RescheduleForm,
+    alternative_value,
+    course_choices,
+    initial_from_query,
+)
 from .grid import Column, Grid, lay_out
 
 # The day view's choice of every location at once.
@@ -215,6 +234,7 @@ class AppointmentAdmin(NoAccessAdmin, ForgivingQueryAdmin, admin.ModelAdmin):
                 name="appointments_appointment_confirm",
             ),
             path("book/", view(self.book_view), name="appointments_appointment_book"),
+            path("course/", view(self.course_view), name="appointments_appointment_course"),
             path(
                 "<int:pk>/reschedule/",
                 view(self.reschedule_view),
@@ -649,6 +669,72 @@ class AppointmentAdmin(NoAccessAdmin, ForgivingQueryAdmin, admin.ModelAdmin):
         form.offer(slots)
         return self._slot_page(request, form, title="Book an appointment", submit="book")
 
+    def course_view(self, request: HttpRequest) -> HttpResponse:
+        """Book a course in one form: the rule, then every visit checked with the
+        alternatives of those that are taken, then every visit booked at once."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        posted = request.POST if request.method == "POST" else None
+        form = CourseForm(posted, initial=initial_from_query(request.GET), user=request.user)
+        preview, refused = None, {}
+        if form.is_bound and form.is_valid():
+            data = form.cleaned_data
+            try:
+                preview = preview_course(
+                    service=data["service"],
+                    location=data["location"],
+                    rule=form.rule(),
+                    practitioner=data["practitioner"],
+                    patient=data["patient"],
+                )
+                if "book" in request.POST and preview.practitioner is not None:
+                    booking = book_course(
+                        patient=data["patient"],
+                        service=data["service"],
+                        practitioner=preview.practitioner,
+                        location=data["location"],
+                        rule=form.rule(),
+                        choices=course_choices(request.POST, len(preview.visits)),
+                        source=Source.RECEPTION,
+                        created_by=request.user,
+                    )
+                    return self._course_booked(request, booking)
+            except DomainError as refusal:
+                refused = {
+                    visit["number"]: visit["detail"] for visit in refusal.extra.get("visits", [])
+                }
+                form.refuse(refusal)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Book a course",
+            "form": form,
+            "media": self.media + form.media,
+            "visits": _course_rows(preview, data["location"], request.POST, refused)
+            if preview
+            else [],
+            "nobody_free": preview is not None and preview.practitioner is None,
+            "practitioner": preview.practitioner if preview else None,
+        }
+        return TemplateResponse(request, "admin/appointments/appointment/course.html", context)
+
+    def _course_booked(self, request: HttpRequest, booking: CourseBooking) -> HttpResponse:
+        for appointment in booking.booked:
+            self.log_addition(
+                request,
+                appointment,
+                f"Booked at the front desk as a visit of course {booking.course.pk}.",
+            )
+        first = booking.booked[0]
+        skipped = sum(visit.skipped for visit in booking.visits)
+        messages.success(
+            request,
+            f"Booked {len(booking.booked)} visits of {first.service} for {first.patient}, "
+            f"from {first.local_start:%A %d %B at %H:%M}"
+            + (f"; {skipped} skipped." if skipped else "."),
+        )
+        return HttpResponseRedirect(_day_url(first))
+
     def reschedule_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         appointment = self._appointment_to_change(request, pk)
         data = request.POST if request.method == "POST" else None
@@ -839,6 +925,72 @@ def _note_link(request: HttpRequest, appointment: Appointment) -> tuple[str, str
 def _pick(options: list, wanted: int | None):
     by_id = {option.pk: option for option in options}
     return by_id.get(wanted, options[0])
+
+
+@dataclass(frozen=True)
+class _CourseRow:
+    """One visit of the previewed course as the page shows it, with its options."""
+
+    number: int
+    start: datetime
+    free: bool
+    options: list[tuple[str, str, bool]]  # value, label, chosen
+    refused: str
+
+
+def _course_rows(
+    preview: Preview, location: Location, post, refused: dict[int, str]
+) -> list[_CourseRow]:
+    """A free visit is kept by default; a taken one offers its alternatives, the first of
+    them chosen unless reception chose otherwise, and skipping."""
+    names = {
+        practitioner.pk: str(practitioner)
+        for practitioner in Practitioner.objects.select_related("user").filter(
+            pk__in={
+                alternative.practitioner_id
+                for visit in preview.visits
+                for alternative in visit.alternatives
+            }
+        )
+    }
+    rows = []
+    for visit in preview.visits:
+        options = [(KEEP, "Book this time", visit.free)] if visit.free else []
+        for alternative in visit.alternatives:
+            options.append(
+                (
+                    alternative_value(alternative.practitioner_id, alternative.start),
+                    f"{ALTERNATIVE_LABELS[alternative.kind]}: "
+                    f"{alternative.start.astimezone(location.zone):%a %d %b %H:%M}"
+                    f" with {names[alternative.practitioner_id]}",
+                    False,
+                )
+            )
+        options.append((SKIP, "Skip this visit", False))
+        chosen = post.get(f"visit_{visit.number}")
+        if chosen is None and not visit.free and len(options) > 1:
+            chosen = options[0][0]
+        options = [
+            (value, label, value == chosen if chosen is not None else default)
+            for value, label, default in options
+        ]
+        rows.append(
+            _CourseRow(
+                visit.number,
+                visit.start.astimezone(location.zone),
+                visit.free,
+                options,
+                refused.get(visit.number, ""),
+            )
+        )
+    return rows
+
+
+ALTERNATIVE_LABELS = {
+    SAME_DAY: "Same day",
+    OTHER_PRACTITIONER: "Same time",
+    NEXT_DAY: "Next day",
+}
 
 
 def _day_url(appointment: Appointment) -> str:

@@ -1,4 +1,5 @@
-"""Forms of the front desk: book into a free slot, move an appointment, cancel one.
+"""Forms of the front desk: book into a free slot, book a course, move an appointment,
+cancel one.
 
 They only collect input and show the free slots the scheduling core offers; booking,
 moving and cancelling are the services' job, and a refusal comes back as a form error.
@@ -11,19 +12,20 @@ from datetime import UTC, date, datetime
 
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.widgets import AdminDateWidget, AutocompleteSelect
+from django.contrib.admin.widgets import AdminDateWidget, AdminTimeWidget, AutocompleteSelect
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
 
 from accounts.models import User
 from appointments.availability import Slot, free_slots
-from appointments.models import Appointment
+from appointments.courses import Choice, CourseRule
+from appointments.models import MAX_COURSE_INTERVAL_WEEKS, MAX_COURSE_VISITS, Appointment
 from care.selectors import bookable_patients_for
 from kernel.admin_query import CalendarDateField
 from kernel.errors import DomainError
 from kernel.rest import whole_id
 from patients.models import Patient
-from practice.models import Location, Practitioner, Service
+from practice.models import Location, Practitioner, Service, Weekday
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,23 @@ class SlotField(forms.CharField):
             raise forms.ValidationError("Pick one of the free slots.") from None
 
 
-class SlotPickerForm(forms.Form):
+class RefusalShown:
+    """A form that shows a service's refusal."""
+
+    def refuse(self, error: DomainError) -> None:
+        """Show the refusal on the form, on the field it names (or above the fields)."""
+        fields = error.fields or {}
+        placed = False
+        for name, messages in fields.items():
+            if name in self.fields:
+                for message in messages:
+                    self.add_error(name, message)
+                placed = True
+        if not placed:
+            self.add_error(None, error.detail)
+
+
+class SlotPickerForm(RefusalShown, forms.Form):
     """Service, date and optionally practitioner and location → the free slots to pick."""
 
     service = forms.ModelChoiceField(queryset=Service.objects.filter(is_active=True))
@@ -124,18 +142,6 @@ class SlotPickerForm(forms.Form):
 
     def offer(self, slots: list[Slot]) -> None:
         self.fields["slot"].widget.choices = self.slot_choices(slots)
-
-    def refuse(self, error: DomainError) -> None:
-        """Show the scheduling core's refusal on the form, on the field it names."""
-        fields = error.fields or {}
-        placed = False
-        for name, messages in fields.items():
-            if name in self.fields:
-                for message in messages:
-                    self.add_error(name, message)
-                placed = True
-        if not placed:
-            self.add_error(None, error.detail)
 
 
 class BookingForm(SlotPickerForm):
@@ -208,3 +214,78 @@ def initial_from_query(query, *, default_date: date | None = None) -> dict:
         if moment is not None and moment.tzinfo is not None:
             initial["slot"] = slot_value(practitioner_id, location_id, moment)
     return initial
+
+
+class CourseForm(RefusalShown, forms.Form):
+    """A course of visits: who, what, with whom, where, and when they fall (the rule)."""
+
+    patient = forms.ModelChoiceField(
+        queryset=Patient.objects.none(),
+        widget=AutocompleteSelect(Appointment._meta.get_field("patient"), admin.site),
+    )
+    service = forms.ModelChoiceField(queryset=Service.objects.filter(is_active=True))
+    practitioner = forms.ModelChoiceField(
+        queryset=Practitioner.objects.filter(is_active=True).select_related("user"),
+        required=False,
+        help_text="Whoever is free at the first visit, then the same for all, if left empty.",
+    )
+    location = forms.ModelChoiceField(queryset=Location.objects.filter(is_active=True))
+    first_date = CalendarDateField(widget=AdminDateWidget)
+    at = forms.TimeField(widget=AdminTimeWidget, help_text="On the location's clock.")
+    weekdays = forms.TypedMultipleChoiceField(
+        choices=Weekday.choices,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The first date's weekday, if none is ticked.",
+    )
+    every_weeks = forms.IntegerField(
+        min_value=1, max_value=MAX_COURSE_INTERVAL_WEEKS, initial=1, label="Every … weeks"
+    )
+    visits = forms.IntegerField(
+        min_value=1, max_value=MAX_COURSE_VISITS, required=False, help_text="Or an end date."
+    )
+    until = CalendarDateField(widget=AdminDateWidget, required=False, label="Until")
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["patient"].queryset = bookable_patients_for(user)
+
+    def rule(self) -> CourseRule:
+        data = self.cleaned_data
+        return CourseRule(
+            first_date=data["first_date"],
+            at=data["at"],
+            weekdays=data["weekdays"],
+            every_weeks=data["every_weeks"],
+            visits=data["visits"],
+            until=data["until"],
+        )
+
+
+# What reception picks for one visit of a previewed course.
+KEEP, SKIP = "keep", "skip"
+
+
+def alternative_value(practitioner_id: int, start: datetime) -> str:
+    return f"{practitioner_id}|{int(start.timestamp())}"
+
+
+def course_choices(post, visits: int) -> dict[int, Choice]:
+    """Reception's pick for each visit (`visit_<n>`: keep, skip, or an alternative), as the
+    choices `book_course` takes; a value that does not read is kept as the rule's time,
+    which the booking then checks like any other."""
+    choices: dict[int, Choice] = {}
+    for number in range(1, visits + 1):
+        value = post.get(f"visit_{number}", KEEP)
+        if value == SKIP:
+            choices[number] = Choice(skip=True)
+            continue
+        try:
+            practitioner_id, epoch = (int(part) for part in value.split("|"))
+            practitioner = Practitioner.objects.get(pk=practitioner_id, is_active=True)
+            start = datetime.fromtimestamp(epoch, UTC)
+        except (ValueError, OverflowError, OSError, ObjectDoesNotExist):
+            continue
+        choices[number] = Choice(start=start, practitioner=practitioner)
+    return choices

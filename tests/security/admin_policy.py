@@ -74,6 +74,8 @@ POLICY = {
     "appointments_appointment_arrivals GET":            "login login 200   200   200   200   200",
     "appointments_appointment_book GET":                "login login 200   403   403   200   200",
     "appointments_appointment_book POST":               "login login 200   403   403   200   200",
+    "appointments_appointment_course GET":              "login login 200   403   403   200   200",
+    "appointments_appointment_course POST":             "login login 200   403   403   200   200",
     "appointments_appointment_cancel GET":              "login login 200   200   404   200   200",
     "appointments_appointment_cancel POST":             "login login 302   302   404   302   302",
     "appointments_appointment_change GET":              "login login 200   200   index 200   200",
