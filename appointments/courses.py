@@ -37,9 +37,10 @@ from .models import (
     Appointment,
     Course,
     Source,
+    Status,
 )
-from .services import book_appointment
-from .signals import course_booked
+from .services import book_appointment, cancel_appointment
+from .signals import course_booked, course_visits_cancelled
 
 # Alternatives offered for a visit whose time is taken, nearest first, one of each kind.
 SAME_DAY, OTHER_PRACTITIONER, NEXT_DAY = "same_day", "other_practitioner", "next_day"
@@ -357,6 +358,86 @@ def book_course(
             )
         course_booked.send(sender=Course, course=course, appointments=booking.booked, now=now)
     return booking
+
+
+# Which visits of a course a change takes: the one named, it and the later ones, or every
+# one still to come.
+THIS, FOLLOWING, ALL = "this", "following", "all"
+SCOPES = (THIS, FOLLOWING, ALL)
+
+
+@dataclass
+class CancelledVisit:
+    appointment: Appointment
+    refused: DomainError | None = None
+
+
+def cancel_course_visits(
+    *,
+    appointment: Appointment,
+    scope: str,
+    by: User | None,
+    reason: str = "",
+    online: bool = False,
+    now: datetime | None = None,
+) -> list[CancelledVisit]:
+    """Cancel a visit of a course, it and the following ones, or all the course's visits
+    still to come, each by `cancel_appointment` (its rules: the cancellation window per
+    visit online, a reason from staff, a session with a note stays), in one transaction. A
+    visit refused is left booked and answered with its code; the patient is told of the
+    rest in one message (`course_visits_cancelled`). Nothing cancelled: `nothing_to_cancel`
+    with each visit's refusal."""
+    now = now or timezone.now()
+    if scope not in SCOPES:
+        raise DomainError.invalid("scope", [f"One of {', '.join(SCOPES)}."])
+    if appointment.course_id is None:
+        raise DomainError("not_in_a_course", "This appointment is not a visit of a course.")
+    with transaction.atomic():
+        booked = Appointment.objects.filter(
+            course_id=appointment.course_id, status=Status.BOOKED
+        ).order_by("start")
+        if scope == THIS:
+            visits = [appointment]
+        elif scope == FOLLOWING:
+            visits = list(booked.filter(start__gte=appointment.start))
+        else:
+            visits = list(booked.filter(start__gt=now))
+        results = []
+        for visit in visits:
+            try:
+                cancelled = cancel_appointment(
+                    appointment=visit,
+                    by=by,
+                    reason=reason,
+                    online=online,
+                    in_course_change=True,
+                    now=now,
+                )
+            except DomainError as refusal:
+                results.append(CancelledVisit(visit, refusal))
+            else:
+                results.append(CancelledVisit(cancelled))
+        done = [result.appointment for result in results if result.refused is None]
+        if not done:
+            raise DomainError(
+                "nothing_to_cancel",
+                "None of those visits can be cancelled.",
+                extra={
+                    "visits": [
+                        {
+                            "appointment": result.appointment.pk,
+                            "code": result.refused.code,
+                            "detail": result.refused.detail,
+                        }
+                        for result in results
+                        if result.refused is not None
+                    ]
+                },
+            )
+        course_visits_cancelled.send(
+            sender=Course, course=appointment.course, appointments=done, now=now
+        )
+    return results
 
 
 def _refusal_of(visit: VisitResult, location: Location) -> dict[str, object]:

@@ -397,13 +397,15 @@ def cancel_appointment(
     by: User | None,
     reason: str = "",
     online: bool = False,
+    in_course_change: bool = False,
     now: datetime | None = None,
 ) -> Appointment:
     """Cancel a booked appointment.
 
     Online, a patient cannot cancel inside the cancellation window. Staff can; inside the
     window (or after the start) it is recorded as a late cancellation. Staff must give a
-    reason.
+    reason. `in_course_change`: one of several visits of a course cancelled together
+    (`courses.cancel_course_visits`), which the patient is told of in one message.
     """
     now = now or timezone.now()
     reason = reason.strip()
@@ -442,7 +444,9 @@ def cancel_appointment(
                 "updated_by",
             ],
         )
-        appointment_cancelled.send(sender=Appointment, appointment=current, now=now)
+        appointment_cancelled.send(
+            sender=Appointment, appointment=current, now=now, in_course_change=in_course_change
+        )
     return current
 
 

@@ -16,3 +16,7 @@ appointment_cancelled = Signal()
 # A course's visits were booked (`courses.book_course`), each already announced by
 # `appointment_booked`: arguments `course`, `appointments` (its booked visits) and `now`.
 course_booked = Signal()
+# Visits of a course were cancelled together (`courses.cancel_course_visits`), each already
+# announced by `appointment_cancelled` with `in_course_change=True`: arguments `course`,
+# `appointments` (the cancelled visits) and `now`.
+course_visits_cancelled = Signal()

@@ -18,11 +18,13 @@ from appointments.courses import (
     NEXT_DAY,
     OTHER_PRACTITIONER,
     SAME_DAY,
+    SCOPES,
     Choice,
     CourseBooking,
     CourseRule,
     Preview,
     book_course,
+    cancel_course_visits,
     preview_course,
 )
 from appointments.models import MAX_COURSE_INTERVAL_WEEKS, MAX_COURSE_VISITS, Course
@@ -117,6 +119,22 @@ class ChoiceSerializer(Serializer):
         if not attrs["skip"] and "start" not in attrs and "practitioner" not in attrs:
             raise serializers.ValidationError({"start": ["Give the alternative's start."]})
         return attrs
+
+
+class CourseCancelSerializer(Serializer):
+    appointment = serializers.IntegerField(
+        min_value=1, help_text="A visit of the course: the one cancelled, or the first of them."
+    )
+    scope = serializers.ChoiceField(
+        SCOPES, help_text="This visit, it and the following ones, or all still to come."
+    )
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=500,
+        default="",
+        help_text="Required for staff; optional for patients.",
+    )
 
 
 class CourseBookingSerializer(CourseRequestSerializer):
@@ -215,6 +233,21 @@ _BOOKED_COURSE = inline_serializer(
         ),
     },
 )
+_CANCELLED = inline_serializer(
+    "CourseVisitsCancelled",
+    {
+        "visits": inline_serializer(
+            "CourseVisitCancelled",
+            {
+                "appointment": serializers.IntegerField(),
+                "status": serializers.ChoiceField(["cancelled", "refused"]),
+                "code": serializers.CharField(help_text="The refusal's code, if refused."),
+                "detail": serializers.CharField(),
+            },
+            many=True,
+        )
+    },
+)
 COURSE_REFUSED = error_response(
     "The course cannot be booked as asked: `course_not_bookable` lists each refused visit "
     "in `visits` (number, start, code, detail) and books none; `nothing_to_book` when no "
@@ -223,6 +256,7 @@ COURSE_REFUSED = error_response(
     ("course_not_bookable", "2 of the course's visits cannot be booked as asked."),
     ("nothing_to_book", "None of the course's visits can be booked."),
     ("not_bookable_online", "A course of NMPT session cannot be booked online."),
+    ("nothing_to_cancel", "None of those visits can be cancelled."),
 )
 
 
@@ -238,7 +272,10 @@ class CourseViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         return courses_for(self.request.user)
 
     def get_serializer_class(self):
-        return CourseRequestSerializer if self.action == "preview" else CourseBookingSerializer
+        return {
+            "preview": CourseRequestSerializer,
+            "cancel": CourseCancelSerializer,
+        }.get(self.action, CourseBookingSerializer)
 
     @extend_schema(
         summary="Preview a course visit by visit",
@@ -299,6 +336,45 @@ class CourseViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             created_by=request.user,
         )
         return Response(_booking_body(booking), status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Cancel visits of a course",
+        description="One visit, it and the following ones, or all still to come, each under "
+        "the rules of a single cancellation (online, the cancellation window per visit); a "
+        "refused visit stays booked and is answered with its code. One message tells the "
+        "patient of them all.",
+        request=CourseCancelSerializer,
+        responses={200: _CANCELLED, 409: COURSE_REFUSED},
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str) -> Response:
+        course = self.get_object()
+        body = self.get_serializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        visit = course.appointments.filter(pk=data["appointment"]).first()
+        if visit is None:
+            raise DomainError.invalid("appointment", ["Not a visit of this course."])
+        results = cancel_course_visits(
+            appointment=visit,
+            scope=data["scope"],
+            by=request.user,
+            reason=data["reason"],
+            online=not is_staff_member(request.user),
+        )
+        return Response(
+            {
+                "visits": [
+                    {
+                        "appointment": result.appointment.pk,
+                        "status": "refused" if result.refused else "cancelled",
+                        "code": result.refused.code if result.refused else "",
+                        "detail": result.refused.detail if result.refused else "",
+                    }
+                    for result in results
+                ]
+            }
+        )
 
     @extend_schema(summary="One course and its visits", responses={200: _COURSE})
     def retrieve(self, request: Request, pk: str) -> Response:

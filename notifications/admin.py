@@ -13,10 +13,10 @@ from django.utils.html import format_html
 from kernel.admin_query import ForgivingQueryAdmin
 
 from .callbacks import mark_replies_handled
-from .choices import FOR_THE_FRONT_DESK, Kind
+from .choices import FOR_THE_FRONT_DESK
 from .models import MessageTemplate, MessagingSettings, Notification, Reply
 from .selectors import notifications_for, replies_for
-from .wording import Visit, check_template, message_context, render_message
+from .wording import COURSE_KINDS, Visit, check_template, message_context, render_message
 
 # The visit a preview describes; its words come from the same function as a real message's.
 SAMPLE_VISIT = Visit(
@@ -151,7 +151,7 @@ class MessageTemplateAdmin(admin.ModelAdmin):
     @admin.display(description="Preview (with sample details)")
     def preview(self, template: MessageTemplate) -> str:
         """The message exactly as it would be stored and sent, escaped only for this page."""
-        course = SAMPLE_COURSE if template.kind == Kind.COURSE_CONFIRMATION else None
+        course = SAMPLE_COURSE if template.kind in COURSE_KINDS else None
         values = message_context(first_name="Alex", visit=SAMPLE_VISIT, course=course)
         try:
             subject = render_message(check_template(template.subject, kind=template.kind), values)

@@ -10,6 +10,7 @@ class Kind(models.TextChoices):
     RESCHEDULED = "rescheduled", "Reschedule notice"
     CANCELLED = "cancelled", "Cancellation notice"
     COURSE_CONFIRMATION = "course_confirmation", "Course confirmation"
+    COURSE_CANCELLED = "course_cancelled", "Course cancellation notice"
     MAINTENANCE_PROMPT = "maintenance_prompt", "Maintenance-visit prompt"
     RECALL = "recall", "Recall"
 

@@ -16,10 +16,12 @@ from appointments.signals import (
     appointment_cancelled,
     appointment_moved,
     course_booked,
+    course_visits_cancelled,
 )
 from patients.signals import consents_changed
 
 from . import callbacks, services
+from .choices import Kind
 from .providers import status_of_email_event
 from .tasks import dispatch_soon
 
@@ -32,7 +34,13 @@ def schedule_booking_messages(sender, appointment, now, **kwargs) -> None:
 
 @receiver(course_booked, dispatch_uid="notifications.course_booked")
 def confirm_course(sender, course, appointments, now, **kwargs) -> None:
-    if services.course_messages(appointments, now=now):
+    if services.course_messages(appointments, kind=Kind.COURSE_CONFIRMATION, now=now):
+        _dispatch_after_commit()
+
+
+@receiver(course_visits_cancelled, dispatch_uid="notifications.course_cancelled")
+def tell_of_cancelled_visits(sender, course, appointments, now, **kwargs) -> None:
+    if services.course_messages(appointments, kind=Kind.COURSE_CANCELLED, now=now):
         _dispatch_after_commit()
 
 
@@ -43,8 +51,8 @@ def retime_messages(sender, appointment, now, **kwargs) -> None:
 
 
 @receiver(appointment_cancelled, dispatch_uid="notifications.cancelled")
-def withdraw_messages(sender, appointment, now, **kwargs) -> None:
-    if services.cancellation_messages(appointment, now=now):
+def withdraw_messages(sender, appointment, now, in_course_change=False, **kwargs) -> None:
+    if services.cancellation_messages(appointment, now=now, notice=not in_course_change):
         _dispatch_after_commit()
 
 

@@ -72,19 +72,25 @@ def booking_messages(appointment: Appointment, *, now: datetime | None = None) -
     return _add(messages_of_booking(appointment, booked_at=now))
 
 
-def course_messages(appointments: list[Appointment], *, now: datetime | None = None) -> bool:
-    """One confirmation for a course's visits (`appointments`, booked in one step), about
-    its first visit and listing them all, on each consented channel."""
+def course_messages(
+    appointments: list[Appointment], *, kind: str, now: datetime | None = None
+) -> bool:
+    """One message of a course's `kind` for its visits changed together (`appointments`:
+    booked in one step, or cancelled together), about the first of them and listing them
+    all, on each consented channel."""
+    now = now or timezone.now()
     first = min(appointments, key=lambda appointment: appointment.start)
+    # A course is booked once; its visits may be cancelled together more than once.
+    moment = "" if kind == Kind.COURSE_CONFIRMATION else f":{int(now.timestamp())}"
     return _add(
         [
             Notification(
-                kind=Kind.COURSE_CONFIRMATION,
+                kind=kind,
                 channel=channel,
                 patient_id=first.patient_id,
                 appointment=first,
-                reason_key=f"course:{first.course_id}:{Kind.COURSE_CONFIRMATION}:{channel}",
-                due_at=now or timezone.now(),
+                reason_key=f"course:{first.course_id}:{kind}{moment}:{channel}",
+                due_at=now,
             )
             for channel in consented_channels(first.patient)
         ]
@@ -107,11 +113,15 @@ def reschedule_messages(appointment: Appointment, *, now: datetime | None = None
     return _add(notices(appointment, Kind.RESCHEDULED, at=now) + _reminders(appointment, now))
 
 
-def cancellation_messages(appointment: Appointment, *, now: datetime | None = None) -> bool:
-    """Nothing more about this appointment is sent except the cancellation notice."""
+def cancellation_messages(
+    appointment: Appointment, *, now: datetime | None = None, notice: bool = True
+) -> bool:
+    """Nothing more about this appointment is sent except the cancellation notice (none
+    when `notice` is False: the course's visits cancelled together get one between them,
+    `course_cancellation_messages`)."""
     now = now or timezone.now()
     _withdraw(appointment, kinds=APPOINTMENT_KINDS_WITHDRAWN_ON_CANCEL, now=now)
-    return _add(notices(appointment, Kind.CANCELLED, at=now))
+    return notice and _add(notices(appointment, Kind.CANCELLED, at=now))
 
 
 def notices(appointment: Appointment, kind: str, *, at: datetime) -> list[Notification]:
@@ -555,7 +565,12 @@ def next_allowed_time(
 def render(notification: Notification, batch: SendBatch) -> None:
     """Fill in the message's recipient, subject and body from its template."""
     subject, body = batch.templates_for(notification)
-    values = context_of(notification.patient, notification.appointment, kind=notification.kind)
+    values = context_of(
+        notification.patient,
+        notification.appointment,
+        kind=notification.kind,
+        due_at=notification.due_at,
+    )
     notification.subject = render_message(subject, values)
     notification.body = render_message(body, values)
     patient = notification.patient

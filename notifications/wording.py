@@ -50,14 +50,16 @@ APPOINTMENT_VARIABLES = {
     "address": "the location's address",
     "manage_url": "the link to move or cancel the booking",
 }
-# A course's confirmation is about its first visit, and lists them all.
-COURSE_VARIABLES = {"visits": "the course's visits, one per line: date, time, practitioner"}
+# A course's messages are about its first visit concerned, and list the visits: those
+# booked (a confirmation), those cancelled together (a cancellation notice).
+COURSE_VARIABLES = {"visits": "the visits concerned, one per line: date, time, practitioner"}
+COURSE_KINDS = {Kind.COURSE_CONFIRMATION, Kind.COURSE_CANCELLED}
 APPOINTMENT_KINDS = {
     Kind.CONFIRMATION,
     Kind.REMINDER,
     Kind.RESCHEDULED,
     Kind.CANCELLED,
-    Kind.COURSE_CONFIRMATION,
+    *COURSE_KINDS,
 }
 ALLOWED_TAGS = {"if": defaulttags.do_if, "comment": defaulttags.comment}
 ALLOWED_FILTERS = {
@@ -92,7 +94,7 @@ def render_message(template: Template, values: dict[str, str]) -> str:
 
 def variables_for(kind: str) -> dict[str, str]:
     """The variables a template of `kind` may use, with what each one says."""
-    if kind == Kind.COURSE_CONFIRMATION:
+    if kind in COURSE_KINDS:
         return {**PATIENT_VARIABLES, **APPOINTMENT_VARIABLES, **COURSE_VARIABLES}
     if kind in APPOINTMENT_KINDS:
         return {**PATIENT_VARIABLES, **APPOINTMENT_VARIABLES}
@@ -227,18 +229,26 @@ def message_context(
 
 
 def context_of(
-    patient: Patient, appointment: Appointment | None, *, kind: str = ""
+    patient: Patient,
+    appointment: Appointment | None,
+    *,
+    kind: str = "",
+    due_at: datetime | None = None,
 ) -> dict[str, str]:
     course = None
-    if kind == Kind.COURSE_CONFIRMATION and appointment is not None:
-        # The visits still booked when it is sent: one cancelled meanwhile is not listed.
+    if kind in COURSE_KINDS and appointment is not None:
+        visits = Appointment.objects.filter(course_id=appointment.course_id)
+        if kind == Kind.COURSE_CONFIRMATION:
+            # Those still booked when it is sent: one cancelled meanwhile is not listed.
+            visits = visits.filter(status=Status.BOOKED)
+        else:
+            # Those cancelled in the change it tells of: stamped with its moment.
+            visits = visits.filter(cancelled_at=due_at)
         course = [
             visit_of(each)
-            for each in Appointment.objects.filter(
-                course_id=appointment.course_id, status=Status.BOOKED
+            for each in visits.select_related("practitioner__user", "location", "service").order_by(
+                "start"
             )
-            .select_related("practitioner__user", "location", "service")
-            .order_by("start")
         ]
     return message_context(
         first_name=patient.first_name,

@@ -6,12 +6,16 @@ from datetime import date, time, timedelta
 import pytest
 
 from appointments.courses import (
+    ALL,
+    FOLLOWING,
     NEXT_DAY,
     OTHER_PRACTITIONER,
     SAME_DAY,
+    THIS,
     Choice,
     CourseRule,
     book_course,
+    cancel_course_visits,
     preview_course,
 )
 from appointments.models import Appointment, Course, Source, Status
@@ -384,3 +388,96 @@ def _book_someone_else(service, practitioner, start) -> Appointment:
         start=start,
         status=Status.BOOKED,
     )
+
+
+class TestCancelling:
+    @pytest.fixture
+    def booking(self, assessed_patient, myotherapy, myotherapist, location):
+        return book_course(
+            patient=assessed_patient,
+            service=myotherapy,
+            practitioner=myotherapist,
+            location=location,
+            # The first visit is this afternoon: inside the 24-hour cancellation window.
+            rule=weekly(first=TODAY, hour=15, visits=4),
+        )
+
+    def statuses(self, booking):
+        return [Appointment.objects.get(pk=visit.pk).status for visit in booking.booked]
+
+    def test_this_visit_only(self, booking, reception_user):
+        cancel_course_visits(
+            appointment=booking.booked[1], scope=THIS, by=reception_user, reason="Away"
+        )
+
+        assert self.statuses(booking) == [
+            Status.BOOKED,
+            Status.CANCELLED,
+            Status.BOOKED,
+            Status.BOOKED,
+        ]
+
+    def test_this_and_the_following(self, booking, reception_user):
+        cancel_course_visits(
+            appointment=booking.booked[2], scope=FOLLOWING, by=reception_user, reason="Better"
+        )
+
+        assert self.statuses(booking)[2:] == [Status.CANCELLED, Status.CANCELLED]
+        assert self.statuses(booking)[:2] == [Status.BOOKED, Status.BOOKED]
+
+    def test_all_still_to_come(self, booking, reception_user):
+        results = cancel_course_visits(
+            appointment=booking.booked[3], scope=ALL, by=reception_user, reason="Moving away"
+        )
+
+        assert len(results) == 4
+        # By staff inside the window, the first is recorded as a late cancellation.
+        assert self.statuses(booking) == [Status.LATE_CANCELLED] + [Status.CANCELLED] * 3
+
+    def test_online_the_window_applies_per_visit(self, booking):
+        # This afternoon's first visit is inside the 24-hour window: it stays, the rest go.
+        results = cancel_course_visits(
+            appointment=booking.booked[0], scope=ALL, by=None, online=True
+        )
+
+        assert [r.refused.code if r.refused else "" for r in results] == [
+            "inside_cancellation_window",
+            "",
+            "",
+            "",
+        ]
+        assert self.statuses(booking)[0] == Status.BOOKED
+
+    def test_nothing_cancelled_is_a_refusal_naming_each_visit(self, booking):
+        error = refusal(
+            lambda: cancel_course_visits(
+                appointment=booking.booked[0], scope=THIS, by=None, online=True
+            )
+        )
+
+        assert error.code == "nothing_to_cancel"
+        assert error.extra["visits"][0]["code"] == "inside_cancellation_window"
+
+    def test_staff_give_a_reason(self, booking, reception_user):
+        error = refusal(
+            lambda: cancel_course_visits(
+                appointment=booking.booked[1], scope=ALL, by=reception_user
+            )
+        )
+
+        assert error.code == "nothing_to_cancel"
+        assert {v["code"] for v in error.extra["visits"]} == {"reason_required"}
+
+    def test_an_appointment_of_no_course(self, assessed_patient, myotherapy, myotherapist):
+        single = book_appointment(
+            patient=assessed_patient,
+            service=myotherapy,
+            practitioner=myotherapist,
+            start=at(TUESDAY, 14),
+        )
+
+        error = refusal(
+            lambda: cancel_course_visits(appointment=single, scope=ALL, by=None, online=True)
+        )
+
+        assert error.code == "not_in_a_course"

@@ -240,3 +240,43 @@ class TestReading:
 
         listed = {appointment["id"] for appointment in response.json()["results"]}
         assert {v["appointment"] for v in booked["visits"]} <= listed
+
+
+class TestCancelling:
+    @pytest.fixture
+    def booked(self, as_reception, course):
+        return as_reception.post(SERIES, course, format="json").json()
+
+    def test_the_patient_cancels_the_rest_of_their_course(self, as_patient, booked):
+        second = booked["visits"][1]["appointment"]
+
+        response = as_patient.post(
+            f"{SERIES}{booked['id']}/cancel/",
+            {"appointment": second, "scope": "following"},
+            format="json",
+        )
+
+        assert response.status_code == 200, response.json()
+        assert [v["status"] for v in response.json()["visits"]] == ["cancelled"] * 3
+        statuses = Appointment.objects.filter(course_id=booked["id"]).order_by("start")
+        assert [a.status for a in statuses] == [Status.BOOKED] + [Status.CANCELLED] * 3
+
+    def test_a_visit_of_another_course_is_a_400(self, as_reception, booked, assessed_patient):
+        other = AppointmentFactory(patient=assessed_patient, status=Status.BOOKED)
+
+        response = as_reception.post(
+            f"{SERIES}{booked['id']}/cancel/",
+            {"appointment": other.pk, "scope": "this", "reason": "x"},
+            format="json",
+        )
+
+        assert response.status_code == 400 and "appointment" in response.json()["fields"]
+
+    def test_an_unknown_scope_is_a_400(self, as_reception, booked):
+        response = as_reception.post(
+            f"{SERIES}{booked['id']}/cancel/",
+            {"appointment": booked["visits"][0]["appointment"], "scope": "some", "reason": "x"},
+            format="json",
+        )
+
+        assert response.status_code == 400 and "scope" in response.json()["fields"]

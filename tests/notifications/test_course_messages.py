@@ -5,7 +5,7 @@ from datetime import time, timedelta
 
 import pytest
 
-from appointments.courses import CourseRule, book_course
+from appointments.courses import FOLLOWING, CourseRule, book_course, cancel_course_visits
 from appointments.services import cancel_appointment
 from notifications import services
 from notifications.models import Delivery, Kind, Notification, OutboxMessage
@@ -73,3 +73,26 @@ def test_a_visit_cancelled_before_sending_is_not_listed(course, reception_user):
     email = OutboxMessage.objects.get(channel="email", notification__kind=Kind.COURSE_CONFIRMATION)
     assert f"{at(TUESDAY + timedelta(weeks=1), 10):%A %d %B}" in email.body
     assert f"{at(TUESDAY + timedelta(weeks=2), 10):%A %d %B}" not in email.body
+
+
+def test_visits_cancelled_together_are_told_in_one_message(course, reception_user):
+    for pk in services.claim_due():  # the confirmations
+        services.deliver(pk)
+
+    cancel_course_visits(
+        appointment=course.booked[1], scope=FOLLOWING, by=reception_user, reason="Better"
+    )
+
+    assert not Notification.objects.filter(kind=Kind.CANCELLED).exists()
+    notices = Notification.objects.filter(kind=Kind.COURSE_CANCELLED)
+    assert sorted(notices.values_list("channel", flat=True)) == ["email", "sms"]
+    for pk in services.claim_due():
+        services.deliver(pk)
+    email = OutboxMessage.objects.get(channel="email", notification__kind=Kind.COURSE_CANCELLED)
+    assert f"{at(TUESDAY + timedelta(weeks=1), 10):%A %d %B at %H:%M}" in email.body
+    assert f"{at(TUESDAY + timedelta(weeks=2), 10):%A %d %B at %H:%M}" in email.body
+    assert f"{at(TUESDAY, 10):%A %d %B}" not in email.body
+    # Their reminders are withdrawn; the first visit keeps its own.
+    for visit in course.booked[1:]:
+        assert not visit.notifications.filter(kind=Kind.REMINDER, status=Delivery.PENDING)
+    assert course.booked[0].notifications.filter(kind=Kind.REMINDER, status=Delivery.PENDING)

@@ -37,6 +37,7 @@ KWARGS = {
     "practitioner-detail": lambda w: {"pk": w.practitioner.pk},
     "waitlist-entry-detail": lambda w: {"pk": w.waitlist_entry.pk},
     "appointment-series-detail": lambda w: {"pk": w.course.pk},
+    "appointment-series-cancel": lambda w: {"pk": w.course.pk},
 }
 # The query of each list read: filtered down to A, so that a filter is no way round a scope.
 QUERIES = {
@@ -136,6 +137,11 @@ def body_for(name: str, method: str, w: World, persona: Persona | None = None) -
         "waitlist-entry-detail": {"weekdays": [1, 3]},
         "appointment-series-list": course,
         "appointment-series-preview": course,
+        "appointment-series-cancel": {
+            "appointment": w.course_visit.pk,
+            "scope": "all",
+            "reason": "Away for a month",
+        },
     }
     body = bodies.get(name, {}) if method in WRITE_METHODS else {}
     if persona in PATIENTS and name in (

@@ -157,6 +157,7 @@ class World:
     notification: Notification
     waitlist_entry: WaitlistEntry  # A's, open, for any practitioner, with a desk note
     course: Course  # A's, two weekly visits with her practitioner, booked by reception
+    course_visit: Appointment  # its first
 
     def client(self, persona: Persona) -> APIClient:
         client = APIClient()
@@ -304,14 +305,14 @@ def build_world() -> World:
         wish=Wish(latest_date=TODAY + timedelta(days=30), note="WAITLIST-NOTE-4e8a: mornings"),
         by=users[Persona.RECEPTION],
     )
-    course = book_course(
+    booked_course = book_course(
         patient=patient_a,
         service=myotherapy,
         practitioner=practitioner,
         location=location,
         rule=CourseRule(first_date=TODAY + timedelta(days=14), at=time(9), visits=2),
         created_by=users[Persona.RECEPTION],
-    ).course
+    )
     return World(
         users=users,
         patient_a=patient_a,
@@ -341,7 +342,8 @@ def build_world() -> World:
         intake=intake,
         notification=notification,
         waitlist_entry=waitlist_entry,
-        course=course,
+        course=booked_course.course,
+        course_visit=booked_course.booked[0],
     )
 
 

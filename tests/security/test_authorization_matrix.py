@@ -117,6 +117,7 @@ POLICY = {
     ("appointment-series-list", "POST"):     "401 409 409 201 201 400 201",
     ("appointment-series-preview", "POST"):  "401 409 409 200 200 400 200",
     ("appointment-series-detail", "GET"):    "401 200 404 200 200 404 200",
+    ("appointment-series-cancel", "POST"):   "401 200 404 200 200 404 200",
 }
 # fmt: on
 REFUSALS = {401, 403, 404, 405}

@@ -208,6 +208,7 @@ WRITABLE = {
     ("waitlist-entry-detail", "PATCH"): WAITLIST_WISH,
     ("appointment-series-preview", "POST"): COURSE_RULE,
     ("appointment-series-list", "POST"): {*COURSE_RULE, "free_only", "choices"},
+    ("appointment-series-cancel", "POST"): {"appointment", "scope", "reason"},
 }
 # Patients book and wait for themselves: the staff's `patient`, desk `note` and `urgent` are
 # not theirs.
