@@ -30,7 +30,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from appointments.models import Appointment, Status
+from appointments.models import Appointment, Course, Status
 from notifications.models import Notification
 from patients.models import Patient
 from practice.models import ExtraHours, Leave, Location, Practitioner, Room, Service, WorkingHours
@@ -44,6 +44,7 @@ from .clinic_setup import (
     ensure_services,
 )
 from .clinical import ClinicalSummary, clinical_summary, seed_clinical_records
+from .courses import ensure_courses
 from .diary import Diary
 
 DEFAULT_SEED = 20240601
@@ -68,6 +69,8 @@ class SeedSummary:
     clinical: ClinicalSummary = field(default_factory=ClinicalSummary)
     created_clinical_records: bool = False
     messages_by_status: dict[str, int] = field(default_factory=dict)
+    courses: int = 0
+    course_visits: int = 0
     # The moment the clinic was seeded at: its history is before it, its bookings after.
     at: datetime | None = None
     seconds: float = 0.0
@@ -107,6 +110,7 @@ class SeedSummary:
             f"  {clinical.notes} notes ({clinical.signed_notes} signed, "
             f"{clinical.addenda} with addenda, {clinical.exercises} exercises logged), "
             f"{clinical.pain_scores} pain scores, {clinical.odi_scores} ODIs",
+            f"  courses: {self.courses} booked in one step ({self.course_visits} visits)",
             "  messages: "
             + (
                 ", ".join(f"{n} {status}" for status, n in sorted(self.messages_by_status.items()))
@@ -142,6 +146,7 @@ def seed_demo(*, seed: int = DEFAULT_SEED) -> SeedSummary:
             diary = Diary(rng, services, practitioners, locations, now=now)
             created, skipped = diary.run(patients)
         created_records = seed_clinical_records(patients, seed=seed, now=now)
+        ensure_courses(patients, services, locations, now=now)
     summary = _summarise()
     summary.created_appointments = created
     summary.skipped_visits = skipped
@@ -169,4 +174,6 @@ def _summarise() -> SeedSummary:
         messages_by_status=dict(
             Notification.objects.values_list("status").annotate(n=Count("pk")).order_by()
         ),
+        courses=Course.objects.count(),
+        course_visits=Appointment.objects.filter(course__isnull=False).count(),
     )

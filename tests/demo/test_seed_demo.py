@@ -8,7 +8,7 @@ from django.db.models import F, Min
 from django.utils import timezone
 
 from appointments.availability import working_windows
-from appointments.models import Appointment, Source, Status
+from appointments.models import Appointment, Course, Source, Status
 from demo.seed import seed_demo
 from notifications.models import Delivery, Kind, Notification, OutboxMessage
 from patients.models import Patient
@@ -436,3 +436,19 @@ def test_no_message_of_the_past_is_left_waiting(demo_clinic):
 
 def local_hour(moment):
     return moment.astimezone(ZoneInfo("Australia/Melbourne")).hour
+
+
+def test_some_patients_booked_a_course_in_one_step(demo_clinic):
+    courses = list(Course.objects.prefetch_related("appointments"))
+    assert len(courses) >= 2
+    assert demo_clinic.courses == len(courses)
+    for course in courses:
+        visits = list(course.appointments.all())
+        assert visits, course
+        assert {visit.patient_id for visit in visits} == {course.patient_id}
+        assert {visit.service_id for visit in visits} == {course.service_id}
+        assert all(visit.start > demo_clinic.at for visit in visits)
+    # One confirmation per course, not one per visit.
+    for course in courses:
+        first = min(course.appointments.all(), key=lambda visit: visit.start)
+        assert not first.notifications.filter(kind="confirmation").exists()
