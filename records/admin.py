@@ -550,6 +550,8 @@ def _clinical_context(request, patient: Patient) -> dict:
         "odi_count": len(odi),
         "latest_pain": pain[-1] if pain else None,
         "latest_odi": odi[-1] if odi else None,
+        "latest_rmdq": progress.rmdq[-1] if progress.rmdq else None,
+        "latest_psfs": progress.psfs[-1] if progress.psfs else None,
         "plan": plan,
         "plan_url": reverse("admin:treatments_treatmentplan_change", args=[plan.pk])
         if plan

@@ -19,6 +19,7 @@ from audit.models import Action
 from notifications.models import Delivery, Kind
 from patients.models import Channel
 from practice.models import Weekday
+from treatments.change import VERDICT_LABELS
 from treatments.models import (
     ActivityProfile,
     MeasureKind,
@@ -197,10 +198,18 @@ def _note(note: dict) -> Entry:
 
 def _measure(measure: dict) -> Entry:
     value = Decimal(measure["value"])
-    score = f"{value}%" if measure["kind"] == MeasureKind.ODI else f"{value:.0f}/10"
+    score = {
+        MeasureKind.ODI: f"{value}%",
+        MeasureKind.RMDQ: f"{value.normalize():f}/24",
+        MeasureKind.PSFS: f"{value}/10",
+    }.get(measure["kind"], f"{value:.0f}/10")
+    lines = [("Score", score)]
+    for activity in measure.get("psfs") or []:
+        lines.append((activity["activity"], f"{activity['score']}/10"))
+    if change := measure.get("change"):
+        lines.append(("Change from the first", VERDICT_LABELS[change["verdict"]]))
     return Entry(
-        f"{_moment(measure['recorded_at'])} — {_label(MeasureKind, measure['kind'])}",
-        [("Score", score)],
+        f"{_moment(measure['recorded_at'])} — {_label(MeasureKind, measure['kind'])}", lines
     )
 
 

@@ -10,7 +10,7 @@ not through these.
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import User
@@ -22,6 +22,7 @@ from patients.models import Patient
 from .models import (
     Addendum,
     ExerciseEntry,
+    ImportantChange,
     Intake,
     OutcomeMeasure,
     PlanPhase,
@@ -121,6 +122,25 @@ def plans_for(user: User) -> QuerySet[TreatmentPlan]:
 def outcomes_for(user: User) -> QuerySet[OutcomeMeasure]:
     return OutcomeMeasure.objects.filter(_clinical_records_of(user, "patient")).select_related(
         "patient"
+    )
+
+
+def with_baselines(measures: QuerySet[OutcomeMeasure]) -> QuerySet[OutcomeMeasure]:
+    """Each measure with its patient's baseline of its kind (the first recorded, ties by
+    id: `baseline_value`, `baseline_id`) and its kind's threshold of important change
+    (`threshold_*`, None without one), for `treatments.change.change_of` to classify a
+    page of measures in the page's one query."""
+    first = OutcomeMeasure.objects.filter(
+        patient_id=OuterRef("patient_id"), kind=OuterRef("kind")
+    ).order_by("recorded_at", "pk")
+    threshold = ImportantChange.objects.filter(kind=OuterRef("kind"))
+    return measures.annotate(
+        baseline_value=Subquery(first.values("value")[:1]),
+        baseline_id=Subquery(first.values("pk")[:1]),
+        **{
+            f"threshold_{name}": Subquery(threshold.values(name)[:1])
+            for name in ("points", "percent", "direction", "recovered_at_most")
+        },
     )
 
 

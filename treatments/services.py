@@ -15,7 +15,7 @@ with that one moment, the rows' own created/updated times included (`kernel.cloc
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -31,6 +31,18 @@ from kernel.errors import DomainError
 from patients.models import Patient
 from practice.models import Practitioner
 
+from .instruments import (
+    ODI_VERSION,
+    PAIN_VERSION,
+    PSFS_VERSION,
+    RMDQ_VERSION,
+    PsfsActivity,
+    ScoringError,
+    odi_percent,
+    score_pain,
+    score_psfs,
+    score_rmdq,
+)
 from .models import (
     Addendum,
     ExerciseEntry,
@@ -44,7 +56,6 @@ from .models import (
     RedFlagClearance,
     TreatmentNote,
     TreatmentPlan,
-    odi_percent,
 )
 from .selectors import (
     may_clear_red_flags,
@@ -335,12 +346,11 @@ def sign_note(
         save_at(note, now, update_fields=["signed_at", "updated_at"])
         if note.pain_score is not None:
             appointment = note.appointment
-            OutcomeMeasure.objects.create(
-                patient_id=appointment.patient_id,
-                kind=MeasureKind.PAIN,
-                value=Decimal(note.pain_score),
+            record_pain(
+                patient=appointment.patient,
+                score=note.pain_score,
+                by=author.user,
                 recorded_at=appointment.start,
-                recorded_by=author.user,
                 appointment=appointment,
             )
     return note
@@ -363,7 +373,9 @@ def add_addendum(
 
 def _draft_of(note: TreatmentNote, author: Practitioner) -> TreatmentNote:
     current = (
-        TreatmentNote.objects.select_for_update().select_related("appointment").get(pk=note.pk)
+        TreatmentNote.objects.select_for_update(of=("self", "appointment"))
+        .select_related("appointment__patient")
+        .get(pk=note.pk)
     )
     if current.is_signed:
         raise DomainError("note_signed", "A signed note is final; add an addendum instead.")
@@ -375,6 +387,40 @@ def _draft_of(note: TreatmentNote, author: Practitioner) -> TreatmentNote:
 # --- outcome measures -------------------------------------------------------------------
 
 
+def _scored(answer_name: str, score: Callable[[Any], Decimal], answers: Any) -> Decimal:
+    """The instrument's score of `answers`, or the refusal that names the answer."""
+    try:
+        return score(answers)
+    except ScoringError as error:
+        raise DomainError(
+            "invalid_measure", str(error), fields={answer_name: [str(error)]}
+        ) from error
+
+
+def _record(
+    *,
+    patient: Patient,
+    kind: str,
+    value: Decimal,
+    version: str,
+    by: User | None,
+    recorded_at: datetime | None,
+    appointment: Appointment | None,
+    now: datetime | None,
+    **answers: Any,
+) -> OutcomeMeasure:
+    return OutcomeMeasure.objects.create(
+        patient=patient,
+        kind=kind,
+        value=value,
+        instrument_version=version,
+        recorded_at=recorded_at or now or timezone.now(),
+        recorded_by=by,
+        appointment=appointment,
+        **answers,
+    )
+
+
 def record_pain(
     *,
     patient: Patient,
@@ -384,20 +430,22 @@ def record_pain(
     appointment: Appointment | None = None,
     now: datetime | None = None,
 ) -> OutcomeMeasure:
-    """Record a pain score taken at `recorded_at` (None: `now`)."""
-    if not 0 <= score <= 10:
+    """Record a pain score (NRS-11) taken at `recorded_at` (None: `now`)."""
+    try:
+        value = score_pain(score)
+    except ScoringError as error:
         raise DomainError(
-            "invalid_measure",
-            "Pain scores run from 0 to 10.",
-            fields={"value": ["0 to 10."]},
-        )
-    return OutcomeMeasure.objects.create(
+            "invalid_measure", "Pain scores run from 0 to 10.", fields={"value": ["0 to 10."]}
+        ) from error
+    return _record(
         patient=patient,
         kind=MeasureKind.PAIN,
-        value=Decimal(score),
-        recorded_at=recorded_at or now or timezone.now(),
-        recorded_by=by,
+        value=value,
+        version=PAIN_VERSION,
+        by=by,
+        recorded_at=recorded_at,
         appointment=appointment,
+        now=now,
     )
 
 
@@ -412,18 +460,64 @@ def record_odi(
 ) -> OutcomeMeasure:
     """Score and record an Oswestry Disability Index questionnaire taken at `recorded_at`
     (None: `now`)."""
-    try:
-        percent = odi_percent(answers)
-    except ValueError as error:
-        raise DomainError(
-            "invalid_measure", str(error), fields={"odi_answers": [str(error)]}
-        ) from error
-    return OutcomeMeasure.objects.create(
+    return _record(
         patient=patient,
         kind=MeasureKind.ODI,
-        value=percent,
-        odi_answers=answers,
-        recorded_at=recorded_at or now or timezone.now(),
-        recorded_by=by,
+        value=_scored("odi_answers", odi_percent, answers),
+        version=ODI_VERSION,
+        odi_answers=list(answers),
+        by=by,
+        recorded_at=recorded_at,
         appointment=appointment,
+        now=now,
+    )
+
+
+def record_rmdq(
+    *,
+    patient: Patient,
+    answers: list[bool | None],
+    by: User | None,
+    recorded_at: datetime | None = None,
+    appointment: Appointment | None = None,
+    now: datetime | None = None,
+) -> OutcomeMeasure:
+    """Score and record a Roland-Morris Disability Questionnaire (24 statements, yes or no,
+    None where unanswered: at most two, prorated) taken at `recorded_at` (None: `now`)."""
+    return _record(
+        patient=patient,
+        kind=MeasureKind.RMDQ,
+        value=_scored("rmdq_answers", score_rmdq, answers),
+        version=RMDQ_VERSION,
+        rmdq_answers=list(answers),
+        by=by,
+        recorded_at=recorded_at,
+        appointment=appointment,
+        now=now,
+    )
+
+
+def record_psfs(
+    *,
+    patient: Patient,
+    activities: list[PsfsActivity],
+    by: User | None,
+    recorded_at: datetime | None = None,
+    appointment: Appointment | None = None,
+    now: datetime | None = None,
+) -> OutcomeMeasure:
+    """Score and record a Patient-Specific Functional Scale: the patient's 3-5 activities,
+    each named and rated 0-10, taken at `recorded_at` (None: `now`)."""
+    value = _scored("psfs", score_psfs, activities)
+    return _record(
+        patient=patient,
+        kind=MeasureKind.PSFS,
+        value=value,
+        version=PSFS_VERSION,
+        psfs_activities=[item.activity.strip() for item in activities],
+        psfs_scores=[item.score for item in activities],
+        by=by,
+        recorded_at=recorded_at,
+        appointment=appointment,
+        now=now,
     )
