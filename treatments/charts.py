@@ -61,7 +61,7 @@ def chart_of(progress: Progress, *, today: date, title: str) -> SafeString:
         phases=progress.phases,
         today=today,
         title=title,
-        bands=progress.bands,
+        change_bands=progress.bands,
     )
 
 
@@ -72,7 +72,7 @@ def progress_chart(
     phases: Sequence[PhaseSpan],
     today: date,
     title: str = "Progress",
-    bands: Mapping[str, Band] | None = None,
+    change_bands: Mapping[str, Band] | None = None,
 ) -> SafeString:
     """The chart as SVG markup, safe to put in a template as it is; empty when there is
     nothing to draw (no scores and no started phase)."""
@@ -153,13 +153,13 @@ def progress_chart(
             )
 
     # The bands of no important change around each baseline, over the phases.
-    bands = bands or {}
+    change_bands = change_bands or {}
     band_group = ET.SubElement(svg, "g", {"class": "change-bands"})
     for kind, colour, full_scale, unit, has_points in (
         (MeasureKind.PAIN, PAIN_COLOUR, 10, "/10", bool(pain_points)),
         (MeasureKind.ODI, ODI_COLOUR, 100, "%", bool(odi_points)),
     ):
-        if (band := bands.get(kind)) is None or not has_points:
+        if (band := change_bands.get(kind)) is None or not has_points:
             continue
         edges = sorted([float(band.improved_at), float(band.worse_at)])
         top, bottom = y(edges[1] / full_scale), y(edges[0] / full_scale)
