@@ -50,6 +50,7 @@ CLINICAL_RECORDS = (
     "treatments.exerciseentry",
     "treatments.addendum",
     "treatments.outcomemeasure",
+    "treatments.riskscreening",  # (0015)
 )
 # What a manager may change of them: a plan's goals, status and phases' planned sessions.
 CLINICAL_PLANS = ("treatments.treatmentplan", "treatments.planphase")

@@ -606,3 +606,80 @@ class ImportantChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.points} points"
+
+
+class Risk(models.TextChoices):
+    LOW = "low", "Low risk"
+    MEDIUM = "medium", "Medium risk"
+    HIGH = "high", "High risk"
+
+
+class Bothersomeness(models.TextChoices):
+    NOT_AT_ALL = "not_at_all", "Not at all"
+    SLIGHTLY = "slightly", "Slightly"
+    MODERATELY = "moderately", "Moderately"
+    VERY_MUCH = "very_much", "Very much"
+    EXTREMELY = "extremely", "Extremely"
+
+
+def _start_back_risk_is_its_scores() -> Q:
+    """The risk that the totals give (`instruments.score_start_back`), kept by the database:
+    total ≤ 3 low; otherwise psychosocial ≥ 4 high; otherwise medium."""
+    return (
+        Q(total__lte=3, risk=Risk.LOW)
+        | Q(total__gte=4, psychosocial__gte=4, risk=Risk.HIGH)
+        | Q(total__gte=4, psychosocial__lte=3, risk=Risk.MEDIUM)
+    )
+
+
+class RiskScreening(models.Model):
+    """A STarT Back Screening Tool answered by a patient (Hill et al. 2008): at intake, or
+    again when their measures worsen. Its own record rather than a kind of outcome measure:
+    its result is a risk group with a subscale, not a score on a scale with an important
+    change from a baseline. Kept with its answers and scored by the service
+    (`treatments.instruments.score_start_back`); the database checks that the totals and
+    the risk agree."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="screenings")
+    intake = models.OneToOneField(
+        Intake,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="screening",
+        help_text="The intake it was answered with; empty for a re-screen.",
+    )
+    answered_at = models.DateTimeField()
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    instrument_version = models.CharField(max_length=40)
+    agree = ArrayField(
+        models.BooleanField(), size=8, help_text="Items 1 to 8: agree (true) or disagree."
+    )
+    bothersomeness = models.CharField(
+        max_length=12, choices=Bothersomeness.choices, help_text="Item 9."
+    )
+    total = models.PositiveSmallIntegerField()
+    psychosocial = models.PositiveSmallIntegerField(help_text="Items 5 to 9.")
+    risk = models.CharField(max_length=6, choices=Risk.choices)
+
+    class Meta:
+        ordering = ["patient", "answered_at"]
+        indexes = [
+            models.Index(fields=["patient", "-answered_at"], name="screening_patient_latest")
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(agree__len=8), name="screening_eight_items"),
+            models.CheckConstraint(
+                condition=Q(total__lte=9, psychosocial__lte=5) & Q(psychosocial__lte=F("total")),
+                name="screening_totals_range",
+            ),
+            models.CheckConstraint(
+                condition=_start_back_risk_is_its_scores(), name="screening_risk_is_its_scores"
+            ),
+        ]
+        triggers = [never_deleted("treatments_riskscreening_is_never_deleted")]
+
+    def __str__(self) -> str:
+        return f"STarT Back: {self.get_risk_display()} ({self.answered_at:%Y-%m-%d})"

@@ -19,6 +19,7 @@ from appointments.models import Appointment, Status
 from care.selectors import in_care_of, is_in_care_of
 from patients.models import Patient
 
+from .change import WORSE, Scored, changes_of
 from .models import (
     Addendum,
     ExerciseEntry,
@@ -27,6 +28,7 @@ from .models import (
     OutcomeMeasure,
     PlanPhase,
     RedFlag,
+    RiskScreening,
     TreatmentNote,
     TreatmentPlan,
 )
@@ -236,3 +238,59 @@ def red_flags_a_clearance_would_cover(intake: Intake) -> list[str]:
 
 def _addenda() -> QuerySet[Addendum]:
     return Addendum.objects.select_related("author__user").order_by("created_at", "pk")
+
+
+# --- risk screening: the latest STarT Back, and who should be screened again ------------
+
+
+def latest_risk_by_patient(patient_ids: Iterable[int]) -> dict[int, str]:
+    """The risk group of each patient's latest STarT Back screening (one query); patients
+    never screened are left out. Like `open_red_flags_by_patient`, it decides nothing about
+    visibility: the risk is clinical, for those who read the patient's records."""
+    ids = list(patient_ids)
+    if not ids:
+        return {}
+    latest = (
+        RiskScreening.objects.filter(patient_id__in=ids)
+        .order_by("patient_id", "-answered_at", "-pk")
+        .distinct("patient_id")
+        .values_list("patient_id", "risk")
+    )
+    return dict(latest)
+
+
+def rescreen_due_among(patient_ids: Iterable[int]) -> set[int]:
+    """The patients whose latest two measurements of one kind were both an important
+    worsening from their baseline (`treatments.change`), and who have not been screened
+    (STarT Back) since the latest such worsening: their course is going the wrong way, so
+    the clinic asks again how they are at risk. Three queries whatever the patients."""
+    ids = list(patient_ids)
+    if not ids:
+        return set()
+    rows = list(
+        OutcomeMeasure.objects.filter(patient_id__in=ids)
+        .order_by("patient_id", "kind", "recorded_at", "pk")
+        .values_list("pk", "patient_id", "kind", "value", "recorded_at")
+    )
+    changes = changes_of(Scored(pk, patient, kind, value) for pk, patient, kind, value, _ in rows)
+    last_two: dict[tuple[int, str], list[tuple[str, datetime]]] = {}
+    for pk, patient, kind, _, recorded_at in rows:
+        series = last_two.setdefault((patient, kind), [])
+        series.append((changes[pk].verdict, recorded_at))
+        del series[:-2]
+    worsening = {}
+    for (patient, _), series in last_two.items():
+        if len(series) == 2 and all(verdict == WORSE for verdict, _ in series):
+            since = series[-1][1]
+            worsening[patient] = max(since, worsening.get(patient, since))
+    screened = dict(
+        RiskScreening.objects.filter(patient_id__in=worsening)
+        .order_by("patient_id", "-answered_at")
+        .distinct("patient_id")
+        .values_list("patient_id", "answered_at")
+    )
+    return {
+        patient
+        for patient, since in worsening.items()
+        if patient not in screened or screened[patient] < since
+    }

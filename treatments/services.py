@@ -36,12 +36,14 @@ from .instruments import (
     PAIN_VERSION,
     PSFS_VERSION,
     RMDQ_VERSION,
+    START_BACK_VERSION,
     PsfsActivity,
     ScoringError,
     odi_percent,
     score_pain,
     score_psfs,
     score_rmdq,
+    score_start_back,
 )
 from .models import (
     Addendum,
@@ -54,6 +56,7 @@ from .models import (
     PlanStatus,
     RedFlag,
     RedFlagClearance,
+    RiskScreening,
     TreatmentNote,
     TreatmentPlan,
 )
@@ -85,13 +88,56 @@ def submit_intake(
     patient: Patient,
     answers: dict[str, Any],
     entered_by: User | None,
+    start_back: StartBackAnswers | None = None,
     now: datetime | None = None,
 ) -> Intake:
-    """Record an intake questionnaire. Red flags among the answers mark the patient until a
-    practitioner records a clearance; a new intake without red flags clears nothing."""
+    """Record an intake questionnaire, and with it the STarT Back screening when answered.
+    Red flags among the answers mark the patient until a practitioner records a clearance;
+    a new intake without red flags clears nothing."""
+    now = now or timezone.now()
     intake = Intake(patient=patient, entered_by=entered_by, **answers)
-    save_at(intake, now or timezone.now())
+    with transaction.atomic():
+        save_at(intake, now)
+        if start_back is not None:
+            screen_start_back(
+                patient=patient, answers=start_back, by=entered_by, intake=intake, now=now
+            )
     return intake
+
+
+@dataclass(frozen=True)
+class StartBackAnswers:
+    agree: list[bool]  # items 1 to 8
+    bothersomeness: str  # item 9, one of `Bothersomeness`
+
+
+def screen_start_back(
+    *,
+    patient: Patient,
+    answers: StartBackAnswers,
+    by: User | None,
+    intake: Intake | None = None,
+    now: datetime | None = None,
+) -> RiskScreening:
+    """Score and record a STarT Back screening (at intake, or a re-screen)."""
+    try:
+        result = score_start_back(answers.agree, answers.bothersomeness)
+    except ScoringError as error:
+        raise DomainError(
+            "invalid_measure", str(error), fields={"start_back": [str(error)]}
+        ) from error
+    return RiskScreening.objects.create(
+        patient=patient,
+        intake=intake,
+        answered_at=now or timezone.now(),
+        entered_by=by,
+        instrument_version=START_BACK_VERSION,
+        agree=list(answers.agree),
+        bothersomeness=answers.bothersomeness,
+        total=result.total,
+        psychosocial=result.psychosocial,
+        risk=result.risk,
+    )
 
 
 # The red flags of cauda equina syndrome, which cannot wait for the first session: the

@@ -54,6 +54,7 @@ CLINICAL_MODELS = [
     "exerciseentry",
     "addendum",
     "outcomemeasure",
+    "riskscreening",
 ]
 # Not a record but the clinic's settings of them: the thresholds of clinically important
 # change, read by practitioners, changed by managers (0015).

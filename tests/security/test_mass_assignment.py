@@ -114,6 +114,7 @@ INTAKE_ANSWERS = {
     "activity",
     "goals",
     "red_flags",
+    "start_back",  # the STarT Back screening answered with it
 }
 SOAP = {
     "subjective",
