@@ -24,7 +24,14 @@ from audit.models import AuditEntry
 from notifications.models import Notification
 from patients.models import Patient
 from treatments.change import Change, changes_of
-from treatments.models import Addendum, ExerciseEntry, Intake, OutcomeMeasure, TreatmentNote
+from treatments.models import (
+    Addendum,
+    ExerciseEntry,
+    Intake,
+    OutcomeMeasure,
+    RiskScreening,
+    TreatmentNote,
+)
 from waitlist.models import WaitlistEntry
 
 
@@ -50,6 +57,7 @@ def export_patient_record(patient: Patient) -> dict[str, Any]:
     intakes = Intake.objects.filter(patient=patient).select_related("clearance")
     outcomes = list(OutcomeMeasure.objects.filter(patient=patient).order_by("recorded_at", "pk"))
     changes = changes_of(outcomes)
+    screenings = RiskScreening.objects.filter(patient=patient).order_by("answered_at", "pk")
     messages = (
         Notification.objects.filter(patient=patient)
         .select_related("outbox")
@@ -176,6 +184,18 @@ def export_patient_record(patient: Patient) -> dict[str, Any]:
             for note in notes
         ],
         "outcome_measures": [_measure(measure, changes.get(measure.pk)) for measure in outcomes],
+        "risk_screenings": [
+            {
+                "instrument_version": screening.instrument_version,
+                "answered_at": _iso(screening.answered_at),
+                "agree": screening.agree,
+                "bothersomeness": screening.bothersomeness,
+                "total": screening.total,
+                "psychosocial": screening.psychosocial,
+                "risk": screening.risk,
+            }
+            for screening in screenings
+        ],
         "waitlist": [_waiting(entry) for entry in waiting],
         "messages": [_message(notification) for notification in messages],
         "access_history": [_access(entry) for entry in accesses],

@@ -27,6 +27,7 @@ from treatments.models import (
     PlanStatus,
     PostureFinding,
     RedFlag,
+    Risk,
     SciaticaSymptom,
     SymptomDuration,
     SymptomLocation,
@@ -65,6 +66,10 @@ def record_sections(record: dict[str, Any]) -> list[Section]:
         Section(
             "Pain and disability scores",
             [_measure(measure) for measure in record["outcome_measures"]],
+        ),
+        Section(
+            "Back pain risk screening (STarT Back)",
+            [_screening(screening) for screening in record["risk_screenings"]],
         ),
         Section("Waitlist", [_waiting(entry) for entry in record["waitlist"]]),
         Section("Messages to you", [_message(message) for message in record["messages"]]),
@@ -210,6 +215,17 @@ def _measure(measure: dict) -> Entry:
         lines.append(("Change from the first", VERDICT_LABELS[change["verdict"]]))
     return Entry(
         f"{_moment(measure['recorded_at'])} — {_label(MeasureKind, measure['kind'])}", lines
+    )
+
+
+def _screening(screening: dict) -> Entry:
+    return Entry(
+        f"{_moment(screening['answered_at'])} — {screening['instrument_version']}",
+        [
+            ("Result", _label(Risk, screening["risk"])),
+            ("Total", f"{screening['total']} of 9"),
+            ("Psychosocial subscale", f"{screening['psychosocial']} of 5"),
+        ],
     )
 
 
