@@ -59,12 +59,14 @@ from kernel.rest import clinic_midnight, whole_id
 from practice.models import Location, Practitioner, Room, Service
 from practice.selectors import leave_overlapping
 from treatments.markers import red_flag_marker
-from treatments.models import RedFlag, Risk, TreatmentNote
+from treatments.models import MeasureKind, RedFlag, Risk, TreatmentNote
 from treatments.selectors import (
     can_carry_a_note,
     clinical_patient_ids_among,
     has_open_red_flags,
     latest_risk_by_patient,
+    measure_schedules_among,
+    measures_due_on,
     open_red_flags_by_patient,
     rescreen_due_among,
 )
@@ -473,6 +475,7 @@ class AppointmentAdmin(NoAccessAdmin, ForgivingQueryAdmin, admin.ModelAdmin):
         clinical = clinical_patient_ids_among(request.user, patient_ids)
         risks = latest_risk_by_patient(clinical)
         rescreen = rescreen_due_among(clinical)
+        schedules = measure_schedules_among(clinical)
         first_seen = first_visits({a.patient_id for a in appointments})
         can_move = self.has_change_permission(request)
         change_url = _url_by_pk("admin:appointments_appointment_change")
@@ -517,6 +520,13 @@ class AppointmentAdmin(NoAccessAdmin, ForgivingQueryAdmin, admin.ModelAdmin):
                 if appointment.patient_id in risks
                 else "",
                 "rescreen_due": appointment.patient_id in rescreen,
+                # The questionnaires the plan has due on the session's day.
+                "measures_due": ", ".join(
+                    MeasureKind(kind).label
+                    for kind in measures_due_on(
+                        schedules, appointment.patient_id, appointment.local_start.date()
+                    )
+                ),
                 "clash": _clash_of(appointment, clashes),
                 "url": change_url(appointment.pk),
                 # The move form opens on the appointment's day, its free slots listed.

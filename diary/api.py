@@ -78,6 +78,8 @@ from practice.selectors import services_for
 from treatments.selectors import (
     clinical_patient_ids_among,
     latest_risk_by_patient,
+    measure_schedules_among,
+    measures_due_on,
     open_red_flags_by_patient,
     rescreen_due_among,
 )
@@ -238,6 +240,13 @@ class AppointmentSerializer(ModelSerializer):
         help_text="Clinical readers: the patient's measures were an important worsening twice "
         "in a row since their last STarT Back: screen them again. Null for everyone else.",
     )
+    measures_due = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        allow_null=True,
+        help_text="Clinical readers: the questionnaires (odi, rmdq, psfs) the patient's plan "
+        "has due on the appointment's day; null for everyone else.",
+    )
     clash = serializers.CharField(
         read_only=True,
         allow_null=True,
@@ -303,6 +312,7 @@ class AppointmentSerializer(ModelSerializer):
             "red_flags",
             "start_back_risk",
             "rescreen_due",
+            "measures_due",
             "created_at",
             "rescheduled_at",
             "confirmed_at",
@@ -359,6 +369,11 @@ class AppointmentSerializer(ModelSerializer):
             "red_flags": red_flags.get(patient_id, []) if clinical else None,
             "start_back_risk": self.context.get("risks", {}).get(patient_id) if clinical else None,
             "rescreen_due": patient_id in self.context.get("rescreen", ()) if clinical else None,
+            "measures_due": measures_due_on(
+                self.context.get("schedules", {}), patient_id, row["start"].astimezone(zone).date()
+            )
+            if clinical
+            else None,
             "created_at": moment(row["created_at"]),
             "rescheduled_at": moment(row["rescheduled_at"]),
             "confirmed_at": moment(row["confirmed_at"]),
@@ -590,6 +605,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             # a re-screen is due.
             context["risks"] = latest_risk_by_patient(context["clinical_patients"])
             context["rescreen"] = rescreen_due_among(context["clinical_patients"])
+            context["schedules"] = measure_schedules_among(context["clinical_patients"])
             rows = [row_of(shown, AppointmentSerializer.COLUMNS)] if one else shown
             context["clashes"] = clashes_among(
                 Placed(

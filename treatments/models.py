@@ -154,6 +154,15 @@ class PlanStatus(models.TextChoices):
     DISCONTINUED = "discontinued", "Discontinued"
 
 
+def _weeks_field(help_text: str) -> models.PositiveSmallIntegerField:
+    return models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(52)],
+        help_text=help_text,
+    )
+
+
 class TreatmentPlan(models.Model):
     """A course of care: goals, the pathway's phases, and where the patient is on it."""
 
@@ -168,6 +177,14 @@ class TreatmentPlan(models.Model):
         help_text="In the maintenance phase, how often the patient should come back.",
     )
     maintenance_started_at = models.DateTimeField(null=True, blank=True)
+    # How often each questionnaire is taken while the plan is active (empty: not planned);
+    # pain is scored at every visit, in the session's note. `selectors.measures_due_among`
+    # says who is due.
+    odi_every_weeks = _weeks_field("Take the Oswestry Disability Index every so many weeks.")
+    rmdq_every_weeks = _weeks_field("Take the Roland-Morris every so many weeks.")
+    psfs_every_weeks = _weeks_field(
+        "Take the Patient-Specific Functional Scale every so many weeks."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -184,6 +201,14 @@ class TreatmentPlan(models.Model):
                 condition=Q(maintenance_interval_weeks__gte=1, maintenance_interval_weeks__lte=52),
                 name="plan_maintenance_interval_range",
             ),
+            *[
+                models.CheckConstraint(
+                    condition=Q(**{f"{name}__isnull": True})
+                    | Q(**{f"{name}__gte": 1, f"{name}__lte": 52}),
+                    name=f"plan_{name}_range",
+                )
+                for name in ("odi_every_weeks", "rmdq_every_weeks", "psfs_every_weeks")
+            ],
         ]
         triggers = [never_deleted("treatments_treatmentplan_is_never_deleted")]
 
@@ -683,3 +708,11 @@ class RiskScreening(models.Model):
 
     def __str__(self) -> str:
         return f"STarT Back: {self.get_risk_display()} ({self.answered_at:%Y-%m-%d})"
+
+
+# The plan's field that says how often each questionnaire is due (`TreatmentPlan`).
+SCHEDULED_MEASURES: dict[str, str] = {
+    MeasureKind.ODI: "odi_every_weeks",
+    MeasureKind.RMDQ: "rmdq_every_weeks",
+    MeasureKind.PSFS: "psfs_every_weeks",
+}

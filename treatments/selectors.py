@@ -8,9 +8,10 @@ not through these.
 """
 
 from collections.abc import Iterable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import User
@@ -21,12 +22,14 @@ from patients.models import Patient
 
 from .change import WORSE, Scored, changes_of
 from .models import (
+    SCHEDULED_MEASURES,
     Addendum,
     ExerciseEntry,
     ImportantChange,
     Intake,
     OutcomeMeasure,
     PlanPhase,
+    PlanStatus,
     RedFlag,
     RiskScreening,
     TreatmentNote,
@@ -294,3 +297,62 @@ def rescreen_due_among(patient_ids: Iterable[int]) -> set[int]:
         for patient, since in worsening.items()
         if patient not in screened or screened[patient] < since
     }
+
+
+# --- due measures: the plan's schedule against what was last taken ------------------------
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    """A questionnaire the patient's active plan schedules, and when it was last taken."""
+
+    kind: str
+    every_weeks: int
+    last_taken: datetime | None
+
+    def due_on(self, day: date) -> bool:
+        """Never taken, or last taken `every_weeks` or more before `day` (clinic days)."""
+        return (
+            self.last_taken is None
+            or timezone.localdate(self.last_taken) + timedelta(weeks=self.every_weeks) <= day
+        )
+
+
+def measure_schedules_among(patient_ids: Iterable[int]) -> dict[int, list[Scheduled]]:
+    """The questionnaires each of these patients' active plan schedules
+    (`models.SCHEDULED_MEASURES`), with when each was last taken: two queries whatever the
+    patients. Patients without a schedule are left out. See `measures_due_on`."""
+    ids = list(patient_ids)
+    if not ids:
+        return {}
+    plans = TreatmentPlan.objects.filter(patient_id__in=ids, status=PlanStatus.ACTIVE).values(
+        "patient_id", *SCHEDULED_MEASURES.values()
+    )
+    weeks = {
+        (plan["patient_id"], kind): plan[field]
+        for plan in plans
+        for kind, field in SCHEDULED_MEASURES.items()
+        if plan[field] is not None
+    }
+    if not weeks:
+        return {}
+    last_taken = {
+        (patient, kind): when
+        for patient, kind, when in OutcomeMeasure.objects.filter(
+            patient_id__in={patient for patient, _ in weeks}, kind__in=list(SCHEDULED_MEASURES)
+        )
+        .values("patient_id", "kind")
+        .annotate(last=Max("recorded_at"))
+        .values_list("patient_id", "kind", "last")
+    }
+    schedules: dict[int, list[Scheduled]] = {}
+    for (patient, kind), every in weeks.items():
+        schedules.setdefault(patient, []).append(
+            Scheduled(kind, every, last_taken.get((patient, kind)))
+        )
+    return schedules
+
+
+def measures_due_on(schedules: dict[int, list[Scheduled]], patient_id: int, day: date) -> list[str]:
+    """The questionnaires `patient_id` is due on `day`, from `measure_schedules_among`."""
+    return [s.kind for s in schedules.get(patient_id, []) if s.due_on(day)]

@@ -46,6 +46,7 @@ from .instruments import (
     score_start_back,
 )
 from .models import (
+    SCHEDULED_MEASURES,
     Addendum,
     ExerciseEntry,
     Intake,
@@ -230,16 +231,22 @@ def create_plan(
     goals: str,
     phases: Iterable[dict[str, Any]],
     maintenance_interval_weeks: int = 6,
+    schedule: dict[str, int | None] | None = None,
     now: datetime | None = None,
 ) -> TreatmentPlan:
     """Start a course of care; a patient has at most one active plan. It begins in the
-    assess phase, whose clock starts today."""
+    assess phase, whose clock starts today. `schedule` says how often each questionnaire
+    is taken (`SCHEDULED_MEASURES`' fields: weeks, or None)."""
     now = now or timezone.now()
+    schedule = schedule or {}
+    if unknown := set(schedule) - set(SCHEDULED_MEASURES.values()):
+        raise ValueError(f"not a plan's schedule: {sorted(unknown)}")
     plan = TreatmentPlan(
         patient=patient,
         practitioner=practitioner,
         goals=goals,
         maintenance_interval_weeks=maintenance_interval_weeks,
+        **schedule,
     )
     try:
         with transaction.atomic():
@@ -255,7 +262,7 @@ def create_plan(
     return plan
 
 
-PLAN_FIELDS = ("goals", "maintenance_interval_weeks", "status")
+PLAN_FIELDS = ("goals", "maintenance_interval_weeks", "status", *SCHEDULED_MEASURES.values())
 
 
 def update_plan(
@@ -265,8 +272,9 @@ def update_plan(
     by: User | None,
     now: datetime | None = None,
 ) -> TreatmentPlan:
-    """Change a plan's goals, maintenance interval or status. An active plan may be
-    completed or discontinued (its current phase ends today); a closed plan stays closed."""
+    """Change a plan's goals, maintenance interval, measure schedule or status. An active
+    plan may be completed or discontinued (its current phase ends today); a closed plan
+    stays closed."""
     now = now or timezone.now()
     with transaction.atomic():
         plan = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
