@@ -105,6 +105,8 @@ def protected_fields(w: World, writer: Persona) -> dict:
     }
 
 
+# How often the plan has each questionnaire taken.
+MEASURE_SCHEDULE = {"odi_every_weeks", "rmdq_every_weeks", "psfs_every_weeks"}
 INTAKE_ANSWERS = {
     "complaint",
     "symptom_locations",
@@ -186,8 +188,19 @@ WRITABLE = {
     ("treatment-note-detail", "PATCH"): SOAP,
     ("treatment-note-sign", "POST"): set(),
     ("treatment-note-addenda", "POST"): {"text"},
-    ("treatment-plan-list", "POST"): {"patient", "goals", "maintenance_interval_weeks", "phases"},
-    ("treatment-plan-detail", "PATCH"): {"goals", "maintenance_interval_weeks", "status"},
+    ("treatment-plan-list", "POST"): {
+        "patient",
+        "goals",
+        "maintenance_interval_weeks",
+        "phases",
+        *MEASURE_SCHEDULE,
+    },
+    ("treatment-plan-detail", "PATCH"): {
+        "goals",
+        "maintenance_interval_weeks",
+        "status",
+        *MEASURE_SCHEDULE,
+    },
     ("treatment-plan-phase", "POST"): {"phase"},
     ("outcome-measure-list", "POST"): {
         "patient",
