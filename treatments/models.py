@@ -16,6 +16,7 @@ from decimal import Decimal
 import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Func, Q
@@ -631,6 +632,14 @@ class ImportantChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.points} points"
+
+    def clean(self) -> None:
+        # The database refuses it too (`important_change_recovery_lower_is_better`); this
+        # says so on the admin's form rather than failing the save.
+        if self.recovered_at_most is not None and self.direction != Direction.LOWER_IS_BETTER:
+            raise ValidationError(
+                {"recovered_at_most": "Only for instruments where lower is better."}
+            )
 
 
 class Risk(models.TextChoices):
