@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 
 from appointments.services import book_appointment
 from tests.fixtures.clinic import TODAY, at
@@ -142,3 +143,13 @@ class TestBesideTheRedFlags:
 
         assert (practitioner["start_back_risk"], practitioner["rescreen_due"]) == ("high", True)
         assert (reception["start_back_risk"], reception["rescreen_due"]) == (None, None)
+
+
+def test_the_intakes_admin_page_shows_the_screening(practitioner_staff, as_patient, patient_user):
+    intake = as_patient.post(MY_INTAKE, {**INTAKE_ANSWERS, "start_back": HIGH}).json()
+
+    page = practitioner_staff.get(
+        reverse("admin:treatments_intake_change", args=[intake["id"]])
+    ).content.decode()
+
+    assert "High risk: total 5 of 9, psychosocial 5 of 5" in page
