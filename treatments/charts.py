@@ -72,7 +72,7 @@ def progress_chart(
     phases: Sequence[PhaseSpan],
     today: date,
     title: str = "Progress",
-    change_bands: Mapping[str, Band] | None = None,
+    change_bands: Mapping[str, Band | None] | None = None,
 ) -> SafeString:
     """The chart as SVG markup, safe to put in a template as it is; empty when there is
     nothing to draw (no scores and no started phase)."""

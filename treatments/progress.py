@@ -51,9 +51,9 @@ class Progress:
     plans: list[TreatmentPlan]  # newest first, phases prefetched
     rmdq: list[Score] = field(default_factory=list)  # oldest first
     psfs: list[Score] = field(default_factory=list)  # oldest first
-    # The band of no important change around each kind's baseline (kinds with a baseline
-    # and a threshold).
-    bands: dict[str, Band] = field(default_factory=dict)
+    # The band of no important change around each kind's baseline (None for a kind without
+    # a baseline or a threshold).
+    bands: dict[str, Band | None] = field(default_factory=dict)
 
 
 def progress_of(user: User, patient: Patient) -> Progress:
@@ -73,15 +73,14 @@ def progress_of(user: User, patient: Patient) -> Progress:
         series[scored.kind].append(
             Score(timezone.localtime(recorded_at), scored.value, changes[scored.pk])
         )
-    bands = {}
+    bands: dict[str, Band | None] = {}
     for kind, scores in series.items():
         low, high = MEASURE_RANGES[kind]
-        if scores and (
-            band := band_of(
-                scores[0].value, by_kind.get(kind), low=Decimal(low), high=Decimal(high)
-            )
-        ):
-            bands[kind] = band
+        bands[kind] = (
+            band_of(scores[0].value, by_kind.get(kind), low=Decimal(low), high=Decimal(high))
+            if scores
+            else None
+        )
     plans = list(plans_for(user).filter(patient=patient).order_by("-created_at", "-pk"))
     started = sorted(
         (phase for plan in plans for phase in plan.phases.all() if phase.started_on is not None),

@@ -136,6 +136,8 @@ class TestProgress:
             "bands": {
                 "pain": {"baseline": 8.0, "improved_at": 6.0, "worse_at": 10.0},
                 "odi": {"baseline": 100.0, "improved_at": 90.0, "worse_at": 100.0},
+                "rmdq": None,
+                "psfs": None,
             },
             "phases": [
                 {"phase": "assess", "started_on": "2027-03-22", "ended_on": "2027-03-22"},
@@ -151,7 +153,7 @@ class TestProgress:
             "odi": [],
             "rmdq": [],
             "psfs": [],
-            "bands": {},
+            "bands": {"pain": None, "odi": None, "rmdq": None, "psfs": None},
             "phases": [],
         }
 

@@ -45,10 +45,10 @@ class BandSerializer(Serializer):
 
 
 class BandsSerializer(Serializer):
-    pain = BandSerializer(read_only=True, required=False)
-    odi = BandSerializer(read_only=True, required=False)
-    rmdq = BandSerializer(read_only=True, required=False)
-    psfs = BandSerializer(read_only=True, required=False)
+    pain = BandSerializer(read_only=True, allow_null=True)
+    odi = BandSerializer(read_only=True, allow_null=True)
+    rmdq = BandSerializer(read_only=True, allow_null=True)
+    psfs = BandSerializer(read_only=True, allow_null=True)
 
 
 class ProgressPhaseSerializer(Serializer):
@@ -64,8 +64,8 @@ class ProgressSerializer(Serializer):
     psfs = ProgressPointSerializer(many=True, read_only=True)
     bands = BandsSerializer(
         read_only=True,
-        help_text="Per kind with a baseline: the scores between which a change from the "
-        "baseline is not clinically important.",
+        help_text="Per kind: the scores between which a change from the baseline is not "
+        "clinically important; null without a baseline or a threshold.",
     )
     phases = ProgressPhaseSerializer(many=True, read_only=True)
 
