@@ -50,6 +50,7 @@ CLINICAL_RECORDS = (
     "treatments.exerciseentry",
     "treatments.addendum",
     "treatments.outcomemeasure",
+    "treatments.riskscreening",  # (0015)
 )
 # What a manager may change of them: a plan's goals, status and phases' planned sessions.
 CLINICAL_PLANS = ("treatments.treatmentplan", "treatments.planphase")
@@ -74,6 +75,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "notifications.notification": VIEW,
         "notifications.reply": VIEW,
         "waitlist.waitlistentry": VIEW,
+        "treatments.importantchange": VIEW,  # the thresholds of important change (0015)
     },
     "Manager": {
         **dict.fromkeys(PRACTICE_CONFIG, ALL),
@@ -89,6 +91,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "waitlist.waitlistentry": EDIT,
         "notifications.messagetemplate": ("view", "change"),
         "notifications.messagingsettings": ("view", "change"),
+        "treatments.importantchange": ("view", "change"),  # the clinic's thresholds (0015)
         "audit.auditentry": VIEW,  # the audit log (accounts.0006)
         # Sign-in security (accounts.0008): the two-factor policy; unlocking a locked-out
         # account (deleting its failed attempts); removing a lost phone's device.

@@ -9,7 +9,8 @@ the diary booked (`demo.stories`), each at the moment it would have been written
 - a SOAP note for every attended session (`demo.sessions`), started and written at the end
   of the session and signed within hours, which puts its pain score in the outcome series;
   notes of the last day are still drafts; about one signed note in forty was amended later;
-- an Oswestry Disability Index at the assessment and about every four weeks after.
+- an Oswestry Disability Index at the assessment and about every four weeks after (the
+  plan schedules it so), and the STarT Back screening answered with the intake.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from treatments.models import (
 )
 from treatments.selectors import open_red_flags_by_patient
 from treatments.services import (
+    StartBackAnswers,
     add_addendum,
     clear_red_flags,
     create_plan,
@@ -51,6 +53,35 @@ from .sessions import exercise_log, note_of, odi_answers
 from .stories import PHASE_OF_SERVICE, Story, Visit, stories_of
 
 ODI_EVERY_DAYS = 28
+
+
+def _start_back(story: Story) -> StartBackAnswers:
+    """The STarT Back answers of the story's patient, from how bad their pain was and
+    whether it runs down a leg: no draw from the story's random numbers, so that the rest
+    of the demo comes out as it always has. The worst off land in the high-risk group."""
+    pain = story.pain_start
+    agree = [
+        story.sciatica,  # 1. pain spread down the leg
+        False,  # 2. pain in the shoulder or neck
+        pain >= 7,  # 3. dressed more slowly
+        pain >= 8,  # 4. walked only short distances
+        pain >= 6,  # 5. not safe to be active (worry)
+        pain >= 7,  # 6. worrying thoughts
+        pain >= 7.5,  # 7. never get better (catastrophising)
+        pain >= 8,  # 8. not enjoyed things (low mood)
+    ]
+    bothersomeness = (
+        "slightly"
+        if pain < 5
+        else "moderately"
+        if pain < 6.5
+        else "very_much"
+        if pain < 8
+        else "extremely"
+    )
+    return StartBackAnswers(agree=agree, bothersomeness=bothersomeness)
+
+
 # A note is signed once the session is over by this much; later ones are still drafts.
 DRAFT_WITHIN = timedelta(days=1)
 # One signed note in so many was amended a day or two after signing.
@@ -221,6 +252,7 @@ class _Writer:
             patient=story.patient,
             answers=answers,
             entered_by=entered_by,
+            start_back=_start_back(story),
             now=assessment.start - before,
         )
 
@@ -283,6 +315,7 @@ class _Writer:
                 for phase, (sessions, weekly) in planned.items()
             ],
             maintenance_interval_weeks=interval,
+            schedule={"odi_every_weeks": ODI_EVERY_DAYS // 7},
             now=assessment.end,
         )
 

@@ -68,12 +68,16 @@ from kernel.rest import clinic_midnight, whole_id
 from practice.models import Location, Practitioner, Room, Service
 from practice.selectors import leave_overlapping
 from treatments.markers import red_flag_marker
-from treatments.models import RedFlag, TreatmentNote
+from treatments.models import MeasureKind, RedFlag, Risk, TreatmentNote
 from treatments.selectors import (
     can_carry_a_note,
     clinical_patient_ids_among,
     has_open_red_flags,
+    latest_risk_by_patient,
+    measure_schedules_among,
+    measures_due_on,
     open_red_flags_by_patient,
+    rescreen_due_among,
 )
 
 from . import admin_working_time  # noqa: F401 — registers the pages of working time
@@ -484,9 +488,14 @@ class AppointmentAdmin(NoAccessAdmin, ForgivingQueryAdmin, admin.ModelAdmin):
         link), its status, the clinical markers and where to move it. The markers of every
         appointment are read at once, so the page's queries do not grow with the day."""
         clashes = clashes_among(a for a in appointments if a.status in UPCOMING_STATUSES)
-        red_flags = open_red_flags_by_patient({a.patient_id for a in appointments})
-        # Reception sees that there are red flags; clinicians see which.
-        clinical = clinical_patient_ids_among(request.user, red_flags)
+        patient_ids = {a.patient_id for a in appointments}
+        red_flags = open_red_flags_by_patient(patient_ids)
+        # Reception sees that there are red flags; clinicians see which, and beside them
+        # the STarT Back risk and whether a re-screen is due.
+        clinical = clinical_patient_ids_among(request.user, patient_ids)
+        risks = latest_risk_by_patient(clinical)
+        rescreen = rescreen_due_among(clinical)
+        schedules = measure_schedules_among(clinical)
         first_seen = first_visits({a.patient_id for a in appointments})
         can_move = self.has_change_permission(request)
         change_url = _url_by_pk("admin:appointments_appointment_change")
@@ -527,6 +536,17 @@ class AppointmentAdmin(NoAccessAdmin, ForgivingQueryAdmin, admin.ModelAdmin):
                     else ""
                 ),
                 "new_patient": new_patient,
+                "start_back": f"STarT Back: {Risk(risks[appointment.patient_id]).label.lower()}"
+                if appointment.patient_id in risks
+                else "",
+                "rescreen_due": appointment.patient_id in rescreen,
+                # The questionnaires the plan has due on the session's day.
+                "measures_due": ", ".join(
+                    MeasureKind(kind).label
+                    for kind in measures_due_on(
+                        schedules, appointment.patient_id, appointment.local_start.date()
+                    )
+                ),
                 "clash": _clash_of(appointment, clashes),
                 "url": change_url(appointment.pk),
                 # The move form opens on the appointment's day, its free slots listed.

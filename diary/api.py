@@ -75,7 +75,14 @@ from kernel.rest import (
 from patients.models import Patient
 from practice.models import Location, Practitioner, Service
 from practice.selectors import services_for
-from treatments.selectors import clinical_patient_ids_among, open_red_flags_by_patient
+from treatments.selectors import (
+    clinical_patient_ids_among,
+    latest_risk_by_patient,
+    measure_schedules_among,
+    measures_due_on,
+    open_red_flags_by_patient,
+    rescreen_due_among,
+)
 
 MAX_WINDOW_DAYS = 31
 
@@ -219,6 +226,27 @@ class AppointmentSerializer(ModelSerializer):
         help_text="Those red flags, for those who may read the patient's clinical records "
         "(managers, a practitioner in whose care the patient is); null for everyone else.",
     )
+    start_back_risk = serializers.ChoiceField(
+        choices=["low", "medium", "high"],
+        read_only=True,
+        allow_null=True,
+        help_text="The patient's latest STarT Back risk group, beside the red flags, for those "
+        "who may read the patient's clinical records; null for everyone else and for "
+        "patients never screened.",
+    )
+    rescreen_due = serializers.BooleanField(
+        read_only=True,
+        allow_null=True,
+        help_text="Clinical readers: the patient's measures were an important worsening twice "
+        "in a row since their last STarT Back: screen them again. Null for everyone else.",
+    )
+    measures_due = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        allow_null=True,
+        help_text="Clinical readers: the questionnaires (odi, rmdq, psfs) the patient's plan "
+        "has due on the appointment's day; null for everyone else.",
+    )
     clash = serializers.CharField(
         read_only=True,
         allow_null=True,
@@ -282,6 +310,9 @@ class AppointmentSerializer(ModelSerializer):
             "note",
             "red_flag",
             "red_flags",
+            "start_back_risk",
+            "rescreen_due",
+            "measures_due",
             "created_at",
             "rescheduled_at",
             "confirmed_at",
@@ -300,6 +331,7 @@ class AppointmentSerializer(ModelSerializer):
         staff = self.context.get("staff")
         patient_id = row["patient_id"]
         red_flags = self.context.get("red_flags", {})
+        clinical = patient_id in self.context.get("clinical_patients", ())
         zone = ZoneInfo(row["location__time_zone"])
         return {
             "id": row["id"],
@@ -334,8 +366,13 @@ class AppointmentSerializer(ModelSerializer):
             "price": _PRICE.to_representation(row["price"]),
             "note": row["note"] if staff else None,
             "red_flag": patient_id in red_flags if staff else None,
-            "red_flags": red_flags.get(patient_id, [])
-            if patient_id in self.context.get("clinical_patients", ())
+            "red_flags": red_flags.get(patient_id, []) if clinical else None,
+            "start_back_risk": self.context.get("risks", {}).get(patient_id) if clinical else None,
+            "rescreen_due": patient_id in self.context.get("rescreen", ()) if clinical else None,
+            "measures_due": measures_due_on(
+                self.context.get("schedules", {}), patient_id, row["start"].astimezone(zone).date()
+            )
+            if clinical
             else None,
             "created_at": moment(row["created_at"]),
             "rescheduled_at": moment(row["rescheduled_at"]),
@@ -564,6 +601,11 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             context["clinical_patients"] = clinical_patient_ids_among(
                 self.request.user, patient_ids
             )
+            # Beside the red flags, for the same readers: the STarT Back risk, and whether
+            # a re-screen is due.
+            context["risks"] = latest_risk_by_patient(context["clinical_patients"])
+            context["rescreen"] = rescreen_due_among(context["clinical_patients"])
+            context["schedules"] = measure_schedules_among(context["clinical_patients"])
             rows = [row_of(shown, AppointmentSerializer.COLUMNS)] if one else shown
             context["clashes"] = clashes_among(
                 Placed(

@@ -45,9 +45,14 @@ from patients.selectors import possible_duplicates, search_patients
 from patients.services import add_patient, contact_consent_problems, update_patient_profile
 from treatments.charts import chart_of
 from treatments.markers import red_flag_marker
-from treatments.models import PlanStatus, RedFlag
+from treatments.models import PlanStatus, RedFlag, Risk
 from treatments.progress import progress_of
-from treatments.selectors import clinical_patients_for, has_open_red_flags
+from treatments.selectors import (
+    clinical_patients_for,
+    has_open_red_flags,
+    latest_risk_by_patient,
+    rescreen_due_among,
+)
 from treatments.services import open_red_flags
 
 from .services import archive_patient
@@ -550,6 +555,12 @@ def _clinical_context(request, patient: Patient) -> dict:
         "odi_count": len(odi),
         "latest_pain": pain[-1] if pain else None,
         "latest_odi": odi[-1] if odi else None,
+        "start_back": Risk(risk).label
+        if (risk := latest_risk_by_patient([patient.pk]).get(patient.pk))
+        else None,
+        "rescreen_due": patient.pk in rescreen_due_among([patient.pk]),
+        "latest_rmdq": progress.rmdq[-1] if progress.rmdq else None,
+        "latest_psfs": progress.psfs[-1] if progress.psfs else None,
         "plan": plan,
         "plan_url": reverse("admin:treatments_treatmentplan_change", args=[plan.pk])
         if plan

@@ -23,7 +23,15 @@ from appointments.models import Appointment
 from audit.models import AuditEntry
 from notifications.models import Notification
 from patients.models import Patient
-from treatments.models import Addendum, ExerciseEntry, Intake, OutcomeMeasure, TreatmentNote
+from treatments.change import Change, changes_of
+from treatments.models import (
+    Addendum,
+    ExerciseEntry,
+    Intake,
+    OutcomeMeasure,
+    RiskScreening,
+    TreatmentNote,
+)
 from waitlist.models import WaitlistEntry
 
 
@@ -47,7 +55,9 @@ def export_patient_record(patient: Patient) -> dict[str, Any]:
     )
     plans = patient.plans.select_related("practitioner__user").prefetch_related("phases")
     intakes = Intake.objects.filter(patient=patient).select_related("clearance")
-    outcomes = OutcomeMeasure.objects.filter(patient=patient).order_by("recorded_at", "pk")
+    outcomes = list(OutcomeMeasure.objects.filter(patient=patient).order_by("recorded_at", "pk"))
+    changes = changes_of(outcomes)
+    screenings = RiskScreening.objects.filter(patient=patient).order_by("answered_at", "pk")
     messages = (
         Notification.objects.filter(patient=patient)
         .select_related("outbox")
@@ -173,18 +183,50 @@ def export_patient_record(patient: Patient) -> dict[str, Any]:
             }
             for note in notes
         ],
-        "outcome_measures": [
+        "outcome_measures": [_measure(measure, changes.get(measure.pk)) for measure in outcomes],
+        "risk_screenings": [
             {
-                "kind": measure.kind,
-                "value": str(measure.value),
-                "recorded_at": _iso(measure.recorded_at),
-                "odi_answers": measure.odi_answers,
+                "instrument_version": screening.instrument_version,
+                "answered_at": _iso(screening.answered_at),
+                "agree": screening.agree,
+                "bothersomeness": screening.bothersomeness,
+                "total": screening.total,
+                "psychosocial": screening.psychosocial,
+                "risk": screening.risk,
             }
-            for measure in outcomes
+            for screening in screenings
         ],
         "waitlist": [_waiting(entry) for entry in waiting],
         "messages": [_message(notification) for notification in messages],
         "access_history": [_access(entry) for entry in accesses],
+    }
+
+
+def _measure(measure: OutcomeMeasure, change: Change | None) -> dict[str, Any]:
+    """A measure with the answers it was scored from and how it compares with the
+    patient's first of its kind (`treatments.change`)."""
+    return {
+        "kind": measure.kind,
+        "value": str(measure.value),
+        "recorded_at": _iso(measure.recorded_at),
+        "instrument_version": measure.instrument_version,
+        "odi_answers": measure.odi_answers,
+        "rmdq_answers": measure.rmdq_answers,
+        "psfs": None
+        if measure.psfs_activities is None
+        else [
+            {"activity": activity, "score": score}
+            for activity, score in zip(
+                measure.psfs_activities, measure.psfs_scores or [], strict=False
+            )
+        ],
+        "change": None
+        if change is None
+        else {
+            "verdict": change.verdict,
+            "baseline": str(change.baseline),
+            "recovered": change.recovered,
+        },
     }
 
 

@@ -19,6 +19,7 @@ from audit.models import Action
 from notifications.models import Delivery, Kind
 from patients.models import Channel
 from practice.models import Weekday
+from treatments.change import VERDICT_LABELS
 from treatments.models import (
     ActivityProfile,
     MeasureKind,
@@ -26,6 +27,7 @@ from treatments.models import (
     PlanStatus,
     PostureFinding,
     RedFlag,
+    Risk,
     SciaticaSymptom,
     SymptomDuration,
     SymptomLocation,
@@ -64,6 +66,10 @@ def record_sections(record: dict[str, Any]) -> list[Section]:
         Section(
             "Pain and disability scores",
             [_measure(measure) for measure in record["outcome_measures"]],
+        ),
+        Section(
+            "Back pain risk screening (STarT Back)",
+            [_screening(screening) for screening in record["risk_screenings"]],
         ),
         Section("Waitlist", [_waiting(entry) for entry in record["waitlist"]]),
         Section("Messages to you", [_message(message) for message in record["messages"]]),
@@ -197,10 +203,29 @@ def _note(note: dict) -> Entry:
 
 def _measure(measure: dict) -> Entry:
     value = Decimal(measure["value"])
-    score = f"{value}%" if measure["kind"] == MeasureKind.ODI else f"{value:.0f}/10"
+    score = {
+        MeasureKind.ODI: f"{value}%",
+        MeasureKind.RMDQ: f"{value.normalize():f}/24",
+        MeasureKind.PSFS: f"{value}/10",
+    }.get(measure["kind"], f"{value:.0f}/10")
+    lines = [("Score", score)]
+    for activity in measure.get("psfs") or []:
+        lines.append((activity["activity"], f"{activity['score']}/10"))
+    if change := measure.get("change"):
+        lines.append(("Change from the first", VERDICT_LABELS[change["verdict"]]))
     return Entry(
-        f"{_moment(measure['recorded_at'])} — {_label(MeasureKind, measure['kind'])}",
-        [("Score", score)],
+        f"{_moment(measure['recorded_at'])} — {_label(MeasureKind, measure['kind'])}", lines
+    )
+
+
+def _screening(screening: dict) -> Entry:
+    return Entry(
+        f"{_moment(screening['answered_at'])} — {screening['instrument_version']}",
+        [
+            ("Result", _label(Risk, screening["risk"])),
+            ("Total", f"{screening['total']} of 9"),
+            ("Psychosocial subscale", f"{screening['psychosocial']} of 5"),
+        ],
     )
 
 

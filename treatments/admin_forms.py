@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.models import User
 from appointments.models import Appointment
 
+from .instruments import PSFS_ACTIVITY_LENGTH, PSFS_MAX_ACTIVITIES, RMDQ_ITEMS
 from .measures import answer_problems, scoring_problem
 from .models import ODI_SECTIONS, OutcomeMeasure, Phase, TreatmentPlan
 from .selectors import clinical_patients_for, sessions_to_write_up_for
@@ -40,8 +41,13 @@ ODI_LABELS = {
     "social_life": "9. Social life",
     "travelling": "10. Travelling",
 }
-# Where the form shows a problem with each answer: the ODI's ten sections share one.
-FIELD_OF_ANSWER = {"value": "pain", "odi_answers": None}
+# Where the form shows a problem with each answer: the questionnaires' items share one.
+FIELD_OF_ANSWER = {"value": "pain", "odi_answers": None, "rmdq_answers": None, "psfs": None}
+# The Roland-Morris statements by their number on the paper form the patient filled in.
+RMDQ_FIELDS = [f"rmdq_{number}" for number in range(1, RMDQ_ITEMS + 1)]
+RMDQ_CHOICES = [("", "not answered"), ("yes", "yes"), ("no", "no")]
+PSFS_ROWS = range(1, PSFS_MAX_ACTIVITIES + 1)
+PSFS_FIELDS = [name for row in PSFS_ROWS for name in (f"psfs_activity_{row}", f"psfs_score_{row}")]
 ODI_CHOICES = [("", "not answered"), *((str(score), str(score)) for score in range(6))]
 
 
@@ -187,8 +193,43 @@ OdiAnswersForm = type(
 )
 
 
-class OutcomeMeasureForm(forms.ModelForm, OdiAnswersForm):
-    """A pain score, or an Oswestry questionnaire's ten answers (the percentage is the
+def _yes(answer: str) -> bool:
+    return answer == "yes"
+
+
+# The Roland-Morris statements and the PSFS's activities, as declared fields.
+RmdqPsfsAnswersForm = type(
+    "RmdqPsfsAnswersForm",
+    (forms.Form,),
+    {
+        **{
+            name: forms.TypedChoiceField(
+                label=f"{number}.",
+                choices=RMDQ_CHOICES,
+                coerce=_yes,
+                empty_value=None,
+                required=False,
+            )
+            for number, name in enumerate(RMDQ_FIELDS, start=1)
+        },
+        **{
+            name: forms.CharField(
+                label=f"Activity {row}", max_length=PSFS_ACTIVITY_LENGTH, required=False
+            )
+            if name.startswith("psfs_activity")
+            else forms.IntegerField(
+                label=f"Able to do it (0-10) {row}", min_value=0, max_value=10, required=False
+            )
+            for row in PSFS_ROWS
+            for name in (f"psfs_activity_{row}", f"psfs_score_{row}")
+        },
+    },
+)
+
+
+class OutcomeMeasureForm(forms.ModelForm, OdiAnswersForm, RmdqPsfsAnswersForm):
+    """A pain score, or a questionnaire's answers: the Oswestry's ten sections, the
+    Roland-Morris's 24 statements, the PSFS's 3-5 activities (the scores are the
     services' to compute)."""
 
     pain = forms.IntegerField(
@@ -208,11 +249,22 @@ class OutcomeMeasureForm(forms.ModelForm, OdiAnswersForm):
 
     def answers(self) -> dict[str, object]:
         """The answers by the names `treatments.measures` gives them: the pain score, and
-        the ODI's ten when any section is answered."""
+        each questionnaire's answers when any of its items is answered."""
         odi = [self.cleaned_data.get(f"odi_{section}") for section in ODI_SECTIONS]
+        rmdq = [self.cleaned_data.get(name) for name in RMDQ_FIELDS]
+        psfs = [
+            {
+                "activity": self.cleaned_data.get(f"psfs_activity_{row}") or "",
+                "score": self.cleaned_data.get(f"psfs_score_{row}"),
+            }
+            for row in PSFS_ROWS
+        ]
+        psfs = [item for item in psfs if item["activity"] or item["score"] is not None]
         return {
             "value": self.cleaned_data.get("pain"),
             "odi_answers": odi if any(answer is not None for answer in odi) else None,
+            "rmdq_answers": rmdq if any(answer is not None for answer in rmdq) else None,
+            "psfs": psfs or None,
         }
 
     def clean_recorded_at(self):

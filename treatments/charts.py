@@ -2,14 +2,16 @@
 
 Pain (0-10, left axis) and the Oswestry Disability Index (0-100 %, right axis) over time,
 with the phases of the patient's plans (assess, release, strengthen, maintain) shaded as
-bands behind them. The markup is built with ElementTree, so it is well-formed XML and every
-text and attribute is escaped whatever the data hold; each point carries a <title> that
-browsers show as a tooltip and screen readers read.
+bands behind them, and for each series the band of no clinically important change around
+the patient's baseline (`treatments.change.band_of`): a score outside it is an important
+improvement (below) or worsening (above). The markup is built with ElementTree, so it is
+well-formed XML and every text and attribute is escaped whatever the data hold; each point
+carries a <title> that browsers show as a tooltip and screen readers read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -18,7 +20,8 @@ from xml.etree import ElementTree as ET
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from .models import Phase
+from .change import Band
+from .models import MeasureKind, Phase
 from .progress import PhaseSpan, Progress
 
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
@@ -58,6 +61,7 @@ def chart_of(progress: Progress, *, today: date, title: str) -> SafeString:
         phases=progress.phases,
         today=today,
         title=title,
+        change_bands=progress.bands,
     )
 
 
@@ -68,6 +72,7 @@ def progress_chart(
     phases: Sequence[PhaseSpan],
     today: date,
     title: str = "Progress",
+    change_bands: Mapping[str, Band | None] | None = None,
 ) -> SafeString:
     """The chart as SVG markup, safe to put in a template as it is; empty when there is
     nothing to draw (no scores and no started phase)."""
@@ -146,6 +151,45 @@ def progress_chart(
                 fill="#4b5563",
                 **{"font-weight": "600", "class": "phase-label"},
             )
+
+    # The bands of no important change around each baseline, over the phases.
+    change_bands = change_bands or {}
+    band_group = ET.SubElement(svg, "g", {"class": "change-bands"})
+    for kind, colour, full_scale, unit, has_points in (
+        (MeasureKind.PAIN, PAIN_COLOUR, 10, "/10", bool(pain_points)),
+        (MeasureKind.ODI, ODI_COLOUR, 100, "%", bool(odi_points)),
+    ):
+        if (band := change_bands.get(kind)) is None or not has_points:
+            continue
+        edges = sorted([float(band.improved_at), float(band.worse_at)])
+        top, bottom = y(edges[1] / full_scale), y(edges[0] / full_scale)
+        rect = ET.SubElement(
+            band_group,
+            "rect",
+            {
+                "class": f"change-band change-band-{kind}",
+                "x": str(LEFT),
+                "y": str(top),
+                "width": str(RIGHT - LEFT),
+                "height": str(round(bottom - top, 1)),
+                "fill": colour,
+                "fill-opacity": "0.08",
+            },
+        )
+        _text_element(
+            rect,
+            "title",
+            f"{kind.label}: no important change from the baseline {band.baseline:g}{unit} "
+            f"between {band.improved_at:g}{unit} and {band.worse_at:g}{unit}",
+        )
+        level = y(float(band.baseline) / full_scale)
+        ET.SubElement(
+            band_group,
+            "line",
+            {"x1": str(LEFT), "x2": str(RIGHT), "y1": str(level), "y2": str(level)},
+            stroke=colour,
+            **{"stroke-opacity": "0.4", "stroke-dasharray": "1 3", "class": "baseline"},
+        )
 
     # Grid and axes: pain 0-10 on the left, ODI 0-100 % on the right, on the same lines.
     grid = ET.SubElement(svg, "g", {"class": "grid", "stroke": "#d5dae1", "stroke-width": "1"})

@@ -3,8 +3,11 @@ service records it: the one table that the admin's form and the API ask.
 
 A pain score is recorded from `value` (0 to 10, the score itself); an Oswestry Disability
 Index from `odi_answers` (its ten sections, 0 to 5 each, None where unanswered), whose
-percentage the server computes (`odi_percent`). Each kind takes its own answer and never
-another kind's.
+percentage the server computes (`odi_percent`); a Roland-Morris from `rmdq_answers` (24
+statements, yes or no, None where unanswered); a Patient-Specific Functional Scale from
+`psfs` (3 to 5 activities, each `{"activity", "score"}`). Scores are computed by
+`treatments.instruments`, never typed in. Each kind takes its own answer and never another
+kind's.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ from typing import Any
 from accounts.models import User
 from patients.models import Patient
 
-from .models import MeasureKind, OutcomeMeasure, odi_percent
-from .services import record_odi, record_pain
+from .instruments import PsfsActivity, odi_percent, score_psfs, score_rmdq
+from .models import MeasureKind, OutcomeMeasure
+from .services import record_odi, record_pain, record_psfs, record_rmdq
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,23 @@ def _record_odi(answer: list[int | None], **common) -> OutcomeMeasure:
     return record_odi(answers=answer, **common)
 
 
+def _record_rmdq(answer: list[bool | None], **common) -> OutcomeMeasure:
+    return record_rmdq(answers=answer, **common)
+
+
+def psfs_activities(answer: list[Mapping[str, Any]]) -> list[PsfsActivity]:
+    """The PSFS answer as the form and the API give it (`{"activity", "score"}` each)."""
+    return [PsfsActivity(activity=item["activity"], score=item["score"]) for item in answer]
+
+
+def _score_psfs(answer: list[Mapping[str, Any]]) -> Decimal:
+    return score_psfs(psfs_activities(answer))
+
+
+def _record_psfs(answer: list[Mapping[str, Any]], **common) -> OutcomeMeasure:
+    return record_psfs(activities=psfs_activities(answer), **common)
+
+
 MEASURE_RULES: dict[str, MeasureRule] = {
     MeasureKind.PAIN: MeasureRule(
         answer="value",
@@ -53,6 +74,20 @@ MEASURE_RULES: dict[str, MeasureRule] = {
         misplaced="Only for the ODI.",
         score=odi_percent,
         record=_record_odi,
+    ),
+    MeasureKind.RMDQ: MeasureRule(
+        answer="rmdq_answers",
+        missing="Required for the Roland-Morris questionnaire.",
+        misplaced="Only for the Roland-Morris questionnaire.",
+        score=score_rmdq,
+        record=_record_rmdq,
+    ),
+    MeasureKind.PSFS: MeasureRule(
+        answer="psfs",
+        missing="Required for the Patient-Specific Functional Scale.",
+        misplaced="Only for the Patient-Specific Functional Scale.",
+        score=_score_psfs,
+        record=_record_psfs,
     ),
 }
 

@@ -11,14 +11,15 @@ patient's export leaves drafts out too), and saving a draft rewrites its exercis
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Func, Q
 from django.utils import timezone
 
 from appointments.models import Appointment
@@ -28,6 +29,14 @@ from patients.models import Patient, never_deleted
 from practice.models import Practitioner
 
 from .finality import ADDENDUM_IS_FINAL, EXERCISE_LOG_OF_SIGNED_NOTE_IS_FINAL, SIGNED_NOTE_IS_FINAL
+from .instruments import (
+    ODI_SECTIONS,
+    PSFS_ACTIVITY_LENGTH,
+    PSFS_MAX_ACTIVITIES,
+    PSFS_MIN_ACTIVITIES,
+    RMDQ_ITEMS,
+)
+from .instruments import odi_percent as odi_percent  # scored there; imported from here too
 
 
 class SymptomLocation(models.TextChoices):
@@ -146,6 +155,15 @@ class PlanStatus(models.TextChoices):
     DISCONTINUED = "discontinued", "Discontinued"
 
 
+def _weeks_field(help_text: str) -> models.PositiveSmallIntegerField:
+    return models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(52)],
+        help_text=help_text,
+    )
+
+
 class TreatmentPlan(models.Model):
     """A course of care: goals, the pathway's phases, and where the patient is on it."""
 
@@ -160,6 +178,14 @@ class TreatmentPlan(models.Model):
         help_text="In the maintenance phase, how often the patient should come back.",
     )
     maintenance_started_at = models.DateTimeField(null=True, blank=True)
+    # How often each questionnaire is taken while the plan is active (empty: not planned);
+    # pain is scored at every visit, in the session's note. `selectors.measures_due_among`
+    # says who is due.
+    odi_every_weeks = _weeks_field("Take the Oswestry Disability Index every so many weeks.")
+    rmdq_every_weeks = _weeks_field("Take the Roland-Morris every so many weeks.")
+    psfs_every_weeks = _weeks_field(
+        "Take the Patient-Specific Functional Scale every so many weeks."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -176,6 +202,14 @@ class TreatmentPlan(models.Model):
                 condition=Q(maintenance_interval_weeks__gte=1, maintenance_interval_weeks__lte=52),
                 name="plan_maintenance_interval_range",
             ),
+            *[
+                models.CheckConstraint(
+                    condition=Q(**{f"{name}__isnull": True})
+                    | Q(**{f"{name}__gte": 1, f"{name}__lte": 52}),
+                    name=f"plan_{name}_range",
+                )
+                for name in ("odi_every_weeks", "rmdq_every_weeks", "psfs_every_weeks")
+            ],
         ]
         triggers = [never_deleted("treatments_treatmentplan_is_never_deleted")]
 
@@ -417,44 +451,51 @@ class Addendum(models.Model):
 class MeasureKind(models.TextChoices):
     PAIN = "pain", "Pain score (0-10)"
     ODI = "odi", "Oswestry Disability Index"
+    RMDQ = "rmdq", "Roland-Morris Disability Questionnaire (0-24)"
+    PSFS = "psfs", "Patient-Specific Functional Scale (0-10)"
 
 
-ODI_SECTIONS = [
-    "pain_intensity",
-    "personal_care",
-    "lifting",
-    "walking",
-    "sitting",
-    "standing",
-    "sleeping",
-    "sex_life",
-    "social_life",
-    "travelling",
-]
-# Fewer answered sections than this and the ODI is not scored (the questionnaire's
-# usual rule tolerates one or two skipped sections, e.g. sex life).
-ODI_MIN_ANSWERED = 8
+def _answers_only_of(kind: str) -> Q:
+    """The rows of `kind` that hold its own answers and no other kind's: the one rule the
+    database keeps, whatever writes the row."""
+    own = {
+        MeasureKind.PAIN: Q(),
+        MeasureKind.ODI: Q(odi_answers__isnull=False, odi_answers__len=len(ODI_SECTIONS)),
+        MeasureKind.RMDQ: Q(rmdq_answers__isnull=False, rmdq_answers__len=RMDQ_ITEMS),
+        MeasureKind.PSFS: Q(
+            psfs_activities__isnull=False,
+            psfs_scores__isnull=False,
+            psfs_scores__len__gte=PSFS_MIN_ACTIVITIES,
+            psfs_scores__len__lte=PSFS_MAX_ACTIVITIES,
+            psfs_activities__len=Func(
+                F("psfs_scores"), function="cardinality", output_field=models.IntegerField()
+            ),
+        ),
+    }[kind]
+    others = {
+        MeasureKind.ODI: Q(odi_answers__isnull=True),
+        MeasureKind.RMDQ: Q(rmdq_answers__isnull=True),
+        MeasureKind.PSFS: Q(psfs_activities__isnull=True, psfs_scores__isnull=True),
+    }
+    for other, empty in others.items():
+        if other != kind:
+            own &= empty
+    return Q(kind=kind) & own
 
 
-def odi_percent(answers: list[int | None]) -> Decimal:
-    """The Oswestry Disability Index as a percentage, one decimal.
-
-    Each of the ten sections scores 0-5; unanswered sections (None) leave the total out of
-    five times the sections answered, so skipping one does not lower the score.
-    """
-    if len(answers) != len(ODI_SECTIONS):
-        raise ValueError(f"The ODI has {len(ODI_SECTIONS)} sections.")
-    answered = [score for score in answers if score is not None]
-    if any(not 0 <= score <= 5 for score in answered):
-        raise ValueError("Each ODI section scores 0 to 5.")
-    if len(answered) < ODI_MIN_ANSWERED:
-        raise ValueError(f"Answer at least {ODI_MIN_ANSWERED} of the ten sections.")
-    percent = Decimal(sum(answered) * 100) / Decimal(5 * len(answered))
-    return percent.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+# Each kind's range of scores (its instrument's, `treatments.instruments`).
+MEASURE_RANGES: dict[str, tuple[int, int]] = {
+    MeasureKind.PAIN: (0, 10),
+    MeasureKind.ODI: (0, 100),
+    MeasureKind.RMDQ: (0, 24),
+    MeasureKind.PSFS: (0, 10),
+}
 
 
 class OutcomeMeasure(models.Model):
-    """A pain score or an ODI result at one point in time."""
+    """One scored outcome measure at one point in time: a pain score, an ODI, a
+    Roland-Morris or a Patient-Specific Functional Scale, kept with the answers it was
+    scored from (`treatments.instruments`) and the version of the instrument."""
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="outcomes")
     kind = models.CharField(max_length=10, choices=MeasureKind.choices)
@@ -468,14 +509,40 @@ class OutcomeMeasure(models.Model):
     value = models.DecimalField(
         max_digits=4,
         decimal_places=1,
-        help_text="Pain 0-10, or the ODI percentage (computed from the answers).",
+        help_text="The score, computed from the answers: pain 0-10, ODI %, RMDQ 0-24, "
+        "PSFS mean 0-10.",
     )
+    # Which edition of the questionnaire the answers are to ("" on rows written around the
+    # services, e.g. the benchmarks'; the data migration that added it filled the rows of
+    # pain and ODI already kept).
+    instrument_version = models.CharField(max_length=40, default="", db_default="", blank=True)
     odi_answers = ArrayField(
         models.PositiveSmallIntegerField(null=True, validators=[MaxValueValidator(5)]),
         size=len(ODI_SECTIONS),
         null=True,
         blank=True,
         help_text="The ten ODI sections, 0-5 each, null where unanswered.",
+    )
+    rmdq_answers = ArrayField(
+        models.BooleanField(null=True),
+        size=RMDQ_ITEMS,
+        null=True,
+        blank=True,
+        help_text="The 24 Roland-Morris statements, yes (true) or no, null where unanswered.",
+    )
+    psfs_activities = ArrayField(
+        models.CharField(max_length=PSFS_ACTIVITY_LENGTH),
+        size=PSFS_MAX_ACTIVITIES,
+        null=True,
+        blank=True,
+        help_text="The activities the patient named, in order.",
+    )
+    psfs_scores = ArrayField(
+        models.PositiveSmallIntegerField(validators=[MaxValueValidator(10)]),
+        size=PSFS_MAX_ACTIVITIES,
+        null=True,
+        blank=True,
+        help_text="How able they are to do each activity, 0 (unable) to 10.",
     )
 
     class Meta:
@@ -485,17 +552,176 @@ class OutcomeMeasure(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind=MeasureKind.PAIN, value__gte=0, value__lte=10)
-                | Q(kind=MeasureKind.ODI, value__gte=0, value__lte=100),
+                condition=Q(
+                    *[
+                        Q(kind=kind, value__gte=low, value__lte=high)
+                        for kind, (low, high) in MEASURE_RANGES.items()
+                    ],
+                    _connector=Q.OR,
+                ),
                 name="outcome_value_range",
             ),
             models.CheckConstraint(
-                condition=Q(kind=MeasureKind.PAIN, odi_answers__isnull=True)
-                | Q(kind=MeasureKind.ODI, odi_answers__isnull=False),
-                name="outcome_odi_has_answers",
+                condition=Q(*[_answers_only_of(kind) for kind in MeasureKind], _connector=Q.OR),
+                name="outcome_answers_of_its_kind",
             ),
         ]
         triggers = [never_deleted("treatments_outcomemeasure_is_never_deleted")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.value} ({self.recorded_at:%Y-%m-%d})"
+
+
+class Direction(models.TextChoices):
+    LOWER_IS_BETTER = "lower", "Lower is better"
+    HIGHER_IS_BETTER = "higher", "Higher is better"
+
+
+class ImportantChange(models.Model):
+    """How much an instrument's score must change from the patient's baseline to count as
+    clinically important, and where that figure comes from: data, so that the clinic can
+    change it (seeded by the migration `0010_important_change_thresholds`). A change counts
+    when it reaches `points` or, where `percent` is given, that share of the baseline.
+    `recovered_at_most` is the score at or below which a patient counts as recovered, for
+    the lower-is-better instruments where the literature defines one."""
+
+    kind = models.CharField(max_length=10, choices=MeasureKind.choices, unique=True)
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    points = models.DecimalField(
+        max_digits=4,
+        decimal_places=1,
+        validators=[MinValueValidator(Decimal("0.1"))],
+        help_text="A change of at least this many points counts.",
+    )
+    percent = models.DecimalField(
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("100"))],
+        help_text="Or of at least this share of the baseline score; empty: points only.",
+    )
+    source = models.TextField(help_text="The publication the thresholds come from.")
+    recovered_at_most = models.DecimalField(
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="Recovered at or below this score; empty where the instrument defines none.",
+    )
+    recovered_source = models.TextField(blank=True, default="", db_default="")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["kind"]
+        verbose_name = "clinically important change"
+        constraints = [
+            models.CheckConstraint(condition=Q(points__gt=0), name="important_change_points"),
+            models.CheckConstraint(
+                condition=Q(percent__isnull=True) | Q(percent__gt=0, percent__lte=100),
+                name="important_change_percent",
+            ),
+            models.CheckConstraint(
+                condition=Q(recovered_at_most__isnull=True)
+                | Q(direction=Direction.LOWER_IS_BETTER, recovered_at_most__gte=0),
+                name="important_change_recovery_lower_is_better",
+            ),
+            models.CheckConstraint(condition=~Q(source=""), name="important_change_has_a_source"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.points} points"
+
+    def clean(self) -> None:
+        # The database refuses it too (`important_change_recovery_lower_is_better`); this
+        # says so on the admin's form rather than failing the save.
+        if self.recovered_at_most is not None and self.direction != Direction.LOWER_IS_BETTER:
+            raise ValidationError(
+                {"recovered_at_most": "Only for instruments where lower is better."}
+            )
+
+
+class Risk(models.TextChoices):
+    LOW = "low", "Low risk"
+    MEDIUM = "medium", "Medium risk"
+    HIGH = "high", "High risk"
+
+
+class Bothersomeness(models.TextChoices):
+    NOT_AT_ALL = "not_at_all", "Not at all"
+    SLIGHTLY = "slightly", "Slightly"
+    MODERATELY = "moderately", "Moderately"
+    VERY_MUCH = "very_much", "Very much"
+    EXTREMELY = "extremely", "Extremely"
+
+
+def _start_back_risk_is_its_scores() -> Q:
+    """The risk that the totals give (`instruments.score_start_back`), kept by the database:
+    total ≤ 3 low; otherwise psychosocial ≥ 4 high; otherwise medium."""
+    return (
+        Q(total__lte=3, risk=Risk.LOW)
+        | Q(total__gte=4, psychosocial__gte=4, risk=Risk.HIGH)
+        | Q(total__gte=4, psychosocial__lte=3, risk=Risk.MEDIUM)
+    )
+
+
+class RiskScreening(models.Model):
+    """A STarT Back Screening Tool answered by a patient (Hill et al. 2008): at intake, or
+    again when their measures worsen. Its own record rather than a kind of outcome measure:
+    its result is a risk group with a subscale, not a score on a scale with an important
+    change from a baseline. Kept with its answers and scored by the service
+    (`treatments.instruments.score_start_back`); the database checks that the totals and
+    the risk agree."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="screenings")
+    intake = models.OneToOneField(
+        Intake,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="screening",
+        help_text="The intake it was answered with; empty for a re-screen.",
+    )
+    answered_at = models.DateTimeField()
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    instrument_version = models.CharField(max_length=40)
+    agree = ArrayField(
+        models.BooleanField(), size=8, help_text="Items 1 to 8: agree (true) or disagree."
+    )
+    bothersomeness = models.CharField(
+        max_length=12, choices=Bothersomeness.choices, help_text="Item 9."
+    )
+    total = models.PositiveSmallIntegerField()
+    psychosocial = models.PositiveSmallIntegerField(help_text="Items 5 to 9.")
+    risk = models.CharField(max_length=6, choices=Risk.choices)
+
+    class Meta:
+        ordering = ["patient", "answered_at"]
+        indexes = [
+            models.Index(fields=["patient", "-answered_at"], name="screening_patient_latest")
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(agree__len=8), name="screening_eight_items"),
+            models.CheckConstraint(
+                condition=Q(total__lte=9, psychosocial__lte=5) & Q(psychosocial__lte=F("total")),
+                name="screening_totals_range",
+            ),
+            models.CheckConstraint(
+                condition=_start_back_risk_is_its_scores(), name="screening_risk_is_its_scores"
+            ),
+        ]
+        triggers = [never_deleted("treatments_riskscreening_is_never_deleted")]
+
+    def __str__(self) -> str:
+        return f"STarT Back: {self.get_risk_display()} ({self.answered_at:%Y-%m-%d})"
+
+
+# The plan's field that says how often each questionnaire is due (`TreatmentPlan`).
+SCHEDULED_MEASURES: dict[str, str] = {
+    MeasureKind.ODI: "odi_every_weeks",
+    MeasureKind.RMDQ: "rmdq_every_weeks",
+    MeasureKind.PSFS: "psfs_every_weeks",
+}

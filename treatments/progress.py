@@ -1,15 +1,16 @@
-"""A patient's progress: their pain scores and ODI percentages over time, and the phases
-their plans went through. Built here once for every face that shows it: the chart on the
-patient's admin page (`treatments.charts.chart_of`) and the API's
-`/patients/{id}/progress/`.
+"""A patient's progress: their outcome measures over time (pain, ODI, Roland-Morris, PSFS),
+each with its clinically important change from the patient's baseline, the band of no
+important change around each baseline, and the phases their plans went through. Built here
+once for every face that shows it: the chart on the patient's admin page
+(`treatments.charts.chart_of`) and the API's `/patients/{id}/progress/`.
 
-It reads only what `user` may read (`treatments.selectors`), in three queries whatever the
-patient's history: the scores, the plans, their phases.
+It reads only what `user` may read (`treatments.selectors`), in four queries whatever the
+patient's history: the scores, the thresholds, the plans, their phases.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -18,16 +19,19 @@ from django.utils import timezone
 from accounts.models import User
 from patients.models import Patient
 
-from .models import MeasureKind, TreatmentPlan
+from .change import Band, Change, Scored, band_of, changes_of, thresholds
+from .models import MEASURE_RANGES, MeasureKind, TreatmentPlan
 from .selectors import outcomes_for, plans_for
 
 
 @dataclass(frozen=True)
 class Score:
-    """A pain score (0-10) or an ODI percentage, when it was recorded (clinic time)."""
+    """A score of one measure, when it was recorded (clinic time), and how it compares with
+    the patient's baseline (None where not classified)."""
 
     at: datetime
     value: Decimal
+    change: Change | None = None
 
 
 @dataclass(frozen=True)
@@ -45,20 +49,38 @@ class Progress:
     odi: list[Score]  # oldest first
     phases: list[PhaseSpan]  # in the order they started; phases never started are left out
     plans: list[TreatmentPlan]  # newest first, phases prefetched
+    rmdq: list[Score] = field(default_factory=list)  # oldest first
+    psfs: list[Score] = field(default_factory=list)  # oldest first
+    # The band of no important change around each kind's baseline (None for a kind without
+    # a baseline or a threshold).
+    bands: dict[str, Band | None] = field(default_factory=dict)
 
 
 def progress_of(user: User, patient: Patient) -> Progress:
     """The progress of a patient whose clinical records `user` may read (an empty one for
     anyone else: the selectors give them nothing)."""
-    series: dict[str, list[Score]] = {MeasureKind.PAIN: [], MeasureKind.ODI: []}
-    measures = (
-        outcomes_for(user)
+    series: dict[str, list[Score]] = {kind: [] for kind in MeasureKind}
+    measures = [
+        (Scored(pk, patient.pk, kind, value), recorded_at)
+        for pk, kind, recorded_at, value in outcomes_for(user)
         .filter(patient=patient)
         .order_by("recorded_at", "pk")
-        .values_list("kind", "recorded_at", "value")
-    )
-    for kind, recorded_at, value in measures:
-        series[kind].append(Score(timezone.localtime(recorded_at), value))
+        .values_list("pk", "kind", "recorded_at", "value")
+    ]
+    by_kind = thresholds()
+    changes = changes_of((scored for scored, _ in measures), by_kind)
+    for scored, recorded_at in measures:
+        series[scored.kind].append(
+            Score(timezone.localtime(recorded_at), scored.value, changes[scored.pk])
+        )
+    bands: dict[str, Band | None] = {}
+    for kind, scores in series.items():
+        low, high = MEASURE_RANGES[kind]
+        bands[kind] = (
+            band_of(scores[0].value, by_kind.get(kind), low=Decimal(low), high=Decimal(high))
+            if scores
+            else None
+        )
     plans = list(plans_for(user).filter(patient=patient).order_by("-created_at", "-pk"))
     started = sorted(
         (phase for plan in plans for phase in plan.phases.all() if phase.started_on is not None),
@@ -67,6 +89,9 @@ def progress_of(user: User, patient: Patient) -> Progress:
     return Progress(
         pain=series[MeasureKind.PAIN],
         odi=series[MeasureKind.ODI],
+        rmdq=series[MeasureKind.RMDQ],
+        psfs=series[MeasureKind.PSFS],
         phases=[PhaseSpan(p.phase, p.started_on, p.ended_on) for p in started],
         plans=plans,
+        bands=bands,
     )

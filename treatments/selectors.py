@@ -8,9 +8,10 @@ not through these.
 """
 
 from collections.abc import Iterable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import User
@@ -19,13 +20,18 @@ from appointments.models import Appointment, Status
 from care.selectors import in_care_of, is_in_care_of
 from patients.models import Patient
 
+from .change import WORSE, Scored, changes_of
 from .models import (
+    SCHEDULED_MEASURES,
     Addendum,
     ExerciseEntry,
+    ImportantChange,
     Intake,
     OutcomeMeasure,
     PlanPhase,
+    PlanStatus,
     RedFlag,
+    RiskScreening,
     TreatmentNote,
     TreatmentPlan,
 )
@@ -124,6 +130,25 @@ def outcomes_for(user: User) -> QuerySet[OutcomeMeasure]:
     )
 
 
+def with_baselines(measures: QuerySet[OutcomeMeasure]) -> QuerySet[OutcomeMeasure]:
+    """Each measure with its patient's baseline of its kind (the first recorded, ties by
+    id: `baseline_value`, `baseline_id`) and its kind's threshold of important change
+    (`threshold_*`, None without one), for `treatments.change.change_of` to classify a
+    page of measures in the page's one query."""
+    first = OutcomeMeasure.objects.filter(
+        patient_id=OuterRef("patient_id"), kind=OuterRef("kind")
+    ).order_by("recorded_at", "pk")
+    threshold = ImportantChange.objects.filter(kind=OuterRef("kind"))
+    return measures.annotate(
+        baseline_value=Subquery(first.values("value")[:1]),
+        baseline_id=Subquery(first.values("pk")[:1]),
+        **{
+            f"threshold_{name}": Subquery(threshold.values(name)[:1])
+            for name in ("points", "percent", "direction", "recovered_at_most")
+        },
+    )
+
+
 def intakes_for(user: User) -> QuerySet[Intake]:
     """Each intake comes with `red_flags_covered`: whether a clearance covers it (see
     `_covered_by_a_clearance`)."""
@@ -216,3 +241,118 @@ def red_flags_a_clearance_would_cover(intake: Intake) -> list[str]:
 
 def _addenda() -> QuerySet[Addendum]:
     return Addendum.objects.select_related("author__user").order_by("created_at", "pk")
+
+
+# --- risk screening: the latest STarT Back, and who should be screened again ------------
+
+
+def latest_risk_by_patient(patient_ids: Iterable[int]) -> dict[int, str]:
+    """The risk group of each patient's latest STarT Back screening (one query); patients
+    never screened are left out. Like `open_red_flags_by_patient`, it decides nothing about
+    visibility: the risk is clinical, for those who read the patient's records."""
+    ids = list(patient_ids)
+    if not ids:
+        return {}
+    latest = (
+        RiskScreening.objects.filter(patient_id__in=ids)
+        .order_by("patient_id", "-answered_at", "-pk")
+        .distinct("patient_id")
+        .values_list("patient_id", "risk")
+    )
+    return dict(latest)
+
+
+def rescreen_due_among(patient_ids: Iterable[int]) -> set[int]:
+    """The patients whose latest two measurements of one kind were both an important
+    worsening from their baseline (`treatments.change`), and who have not been screened
+    (STarT Back) since the latest such worsening: their course is going the wrong way, so
+    the clinic asks again how they are at risk. Three queries whatever the patients."""
+    ids = list(patient_ids)
+    if not ids:
+        return set()
+    rows = list(
+        OutcomeMeasure.objects.filter(patient_id__in=ids)
+        .order_by("patient_id", "kind", "recorded_at", "pk")
+        .values_list("pk", "patient_id", "kind", "value", "recorded_at")
+    )
+    changes = changes_of(Scored(pk, patient, kind, value) for pk, patient, kind, value, _ in rows)
+    last_two: dict[tuple[int, str], list[tuple[str, datetime]]] = {}
+    for pk, patient, kind, _, recorded_at in rows:
+        series = last_two.setdefault((patient, kind), [])
+        series.append((changes[pk].verdict, recorded_at))
+        del series[:-2]
+    worsening = {}
+    for (patient, _), series in last_two.items():
+        if len(series) == 2 and all(verdict == WORSE for verdict, _ in series):
+            since = series[-1][1]
+            worsening[patient] = max(since, worsening.get(patient, since))
+    screened = dict(
+        RiskScreening.objects.filter(patient_id__in=worsening)
+        .order_by("patient_id", "-answered_at")
+        .distinct("patient_id")
+        .values_list("patient_id", "answered_at")
+    )
+    return {
+        patient
+        for patient, since in worsening.items()
+        if patient not in screened or screened[patient] < since
+    }
+
+
+# --- due measures: the plan's schedule against what was last taken ------------------------
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    """A questionnaire the patient's active plan schedules, and when it was last taken."""
+
+    kind: str
+    every_weeks: int
+    last_taken: datetime | None
+
+    def due_on(self, day: date) -> bool:
+        """Never taken, or last taken `every_weeks` or more before `day` (clinic days)."""
+        return (
+            self.last_taken is None
+            or timezone.localdate(self.last_taken) + timedelta(weeks=self.every_weeks) <= day
+        )
+
+
+def measure_schedules_among(patient_ids: Iterable[int]) -> dict[int, list[Scheduled]]:
+    """The questionnaires each of these patients' active plan schedules
+    (`models.SCHEDULED_MEASURES`), with when each was last taken: two queries whatever the
+    patients. Patients without a schedule are left out. See `measures_due_on`."""
+    ids = list(patient_ids)
+    if not ids:
+        return {}
+    plans = TreatmentPlan.objects.filter(patient_id__in=ids, status=PlanStatus.ACTIVE).values(
+        "patient_id", *SCHEDULED_MEASURES.values()
+    )
+    weeks = {
+        (plan["patient_id"], kind): plan[field]
+        for plan in plans
+        for kind, field in SCHEDULED_MEASURES.items()
+        if plan[field] is not None
+    }
+    if not weeks:
+        return {}
+    last_taken = {
+        (patient, kind): when
+        for patient, kind, when in OutcomeMeasure.objects.filter(
+            patient_id__in={patient for patient, _ in weeks}, kind__in=list(SCHEDULED_MEASURES)
+        )
+        .values("patient_id", "kind")
+        .annotate(last=Max("recorded_at"))
+        .values_list("patient_id", "kind", "last")
+    }
+    schedules: dict[int, list[Scheduled]] = {}
+    for (patient, kind), every in weeks.items():
+        schedules.setdefault(patient, []).append(
+            Scheduled(kind, every, last_taken.get((patient, kind)))
+        )
+    return schedules
+
+
+def measures_due_on(schedules: dict[int, list[Scheduled]], patient_id: int, day: date) -> list[str]:
+    """The questionnaires `patient_id` is due on `day`, from `measure_schedules_among`."""
+    return [s.kind for s in schedules.get(patient_id, []) if s.due_on(day)]

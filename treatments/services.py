@@ -15,7 +15,7 @@ with that one moment, the rows' own created/updated times included (`kernel.cloc
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -31,7 +31,22 @@ from kernel.errors import DomainError
 from patients.models import Patient
 from practice.models import Practitioner
 
+from .instruments import (
+    ODI_VERSION,
+    PAIN_VERSION,
+    PSFS_VERSION,
+    RMDQ_VERSION,
+    START_BACK_VERSION,
+    PsfsActivity,
+    ScoringError,
+    odi_percent,
+    score_pain,
+    score_psfs,
+    score_rmdq,
+    score_start_back,
+)
 from .models import (
+    SCHEDULED_MEASURES,
     Addendum,
     ExerciseEntry,
     Intake,
@@ -42,9 +57,9 @@ from .models import (
     PlanStatus,
     RedFlag,
     RedFlagClearance,
+    RiskScreening,
     TreatmentNote,
     TreatmentPlan,
-    odi_percent,
 )
 from .selectors import (
     may_clear_red_flags,
@@ -74,13 +89,56 @@ def submit_intake(
     patient: Patient,
     answers: dict[str, Any],
     entered_by: User | None,
+    start_back: StartBackAnswers | None = None,
     now: datetime | None = None,
 ) -> Intake:
-    """Record an intake questionnaire. Red flags among the answers mark the patient until a
-    practitioner records a clearance; a new intake without red flags clears nothing."""
+    """Record an intake questionnaire, and with it the STarT Back screening when answered.
+    Red flags among the answers mark the patient until a practitioner records a clearance;
+    a new intake without red flags clears nothing."""
+    now = now or timezone.now()
     intake = Intake(patient=patient, entered_by=entered_by, **answers)
-    save_at(intake, now or timezone.now())
+    with transaction.atomic():
+        save_at(intake, now)
+        if start_back is not None:
+            screen_start_back(
+                patient=patient, answers=start_back, by=entered_by, intake=intake, now=now
+            )
     return intake
+
+
+@dataclass(frozen=True)
+class StartBackAnswers:
+    agree: list[bool]  # items 1 to 8
+    bothersomeness: str  # item 9, one of `Bothersomeness`
+
+
+def screen_start_back(
+    *,
+    patient: Patient,
+    answers: StartBackAnswers,
+    by: User | None,
+    intake: Intake | None = None,
+    now: datetime | None = None,
+) -> RiskScreening:
+    """Score and record a STarT Back screening (at intake, or a re-screen)."""
+    try:
+        result = score_start_back(answers.agree, answers.bothersomeness)
+    except ScoringError as error:
+        raise DomainError(
+            "invalid_measure", str(error), fields={"start_back": [str(error)]}
+        ) from error
+    return RiskScreening.objects.create(
+        patient=patient,
+        intake=intake,
+        answered_at=now or timezone.now(),
+        entered_by=by,
+        instrument_version=START_BACK_VERSION,
+        agree=list(answers.agree),
+        bothersomeness=answers.bothersomeness,
+        total=result.total,
+        psychosocial=result.psychosocial,
+        risk=result.risk,
+    )
 
 
 # The red flags of cauda equina syndrome, which cannot wait for the first session: the
@@ -173,16 +231,22 @@ def create_plan(
     goals: str,
     phases: Iterable[dict[str, Any]],
     maintenance_interval_weeks: int = 6,
+    schedule: dict[str, int | None] | None = None,
     now: datetime | None = None,
 ) -> TreatmentPlan:
     """Start a course of care; a patient has at most one active plan. It begins in the
-    assess phase, whose clock starts today."""
+    assess phase, whose clock starts today. `schedule` says how often each questionnaire
+    is taken (`SCHEDULED_MEASURES`' fields: weeks, or None)."""
     now = now or timezone.now()
+    schedule = schedule or {}
+    if unknown := set(schedule) - set(SCHEDULED_MEASURES.values()):
+        raise ValueError(f"not a plan's schedule: {sorted(unknown)}")
     plan = TreatmentPlan(
         patient=patient,
         practitioner=practitioner,
         goals=goals,
         maintenance_interval_weeks=maintenance_interval_weeks,
+        **schedule,
     )
     try:
         with transaction.atomic():
@@ -198,7 +262,7 @@ def create_plan(
     return plan
 
 
-PLAN_FIELDS = ("goals", "maintenance_interval_weeks", "status")
+PLAN_FIELDS = ("goals", "maintenance_interval_weeks", "status", *SCHEDULED_MEASURES.values())
 
 
 def update_plan(
@@ -208,8 +272,9 @@ def update_plan(
     by: User | None,
     now: datetime | None = None,
 ) -> TreatmentPlan:
-    """Change a plan's goals, maintenance interval or status. An active plan may be
-    completed or discontinued (its current phase ends today); a closed plan stays closed."""
+    """Change a plan's goals, maintenance interval, measure schedule or status. An active
+    plan may be completed or discontinued (its current phase ends today); a closed plan
+    stays closed."""
     now = now or timezone.now()
     with transaction.atomic():
         plan = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
@@ -335,12 +400,11 @@ def sign_note(
         save_at(note, now, update_fields=["signed_at", "updated_at"])
         if note.pain_score is not None:
             appointment = note.appointment
-            OutcomeMeasure.objects.create(
-                patient_id=appointment.patient_id,
-                kind=MeasureKind.PAIN,
-                value=Decimal(note.pain_score),
+            record_pain(
+                patient=appointment.patient,
+                score=note.pain_score,
+                by=author.user,
                 recorded_at=appointment.start,
-                recorded_by=author.user,
                 appointment=appointment,
             )
     return note
@@ -363,7 +427,9 @@ def add_addendum(
 
 def _draft_of(note: TreatmentNote, author: Practitioner) -> TreatmentNote:
     current = (
-        TreatmentNote.objects.select_for_update().select_related("appointment").get(pk=note.pk)
+        TreatmentNote.objects.select_for_update(of=("self", "appointment"))
+        .select_related("appointment__patient")
+        .get(pk=note.pk)
     )
     if current.is_signed:
         raise DomainError("note_signed", "A signed note is final; add an addendum instead.")
@@ -375,6 +441,40 @@ def _draft_of(note: TreatmentNote, author: Practitioner) -> TreatmentNote:
 # --- outcome measures -------------------------------------------------------------------
 
 
+def _scored(answer_name: str, score: Callable[[Any], Decimal], answers: Any) -> Decimal:
+    """The instrument's score of `answers`, or the refusal that names the answer."""
+    try:
+        return score(answers)
+    except ScoringError as error:
+        raise DomainError(
+            "invalid_measure", str(error), fields={answer_name: [str(error)]}
+        ) from error
+
+
+def _record(
+    *,
+    patient: Patient,
+    kind: str,
+    value: Decimal,
+    version: str,
+    by: User | None,
+    recorded_at: datetime | None,
+    appointment: Appointment | None,
+    now: datetime | None,
+    **answers: Any,
+) -> OutcomeMeasure:
+    return OutcomeMeasure.objects.create(
+        patient=patient,
+        kind=kind,
+        value=value,
+        instrument_version=version,
+        recorded_at=recorded_at or now or timezone.now(),
+        recorded_by=by,
+        appointment=appointment,
+        **answers,
+    )
+
+
 def record_pain(
     *,
     patient: Patient,
@@ -384,20 +484,22 @@ def record_pain(
     appointment: Appointment | None = None,
     now: datetime | None = None,
 ) -> OutcomeMeasure:
-    """Record a pain score taken at `recorded_at` (None: `now`)."""
-    if not 0 <= score <= 10:
+    """Record a pain score (NRS-11) taken at `recorded_at` (None: `now`)."""
+    try:
+        value = score_pain(score)
+    except ScoringError as error:
         raise DomainError(
-            "invalid_measure",
-            "Pain scores run from 0 to 10.",
-            fields={"value": ["0 to 10."]},
-        )
-    return OutcomeMeasure.objects.create(
+            "invalid_measure", "Pain scores run from 0 to 10.", fields={"value": ["0 to 10."]}
+        ) from error
+    return _record(
         patient=patient,
         kind=MeasureKind.PAIN,
-        value=Decimal(score),
-        recorded_at=recorded_at or now or timezone.now(),
-        recorded_by=by,
+        value=value,
+        version=PAIN_VERSION,
+        by=by,
+        recorded_at=recorded_at,
         appointment=appointment,
+        now=now,
     )
 
 
@@ -412,18 +514,64 @@ def record_odi(
 ) -> OutcomeMeasure:
     """Score and record an Oswestry Disability Index questionnaire taken at `recorded_at`
     (None: `now`)."""
-    try:
-        percent = odi_percent(answers)
-    except ValueError as error:
-        raise DomainError(
-            "invalid_measure", str(error), fields={"odi_answers": [str(error)]}
-        ) from error
-    return OutcomeMeasure.objects.create(
+    return _record(
         patient=patient,
         kind=MeasureKind.ODI,
-        value=percent,
-        odi_answers=answers,
-        recorded_at=recorded_at or now or timezone.now(),
-        recorded_by=by,
+        value=_scored("odi_answers", odi_percent, answers),
+        version=ODI_VERSION,
+        odi_answers=list(answers),
+        by=by,
+        recorded_at=recorded_at,
         appointment=appointment,
+        now=now,
+    )
+
+
+def record_rmdq(
+    *,
+    patient: Patient,
+    answers: list[bool | None],
+    by: User | None,
+    recorded_at: datetime | None = None,
+    appointment: Appointment | None = None,
+    now: datetime | None = None,
+) -> OutcomeMeasure:
+    """Score and record a Roland-Morris Disability Questionnaire (24 statements, yes or no,
+    None where unanswered: at most two, prorated) taken at `recorded_at` (None: `now`)."""
+    return _record(
+        patient=patient,
+        kind=MeasureKind.RMDQ,
+        value=_scored("rmdq_answers", score_rmdq, answers),
+        version=RMDQ_VERSION,
+        rmdq_answers=list(answers),
+        by=by,
+        recorded_at=recorded_at,
+        appointment=appointment,
+        now=now,
+    )
+
+
+def record_psfs(
+    *,
+    patient: Patient,
+    activities: list[PsfsActivity],
+    by: User | None,
+    recorded_at: datetime | None = None,
+    appointment: Appointment | None = None,
+    now: datetime | None = None,
+) -> OutcomeMeasure:
+    """Score and record a Patient-Specific Functional Scale: the patient's 3-5 activities,
+    each named and rated 0-10, taken at `recorded_at` (None: `now`)."""
+    value = _scored("psfs", score_psfs, activities)
+    return _record(
+        patient=patient,
+        kind=MeasureKind.PSFS,
+        value=value,
+        version=PSFS_VERSION,
+        psfs_activities=[item.activity.strip() for item in activities],
+        psfs_scores=[item.score for item in activities],
+        by=by,
+        recorded_at=recorded_at,
+        appointment=appointment,
+        now=now,
     )

@@ -28,6 +28,7 @@ GRANTING_MIGRATIONS = [
     "0008_security_policy_row_and_permissions",
     "0013_reply_permissions",
     "0014_waitlist_permissions",
+    "0015_outcome_measure_grants",
 ]
 
 PRACTICE_MODELS = [
@@ -53,7 +54,11 @@ CLINICAL_MODELS = [
     "exerciseentry",
     "addendum",
     "outcomemeasure",
+    "riskscreening",
 ]
+# Not a record but the clinic's settings of them: the thresholds of clinically important
+# change, read by practitioners, changed by managers (0015).
+CLINICAL_SETTINGS = ["importantchange"]
 
 
 def _on(app_label, actions, models):
@@ -97,6 +102,7 @@ EXPECTED = {
         | _on("treatments", ["view", "add", "change"], CLINICAL_MODELS)
         | MESSAGE_LOG
         | _on("waitlist", ["view"], ["waitlistentry"])
+        | _on("treatments", ["view"], CLINICAL_SETTINGS)
     ),
     "Manager": (
         BEFORE_CLINICAL_RECORDS["Manager"]
@@ -111,6 +117,7 @@ EXPECTED = {
         | _on("axes", ["view", "delete"], ["accessattempt"])
         | _on("otp_totp", ["view", "delete"], ["totpdevice"])
         | WAITLIST_KEPT
+        | _on("treatments", ["view", "change"], CLINICAL_SETTINGS)
     ),
 }
 
@@ -161,9 +168,9 @@ class TestThePermissionSets:
         clinical_models = [
             m._meta.model_name for m in django_apps.get_app_config("treatments").get_models()
         ]
-        assert sorted(clinical_models) == sorted(CLINICAL_MODELS)
+        assert sorted(clinical_models) == sorted(CLINICAL_MODELS + CLINICAL_SETTINGS)
         for group_name in ("Practitioner", "Manager"):
-            for model in CLINICAL_MODELS:
+            for model in CLINICAL_MODELS + CLINICAL_SETTINGS:
                 assert ("treatments", f"view_{model}") in permission_keys(group_name)
 
     def test_the_manager_configures_every_model_of_practice(self):

@@ -1,8 +1,8 @@
 """An appointment's answer is written by hand (`AppointmentSerializer.to_representation`,
 from a row): it says exactly what DRF's walk over the serializer's fields said before, to
 each role, in lists and single answers alike. `PreviousAppointmentSerializer` is that
-serializer as it was, kept here as the oracle (with the clash flags and the patient's
-confirmation added since)."""
+serializer as it was, kept here as the oracle (with the clash flags, the patient's
+confirmation, and the STarT Back risk, re-screen and due measures added since)."""
 
 import json
 from datetime import timedelta
@@ -26,7 +26,14 @@ from tests.factories import (
     RoomFactory,
 )
 from tests.fixtures.clinic import TODAY, at
-from treatments.selectors import clinical_patient_ids_among, open_red_flags_by_patient
+from treatments.selectors import (
+    clinical_patient_ids_among,
+    latest_risk_by_patient,
+    measure_schedules_among,
+    measures_due_on,
+    open_red_flags_by_patient,
+    rescreen_due_among,
+)
 from treatments.services import clear_red_flags, submit_intake
 
 pytestmark = pytest.mark.usefixtures("frozen_now", "fresh_throttles")
@@ -45,6 +52,9 @@ class PreviousAppointmentSerializer(ModelSerializer):
     note = serializers.SerializerMethodField()
     red_flag = serializers.SerializerMethodField()
     red_flags = serializers.SerializerMethodField()
+    start_back_risk = serializers.SerializerMethodField()
+    rescreen_due = serializers.SerializerMethodField()
+    measures_due = serializers.SerializerMethodField()
     clash = serializers.SerializerMethodField()
     clash_decision = serializers.SerializerMethodField()
 
@@ -65,6 +75,9 @@ class PreviousAppointmentSerializer(ModelSerializer):
             "note",
             "red_flag",
             "red_flags",
+            "start_back_risk",
+            "rescreen_due",
+            "measures_due",
             "created_at",
             "rescheduled_at",
             "confirmed_at",
@@ -88,6 +101,25 @@ class PreviousAppointmentSerializer(ModelSerializer):
             return None
         return self.context["red_flags"].get(appointment.patient_id, [])
 
+    def _clinical(self, appointment) -> bool:
+        return appointment.patient_id in self.context.get("clinical_patients", ())
+
+    def get_start_back_risk(self, appointment):
+        if not self._clinical(appointment):
+            return None
+        return self.context["risks"].get(appointment.patient_id)
+
+    def get_rescreen_due(self, appointment):
+        if not self._clinical(appointment):
+            return None
+        return appointment.patient_id in self.context["rescreen"]
+
+    def get_measures_due(self, appointment):
+        if not self._clinical(appointment):
+            return None
+        day = appointment.local_start.date()
+        return measures_due_on(self.context["schedules"], appointment.patient_id, day)
+
     def get_clash(self, appointment):
         return self.context["clashes"].get(appointment.pk) if self.context.get("staff") else None
 
@@ -102,6 +134,9 @@ def previous_answer(user, appointments):
         patient_ids = {appointment.patient_id for appointment in appointments}
         context["red_flags"] = open_red_flags_by_patient(patient_ids)
         context["clinical_patients"] = clinical_patient_ids_among(user, patient_ids)
+        context["risks"] = latest_risk_by_patient(context["clinical_patients"])
+        context["rescreen"] = rescreen_due_among(context["clinical_patients"])
+        context["schedules"] = measure_schedules_among(context["clinical_patients"])
         context["clashes"] = clashes_among(a for a in appointments if a.status in UPCOMING_STATUSES)
     data = PreviousAppointmentSerializer(appointments, many=True, context=context).data
     return json.loads(JSONRenderer().render(data))

@@ -48,6 +48,7 @@ from practice.models import BookingRules, ExtraHours, Leave, WorkingHours
 from tests.factories import UserFactory
 from tests.fixtures.clinic import NOW, TODAY
 from tests.security.personas import MARKERS, MAY_READ, Persona, World, build_world
+from treatments.models import ImportantChange, MeasureKind
 
 
 class Caller(StrEnum):
@@ -157,6 +158,8 @@ def build_admin_world() -> AdminWorld:
             end_time=time(20),
         ),
         BookingRules.current(),
+        # The clinic's threshold of important change in pain (seeded by a migration).
+        ImportantChange.objects.get(kind=MeasureKind.PAIN),
         AuditEntry.objects.create(
             actor=practitioner.user,
             actor_label=practitioner.user.email,

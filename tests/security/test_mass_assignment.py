@@ -118,6 +118,8 @@ COURSE_RULE = {
     "visits",
     "until",
 }
+# How often the plan has each questionnaire taken.
+MEASURE_SCHEDULE = {"odi_every_weeks", "rmdq_every_weeks", "psfs_every_weeks"}
 INTAKE_ANSWERS = {
     "complaint",
     "symptom_locations",
@@ -127,6 +129,7 @@ INTAKE_ANSWERS = {
     "activity",
     "goals",
     "red_flags",
+    "start_back",  # the STarT Back screening answered with it
 }
 SOAP = {
     "subjective",
@@ -198,10 +201,29 @@ WRITABLE = {
     ("treatment-note-detail", "PATCH"): SOAP,
     ("treatment-note-sign", "POST"): set(),
     ("treatment-note-addenda", "POST"): {"text"},
-    ("treatment-plan-list", "POST"): {"patient", "goals", "maintenance_interval_weeks", "phases"},
-    ("treatment-plan-detail", "PATCH"): {"goals", "maintenance_interval_weeks", "status"},
+    ("treatment-plan-list", "POST"): {
+        "patient",
+        "goals",
+        "maintenance_interval_weeks",
+        "phases",
+        *MEASURE_SCHEDULE,
+    },
+    ("treatment-plan-detail", "PATCH"): {
+        "goals",
+        "maintenance_interval_weeks",
+        "status",
+        *MEASURE_SCHEDULE,
+    },
     ("treatment-plan-phase", "POST"): {"phase"},
-    ("outcome-measure-list", "POST"): {"patient", "kind", "value", "odi_answers", "recorded_at"},
+    ("outcome-measure-list", "POST"): {
+        "patient",
+        "kind",
+        "value",
+        "odi_answers",
+        "rmdq_answers",
+        "psfs",
+        "recorded_at",
+    },
     ("intake-list", "POST"): {"patient", *INTAKE_ANSWERS},
     ("intake-clearance", "POST"): {"cleared_on", "note"},
     ("waitlist-entry-list", "POST"): {"service", "patient", *WAITLIST_WISH},

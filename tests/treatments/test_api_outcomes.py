@@ -14,6 +14,8 @@ from treatments.services import move_plan_to_phase, record_odi, record_pain
 
 pytestmark = pytest.mark.usefixtures("frozen_now", "fresh_throttles")
 
+BASELINE, IMPROVED = {"verdict": "baseline"}, {"verdict": "improved"}
+
 
 class TestOutcomeMeasures:
     def test_a_pain_score(self, as_practitioner, assessed_patient, myotherapist):
@@ -119,14 +121,24 @@ class TestProgress:
         assert response.status_code == 200, response.json()
         assert response.json() == {
             "pain": [
-                {"at": "2027-03-12T10:00:00+11:00", "value": 8.0},
-                {"at": "2027-03-19T10:00:00+11:00", "value": 6.0},
-                {"at": "2027-03-21T10:00:00+11:00", "value": 4.0},
+                {"at": "2027-03-12T10:00:00+11:00", "value": 8.0, **BASELINE, "recovered": False},
+                {"at": "2027-03-19T10:00:00+11:00", "value": 6.0, **IMPROVED, "recovered": False},
+                {"at": "2027-03-21T10:00:00+11:00", "value": 4.0, **IMPROVED, "recovered": False},
             ],
             "odi": [
-                {"at": "2027-02-10T10:00:00+11:00", "value": 100.0},
-                {"at": "2027-03-20T10:00:00+11:00", "value": 31.1},
+                {"at": "2027-02-10T10:00:00+11:00", "value": 100.0, **BASELINE, "recovered": None},
+                {"at": "2027-03-20T10:00:00+11:00", "value": 31.1, **IMPROVED, "recovered": None},
             ],
+            "rmdq": [],
+            "psfs": [],
+            # Pain from 8: 2 points (less than 30 %) either way; the ODI from 100 %: 10 points
+            # (less than 30 %) down, and nothing above 100 %.
+            "bands": {
+                "pain": {"baseline": 8.0, "improved_at": 6.0, "worse_at": 10.0},
+                "odi": {"baseline": 100.0, "improved_at": 90.0, "worse_at": 100.0},
+                "rmdq": None,
+                "psfs": None,
+            },
             "phases": [
                 {"phase": "assess", "started_on": "2027-03-22", "ended_on": "2027-03-22"},
                 {"phase": "release", "started_on": "2027-03-22", "ended_on": None},
@@ -136,7 +148,14 @@ class TestProgress:
     def test_empty_for_a_patient_without_records(self, as_manager, other_patient_user):
         response = as_manager.get(progress_url(other_patient_user.patient))
 
-        assert response.json() == {"pain": [], "odi": [], "phases": []}
+        assert response.json() == {
+            "pain": [],
+            "odi": [],
+            "rmdq": [],
+            "psfs": [],
+            "bands": {"pain": None, "odi": None, "rmdq": None, "psfs": None},
+            "phases": [],
+        }
 
     def test_a_patient_nobody_may_see_is_404(self, as_manager, as_practitioner, new_patient):
         assert as_manager.get("/api/v1/patients/987654/progress/").status_code == 404

@@ -1,5 +1,6 @@
 """Clinical records in the admin, one module per subject: `intake` (answers and red flags),
-`plans`, `notes` (with their exercise logs and addenda), `outcomes`; what they share is in
+`plans`, `notes` (with their exercise logs and addenda), `outcomes`, `thresholds` (of
+clinically important change); what they share is in
 `common`. Importing this package registers them all (the admin's autodiscovery imports it).
 
 For practitioners (the records of the patients they treat) and managers (everyone's, to
@@ -24,6 +25,6 @@ read; plans, to adjust); reception holds no permission here, so every page is 40
   transaction of the change.
 """
 
-from . import intake, notes, outcomes, plans
+from . import intake, notes, outcomes, plans, thresholds
 
-__all__ = ["intake", "notes", "outcomes", "plans"]
+__all__ = ["intake", "notes", "outcomes", "plans", "thresholds"]

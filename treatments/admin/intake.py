@@ -122,10 +122,13 @@ class IntakeAdmin(
         "duration",
         "activity",
         "goals",
+        "start_back_shown",
     ]
 
     def get_queryset(self, request):
-        return intakes_for(request.user).select_related("entered_by", "clearance__cleared_by")
+        return intakes_for(request.user).select_related(
+            "entered_by", "clearance__cleared_by", "screening"
+        )
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:  # entering a questionnaire for a patient
@@ -137,6 +140,7 @@ class IntakeAdmin(
         return [
             (None, {"fields": ["patient_link", "submitted_at", "entered_by_name"]}),
             ("Red flags", {"fields": ["red_flag_status", "clearance_note"]}),
+            ("Risk screening", {"fields": ["start_back_shown"]}),
             (
                 "Answers",
                 {
@@ -166,6 +170,16 @@ class IntakeAdmin(
         answers = {name: form.cleaned_data[name] for name in INTAKE_ANSWERS}
         return submit_intake(
             patient=form.cleaned_data["patient"], answers=answers, entered_by=request.user
+        )
+
+    @admin.display(description="STarT Back")
+    def start_back_shown(self, intake: Intake) -> str:
+        screening = getattr(intake, "screening", None)
+        if screening is None:
+            return "Not answered with this intake."
+        return (
+            f"{screening.get_risk_display()}: total {screening.total} of 9, psychosocial "
+            f"{screening.psychosocial} of 5 ({screening.instrument_version})"
         )
 
     @admin.display(description="patient", ordering="patient__last_name")

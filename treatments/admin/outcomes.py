@@ -1,4 +1,5 @@
-"""Outcome measures in the admin: a pain score or an ODI's ten answers entered once
+"""Outcome measures in the admin: a pain score or a questionnaire's answers (ODI,
+Roland-Morris, PSFS) entered once
 (`treatments.measures.record_measure`, as the API records them), then kept as recorded."""
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from django.utils.html import format_html, format_html_join
 from audit.mixins import AuditedAdmin
 from kernel.admin_access import NoAccessAdmin
 
-from ..admin_forms import ODI_LABELS, OutcomeMeasureForm
+from ..admin_forms import ODI_LABELS, PSFS_FIELDS, RMDQ_FIELDS, OutcomeMeasureForm
+from ..change import change_of
 from ..measures import record_measure
 from ..models import ODI_SECTIONS, MeasureKind, OutcomeMeasure
-from ..selectors import outcomes_for
+from ..selectors import outcomes_for, with_baselines
 from .common import (
     KeptAsRecorded,
     PatientFilter,
@@ -30,7 +32,14 @@ class OutcomeMeasureAdmin(
     answers), a recorded one is kept as it is."""
 
     form = OutcomeMeasureForm
-    list_display = ["patient_name", "kind", "value_shown", "recorded_at", "recorded_by_name"]
+    list_display = [
+        "patient_name",
+        "kind",
+        "value_shown",
+        "change_shown",
+        "recorded_at",
+        "recorded_by_name",
+    ]
     list_filter = ["kind", PatientFilter]
     search_fields = ["patient__first_name", "patient__last_name"]
     ordering = ["-recorded_at", "-pk"]
@@ -43,10 +52,16 @@ class OutcomeMeasureAdmin(
         "recorded_by_name",
         "session",
         "odi_answers_shown",
+        "rmdq_answers_shown",
+        "psfs_shown",
+        "instrument_version",
+        "change_shown",
     ]
 
     def get_queryset(self, request):
-        return outcomes_for(request.user).select_related("recorded_by", "appointment__location")
+        return with_baselines(
+            outcomes_for(request.user).select_related("recorded_by", "appointment__location")
+        )
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
@@ -56,6 +71,16 @@ class OutcomeMeasureAdmin(
                 (
                     "Oswestry Disability Index: each section 0 (no disability) to 5",
                     {"fields": [f"odi_{section}" for section in ODI_SECTIONS]},
+                ),
+                (
+                    "Roland-Morris: each statement as numbered on the form, yes if it "
+                    "describes the patient today (up to two may be left unanswered)",
+                    {"fields": RMDQ_FIELDS, "classes": ["collapse"]},
+                ),
+                (
+                    "Patient-Specific Functional Scale: 3 to 5 activities the patient "
+                    "finds hard, each 0 (unable) to 10 (as before the problem)",
+                    {"fields": PSFS_FIELDS, "classes": ["collapse"]},
                 ),
             ]
         fields = [
@@ -68,7 +93,11 @@ class OutcomeMeasureAdmin(
         ]
         if obj.kind == MeasureKind.ODI:
             fields.append("odi_answers_shown")
-        return [(None, {"fields": fields})]
+        if obj.kind == MeasureKind.RMDQ:
+            fields.append("rmdq_answers_shown")
+        if obj.kind == MeasureKind.PSFS:
+            fields.append("psfs_shown")
+        return [(None, {"fields": [*fields, "instrument_version", "change_shown"]})]
 
     def record(self, request: HttpRequest, form: OutcomeMeasureForm) -> OutcomeMeasure:
         return record_measure(
@@ -91,7 +120,42 @@ class OutcomeMeasureAdmin(
     def value_shown(self, measure: OutcomeMeasure) -> str:
         if measure.kind == MeasureKind.ODI:
             return f"{measure.value:.1f}%"
+        if measure.kind == MeasureKind.RMDQ:
+            return f"{measure.value.normalize():f}/24"
+        if measure.kind == MeasureKind.PSFS:
+            return f"{measure.value:.1f}/10"
         return f"{measure.value:.0f}/10"
+
+    @admin.display(description="change from baseline")
+    def change_shown(self, measure: OutcomeMeasure) -> str:
+        change = change_of(measure)
+        return "—" if change is None else change.label
+
+    @admin.display(description="answers")
+    def rmdq_answers_shown(self, measure: OutcomeMeasure) -> str:
+        answers = measure.rmdq_answers or []
+        return format_html(
+            "<table>{}</table>",
+            format_html_join(
+                "",
+                "<tr><td>{}.</td><td>{}</td></tr>",
+                (
+                    (number, "not answered" if answer is None else ("yes" if answer else "no"))
+                    for number, answer in enumerate(answers, start=1)
+                ),
+            ),
+        )
+
+    @admin.display(description="activities")
+    def psfs_shown(self, measure: OutcomeMeasure) -> str:
+        return format_html(
+            "<table>{}</table>",
+            format_html_join(
+                "",
+                "<tr><td>{}</td><td>{}/10</td></tr>",
+                zip(measure.psfs_activities or [], measure.psfs_scores or [], strict=False),
+            ),
+        )
 
     @admin.display(description="recorded by")
     def recorded_by_name(self, measure: OutcomeMeasure) -> str:

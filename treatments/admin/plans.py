@@ -85,6 +85,9 @@ class TreatmentPlanAdmin(AuditedAdmin, NoAccessAdmin, RefusalsAsMessages, admin.
         "current_phase",
         "maintenance_interval_weeks",
         "maintenance_started_at",
+        "odi_every_weeks",
+        "rmdq_every_weeks",
+        "psfs_every_weeks",
         "created_at",
         "updated_at",
     ]

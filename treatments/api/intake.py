@@ -26,15 +26,24 @@ from kernel.rest import (
 
 from ..models import (
     ActivityProfile,
+    Bothersomeness,
     Intake,
     RedFlag,
     RedFlagClearance,
+    Risk,
+    RiskScreening,
     SciaticaSymptom,
     SymptomDuration,
     SymptomLocation,
 )
 from ..selectors import intakes_for
-from ..services import URGENT_RED_FLAGS, clear_red_flags, submit_intake, urgent_advice
+from ..services import (
+    URGENT_RED_FLAGS,
+    StartBackAnswers,
+    clear_red_flags,
+    submit_intake,
+    urgent_advice,
+)
 from .common import (
     CLINICAL_TAGS,
     MAX_TEXT,
@@ -53,8 +62,32 @@ def _not_after_today(value: date) -> date:
     return value
 
 
+class StartBackAnswersSerializer(Serializer):
+    """The STarT Back Screening Tool's nine answers (Hill et al. 2008), scored by the
+    server into low, medium or high risk."""
+
+    agree = serializers.ListField(
+        child=serializers.BooleanField(),
+        min_length=8,
+        max_length=8,
+        help_text="Items 1 to 8 in order: true if the patient agrees.",
+    )
+    bothersomeness = NamedChoiceField(
+        Bothersomeness, help_text="Item 9: how bothersome the back pain was, last 2 weeks."
+    )
+
+
+class StartBackResultSerializer(ModelSerializer):
+    risk = NamedChoiceField(Risk, read_only=True)
+
+    class Meta:
+        model = RiskScreening
+        fields = ["risk", "total", "psychosocial", "answered_at", "instrument_version"]
+        read_only_fields = fields
+
+
 class IntakeAnswersSerializer(Serializer):
-    """The intake questionnaire's answers."""
+    """The intake questionnaire's answers, with the STarT Back screening when answered."""
 
     complaint = serializers.CharField(max_length=MAX_TEXT, help_text="Presenting complaint.")
     symptom_locations = ChoiceListField(SymptomLocation)
@@ -66,6 +99,20 @@ class IntakeAnswersSerializer(Serializer):
     red_flags = ChoiceListField(
         RedFlag, help_text="Answered yes: the patient may need a physician first."
     )
+    start_back = StartBackAnswersSerializer(
+        required=False, help_text="The STarT Back Screening Tool, answered with the intake."
+    )
+
+    def answers(self) -> tuple[dict, StartBackAnswers | None]:
+        """The intake's answers, and the screening's apart (for `submit_intake`)."""
+        answers = dict(self.validated_data)
+        answers.pop("patient", None)
+        screening = answers.pop("start_back", None)
+        if screening is None:
+            return answers, None
+        return answers, StartBackAnswers(
+            agree=list(screening["agree"]), bothersomeness=screening["bothersomeness"]
+        )
 
 
 class IntakeCreateSerializer(IntakeAnswersSerializer):
@@ -158,6 +205,10 @@ class IntakeSerializer(MyIntakeSerializer):
         help_text="True while the red flags await a practitioner's clearance."
     )
     clearance = ClearanceSerializer(read_only=True, allow_null=True)
+    start_back = serializers.SerializerMethodField(
+        help_text="The STarT Back screening answered with this intake: the risk group "
+        "(total ≤ 3 low; psychosocial subscale ≥ 4 high; otherwise medium); null if none."
+    )
 
     class Meta(MyIntakeSerializer.Meta):
         fields = [
@@ -168,11 +219,17 @@ class IntakeSerializer(MyIntakeSerializer):
             *MyIntakeSerializer.Meta.fields[2:],
             "red_flags_open",
             "clearance",
+            "start_back",
         ]
         read_only_fields = fields
 
     def get_entered_by(self, intake: Intake) -> str | None:
         return intake.entered_by.display_name if intake.entered_by is not None else None
+
+    @extend_schema_field(StartBackResultSerializer(allow_null=True))
+    def get_start_back(self, intake: Intake) -> dict | None:
+        screening = getattr(intake, "screening", None)
+        return None if screening is None else StartBackResultSerializer(screening).data
 
     def get_red_flags_open(self, intake: Intake) -> bool:
         # `red_flags_covered` comes from `intakes_for`: a clearance of this intake or of a
@@ -192,7 +249,9 @@ class IntakeFilter(django_filters.FilterSet):
     summary="Submit my intake questionnaire",
     description="A patient answers the intake questionnaire. Red flags among the answers "
     "are shown to their practitioners (and reception sees a marker) until one records a "
-    "clearance. When the answers include saddle numbness, a bladder or bowel change or "
+    "clearance. The STarT Back screening (`start_back`) may be answered with it: its risk "
+    "group is shown to the practitioner beside the red flags. When the answers include "
+    "saddle numbness, a bladder or bowel change or "
     "episodes of leg weakness, `urgent_advice` tells the patient, in plain words, to seek "
     "urgent medical care: show its `message` at once.",
     tags=["patients"],
@@ -207,9 +266,11 @@ class MyIntakeView(AuditedMixin, GenericAPIView):
     def post(self, request: Request) -> Response:
         body = IntakeAnswersSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        answers, start_back = body.answers()
         intake = submit_intake(
             patient=request.user.patient,
-            answers=dict(body.validated_data),
+            answers=answers,
+            start_back=start_back,
             entered_by=request.user,
         )
         return Response(SubmittedIntakeSerializer(intake).data, status=status.HTTP_201_CREATED)
@@ -236,7 +297,7 @@ class IntakeViewSet(ClinicalRecordViewSet):
     def get_queryset(self):
         return (
             intakes_for(self.request.user)
-            .select_related("entered_by", "clearance__cleared_by")
+            .select_related("entered_by", "clearance__cleared_by", "screening")
             .order_by("-submitted_at", "-pk")
         )
 
@@ -250,9 +311,13 @@ class IntakeViewSet(ClinicalRecordViewSet):
     def create(self, request: Request) -> Response:
         body = IntakeCreateSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
-        answers = dict(body.validated_data)
-        patient = answers.pop("patient")
-        intake = submit_intake(patient=patient, answers=answers, entered_by=request.user)
+        answers, start_back = body.answers()
+        intake = submit_intake(
+            patient=body.validated_data["patient"],
+            answers=answers,
+            start_back=start_back,
+            entered_by=request.user,
+        )
         return self._answer(intake, status.HTTP_201_CREATED)
 
     @extend_schema(

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from kernel.rest import IdFilter, ModelSerializer, NamedSerializer, Serializer, error_response
 
-from ..models import Phase, PlanPhase, PlanStatus, TreatmentPlan
+from ..models import SCHEDULED_MEASURES, MeasureKind, Phase, PlanPhase, PlanStatus, TreatmentPlan
 from ..selectors import plans_for
 from ..services import create_plan, move_plan_to_phase, update_plan
 from .common import (
@@ -63,6 +63,7 @@ class TreatmentPlanSerializer(ModelSerializer):
             "current_phase",
             "maintenance_interval_weeks",
             "maintenance_started_at",
+            *SCHEDULED_MEASURES.values(),
             "phases",
             "created_at",
             "updated_at",
@@ -70,9 +71,22 @@ class TreatmentPlanSerializer(ModelSerializer):
         read_only_fields = fields
 
 
+def _every_weeks(kind: str) -> serializers.IntegerField:
+    return serializers.IntegerField(
+        min_value=1,
+        max_value=52,
+        required=False,
+        allow_null=True,
+        help_text=f"How often the {MeasureKind(kind).label} is taken, in weeks; null: not planned.",
+    )
+
+
 class TreatmentPlanChangeSerializer(Serializer):
     goals = serializers.CharField(max_length=MAX_TEXT, required=False)
     maintenance_interval_weeks = serializers.IntegerField(min_value=1, max_value=52, required=False)
+    odi_every_weeks = _every_weeks(MeasureKind.ODI)
+    rmdq_every_weeks = _every_weeks(MeasureKind.RMDQ)
+    psfs_every_weeks = _every_weeks(MeasureKind.PSFS)
     status = NamedChoiceField(
         PlanStatus,
         required=False,
@@ -89,6 +103,9 @@ class TreatmentPlanCreateSerializer(Serializer):
         min_value=1, max_value=52, required=False, default=6
     )
     phases = PlanPhaseSerializer(many=True, required=False, max_length=len(Phase.choices))
+    odi_every_weeks = _every_weeks(MeasureKind.ODI)
+    rmdq_every_weeks = _every_weeks(MeasureKind.RMDQ)
+    psfs_every_weeks = _every_weeks(MeasureKind.PSFS)
 
     def validate_phases(self, phases: list[dict]) -> list[dict]:
         names = [phase["phase"] for phase in phases]
@@ -162,11 +179,12 @@ class TreatmentPlanViewSet(ClinicalRecordViewSet):
             goals=data["goals"],
             phases=data.get("phases", []),
             maintenance_interval_weeks=data["maintenance_interval_weeks"],
+            schedule={name: data[name] for name in SCHEDULED_MEASURES.values() if name in data},
         )
         return self._answer(plan, status.HTTP_201_CREATED)
 
     @extend_schema(
-        summary="Change a plan's goals, maintenance interval or status",
+        summary="Change a plan's goals, maintenance interval, measure schedule or status",
         tags=CLINICAL_TAGS,
         request=TreatmentPlanChangeSerializer,
         responses={200: TreatmentPlanSerializer, 409: PLAN_REFUSED},

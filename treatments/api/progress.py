@@ -13,7 +13,7 @@ from audit.mixins import AuditedMixin
 from kernel.rest import Serializer
 
 from ..models import Phase
-from ..progress import progress_of
+from ..progress import Score, progress_of
 from ..selectors import clinical_patients_for
 from .common import CLINICAL_TAGS, CanReadClinicalRecords, NamedChoiceField
 
@@ -21,6 +21,34 @@ from .common import CLINICAL_TAGS, CanReadClinicalRecords, NamedChoiceField
 class ProgressPointSerializer(Serializer):
     at = serializers.DateTimeField(read_only=True, help_text="In the clinic's time zone.")
     value = serializers.FloatField(read_only=True)
+    verdict = serializers.SerializerMethodField(
+        help_text="Against the patient's baseline: baseline, improved, "
+        "no_important_change, worse (or unclassified)."
+    )
+    recovered = serializers.SerializerMethodField()
+
+    def get_verdict(self, score: Score) -> str | None:
+        return None if score.change is None else score.change.verdict
+
+    def get_recovered(self, score: Score) -> bool | None:
+        return None if score.change is None else score.change.recovered
+
+
+class BandSerializer(Serializer):
+    baseline = serializers.FloatField(read_only=True)
+    improved_at = serializers.FloatField(
+        read_only=True, help_text="The nearest score that counts as an important improvement."
+    )
+    worse_at = serializers.FloatField(
+        read_only=True, help_text="The nearest score that counts as an important worsening."
+    )
+
+
+class BandsSerializer(Serializer):
+    pain = BandSerializer(read_only=True, allow_null=True)
+    odi = BandSerializer(read_only=True, allow_null=True)
+    rmdq = BandSerializer(read_only=True, allow_null=True)
+    psfs = BandSerializer(read_only=True, allow_null=True)
 
 
 class ProgressPhaseSerializer(Serializer):
@@ -32,6 +60,13 @@ class ProgressPhaseSerializer(Serializer):
 class ProgressSerializer(Serializer):
     pain = ProgressPointSerializer(many=True, read_only=True)
     odi = ProgressPointSerializer(many=True, read_only=True)
+    rmdq = ProgressPointSerializer(many=True, read_only=True)
+    psfs = ProgressPointSerializer(many=True, read_only=True)
+    bands = BandsSerializer(
+        read_only=True,
+        help_text="Per kind: the scores between which a change from the baseline is not "
+        "clinically important; null without a baseline or a threshold.",
+    )
     phases = ProgressPhaseSerializer(many=True, read_only=True)
 
 
@@ -41,7 +76,8 @@ class PatientProgressView(AuditedMixin, GenericAPIView):
 
     @extend_schema(
         summary="A patient's progress",
-        description="Pain scores and ODI percentages over time (oldest first), and the "
+        description="Pain, ODI, Roland-Morris and PSFS scores over time (oldest first), each "
+        "with its change from the patient's baseline, the band of no important change, and the "
         "phases their plans went through, for a chart. For the patient's practitioners and "
         "managers; 404 for anyone else on staff who may read clinical records.",
         tags=CLINICAL_TAGS,
