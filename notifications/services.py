@@ -527,7 +527,7 @@ def next_allowed_time(
 def render(notification: Notification, batch: SendBatch) -> None:
     """Fill in the message's recipient, subject and body from its template."""
     subject, body = batch.templates_for(notification)
-    values = context_of(notification.patient, notification.appointment)
+    values = context_of(notification.patient, notification.appointment, notification.details)
     notification.subject = render_message(subject, values)
     notification.body = render_message(body, values)
     patient = notification.patient

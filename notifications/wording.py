@@ -50,6 +50,12 @@ APPOINTMENT_VARIABLES = {
     "address": "the location's address",
     "manage_url": "the link to move or cancel the booking",
 }
+# A waitlist offer: a freed time, held for the patient until it expires.
+OFFER_VARIABLES = {
+    **{name: APPOINTMENT_VARIABLES[name] for name in APPOINTMENT_VARIABLES if name != "manage_url"},
+    "offer_url": "the link to take or decline the offered time (no sign-in)",
+    "expires": "when the offer ends, e.g. Tuesday 01 December at 09:00",
+}
 APPOINTMENT_KINDS = {Kind.CONFIRMATION, Kind.REMINDER, Kind.RESCHEDULED, Kind.CANCELLED}
 ALLOWED_TAGS = {"if": defaulttags.do_if, "comment": defaulttags.comment}
 ALLOWED_FILTERS = {
@@ -86,6 +92,8 @@ def variables_for(kind: str) -> dict[str, str]:
     """The variables a template of `kind` may use, with what each one says."""
     if kind in APPOINTMENT_KINDS:
         return {**PATIENT_VARIABLES, **APPOINTMENT_VARIABLES}
+    if kind == Kind.WAITLIST_OFFER:
+        return {**PATIENT_VARIABLES, **OFFER_VARIABLES}
     return dict(PATIENT_VARIABLES)
 
 
@@ -210,8 +218,16 @@ def message_context(*, first_name: str, visit: Visit | None) -> dict[str, str]:
     return context
 
 
-def context_of(patient: Patient, appointment: Appointment | None) -> dict[str, str]:
-    return message_context(
+def context_of(
+    patient: Patient, appointment: Appointment | None, details: dict | None = None
+) -> dict[str, str]:
+    """What a message's template reads; `details`, the message's own values (a waitlist
+    offer's), only as strings and only the names its kind may use."""
+    context = message_context(
         first_name=patient.first_name,
         visit=visit_of(appointment) if appointment is not None else None,
     )
+    for name, value in (details or {}).items():
+        if name in OFFER_VARIABLES:
+            context[name] = str(value)
+    return context
