@@ -206,13 +206,13 @@ def free_starts_in(
     now: datetime,
     min_notice: timedelta,
 ) -> list[FreeStart]:
-    """The free starts of `service` with the practitioner whose session would overlap
-    [start, end), from `now + min_notice` on: the same search as `free_slots` (working
+    """The free starts of `service` with the practitioner in [start, end), from
+    `now + min_notice` on: the same search as `free_slots` (working
     hours, breaks and leave, bookings and live holds, a free room place, the clinic's grid)."""
     rules = BookingRules.current()
     if not service.is_active:
         return []
-    earliest = max(start - service.duration - service.buffer_after, now + min_notice)
+    earliest = max(start, now + min_notice)
     if earliest >= end:
         return []
     zone = timezone.get_default_timezone()
@@ -231,7 +231,7 @@ def free_starts_in(
     slots = []
     for epoch, pid, lid in found.starts:
         at = datetime.fromtimestamp(epoch, UTC)
-        if at + blocked <= start:  # wholly before the freed time
+        if at < start:  # free before, and not taken: the freed time is what is offered
             continue
         slots.append(
             FreeStart(
@@ -297,7 +297,7 @@ def process_freed_time(*, now: datetime | None = None, limit: int = 100) -> int:
     while done + len(waiting) < limit:
         with transaction.atomic():
             freed = (
-                FreedTime.objects.select_for_update(skip_locked=True)
+                FreedTime.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(processed_at__isnull=True)
                 .exclude(pk__in=waiting)
                 .select_related("location")
