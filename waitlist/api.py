@@ -258,16 +258,19 @@ class WaitlistEntryViewSet(
 class OfferSerializer(serializers.Serializer):
     """An offer as its link shows it: no patient's name, nothing but the time offered."""
 
-    service = serializers.CharField(source="service.name")
+    service = serializers.CharField(source="service.name", read_only=True)
     practitioner = serializers.SerializerMethodField()
-    location = serializers.CharField(source="location.name")
-    address = serializers.CharField(source="location.address")
-    start = serializers.DateTimeField()
-    end = serializers.DateTimeField()
-    expires_at = serializers.DateTimeField()
-    status = serializers.ChoiceField(choices=OfferStatus.choices)
+    location = serializers.CharField(source="location.name", read_only=True)
+    address = serializers.CharField(source="location.address", read_only=True)
+    start = serializers.DateTimeField(read_only=True)
+    end = serializers.DateTimeField(read_only=True)
+    expires_at = serializers.DateTimeField(read_only=True)
+    status = serializers.ChoiceField(choices=OfferStatus.choices, read_only=True)
     appointment = serializers.IntegerField(
-        source="appointment_id", allow_null=True, help_text="The booking, once accepted."
+        source="appointment_id",
+        allow_null=True,
+        read_only=True,
+        help_text="The booking, once accepted.",
     )
 
     def get_practitioner(self, offer: WaitlistOffer) -> str:

@@ -112,6 +112,11 @@ POLICY = {
     ("waitlist-entry-detail", "GET"):        "401 200 404 200 200 404 200",
     ("waitlist-entry-detail", "PATCH"):      "401 200 404 200 403 403 200",
     ("waitlist-entry-detail", "DELETE"):     "401 204 404 204 403 403 204",
+    # An offer's link: open to all, the signed token is what counts; a forged one is 404
+    # for everyone, signed in or not (tests/waitlist/test_offers.py takes real ones).
+    ("waitlist-offer", "GET"):               "404 404 404 404 404 404 404",
+    ("waitlist-offer-accept", "POST"):       "404 404 404 404 404 404 404",
+    ("waitlist-offer-decline", "POST"):      "404 404 404 404 404 404 404",
 }
 # fmt: on
 REFUSALS = {401, 403, 404, 405}

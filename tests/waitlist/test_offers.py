@@ -588,3 +588,39 @@ def test_staff_see_nothing_new_by_the_link(scene, myotherapy, myotherapist, rece
     shown = client_for(reception).get(link(offer)).json()
 
     assert "patient" not in shown
+
+
+def test_a_body_sent_with_the_link_changes_nothing(
+    scene, myotherapy, myotherapist, second_myotherapist, anonymous
+):
+    freed(scene, myotherapy, myotherapist)
+    process_freed_time()
+    offer = live_offers().get()
+
+    response = anonymous.post(
+        link(offer, "accept"),
+        {
+            "patient": scene["cas"].pk,
+            "start": "2027-03-30T09:00:00+11:00",
+            "practitioner": second_myotherapist.pk,
+            "status": "declined",
+        },
+    )
+
+    assert response.status_code == 200
+    booked = WaitlistOffer.objects.get(pk=offer.pk).appointment
+    assert (booked.patient, booked.start, booked.practitioner) == (
+        scene["bea"],
+        FREED_AT,
+        myotherapist,
+    )
+
+
+def test_declining_by_the_link_ignores_a_body(scene, myotherapy, myotherapist, anonymous):
+    freed(scene, myotherapy, myotherapist)
+    process_freed_time()
+    offer = live_offers().get()
+
+    response = anonymous.post(link(offer, "decline"), {"status": "accepted", "entry": 1})
+
+    assert response.status_code == 200 and response.json()["status"] == "declined"
