@@ -34,6 +34,7 @@ from appointments.models import Appointment, Status
 from notifications.models import Notification
 from patients.models import Patient
 from practice.models import ExtraHours, Leave, Location, Practitioner, Room, Service, WorkingHours
+from waitlist.models import WaitlistEntry
 
 from . import data
 from .clinic_setup import (
@@ -45,6 +46,7 @@ from .clinic_setup import (
 )
 from .clinical import ClinicalSummary, clinical_summary, seed_clinical_records
 from .diary import Diary
+from .waitlist import seed_waitlist
 
 DEFAULT_SEED = 20240601
 
@@ -68,6 +70,8 @@ class SeedSummary:
     clinical: ClinicalSummary = field(default_factory=ClinicalSummary)
     created_clinical_records: bool = False
     messages_by_status: dict[str, int] = field(default_factory=dict)
+    waitlist_entries: int = 0
+    created_waitlist_entries: int = 0
     # The moment the clinic was seeded at: its history is before it, its bookings after.
     at: datetime | None = None
     seconds: float = 0.0
@@ -107,6 +111,8 @@ class SeedSummary:
             f"  {clinical.notes} notes ({clinical.signed_notes} signed, "
             f"{clinical.addenda} with addenda, {clinical.exercises} exercises logged), "
             f"{clinical.pain_scores} pain scores, {clinical.odi_scores} ODIs",
+            f"  waitlist: {self.waitlist_entries} open entries"
+            + ("" if self.created_waitlist_entries else " (already there)"),
             "  messages: "
             + (
                 ", ".join(f"{n} {status}" for status, n in sorted(self.messages_by_status.items()))
@@ -142,10 +148,12 @@ def seed_demo(*, seed: int = DEFAULT_SEED) -> SeedSummary:
             diary = Diary(rng, services, practitioners, locations, now=now)
             created, skipped = diary.run(patients)
         created_records = seed_clinical_records(patients, seed=seed, now=now)
+        waiting = seed_waitlist(patients, services, rng=rng, now=now)
     summary = _summarise()
     summary.created_appointments = created
     summary.skipped_visits = skipped
     summary.created_clinical_records = created_records
+    summary.created_waitlist_entries = waiting
     summary.at = now
     summary.seconds = clock.perf_counter() - began
     return summary
@@ -166,6 +174,7 @@ def _summarise() -> SeedSummary:
         patients=Patient.objects.count(),
         appointments_by_status=dict(statuses),
         clinical=clinical_summary(),
+        waitlist_entries=WaitlistEntry.objects.filter(ended_at__isnull=True).count(),
         messages_by_status=dict(
             Notification.objects.values_list("status").annotate(n=Count("pk")).order_by()
         ),

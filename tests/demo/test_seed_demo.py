@@ -431,3 +431,14 @@ def test_no_message_of_the_past_is_left_waiting(demo_clinic):
 
 def local_hour(moment):
     return moment.astimezone(ZoneInfo("Australia/Melbourne")).hour
+
+
+def test_some_assessed_patients_wait_on_the_waitlist_a_few_urgent(demo_clinic):
+    from waitlist.models import WaitlistEntry
+
+    entries = WaitlistEntry.objects.filter(ended_at__isnull=True)
+
+    assert 10 <= entries.count() <= 18
+    assert entries.filter(urgent=True).count() == 3
+    assert len({entry.service_id for entry in entries}) == 3
+    assert any("waitlist" in line for line in demo_clinic.lines())
