@@ -4,6 +4,7 @@ the entries `selectors.entries_for` gives them."""
 
 from typing import Any
 
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -265,13 +266,22 @@ class OfferSerializer(serializers.Serializer):
     start = serializers.DateTimeField(read_only=True)
     end = serializers.DateTimeField(read_only=True)
     expires_at = serializers.DateTimeField(read_only=True)
-    status = serializers.ChoiceField(choices=OfferStatus.choices, read_only=True)
+    status = serializers.SerializerMethodField(
+        help_text="`offered` while it can be taken; an offer past its expiry is `expired` "
+        "even before the sweep marks it."
+    )
     appointment = serializers.IntegerField(
         source="appointment_id",
         allow_null=True,
         read_only=True,
         help_text="The booking, once accepted.",
     )
+
+    @extend_schema_field(serializers.ChoiceField(choices=OfferStatus.choices))
+    def get_status(self, offer: WaitlistOffer) -> str:
+        if offer.status == OfferStatus.OFFERED and offer.expires_at <= timezone.now():
+            return OfferStatus.EXPIRED
+        return offer.status
 
     def get_practitioner(self, offer: WaitlistOffer) -> str:
         # Never the login email a practitioner without a name would otherwise show.

@@ -196,6 +196,15 @@ def candidates_for(slot: FreeStart, *, now: datetime | None = None) -> list[Wait
     return [entry for entry in ordered if consented_channels(entry.patient)]
 
 
+def _still_waiting(service: Service, *, practitioner_id: int) -> QuerySet[WaitlistEntry]:
+    """Open entries for `service` that would take `practitioner_id` and have no live offer."""
+    names_them = WaitlistEntry.practitioners.through.objects.filter(waitlistentry_id=OuterRef("pk"))
+    return WaitlistEntry.objects.filter(ended_at__isnull=True, service=service).filter(
+        ~Exists(names_them) | Exists(names_them.filter(practitioner_id=practitioner_id)),
+        ~Exists(WaitlistOffer.objects.filter(entry=OuterRef("pk"), status=OfferStatus.OFFERED)),
+    )
+
+
 def free_starts_in(
     service: Service,
     *,
@@ -354,6 +363,11 @@ def offer_freed(
         for slot in slots:
             if any(start < slot.blocked_until and slot.start < end for start, end in taken):
                 continue
+            # Each entry has one live offer at most: once every one that could take this
+            # practitioner has one, the rest of a long stretch (weeks of added hours) is
+            # not searched start by start.
+            if not _still_waiting(service, practitioner_id=freed.practitioner_id).exists():
+                break
             offers = offer_slot(slot, policy=policy, now=now, messaging=messaging)
             if offers:
                 made += offers

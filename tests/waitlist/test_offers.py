@@ -624,3 +624,35 @@ def test_declining_by_the_link_ignores_a_body(scene, myotherapy, myotherapist, a
     response = anonymous.post(link(offer, "decline"), {"status": "accepted", "entry": 1})
 
     assert response.status_code == 200 and response.json()["status"] == "declined"
+
+
+def test_an_expired_link_says_so(scene, myotherapy, myotherapist, anonymous, frozen_now):
+    freed(scene, myotherapy, myotherapist)
+    process_freed_time()
+    offer = live_offers().get()
+    frozen_now.move_to(offer.expires_at + timedelta(seconds=1))
+
+    shown = anonymous.get(link(offer))
+    taken = anonymous.post(link(offer, "accept"))
+
+    assert shown.json()["status"] == "expired"
+    assert taken.status_code == 409 and taken.json()["code"] == "offer_expired"
+    scene["bea_entry"].refresh_from_db()
+    assert scene["bea_entry"].ended_at is None
+
+
+def test_added_hours_are_offered_to_every_waiting_patient_once(
+    scene, myotherapy, myotherapist, reception
+):
+    leave = Leave.objects.create(
+        practitioner=myotherapist, start=at(TOMORROW, 9), end=at(TOMORROW, 17)
+    )
+    change_working_time(
+        practitioner_ids=[myotherapist.pk], change=leave.delete, decision=None, by=None
+    )
+
+    process_freed_time()
+
+    offered = list(live_offers().order_by("start"))
+    assert [o.entry for o in offered] == [scene["bea_entry"], scene["cas_entry"]]
+    assert offered[0].start < offered[1].start
