@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.roles import Role, is_front_desk, roles_of
+from appointments.models import SlotHold
 from appointments.selectors import appointments_for
 from care.selectors import patients_for
 from kernel.rest import (
@@ -279,8 +280,12 @@ class OfferSerializer(serializers.Serializer):
 
     @extend_schema_field(serializers.ChoiceField(choices=OfferStatus.choices))
     def get_status(self, offer: WaitlistOffer) -> str:
-        if offer.status == OfferStatus.OFFERED and offer.expires_at <= timezone.now():
+        if offer.status != OfferStatus.OFFERED:
+            return offer.status
+        if offer.expires_at <= timezone.now():
             return OfferStatus.EXPIRED
+        if not SlotHold.objects.filter(pk=offer.hold_id).exists():
+            return OfferStatus.WITHDRAWN  # its time was released: the sweep will say so too
         return offer.status
 
     def get_practitioner(self, offer: WaitlistOffer) -> str:

@@ -256,9 +256,14 @@ class WaitlistOffer(models.Model):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     entry = models.ForeignKey(WaitlistEntry, on_delete=models.PROTECT, related_name="offers")
+    # Not a constraint: a hold is deleted by the booking that takes it, by its release and
+    # by beat once expired, on the booking path, where a cascade to this table would cost
+    # every booking statements. A hold id whose row is gone means the time is no longer
+    # held (`offers.sweep_offers` withdraws such offers; accepting one is `offer_taken`).
     hold = models.ForeignKey(
         SlotHold,
-        on_delete=models.SET_NULL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
         null=True,
         blank=True,
         related_name="+",

@@ -599,10 +599,6 @@ def accept_offer(*, offer: WaitlistOffer, now: datetime | None = None) -> Appoin
             OfferStatus.WITHDRAWN,
             now,
         )
-        # Accepted before the booking: the booking's own withdrawal of the offers over its
-        # time (`receivers`) then leaves this one be.
-        current.status, current.ended_at = OfferStatus.ACCEPTED, now
-        current.save(update_fields=["status", "ended_at"])
         sooner = entry.sooner_than
         if sooner is not None and sooner.status == Status.BOOKED and sooner.start > hold.start:
             hold.delete()  # under its lock: nobody can take the time before the move commits
@@ -620,8 +616,9 @@ def accept_offer(*, offer: WaitlistOffer, now: datetime | None = None) -> Appoin
                 hold=hold,
                 now=now,
             )
+        current.status, current.ended_at = OfferStatus.ACCEPTED, now
         current.appointment, current.hold = appointment, None
-        current.save(update_fields=["appointment", "hold"])
+        current.save(update_fields=["status", "ended_at", "appointment", "hold"])
         entry.ended_at, entry.end_reason = now, EndReason.BOOKED
         entry.save(update_fields=["ended_at", "end_reason"])
     return appointment
@@ -666,7 +663,8 @@ def withdraw_offers(
 def sweep_offers(*, now: datetime | None = None) -> int:
     """Beat, every minute: end the live offers that expired (the time goes to the next
     candidate), then those whose hold went (released by reception) or whose entry ended
-    (withdrawn). Safe to run twice: only live offers change. How many ended."""
+    (withdrawn: a booking over its time needs the hold gone first). Safe to run twice: only
+    live offers change. How many ended."""
     now = now or timezone.now()
     ended = 0
     live = WaitlistOffer.objects.filter(status=OfferStatus.OFFERED)
@@ -678,25 +676,14 @@ def sweep_offers(*, now: datetime | None = None) -> int:
             if offer and _end_offers(WaitlistOffer.objects.filter(pk=pk), OfferStatus.EXPIRED, now):
                 ended += 1
                 _pass_on(offer, now=now)
+    still_held = SlotHold.objects.filter(pk=OuterRef("hold_id"))
     with transaction.atomic():
         ended += _end_offers(
-            live.filter(Q(hold__isnull=True) | Q(entry__ended_at__isnull=False)),
+            live.filter(~Exists(still_held) | Q(entry__ended_at__isnull=False)),
             OfferStatus.WITHDRAWN,
             now,
         )
     return ended
-
-
-def withdraw_offers_over(appointment: Appointment, *, now: datetime) -> int:
-    """A booking made over an offered time (reception, after releasing its hold): the
-    offers of that time end, withdrawn."""
-    overlapping = WaitlistOffer.objects.filter(
-        status=OfferStatus.OFFERED,
-        practitioner_id=appointment.practitioner_id,
-        start__lt=appointment.blocked_until,
-        end__gt=appointment.start,
-    )
-    return _end_offers(overlapping, OfferStatus.WITHDRAWN, now)
 
 
 def _pass_on(offer: WaitlistOffer, *, now: datetime) -> None:

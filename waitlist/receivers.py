@@ -1,6 +1,7 @@
 """The waitlist follows the diary: time a change frees is noted in the change's own
 transaction (`offers.record_freed_time`), so it is offered if and only if the change
-committed; a booking made over an offered time withdraws the offers of it. And it hears the
+committed. (A booking over an offered time cannot be made while the offer's hold stands;
+once the hold is released the offer is withdrawn: `offers.sweep_offers`.) And it hears the
 patients' SMS answers to offers (`notifications.signals.offer_answered`). Connected in
 `WaitlistConfig.ready`: the apps below announce, they do not know the waitlist."""
 
@@ -10,7 +11,6 @@ from django.conf import settings
 from django.dispatch import receiver
 
 from appointments.signals import (
-    appointment_booked,
     appointment_cancelled,
     appointment_moved,
     working_time_changed,
@@ -34,7 +34,6 @@ def offer_cancelled_time(sender, appointment, now, **kwargs) -> None:
 
 @receiver(appointment_moved, dispatch_uid="waitlist.moved")
 def offer_time_moved_from(sender, appointment, now, moved_from=None, **kwargs) -> None:
-    offers.withdraw_offers_over(appointment, now=now)
     if moved_from is not None:
         offers.record_freed_time(
             practitioner_id=moved_from.practitioner_id,
@@ -42,11 +41,6 @@ def offer_time_moved_from(sender, appointment, now, moved_from=None, **kwargs) -
             start=moved_from.start,
             end=moved_from.blocked_until,
         )
-
-
-@receiver(appointment_booked, dispatch_uid="waitlist.booked")
-def withdraw_offers_booked_over(sender, appointment, now, **kwargs) -> None:
-    offers.withdraw_offers_over(appointment, now=now)
 
 
 @receiver(working_time_changed, dispatch_uid="waitlist.working_time")

@@ -28,6 +28,7 @@ GRANTING_MIGRATIONS = [
     "0008_security_policy_row_and_permissions",
     "0013_reply_permissions",
     "0014_waitlist_permissions",
+    "0015_waitlist_offer_permissions",
 ]
 
 PRACTICE_MODELS = [
@@ -88,9 +89,17 @@ MESSAGE_LOG = _on("notifications", ["view"], ["notification", "reply"])
 REPLIES_HANDLED = _on("notifications", ["change"], ["reply"])
 # The front desk puts patients on the waitlist and ends entries; practitioners read it.
 WAITLIST_KEPT = _on("waitlist", ["view", "add", "change"], ["waitlistentry"])
+# The front desk sees offers of freed time, offers by hand (add) and withdraws (change);
+# reception reads the offer policy, the manager sets it.
+OFFERS_MADE = _on("waitlist", ["view", "add", "change"], ["waitlistoffer"])
 EXPECTED = {
     "Reception": (
-        BEFORE_CLINICAL_RECORDS["Reception"] | MESSAGE_LOG | REPLIES_HANDLED | WAITLIST_KEPT
+        BEFORE_CLINICAL_RECORDS["Reception"]
+        | MESSAGE_LOG
+        | REPLIES_HANDLED
+        | WAITLIST_KEPT
+        | OFFERS_MADE
+        | _on("waitlist", ["view"], ["offerpolicy"])
     ),
     "Practitioner": (
         BEFORE_CLINICAL_RECORDS["Practitioner"]
@@ -111,6 +120,8 @@ EXPECTED = {
         | _on("axes", ["view", "delete"], ["accessattempt"])
         | _on("otp_totp", ["view", "delete"], ["totpdevice"])
         | WAITLIST_KEPT
+        | OFFERS_MADE
+        | _on("waitlist", ["view", "add", "change"], ["offerpolicy"])
     ),
 }
 

@@ -428,7 +428,7 @@ def test_reception_releasing_the_time_withdraws_the_offer(
     assert answer.status_code == 409 and answer.json()["code"] == "offer_taken"
 
 
-def test_a_hold_released_elsewhere_withdraws_the_offer(scene, myotherapy, myotherapist):
+def test_a_hold_released_elsewhere_withdraws_the_offer(scene, myotherapy, myotherapist, anonymous):
     from appointments.services import release_hold
 
     freed(scene, myotherapy, myotherapist)
@@ -440,8 +440,13 @@ def test_a_hold_released_elsewhere_withdraws_the_offer(scene, myotherapy, myothe
         patient=scene["dee"], service=myotherapy, practitioner=myotherapist, start=FREED_AT
     )
 
+    # The link says so at once; beat's sweep marks the offer withdrawn.
+    assert anonymous.get(link(offer)).json()["status"] == "withdrawn"
+    answer = anonymous.post(link(offer, "accept"))
+    assert answer.status_code == 409 and answer.json()["code"] == "offer_taken"
+    assert sweep_offers() == 1
     offer.refresh_from_db()
-    assert offer.status == OfferStatus.WITHDRAWN  # by the booking over its time
+    assert offer.status == OfferStatus.WITHDRAWN
     assert booked.start == FREED_AT
 
 
