@@ -65,6 +65,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "notifications.notification": VIEW,  # the message log (accounts.0005)
         "notifications.reply": ("view", "change"),  # patients' SMS; marked handled (0013)
         "waitlist.waitlistentry": EDIT,  # put patients on it, end entries (0014)
+        # Offers of freed time: see them, offer by hand (add), withdraw (change) (0015).
+        "waitlist.waitlistoffer": EDIT,
+        "waitlist.offerpolicy": VIEW,
     },
     "Practitioner": {
         "patients.patient": VIEW,
@@ -89,6 +92,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "notifications.notification": VIEW,
         "notifications.reply": ("view", "change"),
         "waitlist.waitlistentry": EDIT,
+        "waitlist.waitlistoffer": EDIT,
+        "waitlist.offerpolicy": ("view", "add", "change"),  # the offer policy (0015)
         "notifications.messagetemplate": ("view", "change"),
         "notifications.messagingsettings": ("view", "change"),
         "treatments.importantchange": ("view", "change"),  # the clinic's thresholds (0015)

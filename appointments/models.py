@@ -86,6 +86,7 @@ class Source(models.TextChoices):
     ONLINE = "online", "Online (patient)"
     RECEPTION = "reception", "Reception"
     PRACTITIONER = "practitioner", "Practitioner"
+    WAITLIST = "waitlist", "Waitlist offer (patient)"
 
 
 _occupying = Q(status__in=OCCUPYING_STATUSES)

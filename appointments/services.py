@@ -87,7 +87,13 @@ from .models import (
     Source,
     Status,
 )
-from .signals import appointment_booked, appointment_cancelled, appointment_moved
+from .signals import (
+    Moved,
+    appointment_booked,
+    appointment_cancelled,
+    appointment_moved,
+    working_time_changed,
+)
 
 T = TypeVar("T")
 
@@ -255,6 +261,56 @@ def hold_slot(
         return _retrying_room_races(hold, now=now)
 
 
+def hold_for_offer(
+    *,
+    service: Service,
+    practitioner: Practitioner,
+    start: datetime,
+    location: Location | int | None,
+    expires_at: datetime,
+    now: datetime | None = None,
+) -> SlotHold:
+    """Keep a free time until `expires_at` for the clinic to offer it (the waitlist's
+    offers): the same hold as the booking site's, so the database refuses anyone else
+    booking or holding it meanwhile, but owned by no patient — whichever patient the offer
+    is taken by books with it (`book_appointment(hold=...)`). The clinic offers it, so the
+    staff's rules apply (no lead time, horizon or grid) and no allowance counts it; the
+    patient's own rules are the offer's to check, and the booking checks them again."""
+    location_id = getattr(location, "pk", location)
+    now = now or timezone.now()
+
+    def hold() -> SlotHold:
+        with transaction.atomic():
+            placement = _check_bookable(
+                patient_id=None,
+                service=service,
+                practitioner=practitioner,
+                start=start,
+                location_id=location_id,
+                online=False,
+                now=now,
+            )
+            _end_expired_holds(now, start=placement.start, until=placement.blocked_until)
+            held = SlotHold(
+                service=service,
+                practitioner=practitioner,
+                location_id=placement.location_id,
+                start=placement.start,
+                end=placement.end,
+                blocked_until=placement.blocked_until,
+                expires_at=expires_at,
+                patient=None,
+                client_ip=None,
+                created_at=now,
+            )
+            known = location if isinstance(location, Location) else None
+            _save_in_a_free_room(held, service, now, location=known)
+        return held
+
+    with _refusing_conflicts(practitioner):
+        return _retrying_room_races(hold, now=now)
+
+
 def release_hold(*, hold_id: object, now: datetime | None = None) -> None:
     """End a hold before it expires: its time is free again at once. Whoever has the id may
     (it is the hold's secret); an unknown or expired one is no error, the time is free."""
@@ -375,6 +431,12 @@ def reschedule_appointment(
                 rescheduling=current,
             )
             _check_no_bookings_depend_on(current, moved_to=placement.start, rules=placement.rules)
+            moved_from = Moved(
+                practitioner_id=current.practitioner_id,
+                location_id=current.location_id,
+                start=current.start,
+                blocked_until=current.blocked_until,
+            )
             current.practitioner = new_practitioner
             current.location_id = placement.location_id
             current.start = placement.start
@@ -384,7 +446,9 @@ def reschedule_appointment(
             current.confirmed_at, current.confirmed_via = None, ""
             current.updated_by = by
             _save_in_a_free_room(current, current.service, now)
-            appointment_moved.send(sender=Appointment, appointment=current, now=now)
+            appointment_moved.send(
+                sender=Appointment, appointment=current, now=now, moved_from=moved_from
+            )
         return current
 
     with _refusing_conflicts(SimpleLazyObject(lambda: moving_to["practitioner"])):
@@ -662,6 +726,9 @@ def change_working_time(
             Appointment.objects.filter(pk__in=[a.pk for a in clashing]).update(
                 clash_decision=decision, updated_by=by, updated_at=now
             )
+        working_time_changed.send(
+            sender=Practitioner, practitioner_ids=sorted(practitioner_ids), now=now
+        )
     return result, clashing
 
 
@@ -947,6 +1014,13 @@ def _assessed_before(
     if leaving_out_id is not None:
         assessed = assessed.exclude(pk=leaving_out_id)
     return assessed
+
+
+def assessed_before(patient_id: object, start: datetime) -> QuerySet[Appointment]:
+    """The appointments that let `patient_id` (an id, or an `OuterRef` to one) book a
+    treatment at `start` under the new-patient rule: the rule's one spelling, for whoever
+    must ask it ahead of a booking (the waitlist's matching)."""
+    return _assessed_before(patient_id, start, leaving_out_id=None)
 
 
 def _check_no_bookings_depend_on(

@@ -16,7 +16,10 @@ process of its own (Django is set up once per process, on that benchmark's datab
                    admin's index, and its queries beside a quiet day's;
 - messages.py      the reminder drain beside a no-op Celery task, the scan at 1M rows
                    (its own small database: the message tables are what it measures);
-- scaling.py       availability and booking at 10k, 100k and 1M appointments.
+- scaling.py       availability and booking at 10k, 100k and 1M appointments;
+- waitlist_fill.py a month of the demo clinic's cancellations replayed through the
+                   waitlist's offers: the share of freed times filled and the median time
+                   to fill, beside the same month with no waitlist (its own database).
 
 It prints one table (workload, figure, baseline, ratio, target, result) and writes it with
 the machine's description to bench/results/summary.json; each benchmark's own JSON, with
@@ -62,6 +65,7 @@ def benchmarks(database: str, *, quick: bool = False) -> dict[str, list[str]]:
         "front_desk": ["front_desk.py", "--db-name", database],
         "messages": ["messages.py"],
         "scaling": ["scaling.py"],
+        "waitlist": ["waitlist_fill.py"],
     }
     if quick:
         for name, arguments in QUICK.items():
@@ -85,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--only", help="comma-separated: seed,availability,api,front_desk,messages,scaling"
+        "--only",
+        help="comma-separated: seed,availability,api,front_desk,messages,scaling,waitlist",
     )
     parser.add_argument("--db-name", default=LARGE_CLINIC_DB, help="the large clinic's database")
     parser.add_argument("--check", action="store_true", help="exit 1 on a missed target")

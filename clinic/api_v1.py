@@ -23,7 +23,7 @@ from treatments.api.notes import TreatmentNoteViewSet
 from treatments.api.outcomes import OutcomeMeasureViewSet
 from treatments.api.plans import TreatmentPlanViewSet
 from treatments.api.progress import PatientProgressView
-from waitlist.api import WaitlistEntryViewSet
+from waitlist.api import AcceptOfferView, DeclineOfferView, OfferView, WaitlistEntryViewSet
 
 router = SimpleRouter()
 router.register("locations", LocationViewSet, basename="location")
@@ -61,5 +61,17 @@ urlpatterns = [
     path("patients/me/intake/", MyIntakeView.as_view(), name="patient-me-intake"),
     path("patients/<int:pk>/progress/", PatientProgressView.as_view(), name="patient-progress"),
     path("patients/<int:pk>/break-glass/", BreakGlassView.as_view(), name="patient-break-glass"),
+    # Before the router's `waitlist/{pk}/`: the offers' links, by their signed token.
+    path("waitlist/offers/<str:token>/", OfferView.as_view(), name="waitlist-offer"),
+    path(
+        "waitlist/offers/<str:token>/accept/",
+        AcceptOfferView.as_view(),
+        name="waitlist-offer-accept",
+    ),
+    path(
+        "waitlist/offers/<str:token>/decline/",
+        DeclineOfferView.as_view(),
+        name="waitlist-offer-decline",
+    ),
     *router.urls,
 ]

@@ -34,6 +34,7 @@ from appointments.models import Appointment, Course, Status
 from notifications.models import Notification
 from patients.models import Patient
 from practice.models import ExtraHours, Leave, Location, Practitioner, Room, Service, WorkingHours
+from waitlist.models import WaitlistEntry
 
 from . import data
 from .clinic_setup import (
@@ -46,6 +47,7 @@ from .clinic_setup import (
 from .clinical import ClinicalSummary, clinical_summary, seed_clinical_records
 from .courses import ensure_courses
 from .diary import Diary
+from .waitlist import seed_waitlist
 
 DEFAULT_SEED = 20240601
 
@@ -71,6 +73,8 @@ class SeedSummary:
     messages_by_status: dict[str, int] = field(default_factory=dict)
     courses: int = 0
     course_visits: int = 0
+    waitlist_entries: int = 0
+    created_waitlist_entries: int = 0
     # The moment the clinic was seeded at: its history is before it, its bookings after.
     at: datetime | None = None
     seconds: float = 0.0
@@ -111,6 +115,8 @@ class SeedSummary:
             f"{clinical.addenda} with addenda, {clinical.exercises} exercises logged), "
             f"{clinical.pain_scores} pain scores, {clinical.odi_scores} ODIs",
             f"  courses: {self.courses} booked in one step ({self.course_visits} visits)",
+            f"  waitlist: {self.waitlist_entries} open entries"
+            + ("" if self.created_waitlist_entries else " (already there)"),
             "  messages: "
             + (
                 ", ".join(f"{n} {status}" for status, n in sorted(self.messages_by_status.items()))
@@ -147,10 +153,12 @@ def seed_demo(*, seed: int = DEFAULT_SEED) -> SeedSummary:
             created, skipped = diary.run(patients)
         created_records = seed_clinical_records(patients, seed=seed, now=now)
         ensure_courses(patients, services, locations, now=now)
+        waiting = seed_waitlist(patients, services, rng=rng, now=now)
     summary = _summarise()
     summary.created_appointments = created
     summary.skipped_visits = skipped
     summary.created_clinical_records = created_records
+    summary.created_waitlist_entries = waiting
     summary.at = now
     summary.seconds = clock.perf_counter() - began
     return summary
@@ -171,6 +179,7 @@ def _summarise() -> SeedSummary:
         patients=Patient.objects.count(),
         appointments_by_status=dict(statuses),
         clinical=clinical_summary(),
+        waitlist_entries=WaitlistEntry.objects.filter(ended_at__isnull=True).count(),
         messages_by_status=dict(
             Notification.objects.values_list("status").annotate(n=Count("pk")).order_by()
         ),

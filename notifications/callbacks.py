@@ -26,10 +26,11 @@ from kernel.errors import DomainError
 from patients.models import Channel, Patient
 from patients.services import update_patient_profile
 
-from .choices import DELIVERY_OF_PROVIDER_STATUS, PROVIDER_STATUS_STAGE, ReplyAction
+from .choices import DELIVERY_OF_PROVIDER_STATUS, PROVIDER_STATUS_STAGE, Kind, ReplyAction
 from .models import Notification, Reply
 from .providers import IncomingSms, StatusReport
 from .services import mark_undeliverable
+from .signals import offer_answered
 
 
 def record_delivery(report: StatusReport, *, now: datetime | None = None) -> bool:
@@ -123,6 +124,10 @@ def take_reply(incoming: IncomingSms, *, now: datetime | None = None) -> tuple[R
         if number
         else None
     )
+    offer = _last_offer_sent(number) if action_of(incoming.body) in ABOUT_AN_APPOINTMENT else None
+    if offer is not None and (last is None or (offer.sent_at, offer.pk) > (last.sent_at, last.pk)):
+        # Yes or no to the last message, which offered a freed time: the answer is to it.
+        return _take_answer_to_offer(incoming, number, offer, now)
     holders = list(Patient.objects.filter(mobile=number)) if number else []
     patient = last.patient if last else (holders[0] if len(holders) == 1 else None)
     with transaction.atomic():
@@ -144,6 +149,47 @@ def take_reply(incoming: IncomingSms, *, now: datetime | None = None) -> tuple[R
             _answer_about_appointment(reply, last, now)
         elif reply.action in (ReplyAction.STOPPED, ReplyAction.STARTED):
             _follow_opt_out(reply, holders, now)
+        reply.save(update_fields=["action", "outcome", "answer"])
+    return reply, True
+
+
+def _last_offer_sent(number: str) -> Notification | None:
+    if not number:
+        return None
+    return (
+        Notification.objects.filter(
+            channel=Channel.SMS, recipient=number, kind=Kind.WAITLIST_OFFER, sent_at__isnull=False
+        )
+        .select_related("patient")
+        .order_by("-sent_at", "-pk")
+        .first()
+    )
+
+
+def _take_answer_to_offer(
+    incoming: IncomingSms, number: str, offer: Notification, now: datetime
+) -> tuple[Reply, bool]:
+    """A yes or a no to an offer of a freed time: whoever sent the offer acts on it
+    (`signals.offer_answered`); with no receiver, or one that does nothing, reception
+    reads it."""
+    with transaction.atomic():
+        reply, created = Reply.objects.get_or_create(
+            provider_id=incoming.provider_id,
+            defaults={
+                "sender": number,
+                "body": incoming.body,
+                "received_at": now,
+                "patient": offer.patient,
+                "in_reply_to": offer,
+                "action": ReplyAction.FOR_RECEPTION,
+            },
+        )
+        if not created:
+            return reply, False
+        accepted = action_of(incoming.body) == ReplyAction.CONFIRMED
+        offer_answered.send(
+            sender=Reply, reply=reply, notification=offer, accepted=accepted, now=now
+        )
         reply.save(update_fields=["action", "outcome", "answer"])
     return reply, True
 

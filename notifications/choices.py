@@ -13,6 +13,7 @@ class Kind(models.TextChoices):
     COURSE_CANCELLED = "course_cancelled", "Course cancellation notice"
     MAINTENANCE_PROMPT = "maintenance_prompt", "Maintenance-visit prompt"
     RECALL = "recall", "Recall"
+    WAITLIST_OFFER = "waitlist_offer", "Waitlist offer of a freed time"
 
 
 class Delivery(models.TextChoices):
@@ -74,6 +75,8 @@ class ReplyAction(models.TextChoices):
     STOPPED = "stopped", "Stopped SMS"
     STARTED = "started", "Started SMS again"
     FOR_RECEPTION = "for_reception", "For reception to read"
+    OFFER_TAKEN = "offer_taken", "Took a waitlist offer"
+    OFFER_DECLINED = "offer_declined", "Declined a waitlist offer"
 
 
 # Replies someone at the front desk must act on: the inbox (`admin.ReplyAdmin`).

@@ -15,7 +15,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import JSONField, Q, Value
 
 from appointments.models import Appointment
 from patients.models import Channel, Patient
@@ -106,6 +106,9 @@ class Notification(models.Model):
         related_name="notifications",
     )
     reason_key = models.CharField(max_length=200, unique=True)
+    # What a message about something other than an appointment says of it (a waitlist
+    # offer's time and link), as the plain strings its template reads (`wording`).
+    details = models.JSONField(default=dict, blank=True, db_default=Value({}, JSONField()))
     due_at = models.DateTimeField()
     status = models.CharField(max_length=20, choices=Delivery.choices, default=Delivery.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)

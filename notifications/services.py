@@ -568,6 +568,7 @@ def render(notification: Notification, batch: SendBatch) -> None:
     values = context_of(
         notification.patient,
         notification.appointment,
+        notification.details,
         kind=notification.kind,
         due_at=notification.due_at,
     )

@@ -54,6 +54,12 @@ APPOINTMENT_VARIABLES = {
 # booked (a confirmation), those cancelled together (a cancellation notice).
 COURSE_VARIABLES = {"visits": "the visits concerned, one per line: date, time, practitioner"}
 COURSE_KINDS = {Kind.COURSE_CONFIRMATION, Kind.COURSE_CANCELLED}
+# A waitlist offer: a freed time, held for the patient until it expires.
+OFFER_VARIABLES = {
+    **{name: APPOINTMENT_VARIABLES[name] for name in APPOINTMENT_VARIABLES if name != "manage_url"},
+    "offer_url": "the link to take or decline the offered time (no sign-in)",
+    "expires": "when the offer ends, e.g. Tuesday 01 December at 09:00",
+}
 APPOINTMENT_KINDS = {
     Kind.CONFIRMATION,
     Kind.REMINDER,
@@ -98,6 +104,8 @@ def variables_for(kind: str) -> dict[str, str]:
         return {**PATIENT_VARIABLES, **APPOINTMENT_VARIABLES, **COURSE_VARIABLES}
     if kind in APPOINTMENT_KINDS:
         return {**PATIENT_VARIABLES, **APPOINTMENT_VARIABLES}
+    if kind == Kind.WAITLIST_OFFER:
+        return {**PATIENT_VARIABLES, **OFFER_VARIABLES}
     return dict(PATIENT_VARIABLES)
 
 
@@ -231,10 +239,14 @@ def message_context(
 def context_of(
     patient: Patient,
     appointment: Appointment | None,
+    details: dict | None = None,
     *,
     kind: str = "",
     due_at: datetime | None = None,
 ) -> dict[str, str]:
+    """What a message's template reads; `details`, the message's own values (a waitlist
+    offer's), only as strings and only the names its kind may use; a course's messages
+    (`kind`) list its visits concerned."""
     course = None
     if kind in COURSE_KINDS and appointment is not None:
         visits = Appointment.objects.filter(course_id=appointment.course_id)
@@ -250,8 +262,12 @@ def context_of(
                 "start"
             )
         ]
-    return message_context(
+    context = message_context(
         first_name=patient.first_name,
         visit=visit_of(appointment) if appointment is not None else None,
         course=course,
     )
+    for name, value in (details or {}).items():
+        if name in OFFER_VARIABLES:
+            context[name] = str(value)
+    return context

@@ -32,7 +32,7 @@ from treatments.models import (
     RiskScreening,
     TreatmentNote,
 )
-from waitlist.models import WaitlistEntry
+from waitlist.models import WaitlistEntry, WaitlistOffer
 
 
 def export_patient_record(patient: Patient) -> dict[str, Any]:
@@ -66,7 +66,16 @@ def export_patient_record(patient: Patient) -> dict[str, Any]:
     waiting = (
         WaitlistEntry.objects.filter(patient=patient)
         .select_related("service")
-        .prefetch_related("practitioners__user", "locations")
+        .prefetch_related(
+            "practitioners__user",
+            "locations",
+            Prefetch(
+                "offers",
+                queryset=WaitlistOffer.objects.select_related(
+                    "practitioner__user", "location"
+                ).order_by("sent_at", "pk"),
+            ),
+        )
         .order_by("created_at", "pk")
     )
     accesses = (
@@ -247,6 +256,20 @@ def _waiting(entry: WaitlistEntry) -> dict[str, Any]:
         "joined_at": _iso(entry.created_at),
         "ended_at": _iso(entry.ended_at),
         "end_reason": entry.end_reason or None,
+        # The freed times offered to the patient for it, and what became of each.
+        "offers": [
+            {
+                "start": _iso(offer.start),
+                "practitioner": str(offer.practitioner),
+                "location": offer.location.name,
+                "status": offer.status,
+                "sent_at": _iso(offer.sent_at),
+                "expires_at": _iso(offer.expires_at),
+                "ended_at": _iso(offer.ended_at),
+                "appointment": offer.appointment_id,
+            }
+            for offer in entry.offers.all()
+        ],
     }
 
 

@@ -33,7 +33,7 @@ from treatments.models import (
     SymptomLocation,
     TreatedRegion,
 )
-from waitlist.models import EndReason
+from waitlist.models import EndReason, OfferStatus
 
 
 @dataclass(frozen=True)
@@ -125,6 +125,14 @@ def _waiting(entry: dict) -> Entry:
         ),
         ("Joined", _moment(entry["joined_at"])),
     ]
+    for offer in entry.get("offers", []):
+        lines.append(
+            (
+                "Offered",
+                f"{_moment(offer['start'])} with {offer['practitioner']}, "
+                f"{offer['location']}: {_label(OfferStatus, offer['status']).lower()}",
+            )
+        )
     if entry["ended_at"]:
         lines.append(
             ("Ended", f"{_moment(entry['ended_at'])}: {_label(EndReason, entry['end_reason'])}")

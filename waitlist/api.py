@@ -4,14 +4,24 @@ the entries `selectors.entries_for` gives them."""
 
 from typing import Any
 
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
+from rest_framework.exceptions import NotFound
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.roles import Role, is_front_desk, roles_of
+from appointments.models import SlotHold
 from appointments.selectors import appointments_for
 from care.selectors import patients_for
 from kernel.rest import (
@@ -27,7 +37,8 @@ from kernel.rest import (
 )
 from practice.models import Location, Practitioner, Service
 
-from .models import EndReason, WaitlistEntry
+from .models import EndReason, OfferStatus, WaitlistEntry, WaitlistOffer
+from .offers import accept_offer, decline_offer, offer_of_token
 from .selectors import entries_for
 from .services import Wish, change_entry, join_waitlist, leave_waitlist
 
@@ -241,3 +252,120 @@ class WaitlistEntryViewSet(
 
     def _shown(self, entry: WaitlistEntry) -> dict[str, Any]:
         return self.get_serializer(self.get_queryset().get(pk=entry.pk)).data
+
+
+# --- offers of freed time: the link in the message, no sign-in -------------------------
+
+
+class OfferSerializer(serializers.Serializer):
+    """An offer as its link shows it: no patient's name, nothing but the time offered."""
+
+    service = serializers.CharField(source="service.name", read_only=True)
+    practitioner = serializers.SerializerMethodField()
+    location = serializers.CharField(source="location.name", read_only=True)
+    address = serializers.CharField(source="location.address", read_only=True)
+    start = serializers.DateTimeField(read_only=True)
+    end = serializers.DateTimeField(read_only=True)
+    expires_at = serializers.DateTimeField(read_only=True)
+    status = serializers.SerializerMethodField(
+        help_text="`offered` while it can be taken; an offer past its expiry is `expired` "
+        "even before the sweep marks it."
+    )
+    appointment = serializers.IntegerField(
+        source="appointment_id",
+        allow_null=True,
+        read_only=True,
+        help_text="The booking, once accepted.",
+    )
+
+    @extend_schema_field(serializers.ChoiceField(choices=OfferStatus.choices))
+    def get_status(self, offer: WaitlistOffer) -> str:
+        if offer.status != OfferStatus.OFFERED:
+            return offer.status
+        if offer.expires_at <= timezone.now():
+            return OfferStatus.EXPIRED
+        if not SlotHold.objects.filter(pk=offer.hold_id).exists():
+            return OfferStatus.WITHDRAWN  # its time was released: the sweep will say so too
+        return offer.status
+
+    def get_practitioner(self, offer: WaitlistOffer) -> str:
+        # Never the login email a practitioner without a name would otherwise show.
+        return offer.practitioner.user.get_full_name() or "your practitioner"
+
+
+OFFER_REFUSED = error_response(
+    "The offer has ended: taken by someone else or withdrawn (`offer_taken`), already "
+    "used (`offer_used`), expired (`offer_expired`), declined (`offer_declined`); or the "
+    "booking rules refused it now (as for a booking, e.g. `slot_unavailable`). The entry "
+    "stays on the waitlist.",
+    ("offer_taken", "Sorry, this time is no longer available; you stay on the waitlist."),
+    ("offer_used", "You have already taken this time: it is booked."),
+    ("offer_expired", "Sorry, this offer has expired; you stay on the waitlist for the next one."),
+    ("offer_declined", "You passed on this time; you stay on the list."),
+)
+OFFER_TAGS = ["waitlist"]
+TOKEN_HELP = "The signed secret of the offer's link, as sent in the message."
+
+
+class _OfferLinkView(GenericAPIView):
+    """Open to anyone: the signed token in the path is the proof (as for the account
+    links), throttled per client address. A forged or mangled token is 404."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
+    serializer_class = OfferSerializer
+
+    def offer(self, token: str) -> WaitlistOffer:
+        offer = offer_of_token(token)
+        if offer is None:
+            raise NotFound()
+        return offer
+
+
+@extend_schema(
+    summary="A waitlist offer, by its link",
+    description="What the link in an offer's message shows: the service, practitioner, "
+    "time and place held for the patient, until `expires_at`. No sign-in: the token is the "
+    "secret.",
+    parameters=[OpenApiParameter("token", str, OpenApiParameter.PATH, description=TOKEN_HELP)],
+    responses={200: OfferSerializer, 404: NOT_FOUND},
+    tags=OFFER_TAGS,
+)
+class OfferView(_OfferLinkView):
+    def get(self, request: Request, token: str) -> Response:
+        return Response(OfferSerializer(self.offer(token)).data)
+
+
+@extend_schema(
+    summary="Take a waitlist offer",
+    description='Books the held time for the patient (or, for an entry "sooner than" '
+    "a booking, moves that booking into it) and ends the entry. Once only: a second "
+    "acceptance, by this link or another patient's of the same time, is 409.",
+    parameters=[OpenApiParameter("token", str, OpenApiParameter.PATH, description=TOKEN_HELP)],
+    request=None,
+    responses={200: OfferSerializer, 404: NOT_FOUND, 409: OFFER_REFUSED},
+    tags=OFFER_TAGS,
+)
+class AcceptOfferView(_OfferLinkView):
+    def post(self, request: Request, token: str) -> Response:
+        offer = self.offer(token)
+        accept_offer(offer=offer)
+        return Response(OfferSerializer(offer_of_token(token)).data)
+
+
+@extend_schema(
+    summary="Pass on a waitlist offer",
+    description="The patient does not want this time: it goes to the next on the list, and "
+    "the patient stays on the waitlist.",
+    parameters=[OpenApiParameter("token", str, OpenApiParameter.PATH, description=TOKEN_HELP)],
+    request=None,
+    responses={200: OfferSerializer, 404: NOT_FOUND, 409: OFFER_REFUSED},
+    tags=OFFER_TAGS,
+)
+class DeclineOfferView(_OfferLinkView):
+    def post(self, request: Request, token: str) -> Response:
+        offer = self.offer(token)
+        decline_offer(offer=offer)
+        return Response(OfferSerializer(offer_of_token(token)).data)

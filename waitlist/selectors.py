@@ -8,7 +8,7 @@ from accounts.roles import Role, is_front_desk, roles_of
 from care.selectors import in_care_of
 from practice.models import Practitioner
 
-from .models import WaitlistEntry
+from .models import WaitlistEntry, WaitlistOffer
 
 
 def entries_for(user: User) -> QuerySet[WaitlistEntry]:
@@ -34,3 +34,10 @@ def entries_for(user: User) -> QuerySet[WaitlistEntry]:
         matching = WaitlistEntry.objects.filter(names_them).values("pk")
         visible |= in_care_of(practitioner, "patient") & Q(pk__in=matching)
     return entries.filter(visible)
+
+
+def offers_for(user: User) -> QuerySet[WaitlistOffer]:
+    """The offers of the entries `entries_for(user)` gives, with what their lists show."""
+    return WaitlistOffer.objects.filter(
+        entry__in=entries_for(user).order_by().values("pk")
+    ).select_related("entry__patient", "service", "practitioner__user", "location", "offered_by")

@@ -48,10 +48,16 @@ STAFF_FIELDS = ("urgent", "note")
 
 
 def join_waitlist(
-    *, patient: Patient, service: Service, wish: Wish, by: User, now: datetime | None = None
+    *,
+    patient: Patient,
+    service: Service,
+    wish: Wish,
+    by: User | None,
+    now: datetime | None = None,
 ) -> WaitlistEntry:
     """Put `patient` on the waitlist for `service`. One open entry per patient and service
-    (`already_on_waitlist`, the database's partial unique key under concurrency too)."""
+    (`already_on_waitlist`, the database's partial unique key under concurrency too). `by`
+    None is the clinic itself (the demo's seed), which sets what staff set."""
     now = now or timezone.now()
     if not patient.is_active:
         raise DomainError("patient_inactive", "This patient's record is not active.")
@@ -167,9 +173,10 @@ def _check_wish(wish: Wish, *, patient: Patient, service: Service, now: datetime
         _check_sooner_than(wish.sooner_than, patient=patient, service=service, now=now)
 
 
-def _check_staff_only(values: dict[str, object], *, by: User) -> None:
-    """Only staff set what the front desk decides; a patient's own change leaves it be."""
-    if is_staff_member(by):
+def _check_staff_only(values: dict[str, object], *, by: User | None) -> None:
+    """Only staff (or the clinic itself: no user) set what the front desk decides; a
+    patient's own change leaves it be."""
+    if by is None or is_staff_member(by):
         return
     for name in STAFF_FIELDS:
         if values.get(name):

@@ -308,6 +308,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "waitlist.tasks.end_expired_entries",
         "schedule": 3600.0,
     },
+    # Freed time is offered on commit; this is the safety net, and ends expired offers.
+    "offer-freed-time": {"task": "waitlist.tasks.offer_freed_time", "schedule": 60.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / ".devdata" / "celerybeat-schedule")
@@ -380,6 +382,15 @@ CORS_ALLOW_HEADERS = (*default_cors_headers, "idempotency-key")
 # they sign in and fill the intake, and how many live holds one patient, or one client
 # address, may have at once.
 HOLD_MINUTES = env.int("HOLD_MINUTES", default=7)
+# The waitlist's offers of freed time: the link in the message ({token} is the offer's
+# signed secret; the booking site's page shows the offer and takes or declines it through
+# /api/v1/waitlist/offers/{token}/), how long a link can be old at most (its offer's expiry
+# ends it sooner), and how far ahead added working time is searched.
+WAITLIST_OFFER_URL = env.str(
+    "WAITLIST_OFFER_URL", default=CLINIC_BOOKING_URL.rstrip("/") + "/offer/{token}"
+)
+WAITLIST_OFFER_LINK_DAYS = env.int("WAITLIST_OFFER_LINK_DAYS", default=7)
+WAITLIST_SCAN_DAYS = env.int("WAITLIST_SCAN_DAYS", default=14)
 HOLDS_PER_PATIENT = env.int("HOLDS_PER_PATIENT", default=2)
 HOLDS_PER_IP = env.int("HOLDS_PER_IP", default=2)
 

@@ -29,6 +29,7 @@ GRANTING_MIGRATIONS = [
     "0013_reply_permissions",
     "0014_waitlist_permissions",
     "0015_outcome_measure_grants",
+    "0016_waitlist_offer_permissions",
 ]
 
 PRACTICE_MODELS = [
@@ -93,9 +94,17 @@ MESSAGE_LOG = _on("notifications", ["view"], ["notification", "reply"])
 REPLIES_HANDLED = _on("notifications", ["change"], ["reply"])
 # The front desk puts patients on the waitlist and ends entries; practitioners read it.
 WAITLIST_KEPT = _on("waitlist", ["view", "add", "change"], ["waitlistentry"])
+# The front desk sees offers of freed time, offers by hand (add) and withdraws (change);
+# reception reads the offer policy, the manager sets it.
+OFFERS_MADE = _on("waitlist", ["view", "add", "change"], ["waitlistoffer"])
 EXPECTED = {
     "Reception": (
-        BEFORE_CLINICAL_RECORDS["Reception"] | MESSAGE_LOG | REPLIES_HANDLED | WAITLIST_KEPT
+        BEFORE_CLINICAL_RECORDS["Reception"]
+        | MESSAGE_LOG
+        | REPLIES_HANDLED
+        | WAITLIST_KEPT
+        | OFFERS_MADE
+        | _on("waitlist", ["view"], ["offerpolicy"])
     ),
     "Practitioner": (
         BEFORE_CLINICAL_RECORDS["Practitioner"]
@@ -118,6 +127,8 @@ EXPECTED = {
         | _on("otp_totp", ["view", "delete"], ["totpdevice"])
         | WAITLIST_KEPT
         | _on("treatments", ["view", "change"], CLINICAL_SETTINGS)
+        | OFFERS_MADE
+        | _on("waitlist", ["view", "add", "change"], ["offerpolicy"])
     ),
 }
 

@@ -452,3 +452,14 @@ def test_some_patients_booked_a_course_in_one_step(demo_clinic):
     for course in courses:
         first = min(course.appointments.all(), key=lambda visit: visit.start)
         assert not first.notifications.filter(kind="confirmation").exists()
+
+
+def test_some_assessed_patients_wait_on_the_waitlist_a_few_urgent(demo_clinic):
+    from waitlist.models import WaitlistEntry
+
+    entries = WaitlistEntry.objects.filter(ended_at__isnull=True)
+
+    assert 10 <= entries.count() <= 18
+    assert entries.filter(urgent=True).count() == 3
+    assert len({entry.service_id for entry in entries}) == 3
+    assert any("waitlist" in line for line in demo_clinic.lines())

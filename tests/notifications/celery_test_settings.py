@@ -15,6 +15,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.dispatch_due",
         "schedule": float(os.environ.get("CLINIC_TEST_SCAN_SECONDS", "1")),
     },
+    # The waitlist's sweep (tests/waitlist/test_worker_e2e.py), as often.
+    "offer-freed-time": {
+        "task": "waitlist.tasks.offer_freed_time",
+        "schedule": float(os.environ.get("CLINIC_TEST_SCAN_SECONDS", "1")),
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = os.environ.get(
     "CLINIC_TEST_BEAT_FILE", "/tmp/clinic-test-celerybeat-schedule"

@@ -394,7 +394,40 @@ def test_the_waitlist_is_part_of_the_record(as_patient, waiting, myotherapist):
             "joined_at": NOW.isoformat(),
             "ended_at": None,
             "end_reason": None,
+            "offers": [],
         }
     ]
     assert "Waitlist" in page and "Tuesday, Thursday" in page and "08:00 to 12:00" in page
     assert "call first" not in str(entries) + page
+
+
+def test_the_times_offered_from_the_waitlist_are_part_of_the_record(
+    as_patient, waiting, myotherapist, reception
+):
+    from waitlist.offers import offer_by_hand
+
+    waiting.patient.consent_email = True
+    waiting.patient.save()
+    offer = offer_by_hand(
+        entry=waiting,
+        practitioner=myotherapist,
+        start=at(TODAY + timedelta(days=1), 10),
+        by=reception,
+    )
+
+    (entry,) = as_patient.get(EXPORT).json()["waitlist"]
+    page = as_patient.get(EXPORT, {"format": "html"}).content.decode()
+
+    assert entry["offers"] == [
+        {
+            "start": "2027-03-23T10:00:00+11:00",
+            "practitioner": str(myotherapist),
+            "location": offer.location.name,
+            "status": "offered",
+            "sent_at": NOW.isoformat(),
+            "expires_at": (NOW + timedelta(hours=2)).isoformat(),
+            "ended_at": None,
+            "appointment": None,
+        }
+    ]
+    assert "Offered" in page

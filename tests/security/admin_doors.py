@@ -49,6 +49,7 @@ from tests.factories import UserFactory
 from tests.fixtures.clinic import NOW, TODAY
 from tests.security.personas import MARKERS, MAY_READ, Persona, World, build_world
 from treatments.models import ImportantChange, MeasureKind
+from waitlist.models import OfferPolicy, WaitlistOffer
 
 
 class Caller(StrEnum):
@@ -206,6 +207,18 @@ def build_admin_world() -> AdminWorld:
         )[0],
         MessagingSettings.current(),
         world.waitlist_entry,
+        # A's entry offered a time (no hold: the admin only shows it).
+        WaitlistOffer.objects.create(
+            entry=world.waitlist_entry,
+            service=world.myotherapy,
+            practitioner=practitioner,
+            location=location,
+            start=NOW + timedelta(days=1),
+            end=NOW + timedelta(days=1, minutes=45),
+            sent_at=NOW,
+            expires_at=NOW + timedelta(hours=2),
+        ),
+        OfferPolicy.objects.get_or_create(service=None)[0],
     ]
     users: dict[Caller, User | None] = {
         Caller.ANONYMOUS: None,

@@ -388,6 +388,30 @@ POLICY = {
     "waitlist_waitlistentry_delete POST":               "login login 403   403   403   403   403",
     "waitlist_waitlistentry_history GET":               "login login 200   200   index 200   200",
     "waitlist_waitlistentry_object GET":                "login login 302   302   302   302   302",
+    # Offering a time by hand: reception and managers (add an offer), from A's entry.
+    "waitlist_waitlistentry_offer GET":                 "login login 200   403   403   200   200",
+    "waitlist_waitlistentry_offer POST":                "login login 200   403   403   200   200",
+    # The offers: reception and managers read them and withdraw them (the action); nobody
+    # adds, edits or deletes one here. Practitioners do not see offers.
+    "waitlist_waitlistoffer_add GET":                   "login login 403   403   403   403   403",
+    "waitlist_waitlistoffer_add POST":                  "login login 403   403   403   403   403",
+    "waitlist_waitlistoffer_change GET":                "login login 200   403   403   200   200",
+    "waitlist_waitlistoffer_change POST":               "login login 403   403   403   403   403",
+    "waitlist_waitlistoffer_changelist GET":            "login login 200   403   403   200   200",
+    "waitlist_waitlistoffer_delete GET":                "login login 403   403   403   403   403",
+    "waitlist_waitlistoffer_delete POST":               "login login 403   403   403   403   403",
+    "waitlist_waitlistoffer_history GET":               "login login 200   403   index 200   200",
+    "waitlist_waitlistoffer_object GET":                "login login 302   302   302   302   302",
+    # The offer policy: the manager's; reception reads it; nobody deletes one.
+    "waitlist_offerpolicy_add GET":                     "login login 403   403   403   200   200",
+    "waitlist_offerpolicy_add POST":                    "login login 403   403   403   200   200",
+    "waitlist_offerpolicy_change GET":                  "login login 200   403   403   200   200",
+    "waitlist_offerpolicy_change POST":                 "login login 403   403   403   302   302",
+    "waitlist_offerpolicy_changelist GET":              "login login 200   403   403   200   200",
+    "waitlist_offerpolicy_delete GET":                  "login login 403   403   403   403   403",
+    "waitlist_offerpolicy_delete POST":                 "login login 403   403   403   403   403",
+    "waitlist_offerpolicy_history GET":                 "login login 200   403   403   200   200",
+    "waitlist_offerpolicy_object GET":                  "login login 302   302   302   302   302",
 }
 # fmt: on
 
@@ -440,6 +464,9 @@ ACTION_POLICY = {
     "treatments.treatmentplan:move_to_strengthen":      "login login 403   ran   none  ran   ran",
     "waitlist.waitlistentry:delete_selected":           "login login off   off   off   off   off",
     "waitlist.waitlistentry:end_selected":              "login login ran   off   off   ran   ran",
+    "waitlist.waitlistoffer:delete_selected":           "login login off   403   403   off   off",
+    "waitlist.waitlistoffer:withdraw_selected":         "login login ran   403   403   ran   ran",
+    "waitlist.offerpolicy:delete_selected":             "login login off   403   403   off   off",
 }
 # fmt: on
 
@@ -450,6 +477,7 @@ ACTION_POLICY = {
 AUTOCOMPLETE_POLICY = {
     "auth.group":                                       "login login 403   403   403   200   200",
     "patients.patient":                                 "login login 200   200   200   200   200",
+    "waitlist.waitlistentry":                           "login login 200   200   200   200   200",
     "practice.practitioner":                            "login login 200   200   200   200   200",
     "practice.service":                                 "login login 200   200   200   200   200",
     "practice.location":                                "login login 200   200   200   200   200",

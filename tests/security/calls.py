@@ -11,6 +11,8 @@ from tests.fixtures.clinic import TODAY
 from tests.security.endpoints import WRITE_METHODS
 from tests.security.personas import PASSWORD, Persona, World
 
+FORGED_OFFER_TOKEN = "0123456789abcdef0123456789abcdef:1abcde:not-the-signature"
+
 # The URL kwargs of each endpoint: one of A's records (or A herself).
 KWARGS = {
     "appointment-detail": lambda w: {"pk": w.future_visit.pk},
@@ -38,6 +40,10 @@ KWARGS = {
     "waitlist-entry-detail": lambda w: {"pk": w.waitlist_entry.pk},
     "appointment-series-detail": lambda w: {"pk": w.course.pk},
     "appointment-series-cancel": lambda w: {"pk": w.course.pk},
+    # An offer's link is nobody's login: its signed token is the secret. A forged one.
+    "waitlist-offer": lambda w: {"token": FORGED_OFFER_TOKEN},
+    "waitlist-offer-accept": lambda w: {"token": FORGED_OFFER_TOKEN},
+    "waitlist-offer-decline": lambda w: {"token": FORGED_OFFER_TOKEN},
 }
 # The query of each list read: filtered down to A, so that a filter is no way round a scope.
 QUERIES = {

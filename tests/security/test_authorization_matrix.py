@@ -118,6 +118,11 @@ POLICY = {
     ("appointment-series-preview", "POST"):  "401 409 409 200 200 400 200",
     ("appointment-series-detail", "GET"):    "401 200 404 200 200 404 200",
     ("appointment-series-cancel", "POST"):   "401 200 404 200 200 404 200",
+    # An offer's link: open to all, the signed token is what counts; a forged one is 404
+    # for everyone, signed in or not (tests/waitlist/test_offers.py takes real ones).
+    ("waitlist-offer", "GET"):               "404 404 404 404 404 404 404",
+    ("waitlist-offer-accept", "POST"):       "404 404 404 404 404 404 404",
+    ("waitlist-offer-decline", "POST"):      "404 404 404 404 404 404 404",
 }
 # fmt: on
 REFUSALS = {401, 403, 404, 405}

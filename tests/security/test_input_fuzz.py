@@ -155,7 +155,10 @@ def _body_fields(name: str, method: str) -> list[str]:
     """The schema's body fields (any id fills the path: the schema is per template)."""
     route = next(endpoint.route for endpoint in api_endpoints() if endpoint.name == name)
     takes_pk = "(?P<pk>" in route or "<int:pk>" in route
-    path = reverse(name, kwargs={"pk": 1} if takes_pk else {})
+    kwargs = {"pk": 1} if takes_pk else {}
+    if "<str:token>" in route:  # an offer's link: any token fills the path
+        kwargs = {"token": "token"}
+    path = reverse(name, kwargs=kwargs)
     return sorted(writable_fields(path, method))
 
 
@@ -181,6 +184,9 @@ def test_every_write_operation_with_a_body_is_fuzzed():
     assert set(WRITE_OPERATIONS) - set(WITH_BODY) == {
         ("treatment-note-sign", "POST"),
         ("appointment-confirm", "POST"),
+        # An offer's link takes or declines what the offer says; it reads no body.
+        ("waitlist-offer-accept", "POST"),
+        ("waitlist-offer-decline", "POST"),
     }
 
 

@@ -231,6 +231,9 @@ WRITABLE = {
     ("appointment-series-preview", "POST"): COURSE_RULE,
     ("appointment-series-list", "POST"): {*COURSE_RULE, "free_only", "choices"},
     ("appointment-series-cancel", "POST"): {"appointment", "scope", "reason"},
+    # An offer's link takes or declines what the offer says: the body is never read.
+    ("waitlist-offer-accept", "POST"): set(),
+    ("waitlist-offer-decline", "POST"): set(),
 }
 # Patients book and wait for themselves: the staff's `patient`, desk `note` and `urgent` are
 # not theirs.
@@ -289,8 +292,20 @@ def writers(name: str, method: str) -> list[Persona]:
     return allowed + EXTRA_WRITERS.get((name, method), [])
 
 
+# Writes no persona of the world can make succeed: their URL's secret is the only door, and
+# the world has none to give. Where each one's body is shown to change nothing instead.
+TRIED_ELSEWHERE = {
+    ("waitlist-offer-accept", "POST"): "tests/waitlist/test_offers.py (a body is ignored)",
+    ("waitlist-offer-decline", "POST"): "tests/waitlist/test_offers.py (a body is ignored)",
+}
+
+
 def test_every_write_endpoint_is_tried():
-    assert [f"{name} {method}" for name, method in WRITES if not writers(name, method)] == []
+    assert [
+        f"{name} {method}"
+        for name, method in WRITES
+        if not writers(name, method) and (name, method) not in TRIED_ELSEWHERE
+    ] == []
 
 
 def test_the_contract_lets_a_body_set_only_the_writable_fields(db, world):
