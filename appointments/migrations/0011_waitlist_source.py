@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AlterField(
-            model_name="appointment",
+            model_name=model_name,
             name="source",
             field=models.CharField(
                 choices=[
@@ -21,5 +21,6 @@ class Migration(migrations.Migration):
                 ],
                 max_length=20,
             ),
-        ),
+        )
+        for model_name in ("appointment", "course")
     ]
