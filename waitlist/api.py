@@ -4,7 +4,6 @@ the entries `selectors.entries_for` gives them."""
 
 from typing import Any
 
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -21,7 +20,6 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.roles import Role, is_front_desk, roles_of
-from appointments.models import SlotHold
 from appointments.selectors import appointments_for
 from care.selectors import patients_for
 from kernel.rest import (
@@ -38,7 +36,7 @@ from kernel.rest import (
 from practice.models import Location, Practitioner, Service
 
 from .models import EndReason, OfferStatus, WaitlistEntry, WaitlistOffer
-from .offers import accept_offer, decline_offer, offer_of_token
+from .offers import accept_offer, decline_offer, offer_of_token, status_now
 from .selectors import entries_for
 from .services import Wish, change_entry, join_waitlist, leave_waitlist
 
@@ -280,13 +278,7 @@ class OfferSerializer(serializers.Serializer):
 
     @extend_schema_field(serializers.ChoiceField(choices=OfferStatus.choices))
     def get_status(self, offer: WaitlistOffer) -> str:
-        if offer.status != OfferStatus.OFFERED:
-            return offer.status
-        if offer.expires_at <= timezone.now():
-            return OfferStatus.EXPIRED
-        if not SlotHold.objects.filter(pk=offer.hold_id).exists():
-            return OfferStatus.WITHDRAWN  # its time was released: the sweep will say so too
-        return offer.status
+        return status_now(offer)
 
     def get_practitioner(self, offer: WaitlistOffer) -> str:
         # Never the login email a practitioner without a name would otherwise show.

@@ -545,6 +545,18 @@ def offer_of_token(token: str) -> WaitlistOffer | None:
     )
 
 
+def status_now(offer: WaitlistOffer, *, now: datetime | None = None) -> str:
+    """The offer's status as its link should say it now: an offer past its expiry is
+    expired, and one whose hold was released withdrawn, before the sweep marks them."""
+    if offer.status != OfferStatus.OFFERED:
+        return offer.status
+    if offer.expires_at <= (now or timezone.now()):
+        return OfferStatus.EXPIRED
+    if not SlotHold.objects.filter(pk=offer.hold_id).exists():
+        return OfferStatus.WITHDRAWN
+    return offer.status
+
+
 # --- answers -------------------------------------------------------------------------------
 
 _ENDED = {
