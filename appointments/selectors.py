@@ -14,33 +14,32 @@ from .models import OCCUPYING_STATUSES, UPCOMING_STATUSES, Appointment, Course, 
 def appointments_for(user: User) -> QuerySet[Appointment]:
     """Reception and managers see every booking; a practitioner their own diary; a patient
     their own appointments; anyone else nothing."""
-    appointments = Appointment.objects.select_related(
-        "patient", "practitioner__user", "service", "location", "room"
+    return _seen_by(
+        user,
+        Appointment.objects.select_related(
+            "patient", "practitioner__user", "service", "location", "room"
+        ),
     )
-    if is_front_desk(user):
-        return appointments
-    roles = roles_of(user)
-    mine = Q()
-    if Role.PRACTITIONER in roles and hasattr(user, "practitioner"):
-        mine |= Q(practitioner=user.practitioner)
-    if Role.PATIENT in roles:
-        mine |= Q(patient=user.patient)
-    return appointments.filter(mine) if mine else appointments.none()
 
 
 def courses_for(user: User) -> QuerySet[Course]:
     """The courses whose visits `user` sees as `appointments_for` does: every one for the
     front desk, a practitioner's own, a patient's own."""
-    courses = Course.objects.select_related("location")
+    return _seen_by(user, Course.objects.select_related("location"))
+
+
+def _seen_by(user: User, rows: QuerySet) -> QuerySet:
+    """`rows` (with a practitioner and a patient) as `user` sees them: every one for the
+    front desk, a practitioner's own, a patient's own, none for anyone else."""
     if is_front_desk(user):
-        return courses
+        return rows
     roles = roles_of(user)
     mine = Q()
     if Role.PRACTITIONER in roles and hasattr(user, "practitioner"):
         mine |= Q(practitioner=user.practitioner)
     if Role.PATIENT in roles:
         mine |= Q(patient=user.patient)
-    return courses.filter(mine) if mine else courses.none()
+    return rows.filter(mine) if mine else rows.none()
 
 
 def booked_between(user: User, start: datetime, end: datetime) -> QuerySet[Appointment]:

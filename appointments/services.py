@@ -224,41 +224,19 @@ def hold_slot(
     by someone else is refused (`slot_unavailable`), by the database under concurrency (see
     `SlotHold`). A patient may hold `HOLDS_PER_PATIENT` times at once, a visitor's address
     `HOLDS_PER_IP`; over that, `too_many_holds`."""
-    location_id = getattr(location, "pk", location)
     now = now or timezone.now()
-
-    def hold() -> SlotHold:
-        with transaction.atomic():
-            _check_hold_allowance(patient=patient, client_ip=client_ip, now=now)
-            placement = _check_bookable(
-                patient_id=patient.pk if patient is not None else None,
-                service=service,
-                practitioner=practitioner,
-                start=start,
-                location_id=location_id,
-                online=True,
-                now=now,
-            )
-            # What has expired blocks nothing: its rows go before ours is written.
-            _end_expired_holds(now, start=placement.start, until=placement.blocked_until)
-            held = SlotHold(
-                service=service,
-                practitioner=practitioner,
-                location_id=placement.location_id,
-                start=placement.start,
-                end=placement.end,
-                blocked_until=placement.blocked_until,
-                expires_at=now + timedelta(minutes=settings.HOLD_MINUTES),
-                patient=patient,
-                client_ip=None if patient is not None else client_ip,
-                created_at=now,
-            )
-            known = location if isinstance(location, Location) else None
-            _save_in_a_free_room(held, service, now, location=known)
-        return held
-
-    with _refusing_conflicts(practitioner):
-        return _retrying_room_races(hold, now=now)
+    return _hold(
+        service=service,
+        practitioner=practitioner,
+        start=start,
+        location=location,
+        patient=patient,
+        client_ip=None if patient is not None else client_ip,
+        expires_at=now + timedelta(minutes=settings.HOLD_MINUTES),
+        online=True,
+        counted=True,
+        now=now,
+    )
 
 
 def hold_for_offer(
@@ -276,20 +254,52 @@ def hold_for_offer(
     is taken by books with it (`book_appointment(hold=...)`). The clinic offers it, so the
     staff's rules apply (no lead time, horizon or grid) and no allowance counts it; the
     patient's own rules are the offer's to check, and the booking checks them again."""
+    return _hold(
+        service=service,
+        practitioner=practitioner,
+        start=start,
+        location=location,
+        patient=None,
+        client_ip=None,
+        expires_at=expires_at,
+        online=False,
+        counted=False,
+        now=now or timezone.now(),
+    )
+
+
+def _hold(
+    *,
+    service: Service,
+    practitioner: Practitioner,
+    start: datetime,
+    location: Location | int | None,
+    patient: Patient | None,
+    client_ip: str | None,
+    expires_at: datetime,
+    online: bool,
+    counted: bool,
+    now: datetime,
+) -> SlotHold:
+    """A hold of the time, one transaction: checked as a booking (`online`: the patient's
+    rules; otherwise the staff's), `counted` against the holder's allowance, the expired
+    holds in its way gone."""
     location_id = getattr(location, "pk", location)
-    now = now or timezone.now()
 
     def hold() -> SlotHold:
         with transaction.atomic():
+            if counted:
+                _check_hold_allowance(patient=patient, client_ip=client_ip, now=now)
             placement = _check_bookable(
-                patient_id=None,
+                patient_id=patient.pk if patient is not None else None,
                 service=service,
                 practitioner=practitioner,
                 start=start,
                 location_id=location_id,
-                online=False,
+                online=online,
                 now=now,
             )
+            # What has expired blocks nothing: its rows go before ours is written.
             _end_expired_holds(now, start=placement.start, until=placement.blocked_until)
             held = SlotHold(
                 service=service,
@@ -299,8 +309,8 @@ def hold_for_offer(
                 end=placement.end,
                 blocked_until=placement.blocked_until,
                 expires_at=expires_at,
-                patient=None,
-                client_ip=None,
+                patient=patient,
+                client_ip=client_ip,
                 created_at=now,
             )
             known = location if isinstance(location, Location) else None

@@ -41,7 +41,7 @@ from kernel.rest import (
 from practice.models import Location, Practitioner
 from practice.selectors import services_for
 
-from .api import BookablePatientField, IsPatientOrStaff, booking_source
+from .api import BookablePatientField, CancelSerializer, IsPatientOrStaff, booking_source
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -121,19 +121,12 @@ class ChoiceSerializer(Serializer):
         return attrs
 
 
-class CourseCancelSerializer(Serializer):
+class CourseCancelSerializer(CancelSerializer):
     appointment = serializers.IntegerField(
         min_value=1, help_text="A visit of the course: the one cancelled, or the first of them."
     )
     scope = serializers.ChoiceField(
         SCOPES, help_text="This visit, it and the following ones, or all still to come."
-    )
-    reason = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        max_length=500,
-        default="",
-        help_text="Required for staff; optional for patients.",
     )
 
 
