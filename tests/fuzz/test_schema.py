@@ -34,6 +34,7 @@ from schemathesis.specs.openapi.checks import (
 from appointments.models import Source, Status
 from tests.factories import AppointmentFactory, UserFactory
 from tests.fixtures.clinic import TODAY, at
+from tests.fuzz.depth import EXAMPLES
 
 # The WSGI handler closes and reopens connections around each request, so the test must
 # not sit inside one transaction: flush between tests and restart the sequences so the
@@ -45,7 +46,7 @@ pytestmark = [
 
 ROLES = ["anonymous", "patient", "reception", "practitioner", "manager"]
 CLINICAL_TAG = "clinical records"
-MAX_EXAMPLES = 30
+MAX_EXAMPLES = EXAMPLES
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
