@@ -107,12 +107,12 @@ class CourseRule:
         days: list[date] = []
         monday = self.first_date - timedelta(days=self.first_date.weekday())
         last = self.until or self.first_date + MAX_COURSE_SPAN
-        while monday <= last and len(days) < (self.visits or MAX_COURSE_VISITS + 1):
+        # One past the most a course may have, so that `checked` sees an end date's excess.
+        limit = self.visits or MAX_COURSE_VISITS + 1
+        while monday <= last and len(days) < limit:
             for weekday in sorted(self.weekdays):
                 day = monday + timedelta(days=weekday)
-                if self.first_date <= day <= last and len(days) < (
-                    self.visits or MAX_COURSE_VISITS + 1
-                ):
+                if self.first_date <= day <= last and len(days) < limit:
                     days.append(day)
             monday += timedelta(weeks=self.every_weeks)
         return days

@@ -36,13 +36,13 @@ def ensure_courses(
     now (none when the demo has its courses already)."""
     if Course.objects.exists():
         return 0
-    assessed = [
-        patient
-        for patient in patients
-        if Appointment.objects.filter(
-            patient=patient, service__is_assessment=True, status=Status.COMPLETED
-        ).exists()
-    ]
+    # One query, not one per patient.
+    assessed_ids = set(
+        Appointment.objects.filter(
+            patient__in=patients, service__is_assessment=True, status=Status.COMPLETED
+        ).values_list("patient_id", flat=True)
+    )
+    assessed = [patient for patient in patients if patient.pk in assessed_ids]
     first_date = (now + timedelta(days=2)).date()
     location = next(iter(locations.values()))
     booked = 0
