@@ -20,9 +20,7 @@ from tests.appointments.test_concurrency import race
 from tests.factories import PatientFactory
 from tests.fixtures.clinic import TODAY, at
 
-# Dozens of connections at once: the races run one module at a time on one worker, so two of
-# them never add up past the embedded PostgreSQL's 100 connections (`make test`).
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("races")]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 TUESDAY = TODAY + timedelta(days=1)
 TEN = at(TUESDAY, 10)

@@ -22,7 +22,6 @@ from tests.fixtures.clinic import TODAY, at
 pytestmark = [
     pytest.mark.usefixtures("frozen_now", "fresh_throttles"),
     pytest.mark.django_db(transaction=True),
-    pytest.mark.xdist_group("races"),  # see tests/appointments/test_concurrency.py
 ]
 
 APPOINTMENTS = "/api/v1/appointments/"

@@ -17,9 +17,7 @@ from waitlist.offers import accept_offer, process_freed_time
 
 from .offer_helpers import FREED_AT, book_then_cancel, wait_for, waiting_patient
 
-# Dozens of connections at once: the races run one module at a time on one worker, so two of
-# them never add up past the embedded PostgreSQL's 100 connections (`make test`).
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("races")]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def race(calls) -> list[str]:
