@@ -6,3 +6,6 @@ the same number draws the same inputs, so a failure comes back with the same run
 import os
 
 EXAMPLES = int(os.environ.get("CLINIC_FUZZ_EXAMPLES", "15"))
+# For a caller refused before anything they send is read (no sign-in, or a role the
+# operation is not for): a few random inputs, no coverage phase.
+REFUSED_EXAMPLES = 5

@@ -14,6 +14,7 @@ towards dates and slot times of the clinic's frozen week (so some bookings, canc
 and searches succeed), and towards the edges that break code (year 1, year 9999, NUL).
 """
 
+import copy
 from datetime import timedelta
 
 import pytest
@@ -34,7 +35,7 @@ from schemathesis.specs.openapi.checks import (
 from appointments.models import Source, Status
 from tests.factories import AppointmentFactory, UserFactory
 from tests.fixtures.clinic import TODAY, at
-from tests.fuzz.depth import EXAMPLES
+from tests.fuzz.depth import EXAMPLES, REFUSED_EXAMPLES
 
 # The WSGI handler closes and reopens connections around each request, so the test must
 # not sit inside one transaction: flush between tests and restart the sequences so the
@@ -44,7 +45,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, reset_sequences=True),
 ]
 
-ROLES = ["anonymous", "patient", "reception", "practitioner", "manager"]
+SIGNED_IN_ROLES = ["patient", "reception", "practitioner", "manager"]
 CLINICAL_TAG = "clinical records"
 MAX_EXAMPLES = EXAMPLES
 CHECKS = [
@@ -91,33 +92,56 @@ DICTIONARIES = {
 }
 IDS = {"dictionary": "ids", "probability": 0.5}
 DATES = {"dictionary": "dates", "probability": 0.5}
-CONFIG = schemathesis.Config.from_dict(
-    {
-        "seed": 20270322,
-        "dictionaries": DICTIONARIES,
-        "parameters": {
-            "path.id": IDS,
-            **{f"query.{name}": IDS for name in ("service", "practitioner", "location")},
-            **{f"body.{name}": IDS for name in ("service", "practitioner", "location", "patient")},
-            "query.from": DATES,
-            "query.to": DATES,
-            "body.date_of_birth": DATES,
-            "body.start": {"dictionary": "starts", "probability": 0.5},
-            "query.q": {"dictionary": "search", "probability": 0.5},
-            "body.email": {"dictionary": "emails", "probability": 0.5},
-            "body.password": {"dictionary": "passwords", "probability": 0.5},
-            "body.phone": {"dictionary": "phones", "probability": 0.5},
-            "body.mobile": {"dictionary": "phones", "probability": 0.5},
-        },
-        # Each role sends its own credentials (or none): no invented tokens or cookies.
-        "generation": {"with-security-parameters": False},
-    }
-)
+CONFIG = {
+    "seed": 20270322,
+    "dictionaries": DICTIONARIES,
+    "parameters": {
+        "path.id": IDS,
+        **{f"query.{name}": IDS for name in ("service", "practitioner", "location")},
+        **{f"body.{name}": IDS for name in ("service", "practitioner", "location", "patient")},
+        "query.from": DATES,
+        "query.to": DATES,
+        "body.date_of_birth": DATES,
+        "body.start": {"dictionary": "starts", "probability": 0.5},
+        "query.q": {"dictionary": "search", "probability": 0.5},
+        "body.email": {"dictionary": "emails", "probability": 0.5},
+        "body.password": {"dictionary": "passwords", "probability": 0.5},
+        "body.phone": {"dictionary": "phones", "probability": 0.5},
+        "body.mobile": {"dictionary": "phones", "probability": 0.5},
+    },
+    # Each role sends its own credentials (or none): no invented tokens or cookies.
+    "generation": {"with-security-parameters": False},
+}
 
-schema = schemathesis.openapi.from_dict(
-    SchemaGenerator().get_schema(request=None, public=True), config=CONFIG
-).exclude(tag=CLINICAL_TAG)
-schema.app = get_wsgi_application()  # in-process: straight into Django's WSGI handler
+SPEC = SchemaGenerator().get_schema(request=None, public=True)
+# The operations an anonymous caller is refused before anything they send is read: the
+# schema lists no empty security requirement (`{}`) for them.
+SIGNED_IN_ONLY = {
+    (method.upper(), path)
+    for path, operations in SPEC["paths"].items()
+    for method, operation in operations.items()
+    if operation.get("security") and {} not in operation["security"]
+}
+
+
+def needs_sign_in(context) -> bool:
+    return (context.operation.method.upper(), context.operation.path) in SIGNED_IN_ONLY
+
+
+def api_operations(config: dict):
+    operations = schemathesis.openapi.from_dict(
+        copy.deepcopy(SPEC), config=schemathesis.Config.from_dict(config)
+    ).exclude(tag=CLINICAL_TAG)
+    operations.app = get_wsgi_application()  # in-process: straight into Django's WSGI handler
+    return operations
+
+
+schema = api_operations(CONFIG)
+# Anonymous callers of the rest: the coverage phase's hundreds of boundary values per
+# operation would test the 401 hundreds of times (as in test_clinical_schema.py).
+refused_schema = api_operations({**CONFIG, "phases": {"coverage": {"enabled": False}}}).include(
+    needs_sign_in
+)
 
 
 @pytest.fixture(autouse=True)
@@ -172,7 +196,7 @@ def credentials(request, clinic, reception, as_practitioner, myotherapist, manag
     return {"Authorization": f"Bearer {AccessToken.for_user(user)}"} if user else {}
 
 
-@pytest.mark.parametrize("credentials", ROLES, indirect=True)
+@pytest.mark.parametrize("credentials", SIGNED_IN_ROLES, indirect=True)
 @schema.parametrize()
 @settings(
     max_examples=MAX_EXAMPLES,
@@ -183,6 +207,40 @@ def credentials(request, clinic, reception, as_practitioner, myotherapist, manag
 )
 def test_every_answer_is_documented_and_no_server_error(case, credentials):
     case.call_and_validate(headers=credentials, checks=CHECKS)
+
+
+@pytest.mark.parametrize("credentials", ["anonymous"], indirect=True)
+@schema.exclude(needs_sign_in).parametrize()
+@settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_what_anyone_may_call_is_documented_and_no_server_error(case, credentials):
+    case.call_and_validate(headers=credentials, checks=CHECKS)
+
+
+@pytest.mark.parametrize("credentials", ["anonymous"], indirect=True)
+@refused_schema.parametrize()
+@settings(
+    max_examples=REFUSED_EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_the_rest_refuses_anonymous_callers_whatever_they_send(case, credentials):
+    response = case.call_and_validate(headers=credentials, checks=CHECKS)
+
+    if response.status_code == 400:
+        # DRF negotiates the answer's format before it authenticates: an unknown `format`
+        # is refused first, and says nothing but that.
+        assert set(response.json()["fields"]) == {"format"}, response.text
+    else:
+        # 404: a path the URL configuration does not match (an id with a dot or a slash).
+        assert response.status_code in {401, 404}, response.text
 
 
 # Inputs at the edges that random generation reaches too rarely to rely on, each held to
