@@ -64,6 +64,7 @@ from .models import PHASE_ORDER, MeasureKind, OutcomeMeasure, Phase, PlanPhase
 
 WEEKS = (6, 12)
 MEASURES = (MeasureKind.ODI, MeasureKind.PAIN)
+MEASURE_NAMES = {MeasureKind.ODI: "ODI", MeasureKind.PAIN: "Pain"}  # short, for tables
 # How long after the start a patient's sessions say which service, practitioner and phase
 # their care was: the report's longest time point.
 HORIZON = timedelta(weeks=max(WEEKS))

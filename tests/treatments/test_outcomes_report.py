@@ -26,13 +26,12 @@ from django.test.utils import CaptureQueriesContext
 
 from kernel.errors import DomainError
 from tests.factories import AppointmentFactory
-from tests.fixtures.clinic import NOW, at, make_coach
+from tests.fixtures.clinic import NOW, at
 from tests.treatments.outcomes_cohort import (
     COURSES,
     PERIOD,
     Course,
     build_cohort,
-    build_outsiders,
 )
 from treatments.models import MeasureKind, Phase, PlanPhase, TreatmentPlan
 from treatments.outcomes_report import GroupBy, Tally, Withheld, outcomes_report
@@ -45,21 +44,6 @@ def _now(frozen_now):
     pass
 
 
-@pytest.fixture
-def practitioners(myotherapist, second_myotherapist, location, gym):
-    return {
-        "mia": myotherapist,
-        "max": second_myotherapist,
-        "cal": make_coach(location, gym, "Cal"),
-    }
-
-
-@pytest.fixture
-def cohort(practitioners, myotherapy, location):
-    build_outsiders(practitioners["mia"], myotherapy, location)
-    return build_cohort(practitioners, myotherapy, location)
-
-
 def report(by=GroupBy.PRACTITIONER, period=PERIOD):
     return outcomes_report(start=period[0], end=period[1], by=by, now=NOW)
 
@@ -69,11 +53,13 @@ def tally(improved, not_improved, not_measured, too_early=0) -> Tally:
 
 
 class TestTheWholeCohort:
-    def test_only_those_whose_first_completed_session_is_in_the_period_are_counted(self, cohort):
+    def test_only_those_whose_first_completed_session_is_in_the_period_are_counted(
+        self, outcomes_cohort
+    ):
         assert report().overall.patients == 11
 
     def test_each_measure_at_each_time_point_is_improved_not_improved_not_measured_or_early(
-        self, cohort
+        self, outcomes_cohort
     ):
         overall = report().overall
 
@@ -84,20 +70,20 @@ class TestTheWholeCohort:
             (PAIN, 12): tally(5, 2, 3, too_early=1),
         }
 
-    def test_the_share_is_of_those_measured_never_of_those_not_measured(self, cohort):
+    def test_the_share_is_of_those_measured_never_of_those_not_measured(self, outcomes_cohort):
         overall = report().overall
 
         assert overall.tallies[ODI, 12].measured == 7
         assert overall.tallies[ODI, 12].share == pytest.approx(6 / 7)
 
-    def test_the_median_sessions_to_improve_is_of_those_improved_by_12_weeks(self, cohort):
+    def test_the_median_sessions_to_improve_is_of_those_improved_by_12_weeks(self, outcomes_cohort):
         overall = report().overall
 
         assert overall.sessions[ODI].sessions == [3, 4, 5, 7, 8, 10]
         assert (overall.sessions[ODI].median, overall.sessions[ODI].n) == (6.0, 6)
         assert (overall.sessions[PAIN].median, overall.sessions[PAIN].n) == (3.0, 5)
 
-    def test_a_period_without_starters_is_an_empty_report(self, cohort):
+    def test_a_period_without_starters_is_an_empty_report(self, outcomes_cohort):
         empty = report(period=(date(2025, 1, 1), date(2025, 1, 31)))
 
         assert empty.overall.patients == 0
@@ -106,7 +92,7 @@ class TestTheWholeCohort:
 
 
 class TestSmallGroupsAreWithheld:
-    def test_a_group_below_the_minimum_shows_no_figure(self, cohort, settings):
+    def test_a_group_below_the_minimum_shows_no_figure(self, outcomes_cohort, settings):
         settings.CLINIC_OUTCOMES_MIN_COUNT = 3
 
         cal = next(row for row in report().groups if row.label == "Cal Coach")
@@ -116,7 +102,7 @@ class TestSmallGroupsAreWithheld:
         assert cal.patients_shown is None
 
     def test_the_smallest_other_group_is_withheld_too_so_subtraction_reveals_nothing(
-        self, cohort, settings
+        self, outcomes_cohort, settings
     ):
         settings.CLINIC_OUTCOMES_MIN_COUNT = 3
 
@@ -128,7 +114,7 @@ class TestSmallGroupsAreWithheld:
         assert rows["Max Myo"].patients_shown is None
         assert rows["Mia Myo"].withheld is None
 
-    def test_a_shown_group_has_its_own_counts(self, cohort, settings):
+    def test_a_shown_group_has_its_own_counts(self, outcomes_cohort, settings):
         settings.CLINIC_OUTCOMES_MIN_COUNT = 3
 
         mia = next(row for row in report().groups if row.label == "Mia Myo")
@@ -143,7 +129,9 @@ class TestSmallGroupsAreWithheld:
         assert (mia.sessions[ODI].median, mia.sessions[ODI].n) == (5.0, 3)
         assert (mia.sessions[PAIN].median, mia.sessions[PAIN].n) == (3.0, 3)
 
-    def test_two_small_groups_that_together_reach_the_minimum_need_no_third(self, cohort, settings):
+    def test_two_small_groups_that_together_reach_the_minimum_need_no_third(
+        self, outcomes_cohort, settings
+    ):
         settings.CLINIC_OUTCOMES_MIN_COUNT = 4  # Max's 3 and Cal's 2 are both small: 5 together
 
         rows = {row.label: row.withheld for row in report().groups}
@@ -154,14 +142,14 @@ class TestSmallGroupsAreWithheld:
             "Mia Myo": None,
         }
 
-    def test_the_default_minimum_is_five(self, cohort):
+    def test_the_default_minimum_is_five(self, outcomes_cohort):
         rows = {row.label: row.withheld for row in report().groups}
 
         assert report().min_count == 5
         assert rows["Mia Myo"] is None
         assert rows["Max Myo"] == Withheld.FEWER_THAN_MIN
 
-    def test_a_cohort_below_the_minimum_shows_nothing_at_all(self, cohort, settings):
+    def test_a_cohort_below_the_minimum_shows_nothing_at_all(self, outcomes_cohort, settings):
         settings.CLINIC_OUTCOMES_MIN_COUNT = 12
 
         result = report()
