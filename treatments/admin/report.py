@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from accounts.roles import Role, roles_of
 from audit.models import Action
@@ -42,7 +43,9 @@ class OutcomesReportPages:
     """The report's two pages, on the outcome measures' admin."""
 
     def get_urls(self):
-        view = self.admin_site.admin_view
+        def view(page):  # pages that read only: GET (and HEAD)
+            return self.admin_site.admin_view(require_safe(page))
+
         return [
             path("report/", view(self.report_view), name="treatments_outcomemeasure_report"),
             path(
