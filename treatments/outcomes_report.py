@@ -15,13 +15,14 @@ What it counts:
 - **Not improved**: measured again within T weeks of the baseline, never improved.
 - **Not measured**: no baseline, or no measurement after it within T weeks: reported on
   its own, never as a failure.
-- **Too early**: T weeks after the baseline (or after the start, without a baseline) are
-  not over yet: left out of every figure but this one, whatever the patient's scores so
-  far, so that the share is not flattered by early improvers.
+- **Too early**: the last day of the T weeks after the baseline (or after the start,
+  without a baseline) is today or later: left out of every figure but this one, whatever
+  the patient's scores so far, so that the share is not flattered by early improvers.
+  Time points are clinic days (daylight saving moves no one across one).
 - The share improved is improved / (improved + not improved), always with both counts.
 - **Sessions to improve**: for those who improved by 12 weeks, the sessions (completed
-  appointments) from the start up to the one at which the improvement was recorded; the
-  median, with its n.
+  appointments) from the start up to the moment the improvement was recorded, that
+  session included; the median, with its n.
 
 Each patient is in one group of each grouping, so that the groups add up to the whole:
 - **service** and **practitioner**: those of most of the patient's sessions in their first
@@ -36,11 +37,12 @@ out by subtraction; so whenever a grouping withholds any group, it withholds, sm
 as many others as it takes for at least two to be withheld with together at least the
 minimum count of patients (complementary suppression). The overall row is withheld when the
 whole cohort is below the minimum. Figures within a group that is shown are not withheld
-further: each is given with its n.
+further: each is given with its n. (Each grouping is protected on its own: setting the
+table by service beside the one by practitioner is not guarded against.)
 
-Reads six queries at most, whatever the number of patients: the cohort's sessions, the
-thresholds, their ODI and pain scores, their plans' phases, and the services or
-practitioners that name the groups.
+Reads five queries at most, whatever the number of patients: the cohort's sessions, their
+plans' phases, the thresholds, their ODI and pain scores, and the services or practitioners
+that name the groups.
 """
 
 from __future__ import annotations
