@@ -43,3 +43,12 @@ class BooksWithVerifiedEmail(BasePermission):
         if is_staff_member(request.user):
             return True
         return bool(getattr(request.user, "email_verified", False))
+
+
+class IsManager(BasePermission):
+    """The clinic manager (the Manager group, or a superuser)."""
+
+    message = "Only the clinic's managers can do this."
+
+    def has_permission(self, request, view) -> bool:
+        return Role.MANAGER in roles_of(request.user)

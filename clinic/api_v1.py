@@ -23,6 +23,7 @@ from treatments.api.notes import TreatmentNoteViewSet
 from treatments.api.outcomes import OutcomeMeasureViewSet
 from treatments.api.plans import TreatmentPlanViewSet
 from treatments.api.progress import PatientProgressView
+from treatments.api.reports import OutcomesReportView
 from waitlist.api import AcceptOfferView, DeclineOfferView, OfferView, WaitlistEntryViewSet
 
 router = SimpleRouter()
@@ -61,6 +62,7 @@ urlpatterns = [
     path("patients/me/intake/", MyIntakeView.as_view(), name="patient-me-intake"),
     path("patients/<int:pk>/progress/", PatientProgressView.as_view(), name="patient-progress"),
     path("patients/<int:pk>/break-glass/", BreakGlassView.as_view(), name="patient-break-glass"),
+    path("reports/outcomes/", OutcomesReportView.as_view(), name="report-outcomes"),
     # Before the router's `waitlist/{pk}/`: the offers' links, by their signed token.
     path("waitlist/offers/<str:token>/", OfferView.as_view(), name="waitlist-offer"),
     path(

@@ -33,6 +33,9 @@ PHASE_OF_SERVICE = {
 }
 PHASE_INDEX = {phase: index for index, phase in enumerate(Phase)}
 
+# One patient in so many responds slowly (`_responds_slowly`).
+SLOW_RESPONDER_EVERY = 6
+
 ACTIVITIES = (
     "sedentary",
     "sedentary",
@@ -133,9 +136,21 @@ def stories_of(patients: list[Patient], *, seed: int, now: datetime) -> list[Sto
             skips_sex_life=rng.random() < 0.2,
         )
         story.phase_visits = _phase_visits(theirs)
+        if len(stories) % SLOW_RESPONDER_EVERY == SLOW_RESPONDER_EVERY - 2:
+            _responds_slowly(story)
         stories.append(story)
     _choose_red_flags(stories)
     return stories
+
+
+def _responds_slowly(story: Story) -> None:
+    """Not everyone gets better: a slow responder's pain settles about a point and their
+    ODI about six points below where they began, near the threshold of an important change
+    (2 points, 10 points or 30 %), so that the manager's outcomes report shows some who did
+    not improve by 6 or 12 weeks. From the story's own figures, drawing no random number:
+    every other patient's story stays as it was."""
+    story.pain_end = max(0.0, story.pain_start - 1.2)
+    story.odi_end = max(0.0, story.odi_start - 6)
 
 
 def _phase_visits(visits: list[Visit]) -> dict[str, Visit]:

@@ -6,7 +6,7 @@ so a practitioner cannot pick, or post, anyone they do not treat.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django import forms
@@ -16,10 +16,12 @@ from django.utils import timezone
 
 from accounts.models import User
 from appointments.models import Appointment
+from kernel.admin_query import CalendarDateField
 
 from .instruments import PSFS_ACTIVITY_LENGTH, PSFS_MAX_ACTIVITIES, RMDQ_ITEMS
 from .measures import answer_problems, scoring_problem
 from .models import ODI_SECTIONS, OutcomeMeasure, Phase, TreatmentPlan
+from .outcomes_report import GroupBy, default_period
 from .selectors import clinical_patients_for, sessions_to_write_up_for
 
 # A new plan's phases as the clinic usually plans them: (sessions, sessions a week).
@@ -283,4 +285,30 @@ class OutcomeMeasureForm(forms.ModelForm, OdiAnswersForm, RmdqPsfsAnswersForm):
             self.add_error(FIELD_OF_ANSWER[answer], messages)
         if not problems and (problem := scoring_problem(kind, answers)):
             self.add_error(None, problem)
+        return cleaned
+
+
+class OutcomesReportForm(forms.Form):
+    """The outcomes report's period and grouping, read from the page's query string; what is
+    missing from it is the default (the last twelve months, by service)."""
+
+    by = forms.ChoiceField(label="Group by", choices=GroupBy.choices)
+
+    def __init__(self, query, *, today: date):
+        first, last = default_period(today)
+        data = {"from": first.isoformat(), "to": last.isoformat(), "by": GroupBy.SERVICE}
+        data.update({name: query[name] for name in ("from", "to", "by") if query.get(name)})
+        super().__init__(data)
+        # `from` is a Python keyword: the fields keep the query's (and the API's) names.
+        self.fields = {
+            "from": CalendarDateField(label="Started care from", widget=AdminDateWidget),
+            "to": CalendarDateField(label="to (included)", widget=AdminDateWidget),
+            **self.fields,
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        first, last = cleaned.get("from"), cleaned.get("to")
+        if first and last and first > last:
+            self.add_error("to", "The period must end on or after its first day.")
         return cleaned

@@ -22,6 +22,9 @@ from django.utils.safestring import SafeString, mark_safe
 
 from .change import Band
 from .models import MeasureKind, Phase
+from .outcomes_report import MEASURE_NAMES, Row
+from .outcomes_report import MEASURES as REPORT_MEASURES
+from .outcomes_report import WEEKS as REPORT_WEEKS
 from .progress import PhaseSpan, Progress
 
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
@@ -394,3 +397,129 @@ def _text_element(parent, tag: str, text: str, **attributes) -> ET.Element:
     element = ET.SubElement(parent, tag, attributes)
     element.text = text
     return element
+
+
+# --- the clinic outcomes report: the share improved, with its n ---------------------------
+
+REPORT_LABEL_WIDTH = 190  # the groups' names, left of the bars
+BAR, BAR_GAP, GROUP_GAP = 12, 3, 14
+
+
+def outcomes_chart(rows: Sequence[Row], *, title: str) -> SafeString:
+    """The share of each group who reached an important improvement, one bar per measure
+    and time point (ODI, then pain; 6 weeks lighter, 12 weeks full), each labelled with
+    its counts ("4 of 8"), as SVG markup safe to put in a template. A withheld group is
+    named without a bar; nothing is drawn without groups."""
+    if not rows:
+        return mark_safe("")
+    bars = [(kind, weeks) for kind in REPORT_MEASURES for weeks in REPORT_WEEKS]
+    left, right = REPORT_LABEL_WIDTH, WIDTH - 120
+    group_height = len(bars) * (BAR + BAR_GAP) + GROUP_GAP
+    height = TOP + len(rows) * group_height + 10
+    svg = ET.Element(
+        "svg",
+        {
+            "xmlns": SVG_NAMESPACE,
+            "viewBox": f"0 0 {WIDTH} {height}",
+            "width": str(WIDTH),
+            "height": str(height),
+            "role": "img",
+            "aria-labelledby": "outcomes-chart-title",
+            "class": "outcomes-chart",
+            "font-family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
+            "font-size": "11",
+        },
+    )
+    _text_element(svg, "title", title, id="outcomes-chart-title")
+    colours = {MeasureKind.ODI: ODI_COLOUR, MeasureKind.PAIN: PAIN_COLOUR}
+    legend = ET.SubElement(svg, "g", {"class": "legend"})
+    position = left
+    for kind, weeks in bars:
+        ET.SubElement(
+            legend,
+            "rect",
+            {"x": str(position), "y": "10", "width": "10", "height": "10"},
+            fill=colours[kind],
+            **{"fill-opacity": _opacity(weeks)},
+        )
+        text = f"{MEASURE_NAMES[kind]} by {weeks} weeks"
+        _text_element(legend, "text", text, x=str(position + 14), y="19", fill="#111827")
+        position += 14 + 6 * len(text) + 14
+    for step in range(0, 101, 25):  # the scale: 0 to 100 %
+        x = round(left + (right - left) * step / 100, 1)
+        ET.SubElement(
+            svg,
+            "line",
+            {"x1": str(x), "x2": str(x), "y1": str(TOP - 8), "y2": str(height - 10)},
+            stroke="#d5dae1",
+        )
+        _text_element(
+            svg,
+            "text",
+            f"{step}%",
+            x=str(x),
+            y=str(TOP - 12),
+            fill="#6b7280",
+            **{"text-anchor": "middle"},
+        )
+    for index, row in enumerate(rows):
+        top = TOP + index * group_height
+        group = ET.SubElement(svg, "g", {"class": "group"})
+        _text_element(
+            group,
+            "text",
+            row.label,
+            x="8",
+            y=str(top + BAR),
+            fill="#111827",
+            **{"font-weight": "600"},
+        )
+        if row.withheld:
+            _text_element(
+                group,
+                "text",
+                "withheld (small group)",
+                x="8",
+                y=str(top + 2 * BAR + 4),
+                fill="#6b7280",
+            )
+            continue
+        for position, (kind, weeks) in enumerate(bars):
+            tally = row.tallies[kind, weeks]
+            y = top + position * (BAR + BAR_GAP)
+            width = round((right - left) * (tally.share or 0), 1)
+            described = (
+                f"{tally.share:.0%} ({tally.improved} of {tally.measured})"
+                if tally.measured
+                else "nobody measured"
+            )
+            bar = ET.SubElement(
+                group,
+                "rect",
+                {
+                    "class": f"bar bar-{kind}-{weeks}",
+                    "x": str(left),
+                    "y": str(y),
+                    "width": str(width),
+                    "height": str(BAR),
+                },
+                fill=colours[kind],
+                **{"fill-opacity": _opacity(weeks)},
+            )
+            _text_element(
+                bar, "title", f"{row.label}: {MEASURE_NAMES[kind]} by {weeks} weeks, {described}"
+            )
+            _text_element(
+                group,
+                "text",
+                described,
+                x=str(round(left + width + 4, 1)),
+                y=str(y + BAR - 2),
+                fill="#374151",
+            )
+    return mark_safe(ET.tostring(svg, encoding="unicode"))  # built and escaped by ElementTree
+
+
+def _opacity(weeks: int) -> str:
+    """The longest time point in full colour, the earlier ones lighter."""
+    return "1" if weeks == max(REPORT_WEEKS) else "0.5"

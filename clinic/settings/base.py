@@ -422,6 +422,10 @@ LOGGING = {
 BREAK_GLASS_HOURS = env.int("BREAK_GLASS_HOURS", default=12)
 BREAK_GLASS_MIN_REASON = env.int("BREAK_GLASS_MIN_REASON", default=20)
 
+# The clinic outcomes report (`treatments.outcomes_report`) shows no figure of a group of
+# fewer patients than this (privacy): only that the group is small.
+CLINIC_OUTCOMES_MIN_COUNT = env.int("CLINIC_OUTCOMES_MIN_COUNT", default=5)
+
 # Behind a proxy that sets X-Forwarded-For, the audit log records the address it reports.
 AUDIT_TRUST_FORWARDED_FOR = env.bool("AUDIT_TRUST_FORWARDED_FOR", default=False)
 # The sign-in throttle counts per client address. Without a trusted proxy DRF would take

@@ -37,6 +37,7 @@ from treatments.models import (
     TreatmentPlan,
     odi_percent,
 )
+from treatments.outcomes_report import GroupBy, default_period, outcomes_report
 from treatments.services import open_red_flags
 
 # One worker seeds the demo clinic for both modules (`make test` runs `--dist loadgroup`).
@@ -463,3 +464,27 @@ def test_some_assessed_patients_wait_on_the_waitlist_a_few_urgent(demo_clinic):
     assert entries.filter(urgent=True).count() == 3
     assert len({entry.service_id for entry in entries}) == 3
     assert any("waitlist" in line for line in demo_clinic.lines())
+
+
+# The manager's outcomes report ------------------------------------------------------------
+
+
+def test_the_managers_outcomes_report_shows_the_demo_cohorts_figures(demo_clinic):
+    """The demo's six months of care: enough patients past 6 and 12 weeks for every figure,
+    some improved and (the slow responders, `demo.stories._responds_slowly`) some not, and
+    groups too small to show withheld."""
+    start, end = default_period(timezone.localdate(demo_clinic.at))
+    reports = {
+        by: outcomes_report(start=start, end=end, by=by, now=demo_clinic.at) for by in GroupBy
+    }
+
+    overall = reports[GroupBy.PRACTITIONER].overall
+    assert overall.patients >= 40 and overall.withheld is None
+    for kind in (MeasureKind.ODI, MeasureKind.PAIN):
+        early, late = overall.tallies[kind, 6], overall.tallies[kind, 12]
+        assert early.improved >= 10 and early.not_improved >= 1, kind
+        assert late.measured >= 10 and late.improved >= 5, kind
+        assert overall.sessions[kind].n >= 5 and overall.sessions[kind].median >= 2
+    for by in (GroupBy.PRACTITIONER, GroupBy.SERVICE):
+        withheld = [group.withheld for group in reports[by].groups]
+        assert None in withheld and any(withheld), by

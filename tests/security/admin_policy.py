@@ -351,6 +351,9 @@ POLICY = {
     "treatments_outcomemeasure_delete POST":            "login login 403   403   403   403   403",
     "treatments_outcomemeasure_history GET":            "login login index 200   index 200   200",
     "treatments_outcomemeasure_object GET":             "login login 302   302   302   302   302",
+    # The clinic outcomes report (counts, no patient): managers only, a page and its CSV.
+    "treatments_outcomemeasure_report GET":             "login login 403   403   403   200   200",
+    "treatments_outcomemeasure_report_csv GET":         "login login 403   403   403   200   200",
     "treatments_treatmentnote_add GET":                 "login login 403   200   200   403   403",
     "treatments_treatmentnote_add POST":                "login login 403   302   200   403   403",
     "treatments_treatmentnote_addendum GET":            "login login 403   403   403   403   403",

@@ -87,6 +87,8 @@ POLICY = {
     # Clinical records: never reception; a manager reads and adjusts plans, but writes no
     # notes, scores or intakes and clears no red flags (as the admin: a clinician's acts).
     ("patient-progress", "GET"):             "401 403 403 403 200 404 200",
+    # The clinic outcomes report: counts over every patient, for managers only.
+    ("report-outcomes", "GET"):              "401 403 403 403 403 403 200",
     ("treatment-note-list", "GET"):          "401 403 403 403 200 200 200",
     ("treatment-note-list", "POST"):         "401 403 403 403 201 400 403",
     ("treatment-note-detail", "GET"):        "401 403 403 403 200 404 200",

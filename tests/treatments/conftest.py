@@ -8,8 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from tests.fixtures.clinic import TODAY, at
+from tests.fixtures.clinic import TODAY, at, make_coach
 from tests.treatments.api_helpers import EXERCISES, INTAKE_ANSWERS, ODI_ONE_UNANSWERED, session_of
+from tests.treatments.outcomes_cohort import build_cohort, build_outsiders
 from treatments.models import Phase, RedFlag
 from treatments.services import (
     create_plan,
@@ -93,3 +94,21 @@ def records(signed, draft, plan, odi, intake, sessions):
         "intake": intake,
         "fresh_session": sessions[2],
     }
+
+
+@pytest.fixture
+def practitioners(myotherapist, second_myotherapist, location, gym):
+    """The outcomes report's three practitioners, by first name."""
+    return {
+        "mia": myotherapist,
+        "max": second_myotherapist,
+        "cal": make_coach(location, gym, "Cal"),
+    }
+
+
+@pytest.fixture
+def outcomes_cohort(practitioners, myotherapy, location):
+    """The outcomes report's cohort counted by hand (`outcomes_cohort.COURSES`), and the
+    patients who did not start care in its period."""
+    build_outsiders(practitioners["mia"], myotherapy, location)
+    return build_cohort(practitioners, myotherapy, location)

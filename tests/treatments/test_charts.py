@@ -6,7 +6,9 @@ from xml.etree import ElementTree
 
 import pytest
 
-from treatments.charts import LEFT, RIGHT, progress_chart
+from treatments.charts import LEFT, RIGHT, outcomes_chart, progress_chart
+from treatments.models import MeasureKind
+from treatments.outcomes_report import Row, Tally, Withheld
 from treatments.progress import PhaseSpan
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -80,3 +82,43 @@ def test_values_are_placed_on_their_scales():
     (odi,) = with_class(chart, "odi-point")
     # Pain 10 and ODI 100 % are both the top of the plot.
     assert float(pain.get("cy")) == pytest.approx(float(odi.get("y")) + 4)
+
+
+# --- the clinic outcomes report's chart ----------------------------------------------------
+
+
+def report_row(label, improved, not_improved, withheld=None) -> Row:
+    tallies = {
+        (kind, weeks): Tally(improved, not_improved, 1, 0)
+        for kind in (MeasureKind.ODI, MeasureKind.PAIN)
+        for weeks in (6, 12)
+    }
+    return Row(key=label, label=label, patients=9, withheld=withheld, tallies=tallies)
+
+
+def test_the_outcomes_chart_has_a_bar_per_measure_and_time_point_each_with_its_n():
+    chart = parse(
+        outcomes_chart(
+            [report_row("All patients", 3, 1), report_row("<Mia & Co>", 0, 0)], title="Outcomes"
+        )
+    )
+
+    bars = with_class(chart, "bar")
+    assert len(bars) == 8
+    titles = [bar.find(f"{SVG}title").text for bar in bars]
+    assert "All patients: ODI by 12 weeks, 75% (3 of 4)" in titles
+    assert "<Mia & Co>: Pain by 6 weeks, nobody measured" in titles  # escaped, and no share
+
+
+def test_a_withheld_group_is_named_without_a_bar():
+    row = report_row("Small", 1, 1, withheld=Withheld.FEWER_THAN_MIN)
+    row.tallies = {}
+
+    chart = parse(outcomes_chart([row], title="Outcomes"))
+
+    assert with_class(chart, "bar") == []
+    assert "withheld (small group)" in ElementTree.tostring(chart, encoding="unicode")
+
+
+def test_no_groups_no_outcomes_chart():
+    assert outcomes_chart([], title="Outcomes") == ""

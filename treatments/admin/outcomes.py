@@ -22,16 +22,24 @@ from .common import (
     RefusalsAsMessages,
     patient_link,
 )
+from .report import OutcomesReportPages
 
 
 @admin.register(OutcomeMeasure)
 class OutcomeMeasureAdmin(
-    AuditedAdmin, NoAccessAdmin, RefusalsAsMessages, KeptAsRecorded, admin.ModelAdmin
+    AuditedAdmin,
+    NoAccessAdmin,
+    RefusalsAsMessages,
+    KeptAsRecorded,
+    OutcomesReportPages,
+    admin.ModelAdmin,
 ):
     """Pain scores and ODI results, as recorded: a new one is entered here (an ODI as its ten
-    answers), a recorded one is kept as it is."""
+    answers), a recorded one is kept as it is. The clinic outcomes report, for managers, is
+    on pages of its own here (`report.OutcomesReportPages`)."""
 
     form = OutcomeMeasureForm
+    change_list_template = "admin/treatments/outcomemeasure/change_list.html"
     list_display = [
         "patient_name",
         "kind",
