@@ -399,17 +399,6 @@ def test_an_ended_offers_pending_message_is_withdrawn(scene, myotherapy, myother
 # --- reception --------------------------------------------------------------------------
 
 
-def test_reception_cannot_book_over_an_offered_time(scene, myotherapy, myotherapist):
-    freed(scene, myotherapy, myotherapist)
-    process_freed_time()
-
-    with pytest.raises(DomainError) as refused:
-        book_appointment(
-            patient=scene["dee"], service=myotherapy, practitioner=myotherapist, start=FREED_AT
-        )
-    assert refused.value.code == "slot_unavailable"
-
-
 def test_reception_releasing_the_time_withdraws_the_offer(
     scene, myotherapy, myotherapist, anonymous
 ):
