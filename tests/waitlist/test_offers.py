@@ -4,6 +4,7 @@ accepted (once), declined or expired (the next candidate), withdrawn by receptio
 from datetime import time, timedelta
 
 import pytest
+from celery.exceptions import AlwaysEagerIgnored
 from django.db import transaction
 
 from appointments.models import SlotHold, Source, Status
@@ -539,6 +540,22 @@ def test_the_task_is_safe_to_run_twice(scene, myotherapy, myotherapist):
     assert offer_freed_time() == {"ended": 0, "processed": 1}
     assert offer_freed_time() == {"ended": 0, "processed": 0}
     assert WaitlistOffer.objects.count() == 1
+
+
+def test_a_committed_cancellation_runs_the_task_through_its_signature(
+    scene, myotherapy, myotherapist, django_capture_on_commit_callbacks, recwarn
+):
+    """Enqueued as the registered task, not `send_task` by name: with eager tasks (the
+    booking site's tests) it runs at once, and Celery has nothing to warn about."""
+    app.conf.task_always_eager = True
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            freed(scene, myotherapy, myotherapist)
+    finally:
+        app.conf.task_always_eager = False
+
+    assert live_offers().get().entry == scene["bea_entry"]
+    assert not [w for w in recwarn if issubclass(w.category, AlwaysEagerIgnored)]
 
 
 def test_beat_runs_the_offers_every_minute():
