@@ -558,6 +558,18 @@ def status_now(offer: WaitlistOffer, *, now: datetime | None = None) -> str:
     return offer.status
 
 
+def live_offers(
+    offers: QuerySet[WaitlistOffer], *, now: datetime | None = None
+) -> QuerySet[WaitlistOffer]:
+    """Those of `offers` that can be taken now: offered, before their expiry, their hold
+    still there — what `status_now` says `offered` of, for a list in one query."""
+    return offers.filter(
+        Exists(SlotHold.objects.filter(pk=OuterRef("hold_id"))),
+        status=OfferStatus.OFFERED,
+        expires_at__gt=now or timezone.now(),
+    )
+
+
 # --- answers -------------------------------------------------------------------------------
 
 _ENDED = {
