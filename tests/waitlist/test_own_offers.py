@@ -89,7 +89,11 @@ def test_the_patient_takes_their_offer_by_id(scene):
     assert response.json()["status"] == "accepted"
     offer.refresh_from_db()
     booked = offer.appointment
-    assert (booked.patient, booked.start, booked.source) == (scene["bea"], FREED_AT, Source.WAITLIST)
+    assert (booked.patient, booked.start, booked.source) == (
+        scene["bea"],
+        FREED_AT,
+        Source.WAITLIST,
+    )
     assert response.json()["appointment"] == booked.pk
     scene["entries"][scene["bea"]].refresh_from_db()
     assert scene["entries"][scene["bea"]].end_reason == EndReason.BOOKED
