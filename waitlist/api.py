@@ -32,6 +32,7 @@ from kernel.rest import (
     ModelSerializer,
     NamedSerializer,
     Serializer,
+    ZonedDateTimeField,
     error_response,
 )
 from practice.models import Location, Practitioner, Service
@@ -42,6 +43,15 @@ from .selectors import entries_with_live_offers_for, own_offers_for
 from .services import Wish, change_entry, join_waitlist, leave_waitlist
 
 
+class AtLocationField(ZonedDateTimeField):
+    """A time of the offer on its location's clock, with the offset: as an appointment's
+    times read (the booking site shows the text's wall-clock time)."""
+
+    def get_attribute(self, offer: WaitlistOffer) -> Any:
+        moment = super().get_attribute(offer)
+        return moment.astimezone(offer.location.zone)
+
+
 class OfferSerializer(serializers.Serializer):
     """An offer as its link shows it: no patient's name, nothing but the time offered."""
 
@@ -49,9 +59,9 @@ class OfferSerializer(serializers.Serializer):
     practitioner = serializers.SerializerMethodField()
     location = serializers.CharField(source="location.name", read_only=True)
     address = serializers.CharField(source="location.address", read_only=True)
-    start = serializers.DateTimeField(read_only=True)
-    end = serializers.DateTimeField(read_only=True)
-    expires_at = serializers.DateTimeField(read_only=True)
+    start = AtLocationField(read_only=True)
+    end = AtLocationField(read_only=True)
+    expires_at = AtLocationField(read_only=True)
     status = serializers.SerializerMethodField(
         help_text="`offered` while it can be taken; an offer past its expiry is `expired` "
         "even before the sweep marks it."
@@ -415,32 +425,34 @@ OWN_OFFER_PARAMETERS = [
 ]
 
 
-@extend_schema(
-    summary="Take my waitlist offer",
-    description="As the link's `accept/`, signed in as the patient it was offered to: "
-    "books the held time (or moves the linked booking into it) and ends the entry.",
-    parameters=OWN_OFFER_PARAMETERS,
-    request=None,
-    responses={200: OwnOfferSerializer, 403: FORBIDDEN, 404: NOT_FOUND, 409: OFFER_REFUSED},
-    tags=OFFER_TAGS,
-)
 class AcceptOwnOfferView(_OwnOfferView):
+    @extend_schema(
+        operation_id="v1_waitlist_offers_accept_mine",
+        summary="Take my waitlist offer",
+        description="As the link's `accept/`, signed in as the patient it was offered to: "
+        "books the held time (or moves the linked booking into it) and ends the entry.",
+        parameters=OWN_OFFER_PARAMETERS,
+        request=None,
+        responses={200: OwnOfferSerializer, 403: FORBIDDEN, 404: NOT_FOUND, 409: OFFER_REFUSED},
+        tags=OFFER_TAGS,
+    )
     def post(self, request: Request, public_id: str) -> Response:
         offer = self.get_object()
         accept_offer(offer=offer)
         return self.answered(offer)
 
 
-@extend_schema(
-    summary="Pass on my waitlist offer",
-    description="As the link's `decline/`, signed in: the time goes to the next on the "
-    "list and the patient stays on the waitlist.",
-    parameters=OWN_OFFER_PARAMETERS,
-    request=None,
-    responses={200: OwnOfferSerializer, 403: FORBIDDEN, 404: NOT_FOUND, 409: OFFER_REFUSED},
-    tags=OFFER_TAGS,
-)
 class DeclineOwnOfferView(_OwnOfferView):
+    @extend_schema(
+        operation_id="v1_waitlist_offers_decline_mine",
+        summary="Pass on my waitlist offer",
+        description="As the link's `decline/`, signed in: the time goes to the next on the "
+        "list and the patient stays on the waitlist.",
+        parameters=OWN_OFFER_PARAMETERS,
+        request=None,
+        responses={200: OwnOfferSerializer, 403: FORBIDDEN, 404: NOT_FOUND, 409: OFFER_REFUSED},
+        tags=OFFER_TAGS,
+    )
     def post(self, request: Request, public_id: str) -> Response:
         offer = self.get_object()
         decline_offer(offer=offer)
