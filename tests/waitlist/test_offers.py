@@ -558,6 +558,22 @@ def test_a_committed_cancellation_runs_the_task_through_its_signature(
     assert not [w for w in recwarn if issubclass(w.category, AlwaysEagerIgnored)]
 
 
+def test_the_link_opens_the_booking_sites_offer_page(scene, myotherapy, myotherapist, settings):
+    """By default (no WAITLIST_OFFER_URL in the environment) the message links to the
+    site's `#/offer/{token}` page, which reads the offer by that token."""
+    from clinic.settings import base
+
+    freed(scene, myotherapy, myotherapist)
+    process_freed_time()
+    offer = live_offers().get()
+
+    site_page = base.SITE_URL.rstrip("/") + "/#/offer/"
+    assert site_page + "{token}" == base.WAITLIST_OFFER_URL
+    settings.WAITLIST_OFFER_URL = base.WAITLIST_OFFER_URL
+    token = offers.offer_details(offer)["offer_url"].removeprefix(site_page)
+    assert link(offer) == f"/api/v1/waitlist/offers/{token}/"
+
+
 def test_beat_runs_the_offers_every_minute():
     schedule = app.conf.beat_schedule["offer-freed-time"]
     assert schedule["task"] == "waitlist.tasks.offer_freed_time"
