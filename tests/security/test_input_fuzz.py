@@ -189,6 +189,8 @@ def test_every_write_operation_with_a_body_is_fuzzed():
         # An offer's link takes or declines what the offer says; it reads no body.
         ("waitlist-offer-accept", "POST"),
         ("waitlist-offer-decline", "POST"),
+        ("waitlist-own-offer-accept", "POST"),
+        ("waitlist-own-offer-decline", "POST"),
     }
 
 
