@@ -80,7 +80,7 @@ def test_the_link_shows_the_offer_and_taking_it_books_it(browser, site, artifact
 
 
 def test_a_time_taken_meanwhile_is_explained(
-    browser, site, artifacts_dir, offered, myotherapy, myotherapist
+    browser, site, artifacts_dir, offered, assessment, myotherapist
 ):
     _, offer = offered
     other = PatientFactory(first_name="Ola")
@@ -88,9 +88,10 @@ def test_a_time_taken_meanwhile_is_explained(
     open_the_link(page, offer)
     page.heading("A time has come free for you")
 
-    # Reception books the time at the desk while the page is open: the desk comes first.
+    # Reception books a new patient's assessment at that time while the page is open: the
+    # desk comes first.
     book_appointment(
-        patient=other, service=myotherapy, practitioner=myotherapist, start=offer.start
+        patient=other, service=assessment, practitioner=myotherapist, start=offer.start
     )
     page.press("Take it")
 
