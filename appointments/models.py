@@ -494,6 +494,11 @@ class SlotHold(models.Model):
         help_text="The signed-in patient who holds it; empty for a visitor.",
     )
     client_ip = models.GenericIPAddressField(null=True, blank=True)
+    for_offer = models.BooleanField(
+        default=False,
+        help_text="Held by the clinic to offer the time (the waitlist's offers): a booking "
+        "by staff over it ends it; a patient's or a visitor's hold it never is.",
+    )
     created_at = models.DateTimeField()
 
     class Meta:
@@ -501,6 +506,10 @@ class SlotHold(models.Model):
             models.CheckConstraint(
                 condition=Q(start__lt=F("end")) & Q(end__lte=F("blocked_until")),
                 name="slot_hold_times_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(for_offer=False) | Q(patient__isnull=True, client_ip__isnull=True),
+                name="slot_hold_for_offer_has_no_holder",
             ),
             models.CheckConstraint(
                 condition=Q(blocked_until__lte=F("start") + timedelta(hours=24)),

@@ -134,6 +134,9 @@ class _Placement:
     blocked_until: datetime
     location_id: int
     rules: BookingRules  # as the checks read them
+    # A hold the clinic made to offer the time (`hold_for_offer`) takes the practitioner's
+    # time then: a booking by staff ends it (`_end_offer_holds_in_the_way`).
+    over_an_offer: bool
 
 
 def book_appointment(
@@ -161,6 +164,10 @@ def book_appointment(
     and its time is booked: refused with `hold_expired` when it has expired or gone, or
     belongs to another patient — even if the time is still free, so that the patient is
     told, and picks the time again, rather than book what they no longer see held.
+
+    Staff (any source but `online`) book over a time the clinic holds to offer it: the
+    booking ends that hold (`_end_offer_holds_in_the_way`). A patient's or a visitor's
+    hold refuses staff and patients alike.
     """
     location_id = getattr(location, "pk", location)
     now = now or timezone.now()
@@ -183,6 +190,8 @@ def book_appointment(
                 online=online,
                 now=now,
             )
+            if not online:
+                _end_offer_holds_in_the_way(practitioner, placement)
             appointment = Appointment(
                 patient=locked,
                 practitioner=practitioner,
@@ -235,6 +244,7 @@ def hold_slot(
         expires_at=now + timedelta(minutes=settings.HOLD_MINUTES),
         online=True,
         counted=True,
+        for_offer=False,
         now=now,
     )
 
@@ -264,6 +274,7 @@ def hold_for_offer(
         expires_at=expires_at,
         online=False,
         counted=False,
+        for_offer=True,
         now=now or timezone.now(),
     )
 
@@ -279,11 +290,12 @@ def _hold(
     expires_at: datetime,
     online: bool,
     counted: bool,
+    for_offer: bool,
     now: datetime,
 ) -> SlotHold:
     """A hold of the time, one transaction: checked as a booking (`online`: the patient's
     rules; otherwise the staff's), `counted` against the holder's allowance, the expired
-    holds in its way gone."""
+    holds in its way gone; `for_offer`, the clinic's to offer (staff may book over it)."""
     location_id = getattr(location, "pk", location)
 
     def hold() -> SlotHold:
@@ -311,6 +323,7 @@ def _hold(
                 expires_at=expires_at,
                 patient=patient,
                 client_ip=client_ip,
+                for_offer=for_offer,
                 created_at=now,
             )
             known = location if isinstance(location, Location) else None
@@ -403,6 +416,26 @@ def _end_expired_holds(
     return expired.delete()[0]
 
 
+def _end_offer_holds_in_the_way(practitioner: Practitioner, placement: _Placement) -> None:
+    """Staff take precedence over the clinic's own offer of a time: the holds made to offer
+    it (`hold_for_offer`) that take the practitioner's time at `placement` end, in the
+    booking's (or move's) transaction, before its room is chosen. The offers made with
+    them find their hold gone: their links say the time is taken at once, accepting is
+    refused (`offer_taken`), and the waitlist's sweep marks them withdrawn. This module
+    does not know the waitlist; the hold is all it ends.
+
+    Of a patient accepting the offer at this moment, one waits on the hold's row: whoever
+    locked it first books, the other is refused (the hold gone, or the time booked)."""
+    if not placement.over_an_offer:
+        return
+    SlotHold.objects.filter(
+        for_offer=True,
+        practitioner=practitioner,
+        start__lt=placement.blocked_until,
+        blocked_until__gt=placement.start,
+    ).delete()
+
+
 def reschedule_appointment(
     *,
     appointment: Appointment,
@@ -415,7 +448,7 @@ def reschedule_appointment(
     """Move a booked appointment to `start` (and optionally another practitioner).
 
     Atomic: if the new time is refused the appointment keeps its old time, room and
-    practitioner.
+    practitioner. Staff (not `online`) move it over a time held to offer, as they book.
     """
     now = now or timezone.now()
     # Staying with its practitioner means the one the locked row names; a refusal names them.
@@ -441,6 +474,8 @@ def reschedule_appointment(
                 rescheduling=current,
             )
             _check_no_bookings_depend_on(current, moved_to=placement.start, rules=placement.rules)
+            if not online:
+                _end_offer_holds_in_the_way(new_practitioner, placement)
             moved_from = Moved(
                 practitioner_id=current.practitioner_id,
                 location_id=current.location_id,
@@ -884,6 +919,7 @@ def _check_bookable(
         # The window lies at `location` when one was asked for.
         location_id=window.location_id,
         rules=rules,
+        over_an_offer=facts.over_an_offer,
     )
 
 
@@ -899,6 +935,7 @@ class _BookingFacts:
     patient_assessed: bool
     session_has_note: bool
     location_open: bool
+    over_an_offer: bool
 
 
 def _booking_facts(
@@ -914,7 +951,13 @@ def _booking_facts(
     """The booking rules with, beside them, every fact about the patient, the practitioner
     and the diary that the checks need: one round trip instead of six, its SQL compiled once
     per service disciplines and kind of change (`kernel.compiled`)."""
-    values = {"patient": patient_id, "practitioner": practitioner.pk, "start": start, "end": end}
+    values = {
+        "patient": patient_id,
+        "practitioner": practitioner.pk,
+        "start": start,
+        "end": end,
+        "blocked_until": end + service.buffer_after,
+    }
     if rescheduling is not None:
         values["moved"] = rescheduling.pk
     if location_id is not None:
@@ -924,7 +967,7 @@ def _booking_facts(
     if not rows:  # the rules' row is made on first use
         BookingRules.current()
         rows = _BOOKING_FACTS.rows(shape, **values)
-    *rules, archived_at, is_active, delivers, on_leave, assessed, has_note, open_ = rows[0]
+    *rules, archived_at, is_active, delivers, on_leave, assessed, has_note, open_, offered = rows[0]
     return _BookingFacts(
         rules=BookingRules(**dict(zip(_RULES_FIELDS, rules, strict=True))),
         archived_at=archived_at,
@@ -934,6 +977,7 @@ def _booking_facts(
         patient_assessed=assessed,
         session_has_note=has_note,
         location_open=open_,
+        over_an_offer=offered,
     )
 
 
@@ -947,6 +991,7 @@ def _booking_facts_query(
     practitioner: int,
     start: datetime,
     end: datetime,
+    blocked_until: datetime,
     moved: int | None = None,
     location: int | None = None,
 ) -> QuerySet:
@@ -969,6 +1014,14 @@ def _booking_facts_query(
                 if location
                 else Value(True)
             ),
+            fact_over_an_offer=Exists(
+                SlotHold.objects.filter(
+                    for_offer=True,
+                    practitioner_id=practitioner,
+                    start__lt=blocked_until,
+                    blocked_until__gt=start,
+                )
+            ),
         )
         .values_list(
             *_RULES_FIELDS,
@@ -979,6 +1032,7 @@ def _booking_facts_query(
             "fact_assessed",
             "fact_has_note",
             "fact_location_open",
+            "fact_over_an_offer",
         )
     )
 

@@ -24,7 +24,14 @@ from treatments.api.outcomes import OutcomeMeasureViewSet
 from treatments.api.plans import TreatmentPlanViewSet
 from treatments.api.progress import PatientProgressView
 from treatments.api.reports import OutcomesReportView
-from waitlist.api import AcceptOfferView, DeclineOfferView, OfferView, WaitlistEntryViewSet
+from waitlist.api import (
+    AcceptOfferView,
+    AcceptOwnOfferView,
+    DeclineOfferView,
+    DeclineOwnOfferView,
+    OfferView,
+    WaitlistEntryViewSet,
+)
 
 router = SimpleRouter()
 router.register("locations", LocationViewSet, basename="location")
@@ -63,7 +70,18 @@ urlpatterns = [
     path("patients/<int:pk>/progress/", PatientProgressView.as_view(), name="patient-progress"),
     path("patients/<int:pk>/break-glass/", BreakGlassView.as_view(), name="patient-break-glass"),
     path("reports/outcomes/", OutcomesReportView.as_view(), name="report-outcomes"),
-    # Before the router's `waitlist/{pk}/`: the offers' links, by their signed token.
+    # Before the router's `waitlist/{pk}/`: a signed-in patient's offers by their id (a
+    # UUID, which no signed token is: it has colons), then the links' by the token.
+    path(
+        "waitlist/offers/<uuid:public_id>/accept/",
+        AcceptOwnOfferView.as_view(),
+        name="waitlist-own-offer-accept",
+    ),
+    path(
+        "waitlist/offers/<uuid:public_id>/decline/",
+        DeclineOwnOfferView.as_view(),
+        name="waitlist-own-offer-decline",
+    ),
     path("waitlist/offers/<str:token>/", OfferView.as_view(), name="waitlist-offer"),
     path(
         "waitlist/offers/<str:token>/accept/",

@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
+from accounts.access import IsPatient
 from accounts.roles import Role, is_front_desk, roles_of
 from appointments.selectors import appointments_for
 from care.selectors import patients_for
@@ -31,14 +32,71 @@ from kernel.rest import (
     ModelSerializer,
     NamedSerializer,
     Serializer,
+    ZonedDateTimeField,
     error_response,
 )
 from practice.models import Location, Practitioner, Service
 
 from .models import EndReason, OfferStatus, WaitlistEntry, WaitlistOffer
 from .offers import accept_offer, decline_offer, offer_of_token, status_now
-from .selectors import entries_for
+from .selectors import entries_with_live_offers_for, own_offers_for
 from .services import Wish, change_entry, join_waitlist, leave_waitlist
+
+
+class AtLocationField(ZonedDateTimeField):
+    """A time of the offer on its location's clock, with the offset: as an appointment's
+    times read (the booking site shows the text's wall-clock time)."""
+
+    def get_attribute(self, offer: WaitlistOffer) -> Any:
+        moment = super().get_attribute(offer)
+        return moment.astimezone(offer.location.zone)
+
+
+class OfferSerializer(serializers.Serializer):
+    """An offer as its link shows it: no patient's name, nothing but the time offered."""
+
+    service = serializers.CharField(source="service.name", read_only=True)
+    practitioner = serializers.SerializerMethodField()
+    location = serializers.CharField(source="location.name", read_only=True)
+    address = serializers.CharField(source="location.address", read_only=True)
+    start = AtLocationField(read_only=True)
+    end = AtLocationField(read_only=True)
+    expires_at = AtLocationField(read_only=True)
+    status = serializers.SerializerMethodField(
+        help_text="`offered` while it can be taken; an offer past its expiry is `expired` "
+        "even before the sweep marks it."
+    )
+    appointment = serializers.IntegerField(
+        source="appointment_id",
+        allow_null=True,
+        read_only=True,
+        help_text="The booking, once accepted.",
+    )
+
+    @extend_schema_field(serializers.ChoiceField(choices=OfferStatus.choices))
+    def get_status(self, offer: WaitlistOffer) -> str:
+        return status_now(offer)
+
+    def get_practitioner(self, offer: WaitlistOffer) -> str:
+        # Never the login email a practitioner without a name would otherwise show.
+        return offer.practitioner.user.get_full_name() or "your practitioner"
+
+
+class OwnOfferSerializer(OfferSerializer):
+    """An offer as its patient sees it signed in: with the id they take or pass it by."""
+
+    id = serializers.UUIDField(
+        source="public_id",
+        read_only=True,
+        help_text="`POST /api/v1/waitlist/offers/{id}/accept/` (or `decline/`), signed in.",
+    )
+
+
+class LiveOfferSerializer(OwnOfferSerializer):
+    """An entry's offer that can be taken now (`selectors.entries_with_live_offers_for`
+    gives only those): its status is the stored one, `offered`."""
+
+    status = serializers.ChoiceField(choices=OfferStatus.choices, read_only=True)
 
 
 class WaitlistEntrySerializer(ModelSerializer):
@@ -47,6 +105,12 @@ class WaitlistEntrySerializer(ModelSerializer):
         help_text="The front desk's note; null for patients, who do not see it."
     )
     end_reason = serializers.SerializerMethodField(help_text="Null while the entry is open.")
+    offers = LiveOfferSerializer(
+        source="live_offers",
+        many=True,
+        read_only=True,
+        help_text="The times offered to this entry that can be taken now (at most one).",
+    )
 
     class Meta:
         model = WaitlistEntry
@@ -67,6 +131,7 @@ class WaitlistEntrySerializer(ModelSerializer):
             "created_at",
             "ended_at",
             "end_reason",
+            "offers",
         ]
         read_only_fields = fields
 
@@ -221,7 +286,7 @@ class WaitlistEntryViewSet(
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
-        return entries_for(self.request.user).order_by("-created_at", "-pk")
+        return entries_with_live_offers_for(self.request.user).order_by("-created_at", "-pk")
 
     def create(self, request: Request) -> Response:
         staff = is_front_desk(request.user)
@@ -252,37 +317,7 @@ class WaitlistEntryViewSet(
         return self.get_serializer(self.get_queryset().get(pk=entry.pk)).data
 
 
-# --- offers of freed time: the link in the message, no sign-in -------------------------
-
-
-class OfferSerializer(serializers.Serializer):
-    """An offer as its link shows it: no patient's name, nothing but the time offered."""
-
-    service = serializers.CharField(source="service.name", read_only=True)
-    practitioner = serializers.SerializerMethodField()
-    location = serializers.CharField(source="location.name", read_only=True)
-    address = serializers.CharField(source="location.address", read_only=True)
-    start = serializers.DateTimeField(read_only=True)
-    end = serializers.DateTimeField(read_only=True)
-    expires_at = serializers.DateTimeField(read_only=True)
-    status = serializers.SerializerMethodField(
-        help_text="`offered` while it can be taken; an offer past its expiry is `expired` "
-        "even before the sweep marks it."
-    )
-    appointment = serializers.IntegerField(
-        source="appointment_id",
-        allow_null=True,
-        read_only=True,
-        help_text="The booking, once accepted.",
-    )
-
-    @extend_schema_field(serializers.ChoiceField(choices=OfferStatus.choices))
-    def get_status(self, offer: WaitlistOffer) -> str:
-        return status_now(offer)
-
-    def get_practitioner(self, offer: WaitlistOffer) -> str:
-        # Never the login email a practitioner without a name would otherwise show.
-        return offer.practitioner.user.get_full_name() or "your practitioner"
+# --- offers of freed time: the link in the message, no sign-in; or by id, signed in ------
 
 
 OFFER_REFUSED = error_response(
@@ -361,3 +396,64 @@ class DeclineOfferView(_OfferLinkView):
         offer = self.offer(token)
         decline_offer(offer=offer)
         return Response(OfferSerializer(offer_of_token(token)).data)
+
+
+# --- a signed-in patient's own offers, by id ----------------------------------------------
+
+OFFER_ID_HELP = "The offer's `id`, as listed in its waitlist entry's `offers`."
+
+
+class _OwnOfferView(GenericAPIView):
+    """A signed-in patient takes or passes their own offer by its id, as the link does:
+    another patient's is 404, and staff are not the patient (403)."""
+
+    permission_classes = [IsAuthenticated, IsPatient]
+    serializer_class = OwnOfferSerializer
+    lookup_field = "public_id"
+
+    def get_queryset(self):
+        return own_offers_for(self.request.user)
+
+    def answered(self, offer: WaitlistOffer) -> Response:
+        return Response(self.get_serializer(self.get_queryset().get(pk=offer.pk)).data)
+
+
+OWN_OFFER_PARAMETERS = [
+    OpenApiParameter(
+        "public_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description=OFFER_ID_HELP
+    )
+]
+
+
+class AcceptOwnOfferView(_OwnOfferView):
+    @extend_schema(
+        operation_id="v1_waitlist_offers_accept_mine",
+        summary="Take my waitlist offer",
+        description="As the link's `accept/`, signed in as the patient it was offered to: "
+        "books the held time (or moves the linked booking into it) and ends the entry.",
+        parameters=OWN_OFFER_PARAMETERS,
+        request=None,
+        responses={200: OwnOfferSerializer, 403: FORBIDDEN, 404: NOT_FOUND, 409: OFFER_REFUSED},
+        tags=OFFER_TAGS,
+    )
+    def post(self, request: Request, public_id: str) -> Response:
+        offer = self.get_object()
+        accept_offer(offer=offer)
+        return self.answered(offer)
+
+
+class DeclineOwnOfferView(_OwnOfferView):
+    @extend_schema(
+        operation_id="v1_waitlist_offers_decline_mine",
+        summary="Pass on my waitlist offer",
+        description="As the link's `decline/`, signed in: the time goes to the next on the "
+        "list and the patient stays on the waitlist.",
+        parameters=OWN_OFFER_PARAMETERS,
+        request=None,
+        responses={200: OwnOfferSerializer, 403: FORBIDDEN, 404: NOT_FOUND, 409: OFFER_REFUSED},
+        tags=OFFER_TAGS,
+    )
+    def post(self, request: Request, public_id: str) -> Response:
+        offer = self.get_object()
+        decline_offer(offer=offer)
+        return self.answered(offer)

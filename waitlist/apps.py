@@ -6,4 +6,8 @@ class WaitlistConfig(AppConfig):
     verbose_name = "Waitlist"
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401  (freed time is offered; SMS answers to offers)
+        # `receivers`: freed time is offered; SMS answers to offers. `tasks`: registered in
+        # every process, web ones too, as the offers enqueue their task by its name
+        # (`offers.enqueue_processing`) and Celery finds it, eager or not, only once its
+        # module is loaded (a worker's autodiscovery is not the web's).
+        from . import receivers, tasks  # noqa: F401

@@ -274,7 +274,7 @@ def record_freed_time(
 
 
 # The task that processes it (`tasks.offer_freed_time`), by name: the task module calls
-# this one.
+# this one, so this one does not import it.
 OFFER_TASK = "waitlist.tasks.offer_freed_time"
 
 
@@ -287,9 +287,10 @@ def _process_after_commit() -> None:
 
 def enqueue_processing() -> None:
     """After commit: a web request must not wait on a broker that is down; beat's sweep
-    catches up within a minute."""
+    catches up within a minute. Through the registered task (its signature), not
+    `send_task`: the task's own options apply, and so does `task_always_eager`."""
     with contextlib.suppress(Exception):
-        current_app.send_task(OFFER_TASK, retry=False)
+        current_app.signature(OFFER_TASK).apply_async(retry=False)
 
 
 def process_freed_time(*, now: datetime | None = None, limit: int = 100) -> int:
@@ -557,6 +558,18 @@ def status_now(offer: WaitlistOffer, *, now: datetime | None = None) -> str:
     return offer.status
 
 
+def live_offers(
+    offers: QuerySet[WaitlistOffer], *, now: datetime | None = None
+) -> QuerySet[WaitlistOffer]:
+    """Those of `offers` that can be taken now: offered, before their expiry, their hold
+    still there — what `status_now` says `offered` of, for a list in one query."""
+    return offers.filter(
+        Exists(SlotHold.objects.filter(pk=OuterRef("hold_id"))),
+        status=OfferStatus.OFFERED,
+        expires_at__gt=now or timezone.now(),
+    )
+
+
 # --- answers -------------------------------------------------------------------------------
 
 _ENDED = {
@@ -674,9 +687,9 @@ def withdraw_offers(
 
 def sweep_offers(*, now: datetime | None = None) -> int:
     """Beat, every minute: end the live offers that expired (the time goes to the next
-    candidate), then those whose hold went (released by reception) or whose entry ended
-    (withdrawn: a booking over its time needs the hold gone first). Safe to run twice: only
-    live offers change. How many ended."""
+    candidate), then those whose hold went (released by reception, or ended by a staff
+    booking over the time: `appointments.services.book_appointment`) or whose entry ended:
+    withdrawn. Safe to run twice: only live offers change. How many ended."""
     now = now or timezone.now()
     ended = 0
     live = WaitlistOffer.objects.filter(status=OfferStatus.OFFERED)

@@ -1,7 +1,8 @@
 """The waitlist follows the diary: time a change frees is noted in the change's own
 transaction (`offers.record_freed_time`), so it is offered if and only if the change
-committed. (A booking over an offered time cannot be made while the offer's hold stands;
-once the hold is released the offer is withdrawn: `offers.sweep_offers`.) And it hears the
+committed. (A booking by staff over an offered time ends the offer's hold in its own
+transaction, and a released hold ends the same way: the offer's link says the time is
+taken at once, and `offers.sweep_offers` marks the offer withdrawn.) And it hears the
 patients' SMS answers to offers (`notifications.signals.offer_answered`). Connected in
 `WaitlistConfig.ready`: the apps below announce, they do not know the waitlist."""
 

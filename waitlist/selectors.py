@@ -1,6 +1,8 @@
 """Who sees which waitlist entries: the one place that decides it for the API and the
 admin."""
 
+from datetime import datetime
+
 from django.db.models import Prefetch, Q, QuerySet
 
 from accounts.models import User
@@ -9,6 +11,7 @@ from care.selectors import in_care_of
 from practice.models import Practitioner
 
 from .models import WaitlistEntry, WaitlistOffer
+from .offers import live_offers
 
 
 def entries_for(user: User) -> QuerySet[WaitlistEntry]:
@@ -41,3 +44,25 @@ def offers_for(user: User) -> QuerySet[WaitlistOffer]:
     return WaitlistOffer.objects.filter(
         entry__in=entries_for(user).order_by().values("pk")
     ).select_related("entry__patient", "service", "practitioner__user", "location", "offered_by")
+
+
+def entries_with_live_offers_for(
+    user: User, *, now: datetime | None = None
+) -> QuerySet[WaitlistEntry]:
+    """`entries_for(user)`, each with `live_offers`: the offers of it that can be taken now
+    (`offers.live_offers`; one at most, the database keeps one live offer per entry)."""
+    offers = WaitlistOffer.objects.select_related("service", "practitioner__user", "location")
+    return entries_for(user).prefetch_related(
+        Prefetch("offers", queryset=live_offers(offers, now=now), to_attr="live_offers")
+    )
+
+
+def own_offers_for(user: User) -> QuerySet[WaitlistOffer]:
+    """The offers made to the user as a patient, live or ended: theirs to take or pass by
+    id once signed in. Nobody else's, staff included (the desk books the time instead,
+    which takes precedence over the offer)."""
+    if Role.PATIENT not in roles_of(user):
+        return WaitlistOffer.objects.none()
+    return WaitlistOffer.objects.filter(entry__patient=user.patient).select_related(
+        "entry__patient", "service", "practitioner__user", "location"
+    )

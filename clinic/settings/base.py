@@ -247,6 +247,7 @@ SPECTACULAR_SETTINGS = {
         "AppointmentStatusEnum": "appointments.models.Status",
         "DisciplineEnum": "practice.models.Discipline",
         "ChannelEnum": "patients.models.Channel",
+        "WaitlistOfferStatusEnum": "waitlist.models.OfferStatus",
     },
 }
 
@@ -383,11 +384,11 @@ CORS_ALLOW_HEADERS = (*default_cors_headers, "idempotency-key")
 # address, may have at once.
 HOLD_MINUTES = env.int("HOLD_MINUTES", default=7)
 # The waitlist's offers of freed time: the link in the message ({token} is the offer's
-# signed secret; the booking site's page shows the offer and takes or declines it through
-# /api/v1/waitlist/offers/{token}/), how long a link can be old at most (its offer's expiry
-# ends it sooner), and how far ahead added working time is searched.
+# signed secret; the booking site's page, `#/offer/{token}`, shows the offer and takes or
+# declines it through /api/v1/waitlist/offers/{token}/), how long a link can be old at most
+# (its offer's expiry ends it sooner), and how far ahead added working time is searched.
 WAITLIST_OFFER_URL = env.str(
-    "WAITLIST_OFFER_URL", default=CLINIC_BOOKING_URL.rstrip("/") + "/offer/{token}"
+    "WAITLIST_OFFER_URL", default=SITE_URL.rstrip("/") + "/#/offer/{token}"
 )
 WAITLIST_OFFER_LINK_DAYS = env.int("WAITLIST_OFFER_LINK_DAYS", default=7)
 WAITLIST_SCAN_DAYS = env.int("WAITLIST_SCAN_DAYS", default=14)

@@ -4,6 +4,7 @@ import { h } from "./dom.js";
 import { bookingViews } from "./book.js";
 import { accountViews, needSignIn } from "./account.js";
 import { myViews } from "./me.js";
+import { offerViews } from "./offer.js";
 
 const main = document.getElementById("main");
 
@@ -29,7 +30,7 @@ function loadCatalogue() {
   return catalogue;
 }
 
-const routes = { ...bookingViews, ...accountViews, ...myViews };
+const routes = { ...bookingViews, ...accountViews, ...myViews, ...offerViews };
 
 // "#/hold/3f2a?x=1" → view "hold", argument "3f2a", query {x: "1"}.
 function parse() {

@@ -4,6 +4,7 @@ import { api, download } from "./api.js";
 import { announce, choices, field, form, h, time, when } from "./dom.js";
 import { needSignIn } from "./account.js";
 import { timePicker } from "./book.js";
+import { offerActions, offerSummary } from "./offer.js";
 
 const RED_FLAGS = [
   ["severe_leg_pain", "Severe pain down the legs"],
@@ -107,15 +108,30 @@ async function bookingsView(ctx) {
   const gate = needSignIn();
   if (gate) return gate;
   const notice = h("p", { role: "status", className: "notice" });
+  const offered = h("section", { className: "offers", "aria-labelledby": "offers-heading" });
   const list = h("ul", { className: "bookings" });
-  const container = page("My bookings", notice, list, h("p", {}, h("a", { href: "#/" }, "Book another appointment")));
+  const container = page("My bookings", notice, offered, list, h("p", {}, h("a", { href: "#/" }, "Book another appointment")));
   const today = new Date().toISOString().slice(0, 10);
   const load = async (message) => {
-    const { results } = await api(`/appointments/?status=booked&from=${today}&page_size=100`);
+    const [{ results }, waiting] = await Promise.all([
+      api(`/appointments/?status=booked&from=${today}&page_size=100`),
+      api("/waitlist/?page_size=100"),
+    ]);
     notice.textContent = message || "";
+    const offers = waiting.results.flatMap((entry) => entry.offers);
+    offered.replaceChildren(...(offers.length
+      ? [h("h2", { id: "offers-heading" }, "Times offered to you"), h("ul", { className: "bookings" }, offers.map(offerItem))]
+      : []));
     list.replaceChildren(...(results.length ? results.map((a) => item(a)) : [h("li", {}, "You have no upcoming appointments.")]));
     if (message) notice.focus?.();
   };
+  // A time come free for the patient's waitlist entry: taken or passed here, by its id.
+  const offerItem = (offer) => h("li", { className: "booking", "data-offer": offer.id },
+    h("h3", {}, `${offer.service}, ${when(offer.start)}`),
+    offerSummary(offer),
+    offerActions(
+      (action) => api(`/waitlist/offers/${offer.id}/${action}/`, { method: "POST" }),
+      (title, message) => load(`${title}. ${message}`)));
   const item = (appointment) => {
     const area = h("div");
     const toggle = (makePanel) => (event) => {

@@ -49,7 +49,7 @@ from tests.factories import UserFactory
 from tests.fixtures.clinic import NOW, TODAY
 from tests.security.personas import MARKERS, MAY_READ, Persona, World, build_world
 from treatments.models import ImportantChange, MeasureKind
-from waitlist.models import OfferPolicy, WaitlistOffer
+from waitlist.models import OfferPolicy
 
 
 class Caller(StrEnum):
@@ -207,17 +207,8 @@ def build_admin_world() -> AdminWorld:
         )[0],
         MessagingSettings.current(),
         world.waitlist_entry,
-        # A's entry offered a time (no hold: the admin only shows it).
-        WaitlistOffer.objects.create(
-            entry=world.waitlist_entry,
-            service=world.myotherapy,
-            practitioner=practitioner,
-            location=location,
-            start=NOW + timedelta(days=1),
-            end=NOW + timedelta(days=1, minutes=45),
-            sent_at=NOW,
-            expires_at=NOW + timedelta(hours=2),
-        ),
+        # A's entry offered a time by the desk (the world's live offer).
+        world.waitlist_offer,
         OfferPolicy.objects.get_or_create(service=None)[0],
     ]
     users: dict[Caller, User | None] = {

@@ -44,6 +44,9 @@ KWARGS = {
     "waitlist-offer": lambda w: {"token": FORGED_OFFER_TOKEN},
     "waitlist-offer-accept": lambda w: {"token": FORGED_OFFER_TOKEN},
     "waitlist-offer-decline": lambda w: {"token": FORGED_OFFER_TOKEN},
+    # A signed-in patient's offer, by its id: the time offered to A's entry.
+    "waitlist-own-offer-accept": lambda w: {"public_id": w.waitlist_offer.public_id},
+    "waitlist-own-offer-decline": lambda w: {"public_id": w.waitlist_offer.public_id},
 }
 # The query of each list read: filtered down to A, so that a filter is no way round a scope.
 QUERIES = {

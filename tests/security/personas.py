@@ -61,7 +61,8 @@ from treatments.services import (
     submit_intake,
     update_draft,
 )
-from waitlist.models import WaitlistEntry
+from waitlist.models import WaitlistEntry, WaitlistOffer
+from waitlist.offers import offer_by_hand
 from waitlist.services import Wish, join_waitlist
 
 PASSWORD = "correct horse battery staple"  # the factories' password
@@ -156,6 +157,7 @@ class World:
     intake: Intake
     notification: Notification
     waitlist_entry: WaitlistEntry  # A's, open, for any practitioner, with a desk note
+    waitlist_offer: WaitlistOffer  # a time offered to A's entry by the desk, live
     course: Course  # A's, two weekly visits with her practitioner, booked by reception
     course_visit: Appointment  # its first
 
@@ -305,6 +307,12 @@ def build_world() -> World:
         wish=Wish(latest_date=TODAY + timedelta(days=30), note="WAITLIST-NOTE-4e8a: mornings"),
         by=users[Persona.RECEPTION],
     )
+    waitlist_offer = offer_by_hand(
+        entry=waitlist_entry,
+        practitioner=practitioner,
+        start=at(TODAY + timedelta(days=2), 15),
+        by=users[Persona.RECEPTION],
+    )
     booked_course = book_course(
         patient=patient_a,
         service=myotherapy,
@@ -342,6 +350,7 @@ def build_world() -> World:
         intake=intake,
         notification=notification,
         waitlist_entry=waitlist_entry,
+        waitlist_offer=waitlist_offer,
         course=booked_course.course,
         course_visit=booked_course.booked[0],
     )

@@ -125,6 +125,9 @@ POLICY = {
     ("waitlist-offer", "GET"):               "404 404 404 404 404 404 404",
     ("waitlist-offer-accept", "POST"):       "404 404 404 404 404 404 404",
     ("waitlist-offer-decline", "POST"):      "404 404 404 404 404 404 404",
+    # By id, signed in: the patient it was offered to only; staff are not that patient.
+    ("waitlist-own-offer-accept", "POST"):   "401 200 404 403 403 403 403",
+    ("waitlist-own-offer-decline", "POST"):  "401 200 404 403 403 403 403",
 }
 # fmt: on
 REFUSALS = {401, 403, 404, 405}

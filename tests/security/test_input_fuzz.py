@@ -158,6 +158,8 @@ def _body_fields(name: str, method: str) -> list[str]:
     kwargs = {"pk": 1} if takes_pk else {}
     if "<str:token>" in route:  # an offer's link: any token fills the path
         kwargs = {"token": "token"}
+    if "<uuid:public_id>" in route:  # an offer by its id: any UUID fills the path
+        kwargs = {"public_id": "00000000-0000-0000-0000-000000000000"}
     path = reverse(name, kwargs=kwargs)
     return sorted(writable_fields(path, method))
 
@@ -187,6 +189,8 @@ def test_every_write_operation_with_a_body_is_fuzzed():
         # An offer's link takes or declines what the offer says; it reads no body.
         ("waitlist-offer-accept", "POST"),
         ("waitlist-offer-decline", "POST"),
+        ("waitlist-own-offer-accept", "POST"),
+        ("waitlist-own-offer-decline", "POST"),
     }
 
 

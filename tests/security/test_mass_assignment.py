@@ -234,6 +234,8 @@ WRITABLE = {
     # An offer's link takes or declines what the offer says: the body is never read.
     ("waitlist-offer-accept", "POST"): set(),
     ("waitlist-offer-decline", "POST"): set(),
+    ("waitlist-own-offer-accept", "POST"): set(),
+    ("waitlist-own-offer-decline", "POST"): set(),
 }
 # Patients book and wait for themselves: the staff's `patient`, desk `note` and `urgent` are
 # not theirs.

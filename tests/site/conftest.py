@@ -53,6 +53,7 @@ def site(live_server, settings) -> Iterator[str]:
     origin = f"http://127.0.0.1:{server.server_address[1]}"
     settings.CORS_ALLOWED_ORIGINS = [origin]
     settings.SITE_URL = origin
+    settings.WAITLIST_OFFER_URL = f"{origin}/#/offer/{{token}}"
     # Sign-in and registration are throttled per address, and every test comes from 127.0.0.1.
     cache.clear()
     # Emails leave from the worker: here its tasks run at once, in the live server's thread

@@ -11,11 +11,13 @@ import pytest
 from django.db import connection
 
 from appointments.models import Appointment, SlotHold, Status
+from appointments.services import book_appointment
 from kernel.errors import DomainError
+from tests.fixtures.api_clients import client_for
 from waitlist.models import OfferPolicy, OfferStatus, WaitlistEntry, WaitlistOffer
-from waitlist.offers import accept_offer, process_freed_time
+from waitlist.offers import accept_offer, process_freed_time, sweep_offers
 
-from .offer_helpers import FREED_AT, book_then_cancel, wait_for, waiting_patient
+from .offer_helpers import FREED_AT, book_then_cancel, link, wait_for, waiting_patient
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -85,4 +87,82 @@ def test_the_same_link_twice_at_once_books_once(two_offers):
     outcomes = race([lambda: accept_offer(offer=offer), lambda: accept_offer(offer=offer)])
 
     assert Counter(outcomes) == {"booked": 1, "offer_used": 1}
+    assert Appointment.objects.filter(start=FREED_AT, status=Status.BOOKED).count() == 1
+
+
+@pytest.fixture
+def one_offer(location, treatment_rooms, myotherapist, assessment, myotherapy, reception):
+    """The freed time offered to Bea; Eve is who reception books into it."""
+    bea, dee, eve = (
+        waiting_patient(
+            name,
+            location=location,
+            room=treatment_rooms[1],
+            practitioner=myotherapist,
+            assessment=assessment,
+        )
+        for name in ("Bea", "Dee", "Eve")
+    )
+    wait_for(bea, myotherapy, reception)
+    book_then_cancel(dee, myotherapy, myotherapist)
+    process_freed_time()
+    return WaitlistOffer.objects.get(status=OfferStatus.OFFERED), eve
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_reception_booking_and_the_patient_accepting_at_once_book_once(
+    one_offer, myotherapy, myotherapist, round_
+):
+    offer, eve = one_offer
+
+    outcomes = race(
+        [
+            lambda: accept_offer(offer=offer),
+            lambda: book_appointment(
+                patient=eve, service=myotherapy, practitioner=myotherapist, start=FREED_AT
+            ),
+        ]
+    )
+
+    # Whoever locked the hold's row first books; the other is told why, never a 500.
+    assert outcomes.count("booked") == 1, outcomes
+    assert set(outcomes) - {"booked"} <= {"offer_taken", "slot_unavailable"}, outcomes
+    assert Appointment.objects.filter(start=FREED_AT, status=Status.BOOKED).count() == 1
+    assert not SlotHold.objects.exists()
+    sweep_offers()
+    offer.refresh_from_db()
+    accepted = offer.status == OfferStatus.ACCEPTED
+    assert accepted == ("offer_taken" not in outcomes)
+    if not accepted:
+        assert offer.status == OfferStatus.WITHDRAWN
+
+
+def test_the_desk_and_the_link_at_once_over_http_answer_201_or_409(
+    one_offer, myotherapy, myotherapist, reception
+):
+    offer, eve = one_offer
+    statuses: list[int] = []
+
+    def desk() -> None:
+        statuses.append(
+            client_for(reception)
+            .post(
+                "/api/v1/appointments/",
+                {
+                    "patient": eve.pk,
+                    "service": myotherapy.pk,
+                    "practitioner": myotherapist.pk,
+                    "start": FREED_AT.isoformat(),
+                },
+                format="json",
+            )
+            .status_code
+        )
+
+    def link_() -> None:
+        statuses.append(client_for().post(link(offer, "accept")).status_code)
+
+    race([desk, link_])
+
+    assert sorted(statuses) in ([200, 409], [201, 409]), statuses
     assert Appointment.objects.filter(start=FREED_AT, status=Status.BOOKED).count() == 1

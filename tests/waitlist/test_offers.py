@@ -4,6 +4,7 @@ accepted (once), declined or expired (the next candidate), withdrawn by receptio
 from datetime import time, timedelta
 
 import pytest
+from celery.exceptions import AlwaysEagerIgnored
 from django.db import transaction
 
 from appointments.models import SlotHold, Source, Status
@@ -399,17 +400,6 @@ def test_an_ended_offers_pending_message_is_withdrawn(scene, myotherapy, myother
 # --- reception --------------------------------------------------------------------------
 
 
-def test_reception_cannot_book_over_an_offered_time(scene, myotherapy, myotherapist):
-    freed(scene, myotherapy, myotherapist)
-    process_freed_time()
-
-    with pytest.raises(DomainError) as refused:
-        book_appointment(
-            patient=scene["dee"], service=myotherapy, practitioner=myotherapist, start=FREED_AT
-        )
-    assert refused.value.code == "slot_unavailable"
-
-
 def test_reception_releasing_the_time_withdraws_the_offer(
     scene, myotherapy, myotherapist, anonymous
 ):
@@ -550,6 +540,38 @@ def test_the_task_is_safe_to_run_twice(scene, myotherapy, myotherapist):
     assert offer_freed_time() == {"ended": 0, "processed": 1}
     assert offer_freed_time() == {"ended": 0, "processed": 0}
     assert WaitlistOffer.objects.count() == 1
+
+
+def test_a_committed_cancellation_runs_the_task_through_its_signature(
+    scene, myotherapy, myotherapist, django_capture_on_commit_callbacks, recwarn
+):
+    """Enqueued as the registered task, not `send_task` by name: with eager tasks (the
+    booking site's tests) it runs at once, and Celery has nothing to warn about."""
+    app.conf.task_always_eager = True
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            freed(scene, myotherapy, myotherapist)
+    finally:
+        app.conf.task_always_eager = False
+
+    assert live_offers().get().entry == scene["bea_entry"]
+    assert not [w for w in recwarn if issubclass(w.category, AlwaysEagerIgnored)]
+
+
+def test_the_link_opens_the_booking_sites_offer_page(scene, myotherapy, myotherapist, settings):
+    """By default (no WAITLIST_OFFER_URL in the environment) the message links to the
+    site's `#/offer/{token}` page, which reads the offer by that token."""
+    from clinic.settings import base
+
+    freed(scene, myotherapy, myotherapist)
+    process_freed_time()
+    offer = live_offers().get()
+
+    site_page = base.SITE_URL.rstrip("/") + "/#/offer/"
+    assert site_page + "{token}" == base.WAITLIST_OFFER_URL
+    settings.WAITLIST_OFFER_URL = base.WAITLIST_OFFER_URL
+    token = offers.offer_details(offer)["offer_url"].removeprefix(site_page)
+    assert link(offer) == f"/api/v1/waitlist/offers/{token}/"
 
 
 def test_beat_runs_the_offers_every_minute():

@@ -104,7 +104,7 @@ def test_a_cancellation_is_offered_through_the_worker_and_accepting_books_it(
         seconds = time.monotonic() - cancelled_at
 
     assert sent.recipient == "bea@example.com"
-    token = re.search(r"/offer/(\S+)", sent.body).group(1)
+    token = re.search(r"#/offer/(\S+)", sent.body).group(1)
     accepted = client_for().post(f"/api/v1/waitlist/offers/{token}/accept/")
     assert accepted.status_code == 200, accepted.json()
     assert bea.appointments.get(start=start).status == Status.BOOKED
