@@ -231,6 +231,10 @@ WRITABLE = {
     ("appointment-series-preview", "POST"): COURSE_RULE,
     ("appointment-series-list", "POST"): {*COURSE_RULE, "free_only", "choices"},
     ("appointment-series-cancel", "POST"): {"appointment", "scope", "reason"},
+    ("group-class-places", "POST"): {"patient", "free_only"},
+    ("group-class-series-places", "POST"): {"patient", "free_only"},
+    ("class-place-cancel", "POST"): set(),
+    ("class-place-attendance", "POST"): {"attendance"},
     # An offer's link takes or declines what the offer says: the body is never read.
     ("waitlist-offer-accept", "POST"): set(),
     ("waitlist-offer-decline", "POST"): set(),
@@ -243,6 +247,8 @@ NOT_FOR_PATIENTS = {
     ("waitlist-entry-detail", "PATCH"): {"note", "urgent"},
     ("appointment-series-preview", "POST"): {"patient"},
     ("appointment-series-list", "POST"): {"patient"},
+    ("group-class-places", "POST"): {"patient"},
+    ("group-class-series-places", "POST"): {"patient"},
 }
 
 # Writes the matrix has no persona succeed at with its body: with these bodies, they do.
