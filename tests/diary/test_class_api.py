@@ -9,6 +9,7 @@ import pytest
 from appointments.classes import book_place, schedule_class, schedule_class_series
 from appointments.courses import CourseRule
 from appointments.models import Attendance, ClassPlace, PlaceStatus, Source
+from practice.models import BookingRules
 from tests.factories import PatientFactory
 from tests.fixtures.api_clients import client_for
 from tests.fixtures.clinic import TODAY, at
@@ -18,6 +19,14 @@ pytestmark = pytest.mark.usefixtures("frozen_now", "fresh_throttles")
 CLASSES = "/api/v1/classes/"
 PLACES = "/api/v1/class-places/"
 TUESDAY = TODAY + timedelta(days=1)
+
+
+@pytest.fixture(autouse=True)
+def others_need_no_assessment(db):
+    """The other attendees are new patients; the rule has its test in tests/appointments."""
+    rules = BookingRules.current()
+    rules.new_patients_start_with_assessment = False
+    rules.save()
 
 
 @pytest.fixture
@@ -169,11 +178,11 @@ class TestCancellingAndAttendance:
 
         assert as_patient.post(f"{PLACES}{place.pk}/cancel/").status_code == 404
 
-    def test_reception_marks_attendance(self, as_reception, tuesday_class, frozen_now):
+    def test_reception_marks_attendance(self, reception, tuesday_class, frozen_now):
         place = book_place(group_class=tuesday_class, patient=PatientFactory())
         frozen_now.move_to(at(TUESDAY, 10, 20))
 
-        response = as_reception.post(
+        response = client_for(reception).post(
             f"{PLACES}{place.pk}/attendance/", {"attendance": "no_show"}, format="json"
         )
 
