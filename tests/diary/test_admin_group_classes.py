@@ -78,6 +78,7 @@ def test_the_class_page_lists_its_attendees(reception_staff, tuesday_class):
 
     assert response.status_code == 200
     assert b"Zed" in response.content
+    assert b"Book a patient" in response.content
 
 
 def test_reception_books_a_patient_in(reception_staff, tuesday_class, assessed_patient):
