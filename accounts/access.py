@@ -32,13 +32,15 @@ class BooksWithVerifiedEmail(BasePermission):
     """A patient books for themselves only once their email address is confirmed (the
     link sent on registration): a booking sends messages to that address, and an address
     nobody proved could be someone else's. Everything else (browsing, holding a slot, the
-    intake, the profile) is open before. Staff booking for a patient are not asked."""
+    intake, the profile) is open before. Staff booking for a patient are not asked. A view
+    whose booking actions are other than `create` names them in `booking_actions`."""
 
     message = "Confirm your email address first: open the link we sent you (or ask for a new one)."
     code = "email_unverified"
 
     def has_permission(self, request, view) -> bool:
-        if request.method != "POST" or getattr(view, "action", None) != "create":
+        booking = getattr(view, "booking_actions", ("create",))
+        if request.method != "POST" or getattr(view, "action", None) not in booking:
             return True
         if is_staff_member(request.user):
             return True

@@ -60,6 +60,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "Reception": {
         "patients.patient": EDIT,
         "appointments.appointment": EDIT,
+        # Group classes: schedule and cancel them, book patients in, mark attendance (0017).
+        "appointments.groupclass": EDIT,
+        "appointments.classplace": ("view", "change"),
         **dict.fromkeys(PRACTICE_CONFIG, VIEW),
         # Nothing of `treatments`, ever: reception does not read clinical records.
         "notifications.notification": VIEW,  # the message log (accounts.0005)
@@ -72,6 +75,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "Practitioner": {
         "patients.patient": VIEW,
         "appointments.appointment": ("view", "change"),
+        # Their classes' attendees: they mark who came (0017).
+        "appointments.groupclass": VIEW,
+        "appointments.classplace": ("view", "change"),
         **dict.fromkeys(PRACTICE_CONFIG, VIEW),
         # They write the records of the patients they treat (accounts.0004 grants these).
         **dict.fromkeys(CLINICAL_RECORDS, EDIT),
@@ -84,6 +90,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         **dict.fromkeys(PRACTICE_CONFIG, ALL),
         "patients.patient": EDIT,
         "appointments.appointment": EDIT,
+        "appointments.groupclass": EDIT,
+        "appointments.classplace": ("view", "change"),
         "accounts.user": EDIT,
         "auth.group": VIEW,
         # They read every record and may adjust plans; notes stay the practitioners' own.

@@ -45,7 +45,7 @@ from practice.models import (
     WorkingHours,
 )
 
-from .models import OCCUPYING_STATUSES, Appointment, SlotHold
+from .models import OCCUPYING_STATUSES, Appointment, ClassStatus, GroupClass, SlotHold
 
 # No appointment lasts longer than this (a database check says so), which lets a window's
 # overlapping appointments be found with a bounded index range scan on `start`.
@@ -420,13 +420,23 @@ def free_slots(
     ]
 
 
+_ITS_ROOM_PLACE = F("room_place")
+
+
 def _taken(
-    rows: QuerySet, practitioner_ids: list[int], room_ids: list[int], span, *, expires
+    rows: QuerySet,
+    practitioner_ids: list[int],
+    room_ids: list[int],
+    span,
+    *,
+    expires,
+    place=_ITS_ROOM_PLACE,
 ) -> QuerySet:
-    """The time that `rows` (appointments, or holds) take from these practitioners and room
-    places over `span`: (practitioner, room, place, from, until, expires), the times as epoch
-    seconds straight from PostgreSQL (parsing thousands of timestamps in Python would cost
-    more than the query itself)."""
+    """The time that `rows` (appointments, holds, or group classes) take from these
+    practitioners and room places over `span`: (practitioner, room, place, from, until,
+    expires), the times as epoch seconds straight from PostgreSQL (parsing thousands of
+    timestamps in Python would cost more than the query itself). A class takes its whole
+    room: its `place` is None."""
     return (
         rows.filter(
             Q(practitioner_id__in=practitioner_ids) | Q(room_id__in=room_ids),
@@ -435,9 +445,14 @@ def _taken(
             blocked_until__gt=span[0],
         )
         .order_by()
-        .annotate(busy_from=Epoch("start"), busy_until=Epoch("blocked_until"), expires=expires)
+        .annotate(
+            taken_place=place,
+            busy_from=Epoch("start"),
+            busy_until=Epoch("blocked_until"),
+            expires=expires,
+        )
         .values_list(
-            "practitioner_id", "room_id", "room_place", "busy_from", "busy_until", "expires"
+            "practitioner_id", "room_id", "taken_place", "busy_from", "busy_until", "expires"
         )
     )
 
@@ -498,12 +513,13 @@ def free_starts(
     busy_by_practitioner: dict[int, list[tuple[int, int]]] = defaultdict(list)
     busy_by_place: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
     # One round trip for booked time, live holds and leave (their UNION below).
+    no_expiry = Value(None, output_field=BigIntegerField())
     booked = _taken(
         Appointment.objects.filter(status__in=OCCUPYING_STATUSES),
         practitioner_ids,
         room_ids,
         span,
-        expires=Value(None, output_field=BigIntegerField()),
+        expires=no_expiry,
     )
     held = _taken(
         SlotHold.objects.filter(expires_at__gt=now),
@@ -511,6 +527,14 @@ def free_starts(
         room_ids,
         span,
         expires=Epoch("expires_at"),
+    )
+    teaching = _taken(
+        GroupClass.objects.filter(status=ClassStatus.SCHEDULED),
+        practitioner_ids,
+        room_ids,
+        span,
+        expires=no_expiry,
+        place=Value(None, output_field=IntegerField()),
     )
     away = (
         Leave.objects.filter(
@@ -527,11 +551,15 @@ def free_starts(
         .values_list("practitioner_id", "no_room", "no_place", "busy_from", "busy_until", "expires")
     )
     holds_expire: int | None = None
-    for practitioner_id, room_id, place, start, end, expires in booked.union(held, away, all=True):
+    busy_by_room: dict[int, list[tuple[int, int]]] = defaultdict(list)  # every place of it
+    rows = booked.union(held, teaching, away, all=True)
+    for practitioner_id, room_id, place, start, end, expires in rows:
         if expires is not None:
             holds_expire = expires if holds_expire is None else min(holds_expire, expires)
         busy_by_practitioner[practitioner_id].append((start, end))
-        if room_id is not None:
+        if room_id is not None and place is None:
+            busy_by_room[room_id].append((start, end))
+        elif room_id is not None:
             busy_by_place[room_id, place].append((start, end))
 
     practitioner_busy = {pid: _Busy(iv) for pid, iv in busy_by_practitioner.items()}
@@ -539,7 +567,7 @@ def free_starts(
     for room_id, room_location_id, capacity in rooms:
         for place in range(1, capacity + 1):
             places_by_location[room_location_id].append(
-                _Busy(busy_by_place.get((room_id, place), ()))
+                _Busy([*busy_by_place.get((room_id, place), ()), *busy_by_room.get(room_id, ())])
             )
 
     blocked = duration + service.buffer_after_minutes * 60

@@ -122,20 +122,37 @@ BOOKED_PRACTITIONER = "slot_hold_booked_practitioner"
 BOOKED_ROOM_PLACE = "slot_hold_booked_room_place"
 
 
+# What every trigger that keeps times apart does first.
+_LOCKING_PRACTITIONER_AND_ROOM = f"""PERFORM pg_advisory_xact_lock({PRACTITIONER_LOCK}, NEW.practitioner_id::integer);
+        PERFORM pg_advisory_xact_lock({ROOM_LOCK}, NEW.room_id::integer);"""  # noqa: E501
+
+
 def _refusing_overlaps(other_table: str, alias: str, *, occupying: bool, names: tuple[str, str]):
     """PL/pgSQL: lock NEW's practitioner, then its room; refuse NEW where a row of
     `other_table` takes its practitioner, then where one takes its room place, at an
     overlapping time (the bound on `start` keeps each an index range scan)."""
     when = f"{_occupies(alias)} AND " if occupying else ""
+    return f"""
+        {_LOCKING_PRACTITIONER_AND_ROOM}
+        {_overlap_refusals(other_table, alias, when, names, whole_room=False)}
+        RETURN NEW;
+    """
+
+
+def _overlap_refusals(
+    other_table: str, alias: str, when: str, names: tuple[str, str], *, whole_room: bool
+) -> str:
+    """PL/pgSQL: refuse NEW where a row of `other_table` (those `when` says) takes NEW's
+    practitioner, then where one takes its room place — or, `whole_room`, any place of its
+    room: a group class takes the whole room, and has no place of its own."""
     overlap = (
         f"{alias}.start > NEW.start - interval '24 hours'"
         f" AND {alias}.start < NEW.blocked_until AND {alias}.blocked_until > NEW.start"
     )
-    practitioner, room_place = names
-    return f"""
-        PERFORM pg_advisory_xact_lock({PRACTITIONER_LOCK}, NEW.practitioner_id::integer);
-        PERFORM pg_advisory_xact_lock({ROOM_LOCK}, NEW.room_id::integer);
-        IF EXISTS (
+    practitioner, room = names
+    same_place = "" if whole_room else f" AND {alias}.room_place = NEW.room_place"
+    taken = "That room" if whole_room else "That room place"
+    return f"""IF EXISTS (
             SELECT 1 FROM {other_table} {alias}
             WHERE {when}{alias}.practitioner_id = NEW.practitioner_id AND {overlap}
         ) THEN
@@ -143,13 +160,11 @@ def _refusing_overlaps(other_table: str, alias: str, *, occupying: bool, names: 
         END IF;
         IF EXISTS (
             SELECT 1 FROM {other_table} {alias}
-            WHERE {when}{alias}.room_id = NEW.room_id AND {alias}.room_place = NEW.room_place
+            WHERE {when}{alias}.room_id = NEW.room_id{same_place}
             AND {overlap}
         ) THEN
-            {refusal("That room place is taken at that time.", name=room_place)}
-        END IF;
-        RETURN NEW;
-    """
+            {refusal(f"{taken} is taken at that time.", name=room)}
+        END IF;"""
 
 
 def _respecting_holds(name: str, operation: pgtrigger.Operation, condition: str):
@@ -166,6 +181,74 @@ def _respecting_holds(name: str, operation: pgtrigger.Operation, condition: str)
             occupying=False,
             names=(HELD_PRACTITIONER, HELD_ROOM_PLACE),
         ),
+    )
+
+
+# A class takes its coach and its whole room (the gym) from its start until `blocked_until`,
+# as an appointment takes its practitioner and a room place. Classes live in a table of
+# their own, so the appointments' exclusion constraints cannot see them: triggers on each
+# side (appointments and holds refusing a class's time, classes refusing theirs) keep them
+# apart, under the same advisory locks as the holds' triggers, so that a class and a
+# booking of one coach or room run one after the other.
+CLASS_TAKES_PRACTITIONER = "group_class_takes_practitioner"
+CLASS_TAKES_ROOM = "group_class_takes_room"
+CLASS_REFUSED_BY_PRACTITIONER = "group_class_practitioner_taken"
+CLASS_REFUSED_BY_ROOM = "group_class_room_taken"
+MAX_CLASS_CAPACITY = 30
+
+
+class ClassStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class PlaceStatus(models.TextChoices):
+    BOOKED = "booked", "Booked"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Attendance(models.TextChoices):
+    ARRIVED = "arrived", "Arrived"
+    NO_SHOW = "no_show", "No-show"
+    LATE_CANCEL = "late_cancel", "Late cancellation"
+
+
+def _class_scheduled(row: str) -> str:
+    return f"{row}.status = '{ClassStatus.SCHEDULED}'"
+
+
+_CLASS_PLACED = "practitioner_id, room_id, start, blocked_until"
+_OLD_CLASS_PLACED = ", ".join(f"OLD.{column}" for column in _CLASS_PLACED.split(", "))
+_NEW_CLASS_PLACED = ", ".join(f"NEW.{column}" for column in _CLASS_PLACED.split(", "))
+
+
+_KEEPING_OUT_OF_CLASSES = "\n        ".join(
+    (
+        "",
+        _LOCKING_PRACTITIONER_AND_ROOM,
+        _overlap_refusals(
+            "appointments_groupclass",
+            "c",
+            f"{_class_scheduled('c')} AND ",
+            (CLASS_TAKES_PRACTITIONER, CLASS_TAKES_ROOM),
+            whole_room=True,
+        ),
+        "RETURN NEW;\n",
+    )
+)
+
+
+def _respecting_classes(
+    name: str, operation: pgtrigger.Operation, condition: str | None = None
+) -> UnskippableTrigger:
+    """An occupying appointment, or a hold, is refused where a scheduled class takes its
+    practitioner or its room."""
+    return UnskippableTrigger(
+        name=name,
+        when=pgtrigger.Before,
+        operation=operation,
+        condition=pgtrigger.Condition(condition) if condition else None,
+        func=_KEEPING_OUT_OF_CLASSES,
     )
 
 
@@ -420,6 +503,15 @@ class Appointment(models.Model):
                 f"({_occupies('NEW')} AND (NOT ({_occupies('OLD')})"
                 f" OR ({_OLD_PLACED}) IS DISTINCT FROM ({_NEW_PLACED})))",
             ),
+            _respecting_classes(
+                "appointment_booked_respects_classes", pgtrigger.Insert, _occupies("NEW")
+            ),
+            _respecting_classes(
+                "appointment_change_respects_classes",
+                pgtrigger.Update,
+                f"({_occupies('NEW')} AND (NOT ({_occupies('OLD')})"
+                f" OR ({_OLD_PLACED}) IS DISTINCT FROM ({_NEW_PLACED})))",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -548,6 +640,7 @@ class SlotHold(models.Model):
                     names=(BOOKED_PRACTITIONER, BOOKED_ROOM_PLACE),
                 ),
             ),
+            _respecting_classes("slot_hold_respects_classes", pgtrigger.Insert),
             bumps_diary_version(
                 "slot_hold_made_bumps_diary_version",
                 operation=pgtrigger.Insert,
@@ -562,3 +655,312 @@ class SlotHold(models.Model):
 
     def __str__(self) -> str:
         return f"Hold of {self.start:%Y-%m-%d %H:%M} until {self.expires_at:%H:%M:%S}"
+
+
+class ClassSeries(models.Model):
+    """Group classes scheduled in one step ("NMPT group Tue/Thu 7:00 for eight weeks"): the
+    rule they were asked with (as a course's, `courses.CourseRule`) and the classes it made
+    (`GroupClass.series`), each refused or accepted on its own. Patients book a place in
+    one class or in every class of the series still to come."""
+
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    first_date = models.DateField()
+    at = models.TimeField(help_text="The classes' start, on the location's clock.")
+    weekdays = ArrayField(models.PositiveSmallIntegerField(), help_text="0 = Monday .. 6 = Sunday.")
+    every_weeks = models.PositiveSmallIntegerField(default=1)
+    classes = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="How many classes; or an end date."
+    )
+    until = models.DateField(null=True, blank=True, help_text="The last day a class may fall on.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "class series"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(weekdays__contained_by=list(range(7))) & ~Q(weekdays=[]),
+                name="class_series_weekdays_monday_to_sunday",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service} with {self.practitioner} from {self.first_date}"
+
+
+_CLASS_REFUSALS = (CLASS_REFUSED_BY_PRACTITIONER, CLASS_REFUSED_BY_ROOM)
+_CLASS_KEEPS_OUT_OF_THE_DIARY = "\n        ".join(
+    (
+        "",
+        _LOCKING_PRACTITIONER_AND_ROOM,
+        _overlap_refusals(
+            "appointments_appointment",
+            "a",
+            f"{_occupies('a')} AND ",
+            _CLASS_REFUSALS,
+            whole_room=True,
+        ),
+        _overlap_refusals("appointments_slothold", "h", "", _CLASS_REFUSALS, whole_room=True),
+        "RETURN NEW;\n",
+    )
+)
+
+
+class GroupClass(models.Model):
+    """A group session (NMPT in the gym): one coach, a room it takes whole, a capacity of
+    places that patients book (`ClassPlace`). Scheduled, it blocks its coach and its room as
+    an appointment does (see `CLASS_TAKES_PRACTITIONER`): no one-to-one session, hold or
+    other class is put over it, and no class over them."""
+
+    series = models.ForeignKey(
+        ClassSeries,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="group_classes",
+    )
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="group_classes")
+    practitioner = models.ForeignKey(
+        Practitioner,
+        on_delete=models.PROTECT,
+        related_name="group_classes",
+        db_index=False,
+        verbose_name="coach",
+    )
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="group_classes", db_index=False
+    )
+    room = models.ForeignKey(
+        Room, on_delete=models.PROTECT, related_name="group_classes", db_index=False
+    )
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    blocked_until = models.DateTimeField()
+    capacity = models.PositiveSmallIntegerField(help_text="How many patients can book a place.")
+    bookable_online = models.BooleanField(
+        default=True, help_text="Patients may book a place themselves, online."
+    )
+    status = models.CharField(
+        max_length=20, choices=ClassStatus.choices, default=ClassStatus.SCHEDULED
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    created_at = models.DateTimeField()
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    cancellation_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["start"]
+        verbose_name = "group class"
+        verbose_name_plural = "group classes"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start__lt=F("end")) & Q(end__lte=F("blocked_until")),
+                name="group_class_times_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(blocked_until__lte=F("start") + timedelta(hours=24)),
+                name="group_class_at_most_a_day",
+            ),
+            models.CheckConstraint(
+                condition=Q(capacity__gte=1, capacity__lte=MAX_CLASS_CAPACITY),
+                name="group_class_capacity_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=ClassStatus.SCHEDULED) | Q(cancelled_at__isnull=False),
+                name="group_class_cancellation_recorded",
+            ),
+            ExclusionConstraint(
+                name="group_class_no_practitioner_overlap",
+                expressions=[
+                    ("practitioner", RangeOperators.EQUAL),
+                    (TsTzRange("start", "blocked_until", RangeBoundary()), RangeOperators.OVERLAPS),
+                ],
+                condition=Q(status=ClassStatus.SCHEDULED),
+            ),
+            ExclusionConstraint(
+                name="group_class_no_room_overlap",
+                expressions=[
+                    ("room", RangeOperators.EQUAL),
+                    (TsTzRange("start", "blocked_until", RangeBoundary()), RangeOperators.OVERLAPS),
+                ],
+                condition=Q(status=ClassStatus.SCHEDULED),
+            ),
+        ]
+        indexes = [models.Index(fields=["start"], name="group_class_start")]
+        triggers = [
+            # Scheduled, moved while scheduled, or scheduled again: its coach and room must
+            # be free of appointments and holds (of other classes: the exclusion constraints).
+            UnskippableTrigger(
+                name="group_class_scheduled_respects_the_diary",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Insert,
+                condition=pgtrigger.Condition(_class_scheduled("NEW")),
+                func=_CLASS_KEEPS_OUT_OF_THE_DIARY,
+            ),
+            UnskippableTrigger(
+                name="group_class_change_respects_the_diary",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Condition(
+                    f"({_class_scheduled('NEW')} AND (NOT ({_class_scheduled('OLD')})"
+                    f" OR ({_OLD_CLASS_PLACED}) IS DISTINCT FROM ({_NEW_CLASS_PLACED})))"
+                ),
+                func=_CLASS_KEEPS_OUT_OF_THE_DIARY,
+            ),
+            # Places are never more than the capacity, nor live in a cancelled class: the
+            # class's row is locked against its places' writes (`ClassPlace`'s trigger).
+            UnskippableTrigger(
+                name="group_class_keeps_its_places",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Condition(
+                    "(NEW.capacity < OLD.capacity OR NEW.status <> OLD.status)"
+                ),
+                func=f"""
+        IF EXISTS (
+            SELECT 1 FROM appointments_classplace p
+            WHERE p.group_class_id = NEW.id AND p.status = '{PlaceStatus.BOOKED}'
+            AND (p.seat > NEW.capacity OR NOT ({_class_scheduled("NEW")}))
+        ) THEN
+            {refusal("The class's booked places do not fit.", name="group_class_keeps_its_places")}
+        END IF;
+        RETURN NEW;
+        """,
+            ),
+            bumps_diary_version(
+                "group_class_bumps_diary_version",
+                locations="ARRAY[OLD.location_id, NEW.location_id]",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        when = timezone.localtime(self.start)
+        return f"{self.service} with {self.practitioner}, {when:%Y-%m-%d %H:%M}"
+
+    @property
+    def local_start(self) -> datetime:
+        return self.start.astimezone(self.location.zone)
+
+    @property
+    def local_end(self) -> datetime:
+        return self.end.astimezone(self.location.zone)
+
+
+_booked_place = Q(status=PlaceStatus.BOOKED)
+PLACE_WITHIN_CAPACITY = "class_place_within_capacity"
+
+
+class ClassPlace(models.Model):
+    """A patient's place in a group class, with their own attendance. A booked place holds
+    a seat, 1..the class's capacity, that no other booked place of the class holds: so the
+    database itself never lets more patients in than the class has room for, however many
+    book at once."""
+
+    group_class = models.ForeignKey(GroupClass, on_delete=models.PROTECT, related_name="places")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="class_places")
+    seat = models.PositiveSmallIntegerField(help_text="1..the class's capacity.")
+    status = models.CharField(
+        max_length=20, choices=PlaceStatus.choices, default=PlaceStatus.BOOKED
+    )
+    attendance = models.CharField(max_length=20, choices=Attendance.choices, blank=True, default="")
+    source = models.CharField(max_length=20, choices=Source.choices)
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    booked_at = models.DateTimeField()
+    attendance_marked_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+
+    class Meta:
+        ordering = ["group_class", "seat"]
+        constraints = [
+            models.CheckConstraint(condition=Q(seat__gte=1), name="class_place_seat_positive"),
+            models.UniqueConstraint(
+                fields=["group_class", "seat"],
+                condition=_booked_place,
+                name="class_place_one_per_seat",
+            ),
+            models.UniqueConstraint(
+                fields=["group_class", "patient"],
+                condition=_booked_place,
+                name="class_place_once_per_patient",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=PlaceStatus.BOOKED) | Q(cancelled_at__isnull=False),
+                name="class_place_cancellation_recorded",
+            ),
+            # Arrived or not is said of a booked place; a late cancellation of a cancelled one.
+            models.CheckConstraint(
+                condition=Q(attendance="")
+                | Q(
+                    status=PlaceStatus.BOOKED,
+                    attendance__in=[Attendance.ARRIVED, Attendance.NO_SHOW],
+                )
+                | Q(status=PlaceStatus.CANCELLED, attendance=Attendance.LATE_CANCEL),
+                name="class_place_attendance_fits_status",
+            ),
+        ]
+        indexes = [models.Index(fields=["patient", "group_class"], name="class_place_patient")]
+        triggers = [
+            # The class's row is read FOR SHARE: a capacity cut or a cancellation of the
+            # class (which locks it for update) and this place run one after the other.
+            UnskippableTrigger(
+                name="class_place_fits_its_class",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Insert | pgtrigger.Update,
+                condition=pgtrigger.Condition(f"NEW.status = '{PlaceStatus.BOOKED}'"),
+                func=f"""
+        IF NOT EXISTS (
+            SELECT 1 FROM appointments_groupclass c
+            WHERE c.id = NEW.group_class_id AND {_class_scheduled("c")}
+            AND NEW.seat <= c.capacity
+            FOR SHARE
+        ) THEN
+            {refusal("The class is cancelled or has no such place.", name=PLACE_WITHIN_CAPACITY)}
+        END IF;
+        RETURN NEW;
+        """,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient} in {self.group_class}"

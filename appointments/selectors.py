@@ -3,12 +3,22 @@
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db.models import Min, Q, QuerySet
+from django.db.models import Count, F, Min, Q, QuerySet
 
 from accounts.models import User
-from accounts.roles import Role, is_front_desk, roles_of
+from accounts.roles import Role, is_front_desk, is_staff_member, roles_of
 
-from .models import OCCUPYING_STATUSES, UPCOMING_STATUSES, Appointment, Course, Status
+from .models import (
+    OCCUPYING_STATUSES,
+    UPCOMING_STATUSES,
+    Appointment,
+    ClassPlace,
+    ClassStatus,
+    Course,
+    GroupClass,
+    PlaceStatus,
+    Status,
+)
 
 
 def appointments_for(user: User) -> QuerySet[Appointment]:
@@ -74,3 +84,43 @@ def first_visits(patient_ids: Iterable[int]) -> dict[int, datetime]:
         .annotate(first=Min("start"))
         .values_list("patient_id", "first")
     )
+
+
+def classes_for(user: User) -> QuerySet[GroupClass]:
+    """The group classes `user` may look up, each with `places_left`: staff every one
+    (cancelled and past too), anyone else the scheduled ones."""
+    classes = GroupClass.objects.select_related(
+        "service", "practitioner__user", "location", "room"
+    ).annotate(
+        places_booked=Count("places", filter=Q(places__status=PlaceStatus.BOOKED)),
+        places_left=F("capacity") - F("places_booked"),
+    )
+    if is_staff_member(user):
+        return classes
+    return classes.filter(status=ClassStatus.SCHEDULED)
+
+
+def open_classes(user: User, now: datetime) -> QuerySet[GroupClass]:
+    """The timetable: scheduled classes still to come with a place left, soonest first."""
+    return (
+        classes_for(user)
+        .filter(status=ClassStatus.SCHEDULED, start__gt=now, places_left__gt=0)
+        .order_by("start", "pk")
+    )
+
+
+def class_places_for(user: User) -> QuerySet[ClassPlace]:
+    """The places in group classes `user` sees, and so whose attendees: the front desk
+    every one, a coach those of their own classes, a patient their own, nobody else any."""
+    places = ClassPlace.objects.select_related(
+        "patient", "group_class__location", "group_class__service"
+    )
+    if is_front_desk(user):
+        return places
+    roles = roles_of(user)
+    mine = Q()
+    if Role.PRACTITIONER in roles and hasattr(user, "practitioner"):
+        mine |= Q(group_class__practitioner=user.practitioner)
+    if Role.PATIENT in roles:
+        mine |= Q(patient=user.patient)
+    return places.filter(mine) if mine else places.none()

@@ -73,6 +73,8 @@ from .models import (
     ALLOWED_TRANSITIONS,
     BOOKED_PRACTITIONER,
     BOOKED_ROOM_PLACE,
+    CLASS_TAKES_PRACTITIONER,
+    CLASS_TAKES_ROOM,
     HELD_PRACTITIONER,
     HELD_ROOM_PLACE,
     OCCUPYING_STATUSES,
@@ -81,8 +83,10 @@ from .models import (
     UNDOABLE_STATUSES,
     Appointment,
     ClashDecision,
+    ClassStatus,
     ConfirmedVia,
     Course,
+    GroupClass,
     SlotHold,
     Source,
     Status,
@@ -106,12 +110,15 @@ _CONSTRAINT_MESSAGES[BOOKED_PRACTITIONER] = "{practitioner} is already booked at
 _CONSTRAINT_MESSAGES["slot_hold_no_practitioner_overlap"] = (
     "That time with {practitioner} is held for someone else."
 )
-# A room place lost to a race, to a booking or to a hold: tried again in another place.
+_CONSTRAINT_MESSAGES[CLASS_TAKES_PRACTITIONER] = "{practitioner} is coaching a class at that time."
+# A room place lost to a race, to a booking, to a hold or to a class (which takes the whole
+# room): tried again in another place.
 _ROOM_PLACE_CONSTRAINTS = {
     "appointment_no_room_place_overlap",
     HELD_ROOM_PLACE,
     BOOKED_ROOM_PLACE,
     "slot_hold_no_room_place_overlap",
+    CLASS_TAKES_ROOM,
 }
 # Refusals that an expired hold may have caused: its row outlives it until deleted.
 _HELD_CONSTRAINTS = {
@@ -1196,9 +1203,9 @@ def _rooms_with_taken_places(
     now: datetime,
     moving: int | None = None,
 ) -> QuerySet:
-    """The active rooms of a kind at a location, by name, each with its location and the
-    places that occupying appointments (leaving out the one `moving`) and live holds take
-    between `start` and `before`."""
+    """The active rooms of a kind at a location that no group class takes, by name, each
+    with its location and the places that occupying appointments (leaving out the one
+    `moving`) and live holds take between `start` and `before`."""
     kind, _ = shape
     overlapping = Appointment.objects.filter(
         room=OuterRef("pk"),
@@ -1216,8 +1223,17 @@ def _rooms_with_taken_places(
         start__lt=before,
         blocked_until__gt=start,
     )
+    # A group class takes its whole room: none of its places is free.
+    teaching = GroupClass.objects.filter(
+        room=OuterRef("pk"),
+        status=ClassStatus.SCHEDULED,
+        start__gt=after,
+        start__lt=before,
+        blocked_until__gt=start,
+    )
     return (
         Room.objects.filter(location_id=location, kind=kind, is_active=True)
+        .exclude(Exists(teaching))
         .annotate(
             taken_places=Func(
                 ArraySubquery(overlapping.values("room_place")),

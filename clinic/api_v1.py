@@ -13,6 +13,7 @@ from accounts.api import (
 )
 from care.api import BreakGlassView
 from diary.api import AppointmentViewSet, AvailabilityView, HoldDetailView, HoldView
+from diary.class_api import ClassPlaceViewSet, GroupClassViewSet
 from diary.course_api import CourseViewSet
 from notifications.api import NotificationViewSet
 from patients.api import MeView, MyEmailView, RegisterView
@@ -39,6 +40,8 @@ router.register("services", ServiceViewSet, basename="service")
 router.register("practitioners", PractitionerViewSet, basename="practitioner")
 router.register("appointments", AppointmentViewSet, basename="appointment")
 router.register("appointment-series", CourseViewSet, basename="appointment-series")
+router.register("classes", GroupClassViewSet, basename="group-class")
+router.register("class-places", ClassPlaceViewSet, basename="class-place")
 router.register("patients", PatientViewSet, basename="patient")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("treatment-notes", TreatmentNoteViewSet, basename="treatment-note")

@@ -86,6 +86,7 @@ ASSESSMENT = "assessment"
 SMM_45 = "smm_45"
 SMM_60 = "smm_60"
 NMPT_SESSION = "nmpt"
+NMPT_GROUP = "nmpt_group"
 SCIATICA_CONSULT = "sciatica"
 MAINTENANCE = "maintenance"
 
@@ -131,6 +132,17 @@ SERVICES: tuple[ServiceSpec, ...] = (
         duration_minutes=45,
         buffer_after_minutes=15,
         price=Decimal("95.00"),
+        room_kind=RoomKind.GYM,
+        disciplines=(NMPT,),
+    ),
+    ServiceSpec(
+        key=NMPT_GROUP,
+        name="NMPT group class",
+        description="Neuro-Muscular Power Training in a small group: one coach, up to four "
+        "patients in the gym. Book a place in one class or the whole series.",
+        duration_minutes=60,
+        buffer_after_minutes=15,
+        price=Decimal("45.00"),
         room_kind=RoomKind.GYM,
         disciplines=(NMPT,),
     ),

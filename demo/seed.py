@@ -30,13 +30,21 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from appointments.models import Appointment, Course, Status
+from appointments.models import (
+    Appointment,
+    ClassPlace,
+    Course,
+    GroupClass,
+    PlaceStatus,
+    Status,
+)
 from notifications.models import Notification
 from patients.models import Patient
 from practice.models import ExtraHours, Leave, Location, Practitioner, Room, Service, WorkingHours
 from waitlist.models import WaitlistEntry
 
 from . import data
+from .classes import ensure_group_classes
 from .clinic_setup import (
     ensure_leave_and_extra_hours,
     ensure_locations,
@@ -73,6 +81,8 @@ class SeedSummary:
     messages_by_status: dict[str, int] = field(default_factory=dict)
     courses: int = 0
     course_visits: int = 0
+    group_classes: int = 0
+    class_places: int = 0
     waitlist_entries: int = 0
     created_waitlist_entries: int = 0
     # The moment the clinic was seeded at: its history is before it, its bookings after.
@@ -115,6 +125,7 @@ class SeedSummary:
             f"{clinical.addenda} with addenda, {clinical.exercises} exercises logged), "
             f"{clinical.pain_scores} pain scores, {clinical.odi_scores} ODIs",
             f"  courses: {self.courses} booked in one step ({self.course_visits} visits)",
+            f"  group classes: {self.group_classes} ({self.class_places} places booked)",
             f"  waitlist: {self.waitlist_entries} open entries"
             + ("" if self.created_waitlist_entries else " (already there)"),
             "  messages: "
@@ -153,6 +164,7 @@ def seed_demo(*, seed: int = DEFAULT_SEED) -> SeedSummary:
             created, skipped = diary.run(patients)
         created_records = seed_clinical_records(patients, seed=seed, now=now)
         ensure_courses(patients, services, locations, now=now)
+        ensure_group_classes(patients, services, locations, practitioners, now=now)
         waiting = seed_waitlist(patients, services, rng=rng, now=now)
     summary = _summarise()
     summary.created_appointments = created
@@ -185,4 +197,6 @@ def _summarise() -> SeedSummary:
         ),
         courses=Course.objects.count(),
         course_visits=Appointment.objects.filter(course__isnull=False).count(),
+        group_classes=GroupClass.objects.count(),
+        class_places=ClassPlace.objects.filter(status=PlaceStatus.BOOKED).count(),
     )

@@ -80,7 +80,10 @@ from treatments.selectors import (
     rescreen_due_among,
 )
 
-from . import admin_working_time  # noqa: F401 — registers the pages of working time
+from . import (
+    admin_classes,  # noqa: F401 — registers the group classes' pages
+    admin_working_time,  # noqa: F401 — registers the pages of working time
+)
 from .admin_forms import (
     KEEP,
     SKIP,

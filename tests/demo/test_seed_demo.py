@@ -8,7 +8,15 @@ from django.db.models import F, Min
 from django.utils import timezone
 
 from appointments.availability import working_windows
-from appointments.models import Appointment, Course, Source, Status
+from appointments.models import (
+    Appointment,
+    ClassPlace,
+    Course,
+    GroupClass,
+    PlaceStatus,
+    Source,
+    Status,
+)
 from demo.seed import seed_demo
 from notifications.models import Delivery, Kind, Notification, OutboxMessage
 from patients.models import Patient
@@ -77,6 +85,7 @@ def test_the_clinics_services():
         "Myotherapy — SMM (45 min)",
         "Myotherapy — SMM (60 min)",
         "NMPT session",
+        "NMPT group class",
         "Sciatica specialist consultation",
         "Maintenance myotherapy",
     }
@@ -437,6 +446,18 @@ def test_no_message_of_the_past_is_left_waiting(demo_clinic):
 
 def local_hour(moment):
     return moment.astimezone(ZoneInfo("Australia/Melbourne")).hour
+
+
+def test_a_weekly_nmpt_group_series_with_places_booked(demo_clinic):
+    classes = list(GroupClass.objects.select_related("service", "practitioner__user"))
+    assert classes
+    assert {c.service.name for c in classes} == {"NMPT group class"}
+    assert {c.local_start.weekday() for c in classes} <= {0, 2}
+    assert len({c.series_id for c in classes}) == 1
+    places = ClassPlace.objects.filter(group_class__in=classes, status=PlaceStatus.BOOKED)
+    assert places.exists()
+    assert demo_clinic.group_classes == len(classes)
+    assert demo_clinic.class_places == places.count()
 
 
 def test_some_patients_booked_a_course_in_one_step(demo_clinic):

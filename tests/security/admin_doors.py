@@ -210,6 +210,8 @@ def build_admin_world() -> AdminWorld:
         # A's entry offered a time by the desk (the world's live offer).
         world.waitlist_offer,
         OfferPolicy.objects.get_or_create(service=None)[0],
+        world.group_class,
+        world.class_place,
     ]
     users: dict[Caller, User | None] = {
         Caller.ANONYMOUS: None,
@@ -362,6 +364,8 @@ TARGET_OVERRIDES = {
     # without one).
     "accounts_user_change": lambda w, caller: w.users[caller] or w.users[Caller.SUPERUSER],
     "view_on_site": lambda w, caller: w.world.patient_a,
+    # A is booked into her class already: she is booked into the open one.
+    "appointments_groupclass_book": lambda w, caller: w.world.open_class,
 }
 
 

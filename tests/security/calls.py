@@ -40,6 +40,13 @@ KWARGS = {
     "waitlist-entry-detail": lambda w: {"pk": w.waitlist_entry.pk},
     "appointment-series-detail": lambda w: {"pk": w.course.pk},
     "appointment-series-cancel": lambda w: {"pk": w.course.pk},
+    # A's place in a class, and that class; the places are booked in a class with none.
+    "group-class-detail": lambda w: {"pk": w.group_class.pk},
+    "group-class-places": lambda w: {"pk": w.open_class.pk},
+    "group-class-series-places": lambda w: {"pk": w.open_class.pk},
+    "class-place-detail": lambda w: {"pk": w.class_place.pk},
+    "class-place-cancel": lambda w: {"pk": w.class_place.pk},
+    "class-place-attendance": lambda w: {"pk": w.class_place.pk},
     # An offer's link is nobody's login: its signed token is the secret. A forged one.
     "waitlist-offer": lambda w: {"token": FORGED_OFFER_TOKEN},
     "waitlist-offer-accept": lambda w: {"token": FORGED_OFFER_TOKEN},
@@ -151,6 +158,9 @@ def body_for(name: str, method: str, w: World, persona: Persona | None = None) -
             "scope": "all",
             "reason": "Away for a month",
         },
+        "group-class-places": {"patient": w.patient_a.pk},
+        "group-class-series-places": {"patient": w.patient_a.pk},
+        "class-place-attendance": {"attendance": "arrived"},
     }
     body = bodies.get(name, {}) if method in WRITE_METHODS else {}
     if persona in PATIENTS and name in (
@@ -159,6 +169,8 @@ def body_for(name: str, method: str, w: World, persona: Persona | None = None) -
         "waitlist-entry-list",
         "appointment-series-list",
         "appointment-series-preview",
+        "group-class-places",
+        "group-class-series-places",
     ):
         body = {field: value for field, value in body.items() if field != "patient"}
     return body

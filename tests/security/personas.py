@@ -26,11 +26,12 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
+from appointments.classes import book_place, schedule_class, schedule_class_series
 from appointments.courses import CourseRule, book_course
-from appointments.models import Appointment, Course, Source, Status
+from appointments.models import Appointment, ClassPlace, Course, GroupClass, Source, Status
 from notifications.models import Channel, Kind, Notification
 from patients.models import Patient
-from practice.models import Discipline, Practitioner, Room, Service
+from practice.models import Discipline, Practitioner, Room, RoomKind, Service
 from tests.factories import (
     AppointmentFactory,
     LocationFactory,
@@ -160,6 +161,9 @@ class World:
     waitlist_offer: WaitlistOffer  # a time offered to A's entry by the desk, live
     course: Course  # A's, two weekly visits with her practitioner, booked by reception
     course_visit: Appointment  # its first
+    group_class: GroupClass  # coached by her practitioner, with A's place in it
+    class_place: ClassPlace  # A's, booked by reception
+    open_class: GroupClass  # the first of a series coached by her practitioner; no one in it
 
     def client(self, persona: Persona) -> APIClient:
         client = APIClient()
@@ -321,6 +325,22 @@ def build_world() -> World:
         rule=CourseRule(first_date=TODAY + timedelta(days=14), at=time(9), visits=2),
         created_by=users[Persona.RECEPTION],
     )
+    gym = RoomFactory(location=location, name="Gym", kind=RoomKind.GYM, capacity=3)
+    group_release = ServiceFactory(name="Group release", room_kind=gym.kind)
+    group_class = schedule_class(
+        service=group_release,
+        practitioner=practitioner,
+        location=location,
+        start=at(TODAY + timedelta(days=10), 14),
+        capacity=4,
+    )
+    open_series = schedule_class_series(
+        service=group_release,
+        practitioner=practitioner,
+        location=location,
+        rule=CourseRule(first_date=TODAY + timedelta(days=11), at=time(14), visits=2),
+        capacity=4,
+    )
     return World(
         users=users,
         patient_a=patient_a,
@@ -353,6 +373,11 @@ def build_world() -> World:
         waitlist_offer=waitlist_offer,
         course=booked_course.course,
         course_visit=booked_course.booked[0],
+        group_class=group_class,
+        class_place=book_place(
+            group_class=group_class, patient=patient_a, booked_by=users[Persona.RECEPTION]
+        ),
+        open_class=open_series.scheduled[0],
     )
 
 
@@ -418,6 +443,7 @@ def rows_of_a(world: World) -> str:
         RedFlagClearance.objects.filter(intake__patient=a),
         Notification.objects.filter(Q(patient=a) | Q(appointment__patient=a)),
         WaitlistEntry.objects.filter(patient=a),
+        ClassPlace.objects.filter(patient=a),
     ]
     rows = [list(queryset.order_by("pk").values_list()) for queryset in mine]
     return sha256(repr(rows).encode()).hexdigest()

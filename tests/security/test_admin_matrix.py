@@ -94,6 +94,19 @@ BODIES = {
         "move": "1",
     },
     "appointments_appointment_cancel": lambda w: {"reason": "Away for work"},
+    # One class of the group service, clear of her practitioner's other classes and visits.
+    "appointments_groupclass_add": lambda w: {
+        "service": w.world.group_class.service_id,
+        "practitioner": w.world.practitioner.pk,
+        "location": w.world.group_class.location_id,
+        "first_date": (TODAY + timedelta(days=12)).isoformat(),
+        "at": "15:00",
+        "every_weeks": "1",
+        "classes": "1",
+        "capacity": "4",
+    },
+    "appointments_groupclass_book": lambda w: {"patient": w.world.patient_a.pk},
+    "appointments_groupclass_cancel": lambda w: {"reason": "The coach is away"},
     # Clinical records for A, as her practitioner would enter them.
     "treatments_intake_add": lambda w: {
         "patient": w.world.patient_a.pk,
@@ -195,6 +208,9 @@ def body_for(key: str, world, caller: Caller, path: str) -> dict:
 CLINICAL_ADMINS = ["intake", "treatmentplan", "treatmentnote", "outcomemeasure"]
 PAGES = ["changelist", "change"]
 NAMES_A = {
+    "appointments_groupclass_change",
+    "appointments_classplace_changelist",
+    "appointments_classplace_change",
     "appointments_appointment_day",
     "appointments_appointment_changelist",
     "appointments_appointment_change",

@@ -120,6 +120,18 @@ POLICY = {
     ("appointment-series-preview", "POST"):  "401 409 409 200 200 400 200",
     ("appointment-series-detail", "GET"):    "401 200 404 200 200 404 200",
     ("appointment-series-cancel", "POST"):   "401 200 404 200 200 404 200",
+    # Group classes: anyone reads the timetable (attendees: the front desk and the coach);
+    # patients book their own place, staff a patient's (the other practitioner may not book
+    # A: not his patient); a place is read and cancelled by its patient and by staff who see
+    # it; attendance is staff's (not on the class's day yet: 409).
+    ("group-class-list", "GET"):             "200 200 200 200 200 200 200",
+    ("group-class-detail", "GET"):           "200 200 200 200 200 200 200",
+    ("group-class-places", "POST"):          "401 201 201 201 201 400 201",
+    ("group-class-series-places", "POST"):   "401 201 201 201 201 400 201",
+    ("class-place-list", "GET"):             "401 200 200 200 200 200 200",
+    ("class-place-detail", "GET"):           "401 200 404 200 200 404 200",
+    ("class-place-cancel", "POST"):          "401 200 404 200 200 404 200",
+    ("class-place-attendance", "POST"):      "401 403 403 409 409 404 409",
     # An offer's link: open to all, the signed token is what counts; a forged one is 404
     # for everyone, signed in or not (tests/waitlist/test_offers.py takes real ones).
     ("waitlist-offer", "GET"):               "404 404 404 404 404 404 404",
@@ -135,6 +147,9 @@ REFUSALS = {401, 403, 404, 405}
 # Reads that name A to anyone entitled to her: proof that the case was about A, so that the
 # answers to everyone else were refusals or silences about her, not about someone else.
 NAME_A = {
+    "group-class-detail",
+    "class-place-list",
+    "class-place-detail",
     "patient-me",
     "patient-me-export",
     "appointment-list",

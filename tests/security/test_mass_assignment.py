@@ -12,7 +12,7 @@ value the request wrote may be an injected one in the column of that name (`pati
 `patient_id`, ...).
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -22,6 +22,8 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.links import Purpose, make_token
 from accounts.models import User
+from appointments.models import GroupClass
+from tests.fixtures.clinic import NOW
 from tests.security.calls import body_for, path_for, send
 from tests.security.endpoints import api_endpoints, writable_fields
 from tests.security.personas import (
@@ -231,6 +233,10 @@ WRITABLE = {
     ("appointment-series-preview", "POST"): COURSE_RULE,
     ("appointment-series-list", "POST"): {*COURSE_RULE, "free_only", "choices"},
     ("appointment-series-cancel", "POST"): {"appointment", "scope", "reason"},
+    ("group-class-places", "POST"): {"patient", "free_only"},
+    ("group-class-series-places", "POST"): {"patient", "free_only"},
+    ("class-place-cancel", "POST"): set(),
+    ("class-place-attendance", "POST"): {"attendance"},
     # An offer's link takes or declines what the offer says: the body is never read.
     ("waitlist-offer-accept", "POST"): set(),
     ("waitlist-offer-decline", "POST"): set(),
@@ -245,6 +251,8 @@ NOT_FOR_PATIENTS = {
     ("waitlist-entry-detail", "PATCH"): {"note", "urgent"},
     ("appointment-series-preview", "POST"): {"patient"},
     ("appointment-series-list", "POST"): {"patient"},
+    ("group-class-places", "POST"): {"patient"},
+    ("group-class-series-places", "POST"): {"patient"},
 }
 
 # Writes the matrix has no persona succeed at with its body: with these bodies, they do.
@@ -254,6 +262,7 @@ EXTRA_WRITERS = {
     ("treatment-plan-list", "POST"): [Persona.PRACTITIONER],  # once A's plan is closed
     ("verify-email", "POST"): [Persona.ANONYMOUS],  # A's address not verified yet
     ("password-reset-confirm", "POST"): [Persona.ANONYMOUS],
+    ("class-place-attendance", "POST"): [Persona.RECEPTION],  # once the class has begun
 }
 VALID_BODIES = {
     "token": lambda w: {"email": w.patient_a.email, "password": PASSWORD},
@@ -276,7 +285,19 @@ def _unverify_a(w: World) -> None:
     User.objects.filter(pk=w.patient_a.user_id).update(email_verified_at=None)
 
 
-PREPARE = {"treatment-plan-list": _close_the_active_plan, "verify-email": _unverify_a}
+def _begin_the_class(w: World) -> None:
+    """A's class, moved to the hour before now: attendance is marked from its start."""
+    start = NOW - timedelta(hours=1)
+    GroupClass.objects.filter(pk=w.group_class.pk).update(
+        start=start, end=start + timedelta(minutes=45), blocked_until=start + timedelta(hours=1)
+    )
+
+
+PREPARE = {
+    "treatment-plan-list": _close_the_active_plan,
+    "verify-email": _unverify_a,
+    "class-place-attendance": _begin_the_class,
+}
 
 WRITES = [
     (endpoint.name, method)
