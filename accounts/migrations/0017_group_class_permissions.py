@@ -31,7 +31,7 @@ grant, revoke = grant_and_revoke("appointments", CLASS_GRANTS)
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0016_waitlist_offer_permissions"),
-        ("appointments", "0012_group_classes"),
+        ("appointments", "0013_group_classes"),
     ]
 
     operations = [migrations.RunPython(grant, revoke)]

@@ -18,7 +18,7 @@ import kernel.triggers
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("appointments", "0011_waitlist_source"),
+        ("appointments", "0012_offer_holds"),
         ("patients", "0009_columns_sql_can_leave_out"),
         ("practice", "0006_service_courses_online"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
