@@ -51,6 +51,10 @@ CLINICAL_RECORDS = (
     "treatments.addendum",
     "treatments.outcomemeasure",
     "treatments.riskscreening",  # (0015)
+    # The home programme: exercises prescribed for a plan, and the patient's logs of them,
+    # which the patient writes through the API (`accounts.0017`).
+    "treatments.homeexercise",
+    "treatments.homeexerciselog",
 )
 # What a manager may change of them: a plan's goals, status and phases' planned sessions.
 CLINICAL_PLANS = ("treatments.treatmentplan", "treatments.planphase")
@@ -79,6 +83,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "notifications.reply": VIEW,
         "waitlist.waitlistentry": VIEW,
         "treatments.importantchange": VIEW,  # the thresholds of important change (0015)
+        "treatments.exercise": EDIT,  # the clinic's exercise library (0017)
     },
     "Manager": {
         **dict.fromkeys(PRACTICE_CONFIG, ALL),
@@ -97,6 +102,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "notifications.messagetemplate": ("view", "change"),
         "notifications.messagingsettings": ("view", "change"),
         "treatments.importantchange": ("view", "change"),  # the clinic's thresholds (0015)
+        "treatments.exercise": EDIT,  # the clinic's exercise library (0017)
         "audit.auditentry": VIEW,  # the audit log (accounts.0006)
         # Sign-in security (accounts.0008): the two-factor policy; unlocking a locked-out
         # account (deleting its failed attempts); removing a lost phone's device.
