@@ -436,9 +436,10 @@ ADHERENCE_WEEKS = 26  # the weeks of adherence a page shows, latest last
 @dataclass(frozen=True)
 class WeekAdherence:
     """One week (Monday to Sunday, clinic days) of a home programme: how many times the
-    programme's exercises were prescribed (each its times a week, prorated over the days it
-    was on the programme that week, up to today) and how many of those were done (a log
-    counts once a day, and no exercise counts for more than its prescribed times)."""
+    programme's exercises are prescribed that week (each its times a week, prorated over
+    the days of the week it is on the programme, at least once) and how many of those were
+    done (a log counts once a day, and no exercise counts for more than its prescribed
+    times). The current week counts the whole week's times: "1 of 3 so far"."""
 
     week_of: date  # the Monday
     prescribed: int
@@ -452,23 +453,23 @@ class WeekAdherence:
 def adherence_by_week(
     prescriptions: Iterable[HomeExercise], logged: Counter[tuple[int, date]], today: date
 ) -> list[WeekAdherence]:
-    """Weekly adherence (`WeekAdherence`), oldest week first, the latest `ADHERENCE_WEEKS`
-    with something prescribed. `logged` counts the logs by (prescription id, Monday)."""
+    """Weekly adherence (`WeekAdherence`) up to this week, oldest week first, the latest
+    `ADHERENCE_WEEKS`. `logged` counts the logs by (prescription id, Monday)."""
     prescribed: Counter[date] = Counter()
     done: Counter[date] = Counter()
     for item in prescriptions:
-        last = min(today, (item.stopped_on or date.max) - timedelta(days=1))
+        last = (item.stopped_on or date.max) - timedelta(days=1)
         day = item.started_on
-        while day <= last:
+        while day <= min(last, today):
             monday = day - timedelta(days=day.weekday())
             days_on = (min(last, monday + timedelta(days=6)) - day).days + 1
-            # Half a session or more counts as one: 3 a week over 3 days is 1.
-            expected = math.floor(item.times_per_week * days_on / 7 + 0.5)
+            # Rounded half up: 3 a week over 3 days is 1.
+            expected = max(1, math.floor(item.times_per_week * days_on / 7 + 0.5))
             prescribed[monday] += expected
             done[monday] += min(logged[(item.pk, monday)], expected)
             day = monday + timedelta(days=7)
-    weeks = sorted(monday for monday, count in prescribed.items() if count)
-    return [WeekAdherence(m, prescribed[m], done[m]) for m in weeks[-ADHERENCE_WEEKS:]]
+    weeks = sorted(prescribed)[-ADHERENCE_WEEKS:]
+    return [WeekAdherence(monday, prescribed[monday], done[monday]) for monday in weeks]
 
 
 def adherence_of(prescriptions: QuerySet[HomeExercise], today: date) -> list[WeekAdherence]:
