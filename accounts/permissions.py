@@ -51,11 +51,11 @@ CLINICAL_RECORDS = (
     "treatments.addendum",
     "treatments.outcomemeasure",
     "treatments.riskscreening",  # (0015)
-    # The home programme: exercises prescribed for a plan, and the patient's logs of them,
-    # which the patient writes through the API (`accounts.0017`).
-    "treatments.homeexercise",
-    "treatments.homeexerciselog",
+    "treatments.homeexercise",  # the home programme's prescriptions (0017)
 )
+# The patients' logs of their home programmes: they write them (through the API, which asks
+# no group permission); practitioners and managers read them (0017).
+CLINICAL_READINGS = ("treatments.homeexerciselog",)
 # What a manager may change of them: a plan's goals, status and phases' planned sessions.
 CLINICAL_PLANS = ("treatments.treatmentplan", "treatments.planphase")
 
@@ -79,6 +79,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         **dict.fromkeys(PRACTICE_CONFIG, VIEW),
         # They write the records of the patients they treat (accounts.0004 grants these).
         **dict.fromkeys(CLINICAL_RECORDS, EDIT),
+        **dict.fromkeys(CLINICAL_READINGS, VIEW),
         "notifications.notification": VIEW,
         "notifications.reply": VIEW,
         "waitlist.waitlistentry": VIEW,
@@ -92,7 +93,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "accounts.user": EDIT,
         "auth.group": VIEW,
         # They read every record and may adjust plans; notes stay the practitioners' own.
-        **dict.fromkeys(CLINICAL_RECORDS, VIEW),
+        **dict.fromkeys((*CLINICAL_RECORDS, *CLINICAL_READINGS), VIEW),
         **dict.fromkeys(CLINICAL_PLANS, ("view", "change")),
         "notifications.notification": VIEW,
         "notifications.reply": ("view", "change"),

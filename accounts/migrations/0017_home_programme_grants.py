@@ -15,7 +15,7 @@ EDIT = ("view", "add", "change")
 HOME_PROGRAMME_GRANTS = {
     "Practitioner": {
         "treatments.homeexercise": EDIT,
-        "treatments.homeexerciselog": EDIT,
+        "treatments.homeexerciselog": ("view",),
         "treatments.exercise": EDIT,
     },
     "Manager": {

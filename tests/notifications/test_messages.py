@@ -17,8 +17,8 @@ from notifications.tasks import dispatch_due, send_notifications
 from patients.models import Patient
 from tests.factories import AppointmentFactory, PatientFactory
 from tests.fixtures.clinic import MELBOURNE, TODAY, at
-from treatments.models import Phase
-from treatments.services import create_plan, move_plan_to_phase
+from treatments.models import Exercise, Phase
+from treatments.services import create_plan, move_plan_to_phase, prescribe_home_exercise
 
 THURSDAY = TODAY + timedelta(days=3)
 
@@ -414,6 +414,29 @@ class TestPrompts:
             assert services.patient_prompts() == 0  # still the same interval
         with time_machine.travel(at(TODAY + timedelta(weeks=4), 8), tick=False):
             assert services.patient_prompts() == 2  # the next interval
+
+    def test_a_maintenance_prompt_names_the_home_programme(self, maintaining, myotherapist):
+        plan = maintaining.plans.get()
+        prescribe_home_exercise(
+            plan=plan,
+            exercise=Exercise.objects.get(name="Bird dog"),
+            by=myotherapist.user,
+            times_per_week=3,
+        )
+        services.patient_prompts()
+
+        dispatch_due()
+
+        email = OutboxMessage.objects.get(channel="email")
+        assert "keep up your home exercises:\nBird dog: 3 x 8, 3 times a week" in email.body
+        assert "Bird dog" not in OutboxMessage.objects.get(channel="sms").body
+
+    def test_a_maintenance_prompt_without_a_programme_says_nothing_of_one(self, maintaining):
+        services.patient_prompts()
+
+        dispatch_due()
+
+        assert "home exercises" not in OutboxMessage.objects.get(channel="email").body
 
     def test_no_prompt_with_a_future_booking(self, maintaining, assessment, myotherapist):
         book_appointment(
