@@ -367,6 +367,7 @@ class WeekAdherenceSerializer(Serializer):
 
 
 class MyProgrammeSerializer(Serializer):
+    today = serializers.DateField(read_only=True, help_text="The clinic's today: a log's day.")
     exercises = HomeExerciseSerializer(many=True, read_only=True)
     adherence = WeekAdherenceSerializer(many=True, read_only=True)
     log_editable_days = serializers.IntegerField(read_only=True)
@@ -391,6 +392,7 @@ class MyProgrammeView(AuditedMixin, GenericAPIView):
             HomeExercise.objects.filter(plan__patient=patient), timezone.localdate()
         )
         body = {
+            "today": timezone.localdate(),
             "exercises": exercises,
             "adherence": adherence,
             "log_editable_days": LOG_EDITABLE_DAYS,
