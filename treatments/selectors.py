@@ -409,16 +409,10 @@ def programme_of(patient: Patient, day: date | None = None) -> QuerySet[HomeExer
     )
 
 
-def patients_with_a_programme_among(patient_ids: Iterable[int], day: date) -> set[int]:
-    """Which of these patients have a home programme on `day` (one query)."""
-    ids = list(patient_ids)
-    if not ids:
-        return set()
-    return set(
-        HomeExercise.objects.filter(on_the_programme(day), plan__patient_id__in=ids)
-        .values_list("plan__patient_id", flat=True)
-        .distinct()
-    )
+def prescriptions_of(patient: Patient) -> QuerySet[HomeExercise]:
+    """Every exercise ever prescribed to the patient, every version: for the patient
+    themselves (a log of a day they forgot; their adherence)."""
+    return HomeExercise.objects.filter(plan__patient=patient).select_related("plan")
 
 
 def logs_of_patient(patient: Patient) -> QuerySet[HomeExerciseLog]:

@@ -40,6 +40,7 @@ from ..selectors import (
     home_exercises_for,
     logs_of_patient,
     plans_for,
+    prescriptions_of,
     programme_of,
 )
 from ..services import (
@@ -335,9 +336,7 @@ class MyHomeExerciseField(IdRelatedField):
     """An exercise of the signed-in patient's programmes (any version: a day they forgot)."""
 
     def get_queryset(self):
-        return HomeExercise.objects.filter(
-            plan__patient=self.context["request"].user.patient
-        ).select_related("plan")
+        return prescriptions_of(self.context["request"].user.patient)
 
 
 class LogSerializer(Serializer):
@@ -388,9 +387,7 @@ class MyProgrammeView(AuditedMixin, GenericAPIView):
         patient = request.user.patient
         exercises = list(programme_of(patient))
         self.audit_shown(*exercises)
-        adherence = adherence_of(
-            HomeExercise.objects.filter(plan__patient=patient), timezone.localdate()
-        )
+        adherence = adherence_of(prescriptions_of(patient), timezone.localdate())
         body = {
             "today": timezone.localdate(),
             "exercises": exercises,
