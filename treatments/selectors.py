@@ -415,8 +415,12 @@ def prescriptions_of(patient: Patient) -> QuerySet[HomeExercise]:
     return HomeExercise.objects.filter(plan__patient=patient).select_related("plan")
 
 
-def logs_of_patient(patient: Patient) -> QuerySet[HomeExerciseLog]:
-    """The patient's own logs, latest day first."""
+def own_exercise_logs(user: User) -> QuerySet[HomeExerciseLog]:
+    """The signed-in patient's own home exercise logs, latest day first (nobody's for a
+    user who is no patient)."""
+    patient = getattr(user, "patient", None)
+    if patient is None:
+        return HomeExerciseLog.objects.none()
     return (
         HomeExerciseLog.objects.filter(patient=patient)
         .select_related("exercise")

@@ -13,7 +13,8 @@ from decimal import Decimal
 
 import django_filters
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
@@ -38,7 +39,7 @@ from ..selectors import (
     exercise_library,
     home_exercise_logs_for,
     home_exercises_for,
-    logs_of_patient,
+    own_exercise_logs,
     plans_for,
     prescriptions_of,
     programme_of,
@@ -66,7 +67,7 @@ NOTE_LENGTH = 500
 # --- the library -------------------------------------------------------------------------
 
 
-class ExerciseSerializer(ModelSerializer):
+class LibraryExerciseSerializer(ModelSerializer):
     category = NamedChoiceField(ExerciseCategory, read_only=True)
     body_region = NamedChoiceField(BodyRegion, read_only=True)
     default_load_kg = NumberField(max_digits=5, decimal_places=1, read_only=True, allow_null=True)
@@ -100,7 +101,7 @@ class ExerciseViewSet(viewsets.ReadOnlyModelViewSet):
     """Not patient data: for every clinician; edited in the admin."""
 
     permission_classes = [IsAuthenticated, CanReadClinicalRecords]
-    serializer_class = ExerciseSerializer
+    serializer_class = LibraryExerciseSerializer
 
     def get_queryset(self):
         everything = self.action != "list" or self.request.query_params.get("all") == "true"
@@ -163,11 +164,13 @@ class HomeExerciseSerializer(ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class VisiblePlanField(IdRelatedField):
     def get_queryset(self):
         return plans_for(self.context["request"].user)
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class LibraryExerciseField(IdRelatedField):
     def get_queryset(self):
         return exercise_library(active_only=False)
@@ -332,6 +335,7 @@ class HomeExerciseLogViewSet(ClinicalRecordViewSet):
 # --- the patient's own ---------------------------------------------------------------------
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class MyHomeExerciseField(IdRelatedField):
     """An exercise of the signed-in patient's programmes (any version: a day they forgot)."""
 
@@ -421,7 +425,7 @@ class MyExerciseLogViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        return logs_of_patient(self.request.user.patient)
+        return own_exercise_logs(self.request.user)
 
     @extend_schema(
         summary="Log a home exercise",
