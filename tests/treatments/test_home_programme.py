@@ -174,6 +174,12 @@ class TestPrescribing:
         assert AuditEntry.objects.filter(
             action=Action.CREATE, object_type="treatments.homeexercise", object_id=str(body["id"])
         ).exists()
+        assert AuditEntry.objects.filter(
+            action=Action.UPDATE,
+            object_type="treatments.homeexercise",
+            object_id=str(prescribed.pk),
+            detail__fields=["stopped_on"],
+        ).exists()
 
     def test_a_stopped_prescription_is_final(self, as_practitioner, prescribed):
         assert as_practitioner.post(f"{PRESCRIBED}{prescribed.pk}/stop/").status_code == 200

@@ -24,6 +24,8 @@ from rest_framework.response import Response
 
 from accounts.access import IsPatient
 from audit.mixins import AuditedMixin
+from audit.models import Action
+from audit.services import record
 from kernel.rest import (
     IdFilter,
     IdRelatedField,
@@ -265,6 +267,13 @@ class HomeExerciseViewSet(ClinicalRecordViewSet):
         body.is_valid(raise_exception=True)
         revised = revise_home_exercise(
             home_exercise=home_exercise, changes=dict(body.validated_data), by=request.user
+        )
+        # The answer is the new version (its CREATE entry); the version it stopped changed too.
+        record(
+            Action.UPDATE,
+            request=request,
+            obj=home_exercise,
+            detail={"path": request.path, "fields": ["stopped_on"]},
         )
         return self._answer(revised, status.HTTP_201_CREATED)
 
