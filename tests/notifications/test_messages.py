@@ -12,7 +12,15 @@ from appointments.services import book_appointment, cancel_appointment, reschedu
 from clinic import celery_app
 from notifications import services
 from notifications.backends import TransientDeliveryError
-from notifications.models import Delivery, Kind, MessagingSettings, Notification, OutboxMessage
+from notifications.models import (
+    Delivery,
+    Kind,
+    MessageTemplate,
+    MessagingSettings,
+    Notification,
+    OutboxMessage,
+)
+from notifications.wording import check_template, context_of, render_message
 from notifications.tasks import dispatch_due, send_notifications
 from patients.models import Patient
 from tests.factories import AppointmentFactory, PatientFactory
@@ -415,28 +423,27 @@ class TestPrompts:
         with time_machine.travel(at(TODAY + timedelta(weeks=4), 8), tick=False):
             assert services.patient_prompts() == 2  # the next interval
 
+    def prompt(self, patient, channel: str) -> str:
+        """The clinic's default maintenance prompt on `channel`, worded for `patient`."""
+        template = MessageTemplate.objects.get(kind=Kind.MAINTENANCE_PROMPT, channel=channel)
+        values = context_of(patient, None, kind=Kind.MAINTENANCE_PROMPT)
+        return render_message(check_template(template.body, kind=Kind.MAINTENANCE_PROMPT), values)
+
     def test_a_maintenance_prompt_names_the_home_programme(self, maintaining, myotherapist):
-        plan = maintaining.plans.get()
         prescribe_home_exercise(
-            plan=plan,
+            plan=maintaining.plans.get(),
             exercise=Exercise.objects.get(name="Bird dog"),
             by=myotherapist.user,
             times_per_week=3,
         )
-        services.patient_prompts()
 
-        dispatch_due()
+        email, sms = self.prompt(maintaining, "email"), self.prompt(maintaining, "sms")
 
-        email = OutboxMessage.objects.get(channel="email")
-        assert "keep up your home exercises:\nBird dog: 3 x 8, 3 times a week" in email.body
-        assert "Bird dog" not in OutboxMessage.objects.get(channel="sms").body
+        assert "keep up your home exercises:\nBird dog: 3 x 8, 3 times a week\n" in email
+        assert "Bird dog" not in sms
 
     def test_a_maintenance_prompt_without_a_programme_says_nothing_of_one(self, maintaining):
-        services.patient_prompts()
-
-        dispatch_due()
-
-        assert "home exercises" not in OutboxMessage.objects.get(channel="email").body
+        assert "home exercises" not in self.prompt(maintaining, "email")
 
     def test_no_prompt_with_a_future_booking(self, maintaining, assessment, myotherapist):
         book_appointment(

@@ -354,7 +354,7 @@ POLICY = {
     "treatments_homeexerciselog_add GET":               "login login 403   403   403   403   403",
     "treatments_homeexerciselog_add POST":              "login login 403   403   403   403   403",
     "treatments_homeexerciselog_change GET":            "login login 403   200   index 200   200",
-    "treatments_homeexerciselog_change POST":           "login login 403   403   index 403   403",
+    "treatments_homeexerciselog_change POST":           "login login 403   403   403   403   403",
     "treatments_homeexerciselog_changelist GET":        "login login 403   200   200   200   200",
     "treatments_homeexerciselog_delete GET":            "login login 403   403   403   403   403",
     "treatments_homeexerciselog_delete POST":           "login login 403   403   403   403   403",
@@ -516,6 +516,11 @@ AUTOCOMPLETE_POLICY = {
     "accounts.user":                                    "login login 403   403   403   200   200",
     "appointments.appointment":                         "login login 200   200   200   200   200",
     "notifications.notification":                       "login login 200   200   200   200   200",
+    # The home programme's add form (a plan, an exercise of the library) and the logs' (a
+    # prescription): clinicians who may view them; the answers are the admins' querysets.
+    "treatments.treatmentplan":                         "login login 403   200   200   200   200",
+    "treatments.exercise":                              "login login 403   200   200   200   200",
+    "treatments.homeexercise":                          "login login 403   200   200   200   200",
 }
 # fmt: on
 
