@@ -20,8 +20,8 @@ from notifications.models import (
     Notification,
     OutboxMessage,
 )
-from notifications.wording import check_template, context_of, render_message
 from notifications.tasks import dispatch_due, send_notifications
+from notifications.wording import check_template, context_of, render_message
 from patients.models import Patient
 from tests.factories import AppointmentFactory, PatientFactory
 from tests.fixtures.clinic import MELBOURNE, TODAY, at
