@@ -51,7 +51,11 @@ CLINICAL_RECORDS = (
     "treatments.addendum",
     "treatments.outcomemeasure",
     "treatments.riskscreening",  # (0015)
+    "treatments.homeexercise",  # the home programme's prescriptions (0017)
 )
+# The patients' logs of their home programmes: they write them (through the API, which asks
+# no group permission); practitioners and managers read them (0017).
+CLINICAL_READINGS = ("treatments.homeexerciselog",)
 # What a manager may change of them: a plan's goals, status and phases' planned sessions.
 CLINICAL_PLANS = ("treatments.treatmentplan", "treatments.planphase")
 
@@ -81,10 +85,12 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         **dict.fromkeys(PRACTICE_CONFIG, VIEW),
         # They write the records of the patients they treat (accounts.0004 grants these).
         **dict.fromkeys(CLINICAL_RECORDS, EDIT),
+        **dict.fromkeys(CLINICAL_READINGS, VIEW),
         "notifications.notification": VIEW,
         "notifications.reply": VIEW,
         "waitlist.waitlistentry": VIEW,
         "treatments.importantchange": VIEW,  # the thresholds of important change (0015)
+        "treatments.exercise": EDIT,  # the clinic's exercise library (0017)
     },
     "Manager": {
         **dict.fromkeys(PRACTICE_CONFIG, ALL),
@@ -95,7 +101,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "accounts.user": EDIT,
         "auth.group": VIEW,
         # They read every record and may adjust plans; notes stay the practitioners' own.
-        **dict.fromkeys(CLINICAL_RECORDS, VIEW),
+        **dict.fromkeys((*CLINICAL_RECORDS, *CLINICAL_READINGS), VIEW),
         **dict.fromkeys(CLINICAL_PLANS, ("view", "change")),
         "notifications.notification": VIEW,
         "notifications.reply": ("view", "change"),
@@ -105,6 +111,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "notifications.messagetemplate": ("view", "change"),
         "notifications.messagingsettings": ("view", "change"),
         "treatments.importantchange": ("view", "change"),  # the clinic's thresholds (0015)
+        "treatments.exercise": EDIT,  # the clinic's exercise library (0017)
         "audit.auditentry": VIEW,  # the audit log (accounts.0006)
         # Sign-in security (accounts.0008): the two-factor policy; unlocking a locked-out
         # account (deleting its failed attempts); removing a lost phone's device.

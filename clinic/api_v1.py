@@ -23,6 +23,13 @@ from treatments.api.intake import IntakeViewSet, MyIntakeView
 from treatments.api.notes import TreatmentNoteViewSet
 from treatments.api.outcomes import OutcomeMeasureViewSet
 from treatments.api.plans import TreatmentPlanViewSet
+from treatments.api.programme import (
+    ExerciseViewSet,
+    HomeExerciseLogViewSet,
+    HomeExerciseViewSet,
+    MyExerciseLogViewSet,
+    MyProgrammeView,
+)
 from treatments.api.progress import PatientProgressView
 from treatments.api.reports import OutcomesReportView
 from waitlist.api import (
@@ -48,6 +55,9 @@ router.register("treatment-notes", TreatmentNoteViewSet, basename="treatment-not
 router.register("treatment-plans", TreatmentPlanViewSet, basename="treatment-plan")
 router.register("outcome-measures", OutcomeMeasureViewSet, basename="outcome-measure")
 router.register("intakes", IntakeViewSet, basename="intake")
+router.register("exercises", ExerciseViewSet, basename="exercise")
+router.register("home-exercises", HomeExerciseViewSet, basename="home-exercise")
+router.register("home-exercise-logs", HomeExerciseLogViewSet, basename="home-exercise-log")
 router.register("waitlist", WaitlistEntryViewSet, basename="waitlist-entry")
 
 urlpatterns = [
@@ -70,6 +80,17 @@ urlpatterns = [
     path("patients/me/email/", MyEmailView.as_view(), name="patient-me-email"),
     path("patients/me/export/", MyRecordExportView.as_view(), name="patient-me-export"),
     path("patients/me/intake/", MyIntakeView.as_view(), name="patient-me-intake"),
+    path("patients/me/programme/", MyProgrammeView.as_view(), name="patient-me-programme"),
+    path(
+        "patients/me/exercise-logs/",
+        MyExerciseLogViewSet.as_view({"get": "list", "post": "create"}),
+        name="patient-me-exercise-log-list",
+    ),
+    path(
+        "patients/me/exercise-logs/<int:pk>/",
+        MyExerciseLogViewSet.as_view({"get": "retrieve", "patch": "partial_update"}),
+        name="patient-me-exercise-log-detail",
+    ),
     path("patients/<int:pk>/progress/", PatientProgressView.as_view(), name="patient-progress"),
     path("patients/<int:pk>/break-glass/", BreakGlassView.as_view(), name="patient-break-glass"),
     path("reports/outcomes/", OutcomesReportView.as_view(), name="report-outcomes"),

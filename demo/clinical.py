@@ -10,11 +10,16 @@ the diary booked (`demo.stories`), each at the moment it would have been written
   of the session and signed within hours, which puts its pain score in the outcome series;
   notes of the last day are still drafts; about one signed note in forty was amended later;
 - an Oswestry Disability Index at the assessment and about every four weeks after (the
-  plan schedules it so), and the STarT Back screening answered with the intake.
+  plan schedules it so), and the STarT Back screening answered with the intake;
+- for each patient in the maintenance phase, a home programme of three exercises from the
+  clinic's library, prescribed when the plan entered maintenance, and the patient's logs of
+  it since (the last eight weeks), each patient keeping it more or less well, so that the
+  practitioner sees adherence beside the trend.
 """
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -22,10 +27,15 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.utils import timezone
+
 from patients.models import Patient
 from practice.models import Practitioner
 from treatments.models import (
+    Exercise,
     ExerciseEntry,
+    HomeExercise,
+    HomeExerciseLog,
     Intake,
     MeasureKind,
     OutcomeMeasure,
@@ -40,7 +50,9 @@ from treatments.services import (
     add_addendum,
     clear_red_flags,
     create_plan,
+    log_home_exercise,
     move_plan_to_phase,
+    prescribe_home_exercise,
     record_odi,
     sign_note,
     start_note,
@@ -53,6 +65,17 @@ from .sessions import exercise_log, note_of, odi_answers
 from .stories import PHASE_OF_SERVICE, Story, Visit, stories_of
 
 ODI_EVERY_DAYS = 28
+# The library's exercises the demo practitioners prescribe for home (`treatments.0014`).
+HOME_EXERCISES = (
+    "Bird dog",
+    "Glute bridge",
+    "Dead bug",
+    "McGill curl-up",
+    "Side plank",
+    "Sciatic nerve glide",
+    "Hip hinge with dowel",
+    "Clamshell",
+)
 
 
 def _start_back(story: Story) -> StartBackAnswers:
@@ -139,6 +162,8 @@ class ClinicalSummary:
     addenda: int = 0
     pain_scores: int = 0
     odi_scores: int = 0
+    home_exercises: int = 0
+    home_exercise_logs: int = 0
 
 
 def seed_clinical_records(patients: list[Patient], *, seed: int, now: datetime) -> bool:
@@ -175,6 +200,8 @@ def clinical_summary() -> ClinicalSummary:
         addenda=TreatmentNote.objects.filter(addenda__isnull=False).count(),
         pain_scores=OutcomeMeasure.objects.filter(kind=MeasureKind.PAIN).count(),
         odi_scores=OutcomeMeasure.objects.filter(kind=MeasureKind.ODI).count(),
+        home_exercises=HomeExercise.objects.count(),
+        home_exercise_logs=HomeExerciseLog.objects.count(),
     )
 
 
@@ -205,8 +232,9 @@ class _Writer:
             intake = self._intake(story)
             if story.red_flags_cleared:
                 self._clear_red_flags(story, intake)
-            plan = self._plan(story)
-            self._sessions(story, plan)
+            plan = self._sessions(story, self._plan(story))
+            if plan.current_phase == Phase.MAINTAIN:
+                self._home_programme(story, plan)
             if story is self.fallen:
                 self._fall(story)
 
@@ -321,7 +349,7 @@ class _Writer:
 
     # Notes, exercise logs, addenda, scores
 
-    def _sessions(self, story: Story, plan: TreatmentPlan) -> None:
+    def _sessions(self, story: Story, plan: TreatmentPlan) -> TreatmentPlan:
         nmpt_done = 0
         next_odi = story.first_day
         for position, visit in enumerate(story.visits):
@@ -350,6 +378,45 @@ class _Writer:
             if visit.day >= next_odi:
                 self._odi(story, visit)
                 next_odi = visit.day + timedelta(days=ODI_EVERY_DAYS)
+        return plan
+
+    # The home programme of maintenance
+
+    def _home_programme(self, story: Story, plan: TreatmentPlan) -> None:
+        """Three exercises of the library, prescribed by the plan's practitioner as the plan
+        entered maintenance, and the patient's logs of them over the last weeks: a patient
+        keeps their programme with their own steadiness (a random number of their own, so
+        that the story's other draws stay as they were)."""
+        rng = random.Random(f"home-programme:{story.patient.email}")
+        started = plan.maintenance_started_at or self.now
+        exercises = rng.sample(list(Exercise.objects.filter(name__in=HOME_EXERCISES)), 3)
+        prescribed = [
+            prescribe_home_exercise(
+                plan=plan,
+                exercise=exercise,
+                by=plan.practitioner.user,
+                times_per_week=rng.choice((3, 3, 4, 5)),
+                now=started,
+            )
+            for exercise in exercises
+        ]
+        steadiness = rng.uniform(0.3, 1.0)
+        today = timezone.localdate(self.now, self.zone)
+        day = max(timezone.localdate(started, self.zone), today - timedelta(weeks=8))
+        while day < today:
+            evening = datetime.combine(day, time(19), tzinfo=self.zone)
+            for item in prescribed:
+                if rng.random() < steadiness * item.times_per_week / 7:
+                    log_home_exercise(
+                        patient=story.patient,
+                        home_exercise=item,
+                        done_on=day,
+                        sets_done=item.sets,
+                        reps_done=item.reps,
+                        pain=min(10, max(0, round(story.pain_on(day) + rng.gauss(0, 0.5)))),
+                        now=evening,
+                    )
+            day += timedelta(days=1)
 
     def _pain(self, story: Story, visit: Visit, position: int) -> int:
         if position == 0:

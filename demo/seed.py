@@ -124,6 +124,8 @@ class SeedSummary:
             f"  {clinical.notes} notes ({clinical.signed_notes} signed, "
             f"{clinical.addenda} with addenda, {clinical.exercises} exercises logged), "
             f"{clinical.pain_scores} pain scores, {clinical.odi_scores} ODIs",
+            f"  home programmes: {clinical.home_exercises} exercises prescribed, "
+            f"{clinical.home_exercise_logs} logged by patients",
             f"  courses: {self.courses} booked in one step ({self.course_visits} visits)",
             f"  group classes: {self.group_classes} ({self.class_places} places booked)",
             f"  waitlist: {self.waitlist_entries} open entries"

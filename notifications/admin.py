@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from kernel.admin_query import ForgivingQueryAdmin
 
 from .callbacks import mark_replies_handled
-from .choices import FOR_THE_FRONT_DESK
+from .choices import FOR_THE_FRONT_DESK, Kind
 from .models import MessageTemplate, MessagingSettings, Notification, Reply
 from .selectors import notifications_for, replies_for
 from .wording import COURSE_KINDS, Visit, check_template, message_context, render_message
@@ -30,6 +30,7 @@ SAMPLE_COURSE = [
     dataclasses.replace(SAMPLE_VISIT, start=SAMPLE_VISIT.start + timedelta(weeks=week))
     for week in range(3)
 ]
+SAMPLE_PROGRAMME = "Bird dog: 3 x 8, 3 times a week\nGlute bridge: 3 x 12, 3 times a week"
 
 
 @admin.register(Notification)
@@ -152,7 +153,12 @@ class MessageTemplateAdmin(admin.ModelAdmin):
     def preview(self, template: MessageTemplate) -> str:
         """The message exactly as it would be stored and sent, escaped only for this page."""
         course = SAMPLE_COURSE if template.kind in COURSE_KINDS else None
-        values = message_context(first_name="Alex", visit=SAMPLE_VISIT, course=course)
+        values = message_context(
+            first_name="Alex",
+            visit=SAMPLE_VISIT,
+            course=course,
+            programme=SAMPLE_PROGRAMME if template.kind == Kind.MAINTENANCE_PROMPT else None,
+        )
         try:
             subject = render_message(check_template(template.subject, kind=template.kind), values)
             body = render_message(check_template(template.body, kind=template.kind), values)

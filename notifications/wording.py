@@ -12,6 +12,7 @@ in, for sending and for the admin's preview alike.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,9 +29,12 @@ from django.template import (
 )
 from django.template.base import FilterExpression, Node, TextNode, Variable, VariableNode
 from django.template.defaulttags import IfNode
+from django.utils import timezone
 
 from appointments.models import Appointment, Status
 from patients.models import Patient
+from treatments.models import HomeExercise
+from treatments.selectors import programme_of
 
 from .choices import Kind
 
@@ -59,6 +63,11 @@ OFFER_VARIABLES = {
     **{name: APPOINTMENT_VARIABLES[name] for name in APPOINTMENT_VARIABLES if name != "manage_url"},
     "offer_url": "the link to take or decline the offered time (no sign-in)",
     "expires": "when the offer ends, e.g. Tuesday 01 December at 09:00",
+}
+# A maintenance prompt may remind the patient of the home programme that keeps them well.
+PROGRAMME_VARIABLES = {
+    "programme": "the patient's home exercises, one per line (e.g. Bird dog: 3 x 8, "
+    "3 times a week); empty for a patient without a programme",
 }
 APPOINTMENT_KINDS = {
     Kind.CONFIRMATION,
@@ -106,6 +115,8 @@ def variables_for(kind: str) -> dict[str, str]:
         return {**PATIENT_VARIABLES, **APPOINTMENT_VARIABLES}
     if kind == Kind.WAITLIST_OFFER:
         return {**PATIENT_VARIABLES, **OFFER_VARIABLES}
+    if kind == Kind.MAINTENANCE_PROMPT:
+        return {**PATIENT_VARIABLES, **PROGRAMME_VARIABLES}
     return dict(PATIENT_VARIABLES)
 
 
@@ -209,8 +220,20 @@ def visit_of(appointment: Appointment) -> Visit:
     )
 
 
+def programme_text(exercises: Iterable[HomeExercise]) -> str:
+    """A home programme as a message says it: one exercise a line."""
+    return "\n".join(
+        f"{item.exercise.name}: {item.sets} x {item.reps}, {item.times_per_week} times a week"
+        for item in exercises
+    )
+
+
 def message_context(
-    *, first_name: str, visit: Visit | None, course: list[Visit] | None = None
+    *,
+    first_name: str,
+    visit: Visit | None,
+    course: list[Visit] | None = None,
+    programme: str | None = None,
 ) -> dict[str, str]:
     """The only values a message template sees: strings, for sending and preview alike."""
     context = {
@@ -233,6 +256,8 @@ def message_context(
         context["visits"] = "\n".join(
             f"{each.start:%A %d %B at %H:%M} with {each.practitioner}" for each in course
         )
+    if programme is not None:
+        context["programme"] = programme
     return context
 
 
@@ -262,10 +287,15 @@ def context_of(
                 "start"
             )
         ]
+    programme = None
+    if kind == Kind.MAINTENANCE_PROMPT:
+        day = timezone.localdate(due_at) if due_at is not None else None
+        programme = programme_text(programme_of(patient, day))
     context = message_context(
         first_name=patient.first_name,
         visit=visit_of(appointment) if appointment is not None else None,
         course=course,
+        programme=programme,
     )
     for name, value in (details or {}).items():
         if name in OFFER_VARIABLES:

@@ -570,6 +570,7 @@ def _clinical_context(request, patient: Patient) -> dict:
             ("Scores", _treatments_url("outcomemeasure", patient)),
             ("Intake", _treatments_url("intake", patient)),
             ("Plans", _treatments_url("treatmentplan", patient)),
+            ("Home programme", _treatments_url("homeexercise", patient)),
         ],
         "actions": [
             (label, f"{reverse(f'admin:treatments_{model}_add')}?patient={patient.pk}")
@@ -577,6 +578,11 @@ def _clinical_context(request, patient: Patient) -> dict:
                 ("Record a score", "outcomemeasure", True),
                 ("Enter an intake", "intake", True),
                 ("Start a plan", "treatmentplan", plan is None or plan.status != PlanStatus.ACTIVE),
+                (
+                    "Prescribe a home exercise",
+                    "homeexercise",
+                    plan is not None and plan.status == PlanStatus.ACTIVE,
+                ),
             )
             if wanted and user.has_perm(f"treatments.add_{model}")
         ],

@@ -27,6 +27,8 @@ from treatments.change import Change, changes_of
 from treatments.models import (
     Addendum,
     ExerciseEntry,
+    HomeExercise,
+    HomeExerciseLog,
     Intake,
     OutcomeMeasure,
     RiskScreening,
@@ -58,6 +60,16 @@ def export_patient_record(patient: Patient) -> dict[str, Any]:
     outcomes = list(OutcomeMeasure.objects.filter(patient=patient).order_by("recorded_at", "pk"))
     changes = changes_of(outcomes)
     screenings = RiskScreening.objects.filter(patient=patient).order_by("answered_at", "pk")
+    home_programme = (
+        HomeExercise.objects.filter(plan__patient=patient)
+        .select_related("exercise", "prescribed_by__user")
+        .order_by("started_on", "pk")
+    )
+    home_logs = (
+        HomeExerciseLog.objects.filter(patient=patient)
+        .select_related("exercise")
+        .order_by("done_on", "exercise__name", "pk")
+    )
     messages = (
         Notification.objects.filter(patient=patient)
         .select_related("outbox")
@@ -204,6 +216,36 @@ def export_patient_record(patient: Patient) -> dict[str, Any]:
                 "risk": screening.risk,
             }
             for screening in screenings
+        ],
+        # Every version of every exercise prescribed, and what the patient logged of them.
+        "home_programme": [
+            {
+                "id": item.pk,
+                "exercise": item.exercise.name,
+                "instructions": item.exercise.instructions,
+                "sets": item.sets,
+                "reps": item.reps,
+                "load_kg": str(item.load_kg) if item.load_kg is not None else None,
+                "times_per_week": item.times_per_week,
+                "notes": item.notes,
+                "started_on": _iso(item.started_on),
+                "stopped_on": _iso(item.stopped_on),
+                "prescribed_by": str(item.prescribed_by),
+            }
+            for item in home_programme
+        ],
+        "home_exercise_logs": [
+            {
+                "home_exercise": log.home_exercise_id,
+                "exercise": log.exercise.name,
+                "done_on": _iso(log.done_on),
+                "sets_done": log.sets_done,
+                "reps_done": log.reps_done,
+                "pain": log.pain,
+                "note": log.note,
+                "logged_at": _iso(log.logged_at),
+            }
+            for log in home_logs
         ],
         "waitlist": [_waiting(entry) for entry in waiting],
         "messages": [_message(notification) for notification in messages],

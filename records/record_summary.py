@@ -71,6 +71,13 @@ def record_sections(record: dict[str, Any]) -> list[Section]:
             "Back pain risk screening (STarT Back)",
             [_screening(screening) for screening in record["risk_screenings"]],
         ),
+        Section(
+            "Home exercise programme",
+            [
+                _home_exercise(item, record["home_exercise_logs"])
+                for item in record["home_programme"]
+            ],
+        ),
         Section("Waitlist", [_waiting(entry) for entry in record["waitlist"]]),
         Section("Messages to you", [_message(message) for message in record["messages"]]),
         Section(
@@ -110,6 +117,28 @@ def _appointment(appointment: dict) -> Entry:
         lines.append(("Reason", appointment["cancellation_reason"]))
     start = _wall_clock(appointment["start"], appointment["time_zone"])
     return Entry(f"{start} — {appointment['service']}", lines)
+
+
+def _home_exercise(item: dict, logs: list[dict]) -> Entry:
+    load = f" at {item['load_kg']} kg" if item["load_kg"] else ""
+    until = f" until {_day(item['stopped_on'])}" if item["stopped_on"] else ""
+    lines = [
+        ("Prescribed", f"{item['sets']} x {item['reps']}{load}, {item['times_per_week']} a week"),
+        ("By", item["prescribed_by"]),
+        ("From", f"{_day(item['started_on'])}{until}"),
+    ]
+    if item["notes"]:
+        lines.append(("Notes", item["notes"]))
+    for log in logs:
+        if log["home_exercise"] == item["id"]:
+            pain = f", pain {log['pain']}/10" if log["pain"] is not None else ""
+            lines.append(
+                (
+                    _day(log["done_on"]),
+                    f"{log['sets_done']} x {log['reps_done']}{pain} {log['note']}",
+                )
+            )
+    return Entry(item["exercise"], lines)
 
 
 def _waiting(entry: dict) -> Entry:

@@ -11,7 +11,9 @@ patient's export leaves drafts out too), and saving a draft rewrites its exercis
 
 from __future__ import annotations
 
+import operator
 from decimal import Decimal
+from functools import reduce
 
 import pgtrigger
 from django.conf import settings
@@ -725,3 +727,222 @@ SCHEDULED_MEASURES: dict[str, str] = {
     MeasureKind.RMDQ: "rmdq_every_weeks",
     MeasureKind.PSFS: "psfs_every_weeks",
 }
+
+
+# --- the home programme: the clinic's exercise library, prescribed exercises, logs --------
+
+
+class ExerciseCategory(models.TextChoices):
+    MOBILITY = "mobility", "Mobility"
+    STABILITY = "stability", "Stability and motor control"
+    STRENGTH = "strength", "Strength"
+    NERVE_GLIDE = "nerve_glide", "Nerve glide"
+    STRETCH = "stretch", "Stretch"
+
+
+class BodyRegion(models.TextChoices):
+    LOWER_BACK = "lower_back", "Lower back"
+    CORE = "core", "Trunk and core"
+    HIPS = "hips", "Hips"
+    GLUTES = "glutes", "Glutes"
+    HAMSTRINGS = "hamstrings", "Hamstrings"
+    LEGS = "legs", "Legs"
+    WHOLE_BODY = "whole_body", "Whole body"
+
+
+def _load_field(**kwargs) -> models.DecimalField:
+    return models.DecimalField(
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("500"))],
+        **kwargs,
+    )
+
+
+class Exercise(models.Model):
+    """An exercise of the clinic's library, which practitioners prescribe for home
+    (`HomeExercise`). Retired by taking it off the active list: one that a programme names
+    is never deleted (PROTECT), and no role holds the permission to."""
+
+    name = models.CharField(max_length=100, unique=True)
+    instructions = models.TextField(help_text="How to do it, in the patient's words.")
+    category = models.CharField(max_length=20, choices=ExerciseCategory.choices)
+    body_region = models.CharField(max_length=20, choices=BodyRegion.choices)
+    default_sets = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(20)]
+    )
+    default_reps = models.PositiveSmallIntegerField(
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(200)],
+        help_text="Repetitions, or seconds for a hold.",
+    )
+    default_load_kg = _load_field(help_text="Empty: body weight.")
+    active = models.BooleanField(default=True, help_text="Offered for new prescriptions.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(default_sets__gte=1, default_sets__lte=20)
+                & Q(default_reps__gte=1, default_reps__lte=200),
+                name="exercise_defaults_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+HOME_EXERCISE_IS_AS_PRESCRIBED = "home_exercise_is_as_prescribed"
+# What a prescription says: kept as prescribed; a change is a new version (`services`).
+PRESCRIPTION_FIELDS = (
+    "plan",
+    "exercise",
+    "sets",
+    "reps",
+    "load_kg",
+    "times_per_week",
+    "notes",
+    "started_on",
+    "prescribed_by",
+)
+
+
+class HomeExercise(models.Model):
+    """One exercise of a plan's home programme, as prescribed: from `started_on` until the
+    day before `stopped_on` (empty: still on). A prescription is kept as it was written; a
+    change of sets, reps, load or frequency stops it and starts a new version the same day
+    (`services.revise_home_exercise`), so the programme's history — and each week's
+    adherence against the frequency of its time — stays readable."""
+
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="home_exercises")
+    exercise = models.ForeignKey(Exercise, on_delete=models.PROTECT, related_name="+")
+    sets = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(20)]
+    )
+    reps = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(200)],
+        help_text="Repetitions, or seconds for a hold.",
+    )
+    load_kg = _load_field(help_text="Empty: body weight.")
+    times_per_week = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(7)],
+        help_text="On how many days a week.",
+    )
+    notes = models.CharField(max_length=500, blank=True)
+    started_on = models.DateField()
+    stopped_on = models.DateField(
+        null=True, blank=True, help_text="The first day it is no longer part of the programme."
+    )
+    prescribed_by = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="+")
+    prescribed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["plan", "started_on", "pk"]
+        verbose_name = "home exercise"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sets__gte=1, sets__lte=20)
+                & Q(reps__gte=1, reps__lte=200)
+                & Q(times_per_week__gte=1, times_per_week__lte=7),
+                name="home_exercise_dose_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(load_kg__isnull=True) | Q(load_kg__gte=0), name="home_exercise_load"
+            ),
+            models.CheckConstraint(
+                condition=Q(stopped_on__isnull=True) | Q(started_on__lte=F("stopped_on")),
+                name="home_exercise_dates_ordered",
+            ),
+            # An exercise is in a plan's programme once at a time: a change is a new version.
+            models.UniqueConstraint(
+                fields=["plan", "exercise"],
+                condition=Q(stopped_on__isnull=True),
+                name="home_exercise_once_in_a_programme",
+            ),
+        ]
+        indexes = [models.Index(fields=["plan", "stopped_on"], name="home_exercise_current")]
+        triggers = [
+            never_deleted("treatments_homeexercise_is_never_deleted"),
+            # The one change a prescription takes: stopping it, once.
+            Refuse(
+                name=HOME_EXERCISE_IS_AS_PRESCRIBED,
+                operation=pgtrigger.Update,
+                condition=reduce(
+                    operator.or_,
+                    (
+                        pgtrigger.Q(**{f"old__{name}__df": pgtrigger.F(f"new__{name}")})
+                        for name in (*PRESCRIPTION_FIELDS, "prescribed_at")
+                    ),
+                    pgtrigger.Q(old__stopped_on__isnull=False),
+                ),
+                message="a home exercise is kept as prescribed: stop it and prescribe anew",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.exercise} {self.sets}x{self.reps}, {self.times_per_week}/week"
+
+
+class HomeExerciseLog(models.Model):
+    """What the patient did of one exercise of their programme on one day. One per exercise
+    per day (the database's `home_exercise_logged_once_a_day`); the patient may correct it
+    for a few days (`services.LOG_EDITABLE_DAYS`)."""
+
+    home_exercise = models.ForeignKey(HomeExercise, on_delete=models.PROTECT, related_name="logs")
+    # The programme's patient and exercise, kept on the log so that "once a day" is one
+    # unique key across the prescription's versions; the database sets them from the
+    # prescription on every write (`home_exercise_log_is_the_prescriptions`).
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+", editable=False)
+    exercise = models.ForeignKey(
+        Exercise, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    done_on = models.DateField()
+    sets_done = models.PositiveSmallIntegerField(validators=[MaxValueValidator(50)])
+    reps_done = models.PositiveSmallIntegerField(
+        validators=[MaxValueValidator(500)], help_text="Per set; or seconds for a hold."
+    )
+    pain = _score_field(null=True, blank=True, help_text="Pain during it, 0 to 10.")
+    note = models.CharField(max_length=500, blank=True)
+    logged_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["patient", "done_on", "pk"]
+        verbose_name = "home exercise log"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "exercise", "done_on"], name="home_exercise_logged_once_a_day"
+            ),
+            models.CheckConstraint(
+                condition=Q(pain__isnull=True) | Q(pain__lte=10), name="home_exercise_log_pain"
+            ),
+            models.CheckConstraint(
+                condition=Q(sets_done__lte=50, reps_done__lte=500),
+                name="home_exercise_log_range",
+            ),
+        ]
+        triggers = [
+            never_deleted("treatments_homeexerciselog_is_never_deleted"),
+            UnskippableTrigger(
+                name="home_exercise_log_is_the_prescriptions",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Insert
+                | pgtrigger.UpdateOf("home_exercise_id", "patient_id", "exercise_id"),
+                func="""
+                SELECT plan.patient_id, prescribed.exercise_id
+                INTO NEW.patient_id, NEW.exercise_id
+                FROM treatments_homeexercise prescribed
+                JOIN treatments_treatmentplan plan ON plan.id = prescribed.plan_id
+                WHERE prescribed.id = NEW.home_exercise_id;
+                RETURN NEW;
+                """,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.exercise} on {self.done_on}: {self.sets_done}x{self.reps_done}"

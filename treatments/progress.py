@@ -1,11 +1,13 @@
 """A patient's progress: their outcome measures over time (pain, ODI, Roland-Morris, PSFS),
 each with its clinically important change from the patient's baseline, the band of no
-important change around each baseline, and the phases their plans went through. Built here
+important change around each baseline, the phases their plans went through, and how well
+they keep their home programme week by week (`selectors.adherence_of`). Built here
 once for every face that shows it: the chart on the patient's admin page
 (`treatments.charts.chart_of`) and the API's `/patients/{id}/progress/`.
 
-It reads only what `user` may read (`treatments.selectors`), in four queries whatever the
-patient's history: the scores, the thresholds, the plans, their phases.
+It reads only what `user` may read (`treatments.selectors`), in six queries whatever the
+patient's history: the scores, the thresholds, the plans, their phases, the home programme
+and its logs.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from patients.models import Patient
 
 from .change import Band, Change, Scored, band_of, changes_of, thresholds
 from .models import MEASURE_RANGES, MeasureKind, TreatmentPlan
-from .selectors import outcomes_for, plans_for
+from .selectors import WeekAdherence, adherence_of, home_exercises_for, outcomes_for, plans_for
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ class Progress:
     # The band of no important change around each kind's baseline (None for a kind without
     # a baseline or a threshold).
     bands: dict[str, Band | None] = field(default_factory=dict)
+    # The home programme's adherence, week by week, oldest first (empty without one).
+    adherence: list[WeekAdherence] = field(default_factory=list)
 
 
 def progress_of(user: User, patient: Patient) -> Progress:
@@ -94,4 +98,7 @@ def progress_of(user: User, patient: Patient) -> Progress:
         phases=[PhaseSpan(p.phase, p.started_on, p.ended_on) for p in started],
         plans=plans,
         bands=bands,
+        adherence=adherence_of(
+            home_exercises_for(user).filter(plan__patient=patient), timezone.localdate()
+        ),
     )

@@ -7,6 +7,8 @@ patients nobody's. Patients read their own signed notes and scores through their
 not through these.
 """
 
+import math
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -24,7 +26,10 @@ from .change import WORSE, Scored, changes_of
 from .models import (
     SCHEDULED_MEASURES,
     Addendum,
+    Exercise,
     ExerciseEntry,
+    HomeExercise,
+    HomeExerciseLog,
     ImportantChange,
     Intake,
     OutcomeMeasure,
@@ -211,18 +216,23 @@ def open_red_flags_by_patient(patient_ids: Iterable[int]) -> dict[int, list[str]
     }
 
 
-def may_clear_red_flags(user: User, patient: Patient) -> bool:
-    """Clearing a red flag is a clinician's act: only a practitioner in whose care the
-    patient is (`patients.selectors.is_in_care_of`). A manager reads red flags but clears
-    none, superuser or not, unless they are also the patient's practitioner. (The API and
-    the admin also ask for the group permission `treatments.add_redflagclearance`, as for
-    every clinical write.)"""
+def treats(user: User, patient: Patient) -> bool:
+    """Whether `user` acts as a practitioner in whose care the patient is
+    (`care.selectors.is_in_care_of`): the rule for a clinician's acts on a patient (clearing
+    red flags, prescribing home exercises). A manager reads the records but does not act,
+    superuser or not, unless they are also the patient's practitioner. (The API and the
+    admin also ask for the act's group permission, as for every clinical write.)"""
     practitioner = getattr(user, "practitioner", None)
     return (
         practitioner is not None
         and Role.PRACTITIONER in roles_of(user)
         and is_in_care_of(practitioner, patient)
     )
+
+
+def may_clear_red_flags(user: User, patient: Patient) -> bool:
+    """Clearing a red flag is a clinician's act (`treats`)."""
+    return treats(user, patient)
 
 
 def red_flags_a_clearance_would_cover(intake: Intake) -> list[str]:
@@ -356,3 +366,119 @@ def measure_schedules_among(patient_ids: Iterable[int]) -> dict[int, list[Schedu
 def measures_due_on(schedules: dict[int, list[Scheduled]], patient_id: int, day: date) -> list[str]:
     """The questionnaires `patient_id` is due on `day`, from `measure_schedules_among`."""
     return [s.kind for s in schedules.get(patient_id, []) if s.due_on(day)]
+
+
+# --- the home programme: who reads it, what is current, and how well it is kept ------------
+
+
+def exercise_library(*, active_only: bool = True) -> QuerySet[Exercise]:
+    """The clinic's exercises (not patient data: for every clinician), by name."""
+    exercises = Exercise.objects.order_by("name", "pk")
+    return exercises.filter(active=True) if active_only else exercises
+
+
+def home_exercises_for(user: User) -> QuerySet[HomeExercise]:
+    """The prescribed home exercises of the patients whose clinical records `user` reads."""
+    return HomeExercise.objects.filter(_clinical_records_of(user, "plan__patient")).select_related(
+        "plan__patient", "exercise", "prescribed_by__user"
+    )
+
+
+def home_exercise_logs_for(user: User) -> QuerySet[HomeExerciseLog]:
+    """The home exercise logs of the patients whose clinical records `user` reads."""
+    return HomeExerciseLog.objects.filter(_clinical_records_of(user, "patient")).select_related(
+        "patient", "exercise"
+    )
+
+
+def on_the_programme(day: date) -> Q:
+    """The prescriptions that are part of a programme on `day`: started, not yet stopped,
+    of an active plan."""
+    return Q(plan__status=PlanStatus.ACTIVE, started_on__lte=day) & (
+        Q(stopped_on__isnull=True) | Q(stopped_on__gt=day)
+    )
+
+
+def programme_of(patient: Patient, day: date | None = None) -> QuerySet[HomeExercise]:
+    """The patient's home programme on `day` (None: today), for the patient themselves."""
+    day = day or timezone.localdate()
+    return (
+        HomeExercise.objects.filter(on_the_programme(day), plan__patient=patient)
+        .select_related("exercise", "prescribed_by__user")
+        .order_by("started_on", "pk")
+    )
+
+
+def prescriptions_of(patient: Patient) -> QuerySet[HomeExercise]:
+    """Every exercise ever prescribed to the patient, every version: for the patient
+    themselves (a log of a day they forgot; their adherence)."""
+    return HomeExercise.objects.filter(plan__patient=patient).select_related("plan")
+
+
+def own_exercise_logs(user: User) -> QuerySet[HomeExerciseLog]:
+    """The signed-in patient's own home exercise logs, latest day first (nobody's for a
+    user who is no patient)."""
+    patient = getattr(user, "patient", None)
+    if patient is None:
+        return HomeExerciseLog.objects.none()
+    return (
+        HomeExerciseLog.objects.filter(patient=patient)
+        .select_related("exercise")
+        .order_by("-done_on", "exercise__name", "pk")
+    )
+
+
+ADHERENCE_WEEKS = 26  # the weeks of adherence a page shows, latest last
+
+
+@dataclass(frozen=True)
+class WeekAdherence:
+    """One week (Monday to Sunday, clinic days) of a home programme: how many times the
+    programme's exercises are prescribed that week (each its times a week, prorated over
+    the days of the week it is on the programme, at least once) and how many of those were
+    done (a log counts once a day, and no exercise counts for more than its prescribed
+    times). The current week counts the whole week's times: "1 of 3 so far"."""
+
+    week_of: date  # the Monday
+    prescribed: int
+    done: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.prescribed) if self.prescribed else 0
+
+
+def adherence_by_week(
+    prescriptions: Iterable[HomeExercise], logged: Counter[tuple[int, date]], today: date
+) -> list[WeekAdherence]:
+    """Weekly adherence (`WeekAdherence`) up to this week, oldest week first, the latest
+    `ADHERENCE_WEEKS`. `logged` counts the logs by (prescription id, Monday)."""
+    prescribed: Counter[date] = Counter()
+    done: Counter[date] = Counter()
+    for item in prescriptions:
+        last = (item.stopped_on or date.max) - timedelta(days=1)
+        day = item.started_on
+        while day <= min(last, today):
+            monday = day - timedelta(days=day.weekday())
+            days_on = (min(last, monday + timedelta(days=6)) - day).days + 1
+            # Rounded half up: 3 a week over 3 days is 1.
+            expected = max(1, math.floor(item.times_per_week * days_on / 7 + 0.5))
+            prescribed[monday] += expected
+            done[monday] += min(logged[(item.pk, monday)], expected)
+            day = monday + timedelta(days=7)
+    weeks = sorted(prescribed)[-ADHERENCE_WEEKS:]
+    return [WeekAdherence(monday, prescribed[monday], done[monday]) for monday in weeks]
+
+
+def adherence_of(prescriptions: QuerySet[HomeExercise], today: date) -> list[WeekAdherence]:
+    """Weekly adherence to these prescriptions (a patient's, read through
+    `home_exercises_for` or `programme_of`'s patient): two queries."""
+    items = list(prescriptions.order_by("started_on", "pk"))
+    if not items:
+        return []
+    logged: Counter[tuple[int, date]] = Counter()
+    for home_exercise_id, done_on in HomeExerciseLog.objects.filter(
+        home_exercise__in=[item.pk for item in items]
+    ).values_list("home_exercise_id", "done_on"):
+        logged[(home_exercise_id, done_on - timedelta(days=done_on.weekday()))] += 1
+    return adherence_by_week(items, logged, today)

@@ -7,7 +7,11 @@ session), `not_a_session` (a note needs a session that took place or is under wa
 `red_flags_clear` (nothing to clear), `not_treating_practitioner` (only a practitioner who
 treats the patient clears red flags), `plan_active` (one active plan per patient),
 `plan_closed` (a completed or discontinued plan is not reopened), `invalid_phase`,
-`invalid_measure`.
+`invalid_measure`; for the home programme `not_treating_practitioner` (only a practitioner
+who treats the patient prescribes), `already_prescribed` (an exercise is in a programme
+once at a time), `home_exercise_stopped` (a stopped prescription is final),
+`already_logged` (one log per exercise per day), `log_closed` (a log is corrected for
+`LOG_EDITABLE_DAYS` days).
 
 Each takes `now`, the moment it acts at (None: the clock's time), and stamps what it writes
 with that one moment, the rows' own created/updated times included (`kernel.clock`).
@@ -17,11 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from accounts.models import User
@@ -48,7 +54,10 @@ from .instruments import (
 from .models import (
     SCHEDULED_MEASURES,
     Addendum,
+    Exercise,
     ExerciseEntry,
+    HomeExercise,
+    HomeExerciseLog,
     Intake,
     MeasureKind,
     OutcomeMeasure,
@@ -66,6 +75,7 @@ from .selectors import (
     open_red_flags_by_patient,
     red_flags_a_clearance_would_cover,
     sessions_that_can_carry_a_note,
+    treats,
 )
 
 NOTE_FIELDS = (
@@ -290,8 +300,13 @@ def update_plan(
             setattr(plan, name, value)
         save_at(plan, now)
         if closing:
+            today = timezone.localdate(now)
             PlanPhase.objects.filter(plan=plan, phase=plan.current_phase, ended_on=None).update(
-                ended_on=timezone.localdate(now)
+                ended_on=today
+            )
+            # A closed plan's home programme ends with it.
+            HomeExercise.objects.filter(plan=plan, stopped_on=None).update(
+                stopped_on=Greatest("started_on", Value(today))
             )
     return plan
 
@@ -575,3 +590,192 @@ def record_psfs(
         appointment=appointment,
         now=now,
     )
+
+
+# --- the home programme -------------------------------------------------------------------
+
+# How many days after the day it records a patient may still correct a log (or log a day
+# they forgot): long enough for a weekend away, short enough that the log is a record.
+LOG_EDITABLE_DAYS = 3
+HOME_EXERCISE_DOSE = ("sets", "reps", "load_kg", "times_per_week", "notes")
+LOG_FIELDS = ("sets_done", "reps_done", "pain", "note")
+
+
+def _check_treats(by: User, plan: TreatmentPlan) -> None:
+    if not treats(by, plan.patient):
+        raise DomainError(
+            "not_treating_practitioner",
+            "Only a practitioner who treats the patient prescribes their home programme.",
+        )
+
+
+def prescribe_home_exercise(
+    *,
+    plan: TreatmentPlan,
+    exercise: Exercise,
+    by: User,
+    times_per_week: int,
+    sets: int | None = None,
+    reps: int | None = None,
+    load_kg: Decimal | None = None,
+    notes: str = "",
+    started_on: date | None = None,
+    now: datetime | None = None,
+) -> HomeExercise:
+    """Add an exercise of the library to an active plan's home programme, from `started_on`
+    (None: today; never earlier). Sets, reps and load default to the library's."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    _check_treats(by, plan)
+    if plan.status != PlanStatus.ACTIVE:
+        raise DomainError("plan_closed", "Only an active plan takes a home programme.")
+    if not exercise.active:
+        raise DomainError.invalid("exercise", ["This exercise is retired from the library."])
+    if started_on is not None and started_on < today:
+        raise DomainError.invalid("started_on", ["Cannot start in the past."])
+    home_exercise = HomeExercise(
+        plan=plan,
+        exercise=exercise,
+        sets=sets or exercise.default_sets,
+        reps=reps or exercise.default_reps,
+        load_kg=load_kg if load_kg is not None else exercise.default_load_kg,
+        times_per_week=times_per_week,
+        notes=notes.strip(),
+        started_on=started_on or today,
+        prescribed_by=by.practitioner,
+    )
+    try:
+        with transaction.atomic():
+            save_at(home_exercise, now)
+    except IntegrityError as error:
+        raise DomainError(
+            "already_prescribed",
+            "This exercise is already in the programme: change it instead.",
+        ) from error
+    return home_exercise
+
+
+def _current(home_exercise: HomeExercise, by: User) -> HomeExercise:
+    current = (
+        HomeExercise.objects.select_for_update(of=("self",))
+        .select_related("plan__patient", "exercise")
+        .get(pk=home_exercise.pk)
+    )
+    _check_treats(by, current.plan)
+    if current.stopped_on is not None:
+        raise DomainError("home_exercise_stopped", "This prescription was stopped; it is final.")
+    return current
+
+
+def _stop(home_exercise: HomeExercise, today: date) -> date:
+    """Stop it from today, or, if it has not started yet, from its start: never active."""
+    stopped_on = max(today, home_exercise.started_on)
+    HomeExercise.objects.filter(pk=home_exercise.pk).update(stopped_on=stopped_on)
+    return stopped_on
+
+
+def revise_home_exercise(
+    *, home_exercise: HomeExercise, changes: dict[str, Any], by: User, now: datetime | None = None
+) -> HomeExercise:
+    """Change the dose of a prescribed exercise: the prescription as it was stops today and
+    a new version with `changes` (of `HOME_EXERCISE_DOSE`) starts today, so the programme's
+    history keeps what was prescribed when."""
+    now = now or timezone.now()
+    if unknown := set(changes) - set(HOME_EXERCISE_DOSE):
+        raise ValueError(f"not a prescription's dose: {sorted(unknown)}")
+    with transaction.atomic():
+        current = _current(home_exercise, by)
+        starts = _stop(current, timezone.localdate(now))
+        revised = HomeExercise(
+            plan=current.plan,
+            exercise=current.exercise,
+            **{name: getattr(current, name) for name in HOME_EXERCISE_DOSE},
+            started_on=starts,
+            prescribed_by=by.practitioner,
+        )
+        for name, value in changes.items():
+            setattr(revised, name, value.strip() if name == "notes" else value)
+        save_at(revised, now)
+    return revised
+
+
+def stop_home_exercise(
+    *, home_exercise: HomeExercise, by: User, now: datetime | None = None
+) -> HomeExercise:
+    """Take an exercise off the programme from today."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        current = _current(home_exercise, by)
+        current.stopped_on = _stop(current, timezone.localdate(now))
+    return current
+
+
+def _loggable_day(done_on: date, today: date) -> None:
+    if done_on > today:
+        raise DomainError.invalid("done_on", ["Cannot be in the future."])
+    if done_on < today - timedelta(days=LOG_EDITABLE_DAYS):
+        raise DomainError.invalid(
+            "done_on", [f"Log the last {LOG_EDITABLE_DAYS} days' exercises at most."]
+        )
+
+
+def log_home_exercise(
+    *,
+    patient: Patient,
+    home_exercise: HomeExercise,
+    done_on: date,
+    sets_done: int,
+    reps_done: int,
+    pain: int | None = None,
+    note: str = "",
+    now: datetime | None = None,
+) -> HomeExerciseLog:
+    """The patient logs what they did of an exercise of their programme on a day (today or
+    one of the last `LOG_EDITABLE_DAYS`) on which it was part of their programme."""
+    now = now or timezone.now()
+    if home_exercise.plan.patient_id != patient.pk:
+        raise DomainError.invalid("home_exercise", ["Not an exercise of your programme."])
+    _loggable_day(done_on, timezone.localdate(now))
+    if done_on < home_exercise.started_on or (
+        home_exercise.stopped_on is not None and done_on >= home_exercise.stopped_on
+    ):
+        raise DomainError.invalid("done_on", ["This exercise was not in your programme then."])
+    log = HomeExerciseLog(
+        home_exercise=home_exercise,
+        patient_id=patient.pk,
+        exercise_id=home_exercise.exercise_id,
+        done_on=done_on,
+        sets_done=sets_done,
+        reps_done=reps_done,
+        pain=pain,
+        note=note.strip(),
+    )
+    try:
+        with transaction.atomic():
+            save_at(log, now)
+    except IntegrityError as error:
+        raise DomainError(
+            "already_logged",
+            "You logged this exercise for that day already: change that log instead.",
+        ) from error
+    return log
+
+
+def correct_home_exercise_log(
+    *, log: HomeExerciseLog, changes: dict[str, Any], now: datetime | None = None
+) -> HomeExerciseLog:
+    """The patient corrects a log of theirs (`LOG_FIELDS`) within `LOG_EDITABLE_DAYS` of
+    the day it records."""
+    now = now or timezone.now()
+    if unknown := set(changes) - set(LOG_FIELDS):
+        raise ValueError(f"not a log's field: {sorted(unknown)}")
+    with transaction.atomic():
+        log = HomeExerciseLog.objects.select_for_update().get(pk=log.pk)
+        if log.done_on < timezone.localdate(now) - timedelta(days=LOG_EDITABLE_DAYS):
+            raise DomainError(
+                "log_closed", f"A log is corrected within {LOG_EDITABLE_DAYS} days of its day."
+            )
+        for name, value in changes.items():
+            setattr(log, name, value.strip() if name == "note" else value)
+        save_at(log, now)
+    return log

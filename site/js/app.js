@@ -75,7 +75,7 @@ async function render() {
 
 function renderNav() {
   const links = signedIn()
-    ? [["#/", "Book"], ["#/bookings", "My bookings"], ["#/preferences", "Reminders"], ["#/record", "My record"]]
+    ? [["#/", "Book"], ["#/bookings", "My bookings"], ["#/exercises", "My exercises"], ["#/preferences", "Reminders"], ["#/record", "My record"]]
     : [["#/", "Book"], ["#/sign-in", "Sign in"], ["#/register", "Register"]];
   const current = `#/${parse().name}`;
   document.getElementById("nav").replaceChildren(...links.map(([href, label]) =>

@@ -1,5 +1,5 @@
-// The signed-in patient's own pages: bookings (confirm, reschedule, cancel), reminders, intake,
-// record.
+// The signed-in patient's own pages: bookings (confirm, reschedule, cancel), home exercises,
+// reminders, intake, record.
 import { api, download } from "./api.js";
 import { announce, choices, field, form, h, time, when } from "./dom.js";
 import { needSignIn } from "./account.js";
@@ -212,4 +212,76 @@ function recordView() {
     problem);
 }
 
-export const myViews = { bookings: bookingsView, preferences: preferencesView, intake: intakeView, record: recordView };
+// The home programme: each exercise as prescribed, with a form to log what was done today
+// (or to change today's log: one per exercise per day).
+async function exercisesView() {
+  const gate = needSignIn();
+  if (gate) return gate;
+  const [programme, logs] = await Promise.all([
+    api("/patients/me/programme/"),
+    api("/patients/me/exercise-logs/?page_size=100"),
+  ]);
+  const todays = new Map(
+    logs.results.filter((log) => log.done_on === programme.today).map((log) => [log.exercise.id, log]),
+  );
+  if (!programme.exercises.length) {
+    return page("My exercises", h("p", {}, "Your practitioner has not given you exercises to do at home yet."));
+  }
+  const week = programme.adherence.at(-1);
+  const item = (exercise) => {
+    const done = h("p", { className: "done", role: "status" });
+    const showDone = (log) => {
+      done.textContent = log
+        ? `Done today: ${log.sets_done} sets of ${log.reps_done}${log.pain == null ? "" : `, pain ${log.pain}/10`}.`
+        : "";
+    };
+    let log = todays.get(exercise.exercise.id);
+    showDone(log);
+    const number = (label, name, value, max) =>
+      field(label, { type: "number", name, value, min: 0, max, required: true, inputMode: "numeric" });
+    const logForm = form(
+      { className: "log", "aria-label": `Log ${exercise.exercise.name}` },
+      [
+        number("Sets done", "sets_done", log ? log.sets_done : exercise.sets, 50),
+        number("Reps (or seconds) per set", "reps_done", log ? log.reps_done : exercise.reps, 500),
+        field("Pain during it, 0 to 10 (optional)", { type: "number", name: "pain", value: log?.pain ?? "", min: 0, max: 10, inputMode: "numeric" }),
+        field("Note (optional)", { name: "note", value: log?.note || "", maxLength: 500 }),
+      ],
+      log ? "Change today's log" : "Log today",
+      async (data) => {
+        const body = {
+          sets_done: Number(data.sets_done),
+          reps_done: Number(data.reps_done),
+          pain: data.pain === "" ? null : Number(data.pain),
+          note: data.note,
+        };
+        log = log
+          ? await api(`/patients/me/exercise-logs/${log.id}/`, { method: "PATCH", body })
+          : await api("/patients/me/exercise-logs/", { method: "POST", body: { ...body, home_exercise: exercise.id } });
+        showDone(log);
+        logForm.querySelector("button[type=submit]").textContent = "Change today's log";
+        announce(`${exercise.exercise.name}: logged.`);
+      },
+    );
+    const load = exercise.load_kg == null ? "" : ` at ${exercise.load_kg} kg`;
+    return h("li", { className: "exercise", "data-exercise": exercise.id },
+      h("h2", {}, exercise.exercise.name),
+      h("p", { className: "dose" }, `${exercise.sets} sets of ${exercise.reps}${load}, ${exercise.times_per_week} times a week`),
+      h("p", { className: "instructions" }, exercise.exercise.instructions),
+      exercise.notes ? h("p", { className: "notes" }, `From your practitioner: ${exercise.notes}`) : null,
+      done,
+      logForm);
+  };
+  return page("My exercises",
+    h("p", {}, `Your home programme. Log what you did each day; you can change a day's log for ${programme.log_editable_days} days.`),
+    week ? h("p", { className: "adherence" }, `This week: ${week.done} of ${week.prescribed} times done.`) : null,
+    h("ul", { className: "exercises" }, programme.exercises.map(item)));
+}
+
+export const myViews = {
+  bookings: bookingsView,
+  exercises: exercisesView,
+  preferences: preferencesView,
+  intake: intakeView,
+  record: recordView,
+};

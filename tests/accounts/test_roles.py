@@ -30,6 +30,7 @@ GRANTING_MIGRATIONS = [
     "0014_waitlist_permissions",
     "0015_outcome_measure_grants",
     "0016_waitlist_offer_permissions",
+    "0017_home_programme_grants",
 ]
 
 PRACTICE_MODELS = [
@@ -56,14 +57,22 @@ CLINICAL_MODELS = [
     "addendum",
     "outcomemeasure",
     "riskscreening",
+    "homeexercise",
 ]
+# The patients' logs of their home programmes: they write them through the API; their
+# clinicians read them (0017).
+CLINICAL_READINGS = ["homeexerciselog"]
 # Not a record but the clinic's settings of them: the thresholds of clinically important
-# change, read by practitioners, changed by managers (0015).
+# change, read by practitioners, changed by managers (0015); the exercise library, kept by
+# both (0017).
 CLINICAL_SETTINGS = ["importantchange"]
 
 
 def _on(app_label, actions, models):
     return {(app_label, f"{action}_{model}") for model in models for action in actions}
+
+
+EXERCISE_LIBRARY = _on("treatments", ["view", "add", "change"], ["exercise"])
 
 
 # The sets as migration 0003 left them, before clinical records existed.
@@ -112,6 +121,8 @@ EXPECTED = {
         | MESSAGE_LOG
         | _on("waitlist", ["view"], ["waitlistentry"])
         | _on("treatments", ["view"], CLINICAL_SETTINGS)
+        | _on("treatments", ["view"], CLINICAL_READINGS)
+        | EXERCISE_LIBRARY
     ),
     "Manager": (
         BEFORE_CLINICAL_RECORDS["Manager"]
@@ -129,6 +140,8 @@ EXPECTED = {
         | _on("treatments", ["view", "change"], CLINICAL_SETTINGS)
         | OFFERS_MADE
         | _on("waitlist", ["view", "add", "change"], ["offerpolicy"])
+        | _on("treatments", ["view"], CLINICAL_READINGS)
+        | EXERCISE_LIBRARY
     ),
 }
 
@@ -179,9 +192,10 @@ class TestThePermissionSets:
         clinical_models = [
             m._meta.model_name for m in django_apps.get_app_config("treatments").get_models()
         ]
-        assert sorted(clinical_models) == sorted(CLINICAL_MODELS + CLINICAL_SETTINGS)
+        kept = CLINICAL_MODELS + CLINICAL_READINGS + CLINICAL_SETTINGS + ["exercise"]
+        assert sorted(clinical_models) == sorted(kept)
         for group_name in ("Practitioner", "Manager"):
-            for model in CLINICAL_MODELS + CLINICAL_SETTINGS:
+            for model in kept:
                 assert ("treatments", f"view_{model}") in permission_keys(group_name)
 
     def test_the_manager_configures_every_model_of_practice(self):

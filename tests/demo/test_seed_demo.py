@@ -36,6 +36,8 @@ from practice.models import (
 from treatments.models import (
     Addendum,
     ExerciseEntry,
+    HomeExercise,
+    HomeExerciseLog,
     Intake,
     MeasureKind,
     OutcomeMeasure,
@@ -46,6 +48,7 @@ from treatments.models import (
     odi_percent,
 )
 from treatments.outcomes_report import GroupBy, default_period, outcomes_report
+from treatments.selectors import adherence_of
 from treatments.services import open_red_flags
 
 # One worker seeds the demo clinic for both modules (`make test` runs `--dist loadgroup`).
@@ -509,3 +512,25 @@ def test_the_managers_outcomes_report_shows_the_demo_cohorts_figures(demo_clinic
     for by in (GroupBy.PRACTITIONER, GroupBy.SERVICE):
         withheld = [group.withheld for group in reports[by].groups]
         assert None in withheld and any(withheld), by
+
+
+def test_patients_in_maintenance_keep_a_home_programme_with_some_steadiness(demo_clinic):
+    maintaining = TreatmentPlan.objects.filter(
+        status=PlanStatus.ACTIVE, current_phase=Phase.MAINTAIN
+    )
+    assert maintaining.exists()
+    today = timezone.localdate(demo_clinic.at)
+    percents = []
+    for plan in maintaining.select_related("patient"):
+        programme = HomeExercise.objects.filter(plan=plan)
+        assert programme.count() == 3, plan
+        assert {item.started_on for item in programme} == {
+            timezone.localdate(plan.maintenance_started_at)
+        }
+        weeks = adherence_of(programme, today)
+        if weeks:
+            percents.append(sum(w.done for w in weeks) / sum(w.prescribed for w in weeks))
+    assert HomeExerciseLog.objects.exists()
+    assert not HomeExercise.objects.exclude(plan__current_phase=Phase.MAINTAIN).exists()
+    # Some keep it up better than others: the practitioner has something to see.
+    assert max(percents) - min(percents) > 0.2

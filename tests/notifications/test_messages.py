@@ -12,13 +12,21 @@ from appointments.services import book_appointment, cancel_appointment, reschedu
 from clinic import celery_app
 from notifications import services
 from notifications.backends import TransientDeliveryError
-from notifications.models import Delivery, Kind, MessagingSettings, Notification, OutboxMessage
+from notifications.models import (
+    Delivery,
+    Kind,
+    MessageTemplate,
+    MessagingSettings,
+    Notification,
+    OutboxMessage,
+)
 from notifications.tasks import dispatch_due, send_notifications
+from notifications.wording import check_template, context_of, render_message
 from patients.models import Patient
 from tests.factories import AppointmentFactory, PatientFactory
 from tests.fixtures.clinic import MELBOURNE, TODAY, at
-from treatments.models import Phase
-from treatments.services import create_plan, move_plan_to_phase
+from treatments.models import Exercise, Phase
+from treatments.services import create_plan, move_plan_to_phase, prescribe_home_exercise
 
 THURSDAY = TODAY + timedelta(days=3)
 
@@ -414,6 +422,28 @@ class TestPrompts:
             assert services.patient_prompts() == 0  # still the same interval
         with time_machine.travel(at(TODAY + timedelta(weeks=4), 8), tick=False):
             assert services.patient_prompts() == 2  # the next interval
+
+    def prompt(self, patient, channel: str) -> str:
+        """The clinic's default maintenance prompt on `channel`, worded for `patient`."""
+        template = MessageTemplate.objects.get(kind=Kind.MAINTENANCE_PROMPT, channel=channel)
+        values = context_of(patient, None, kind=Kind.MAINTENANCE_PROMPT)
+        return render_message(check_template(template.body, kind=Kind.MAINTENANCE_PROMPT), values)
+
+    def test_a_maintenance_prompt_names_the_home_programme(self, maintaining, myotherapist):
+        prescribe_home_exercise(
+            plan=maintaining.plans.get(),
+            exercise=Exercise.objects.get(name="Bird dog"),
+            by=myotherapist.user,
+            times_per_week=3,
+        )
+
+        email, sms = self.prompt(maintaining, "email"), self.prompt(maintaining, "sms")
+
+        assert "keep up your home exercises:\nBird dog: 3 x 8, 3 times a week\n" in email
+        assert "Bird dog" not in sms
+
+    def test_a_maintenance_prompt_without_a_programme_says_nothing_of_one(self, maintaining):
+        assert "home exercises" not in self.prompt(maintaining, "email")
 
     def test_no_prompt_with_a_future_booking(self, maintaining, assessment, myotherapist):
         book_appointment(

@@ -13,8 +13,12 @@ from notifications.models import Delivery, Kind, Notification, OutboxMessage
 from tests.factories import AppointmentFactory
 from tests.fixtures.api_clients import client_for
 from tests.fixtures.clinic import NOW, TODAY, at
+from treatments.models import Exercise
 from treatments.services import (
     add_addendum,
+    create_plan,
+    log_home_exercise,
+    prescribe_home_exercise,
     record_odi,
     sign_note,
     start_note,
@@ -431,3 +435,42 @@ def test_the_times_offered_from_the_waitlist_are_part_of_the_record(
         }
     ]
     assert "Offered" in page
+
+
+def test_the_home_programme_and_its_logs_are_part_of_the_record(
+    as_patient, assessed_patient, myotherapist
+):
+    plan = create_plan(patient=assessed_patient, practitioner=myotherapist, goals="Run", phases=[])
+    bridge = prescribe_home_exercise(
+        plan=plan,
+        exercise=Exercise.objects.get(name="Glute bridge"),
+        by=myotherapist.user,
+        times_per_week=3,
+        notes="Slowly down",
+    )
+    log_home_exercise(
+        patient=assessed_patient,
+        home_exercise=bridge,
+        done_on=TODAY,
+        sets_done=3,
+        reps_done=12,
+        pain=2,
+        note="Easy",
+    )
+
+    record = as_patient.get(EXPORT).json()
+    summary = as_patient.get(EXPORT, {"format": "html"}).content.decode()
+
+    [prescribed] = record["home_programme"]
+    assert prescribed["exercise"] == "Glute bridge"
+    assert (prescribed["sets"], prescribed["reps"], prescribed["times_per_week"]) == (3, 12, 3)
+    assert prescribed["notes"] == "Slowly down" and prescribed["stopped_on"] is None
+    [log] = record["home_exercise_logs"]
+    assert log["home_exercise"] == prescribed["id"]
+    assert (log["done_on"], log["sets_done"], log["pain"], log["note"]) == (
+        TODAY.isoformat(),
+        3,
+        2,
+        "Easy",
+    )
+    assert "Home exercise programme" in summary and "Glute bridge" in summary

@@ -190,6 +190,9 @@ def build_admin_world() -> AdminWorld:
         world.plan,
         world.draft_note,
         world.pain,
+        world.exercise,
+        world.home_exercise,
+        world.home_exercise_log,
         world.notification,
         # A's answer to it, waiting in reception's inbox.
         Reply.objects.create(

@@ -54,6 +54,12 @@ KWARGS = {
     # A signed-in patient's offer, by its id: the time offered to A's entry.
     "waitlist-own-offer-accept": lambda w: {"public_id": w.waitlist_offer.public_id},
     "waitlist-own-offer-decline": lambda w: {"public_id": w.waitlist_offer.public_id},
+    "exercise-detail": lambda w: {"pk": w.exercise.pk},
+    "home-exercise-detail": lambda w: {"pk": w.home_exercise.pk},
+    "home-exercise-revise": lambda w: {"pk": w.home_exercise.pk},
+    "home-exercise-stop": lambda w: {"pk": w.home_exercise.pk},
+    "home-exercise-log-detail": lambda w: {"pk": w.home_exercise_log.pk},
+    "patient-me-exercise-log-detail": lambda w: {"pk": w.home_exercise_log.pk},
 }
 # The query of each list read: filtered down to A, so that a filter is no way round a scope.
 QUERIES = {
@@ -69,6 +75,8 @@ QUERIES = {
     "treatment-plan-list": lambda w: {"patient": w.patient_a.pk},
     "outcome-measure-list": lambda w: {"patient": w.patient_a.pk},
     "intake-list": lambda w: {"patient": w.patient_a.pk},
+    "home-exercise-list": lambda w: {"patient": w.patient_a.pk},
+    "home-exercise-log-list": lambda w: {"patient": w.patient_a.pk},
 }
 
 INTAKE_ANSWERS = {
@@ -151,6 +159,19 @@ def body_for(name: str, method: str, w: World, persona: Persona | None = None) -
             "patient": w.patient_a.pk,
         },
         "waitlist-entry-detail": {"weekdays": [1, 3]},
+        "home-exercise-list": {
+            "plan": w.plan.pk,
+            "exercise": w.exercise.pk,
+            "times_per_week": 3,
+        },
+        "home-exercise-revise": {"reps": 12},
+        # A's own exercise: B is told it is none of hers (400 naming the field).
+        "patient-me-exercise-log-list": {
+            "home_exercise": w.home_exercise.pk,
+            "sets_done": 3,
+            "reps_done": 8,
+        },
+        "patient-me-exercise-log-detail": {"pain": 1},
         "appointment-series-list": course,
         "appointment-series-preview": course,
         "appointment-series-cancel": {

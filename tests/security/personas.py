@@ -44,6 +44,9 @@ from tests.factories import (
 from tests.fixtures.clinic import NOW, TODAY, at, work_every_day
 from treatments.models import (
     Addendum,
+    Exercise,
+    HomeExercise,
+    HomeExerciseLog,
     Intake,
     OutcomeMeasure,
     Phase,
@@ -55,6 +58,8 @@ from treatments.models import (
 from treatments.services import (
     add_addendum,
     create_plan,
+    log_home_exercise,
+    prescribe_home_exercise,
     record_odi,
     record_pain,
     sign_note,
@@ -105,6 +110,8 @@ MARKERS: dict[str, DataKind] = {
     "INTAKE-COMPLAINT-e55f": DataKind.CLINICAL,
     "DRAFT-NOTE-b91c": DataKind.DRAFT,
     "WAITLIST-NOTE-4e8a": DataKind.DESK,
+    "HOME-EXERCISE-91ab": DataKind.CLINICAL,
+    "EXERCISE-LOG-3c6d": DataKind.CLINICAL,
 }
 
 # Who may read which kinds of A's data (shared/API.md's roles; DOMAIN.md: reception does
@@ -164,6 +171,9 @@ class World:
     group_class: GroupClass  # coached by her practitioner, with A's place in it
     class_place: ClassPlace  # A's, booked by reception
     open_class: GroupClass  # the first of a series coached by her practitioner; no one in it
+    home_exercise: HomeExercise  # of A's plan, since the day before yesterday
+    home_exercise_log: HomeExerciseLog  # A's, of yesterday
+    exercise: Exercise  # of the library, not in A's programme
 
     def client(self, persona: Persona) -> APIClient:
         client = APIClient()
@@ -265,6 +275,22 @@ def build_world() -> World:
         practitioner=practitioner,
         goals="PLAN-GOALS-d03e: run a half marathon",
         phases=[{"phase": Phase.RELEASE, "planned_sessions": 4, "sessions_per_week": 1}],
+    )
+    home_exercise = prescribe_home_exercise(
+        plan=plan,
+        exercise=Exercise.objects.get(name="Bird dog"),
+        by=practitioner.user,
+        times_per_week=3,
+        notes="HOME-EXERCISE-91ab: slowly",
+        now=NOW - timedelta(days=2),
+    )
+    home_exercise_log = log_home_exercise(
+        patient=patient_a,
+        home_exercise=home_exercise,
+        done_on=TODAY - timedelta(days=1),
+        sets_done=3,
+        reps_done=8,
+        note="EXERCISE-LOG-3c6d: easier today",
     )
     pain = record_pain(patient=patient_a, score=7, by=practitioner.user)
     record_odi(patient=patient_a, answers=[2] * 10, by=practitioner.user)
@@ -378,6 +404,9 @@ def build_world() -> World:
             group_class=group_class, patient=patient_a, booked_by=users[Persona.RECEPTION]
         ),
         open_class=open_series.scheduled[0],
+        home_exercise=home_exercise,
+        home_exercise_log=home_exercise_log,
+        exercise=Exercise.objects.get(name="Glute bridge"),
     )
 
 
@@ -444,6 +473,8 @@ def rows_of_a(world: World) -> str:
         Notification.objects.filter(Q(patient=a) | Q(appointment__patient=a)),
         WaitlistEntry.objects.filter(patient=a),
         ClassPlace.objects.filter(patient=a),
+        HomeExercise.objects.filter(plan__patient=a),
+        HomeExerciseLog.objects.filter(patient=a),
     ]
     rows = [list(queryset.order_by("pk").values_list()) for queryset in mine]
     return sha256(repr(rows).encode()).hexdigest()

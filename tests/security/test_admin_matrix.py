@@ -205,7 +205,14 @@ def body_for(key: str, world, caller: Caller, path: str) -> dict:
 
 # Pages that name A to everyone entitled to see her: proof that the cell was about A, so
 # that the other callers' answers were silences about her, not about someone else.
-CLINICAL_ADMINS = ["intake", "treatmentplan", "treatmentnote", "outcomemeasure"]
+CLINICAL_ADMINS = [
+    "intake",
+    "treatmentplan",
+    "treatmentnote",
+    "outcomemeasure",
+    "homeexercise",
+    "homeexerciselog",
+]
 PAGES = ["changelist", "change"]
 NAMES_A = {
     "appointments_groupclass_change",

@@ -107,6 +107,23 @@ POLICY = {
     ("intake-list", "POST"):                 "401 403 403 403 201 400 403",
     ("intake-detail", "GET"):                "401 403 403 403 200 404 200",
     ("intake-clearance", "POST"):            "401 403 403 403 201 404 403",
+    # The home programme: prescribed by a practitioner who treats the patient (the other
+    # practitioner cannot name A's plan: 400), read by managers; the library is for every
+    # clinician; logs are the patient's to write, their clinicians' to read.
+    ("exercise-list", "GET"):                "401 403 403 403 200 200 200",
+    ("exercise-detail", "GET"):              "401 403 403 403 200 200 200",
+    ("home-exercise-list", "GET"):           "401 403 403 403 200 200 200",
+    ("home-exercise-list", "POST"):          "401 403 403 403 201 400 403",
+    ("home-exercise-detail", "GET"):         "401 403 403 403 200 404 200",
+    ("home-exercise-revise", "POST"):        "401 403 403 403 201 404 403",
+    ("home-exercise-stop", "POST"):          "401 403 403 403 200 404 403",
+    ("home-exercise-log-list", "GET"):       "401 403 403 403 200 200 200",
+    ("home-exercise-log-detail", "GET"):     "401 403 403 403 200 404 200",
+    ("patient-me-programme", "GET"):         "401 200 200 403 403 403 403",
+    ("patient-me-exercise-log-list", "GET"): "401 200 200 403 403 403 403",
+    ("patient-me-exercise-log-list", "POST"): "401 201 400 403 403 403 403",
+    ("patient-me-exercise-log-detail", "GET"): "401 200 404 403 403 403 403",
+    ("patient-me-exercise-log-detail", "PATCH"): "401 200 404 403 403 403 403",
     # The waitlist: patients their own; the front desk anyone's; a practitioner reads the
     # entries of the patients in their care, and changes none.
     ("waitlist-entry-list", "GET"):          "401 200 200 200 200 200 200",
@@ -168,6 +185,9 @@ NAME_A = {
     "intake-detail",
     "waitlist-entry-list",
     "waitlist-entry-detail",
+    "home-exercise-list",
+    "home-exercise-detail",
+    "patient-me-programme",
 }
 
 

@@ -186,6 +186,7 @@ def test_every_write_operation_with_a_body_is_fuzzed():
     assert set(WRITE_OPERATIONS) - set(WITH_BODY) == {
         ("treatment-note-sign", "POST"),
         ("appointment-confirm", "POST"),
+        ("home-exercise-stop", "POST"),
         # An offer's link takes or declines what the offer says; it reads no body.
         ("waitlist-offer-accept", "POST"),
         ("waitlist-offer-decline", "POST"),

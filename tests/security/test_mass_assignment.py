@@ -156,6 +156,9 @@ WAITLIST_WISH = {
     "urgent",
     "note",
 }
+# A home exercise's dose as prescribed; what the patient logs of it.
+HOME_EXERCISE_DOSE = {"sets", "reps", "load_kg", "times_per_week", "notes"}
+EXERCISE_LOG = {"sets_done", "reps_done", "pain", "note"}
 # What a request may set, by endpoint: everything else is the server's to decide.
 WRITABLE = {
     ("register", "POST"): {
@@ -228,6 +231,11 @@ WRITABLE = {
     },
     ("intake-list", "POST"): {"patient", *INTAKE_ANSWERS},
     ("intake-clearance", "POST"): {"cleared_on", "note"},
+    ("home-exercise-list", "POST"): {"plan", "exercise", "started_on", *HOME_EXERCISE_DOSE},
+    ("home-exercise-revise", "POST"): HOME_EXERCISE_DOSE,
+    ("home-exercise-stop", "POST"): set(),
+    ("patient-me-exercise-log-list", "POST"): {"home_exercise", "done_on", *EXERCISE_LOG},
+    ("patient-me-exercise-log-detail", "PATCH"): EXERCISE_LOG,
     ("waitlist-entry-list", "POST"): {"service", "patient", *WAITLIST_WISH},
     ("waitlist-entry-detail", "PATCH"): WAITLIST_WISH,
     ("appointment-series-preview", "POST"): COURSE_RULE,

@@ -1,7 +1,8 @@
 """Clinical records in the admin, one module per subject: `intake` (answers and red flags),
 `plans`, `notes` (with their exercise logs and addenda), `outcomes`, `thresholds` (of
-clinically important change); what they share is in
-`common`. Importing this package registers them all (the admin's autodiscovery imports it).
+clinically important change), `programme` (the exercise library, home programmes and their
+logs); what they share is in `common`. Importing this package registers them all (the
+admin's autodiscovery imports it).
 
 For practitioners (the records of the patients they treat) and managers (everyone's, to
 read; plans, to adjust); reception holds no permission here, so every page is 403 to it.
@@ -25,6 +26,6 @@ read; plans, to adjust); reception holds no permission here, so every page is 40
   transaction of the change.
 """
 
-from . import intake, notes, outcomes, plans, thresholds
+from . import intake, notes, outcomes, plans, programme, thresholds
 
-__all__ = ["intake", "notes", "outcomes", "plans", "thresholds"]
+__all__ = ["intake", "notes", "outcomes", "plans", "programme", "thresholds"]

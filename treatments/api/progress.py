@@ -16,6 +16,7 @@ from ..models import Phase
 from ..progress import Score, progress_of
 from ..selectors import clinical_patients_for
 from .common import CLINICAL_TAGS, CanReadClinicalRecords, NamedChoiceField
+from .programme import WeekAdherenceSerializer
 
 
 class ProgressPointSerializer(Serializer):
@@ -68,6 +69,12 @@ class ProgressSerializer(Serializer):
         "clinically important; null without a baseline or a threshold.",
     )
     phases = ProgressPhaseSerializer(many=True, read_only=True)
+    adherence = WeekAdherenceSerializer(
+        many=True,
+        read_only=True,
+        help_text="The home programme, week by week (oldest first): the times its exercises "
+        "were prescribed and the times done.",
+    )
 
 
 class PatientProgressView(AuditedMixin, GenericAPIView):
@@ -77,8 +84,9 @@ class PatientProgressView(AuditedMixin, GenericAPIView):
     @extend_schema(
         summary="A patient's progress",
         description="Pain, ODI, Roland-Morris and PSFS scores over time (oldest first), each "
-        "with its change from the patient's baseline, the band of no important change, and the "
-        "phases their plans went through, for a chart. For the patient's practitioners and "
+        "with its change from the patient's baseline, the band of no important change, the "
+        "phases their plans went through, and the home programme's weekly adherence, for a "
+        "chart. For the patient's practitioners and "
         "managers; 404 for anyone else on staff who may read clinical records.",
         tags=CLINICAL_TAGS,
         responses={200: ProgressSerializer},
