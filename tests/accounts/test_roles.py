@@ -30,7 +30,8 @@ GRANTING_MIGRATIONS = [
     "0014_waitlist_permissions",
     "0015_outcome_measure_grants",
     "0016_waitlist_offer_permissions",
-    "0017_home_programme_grants",
+    "0017_group_class_permissions",
+    "0018_home_programme_grants",
 ]
 
 PRACTICE_MODELS = [
@@ -60,11 +61,11 @@ CLINICAL_MODELS = [
     "homeexercise",
 ]
 # The patients' logs of their home programmes: they write them through the API; their
-# clinicians read them (0017).
+# clinicians read them (0018).
 CLINICAL_READINGS = ["homeexerciselog"]
 # Not a record but the clinic's settings of them: the thresholds of clinically important
 # change, read by practitioners, changed by managers (0015); the exercise library, kept by
-# both (0017).
+# both (0018).
 CLINICAL_SETTINGS = ["importantchange"]
 
 
@@ -106,6 +107,11 @@ WAITLIST_KEPT = _on("waitlist", ["view", "add", "change"], ["waitlistentry"])
 # The front desk sees offers of freed time, offers by hand (add) and withdraws (change);
 # reception reads the offer policy, the manager sets it.
 OFFERS_MADE = _on("waitlist", ["view", "add", "change"], ["waitlistoffer"])
+# Group classes: the front desk and the manager schedule and cancel them and book patients
+# in; coaches read theirs; all three mark attendance on a place (0017).
+CLASSES_KEPT = _on("appointments", ["view", "add", "change"], ["groupclass"]) | _on(
+    "appointments", ["view", "change"], ["classplace"]
+)
 EXPECTED = {
     "Reception": (
         BEFORE_CLINICAL_RECORDS["Reception"]
@@ -114,6 +120,7 @@ EXPECTED = {
         | WAITLIST_KEPT
         | OFFERS_MADE
         | _on("waitlist", ["view"], ["offerpolicy"])
+        | CLASSES_KEPT
     ),
     "Practitioner": (
         BEFORE_CLINICAL_RECORDS["Practitioner"]
@@ -123,6 +130,8 @@ EXPECTED = {
         | _on("treatments", ["view"], CLINICAL_SETTINGS)
         | _on("treatments", ["view"], CLINICAL_READINGS)
         | EXERCISE_LIBRARY
+        | _on("appointments", ["view"], ["groupclass"])
+        | _on("appointments", ["view", "change"], ["classplace"])
     ),
     "Manager": (
         BEFORE_CLINICAL_RECORDS["Manager"]
@@ -142,6 +151,7 @@ EXPECTED = {
         | _on("waitlist", ["view", "add", "change"], ["offerpolicy"])
         | _on("treatments", ["view"], CLINICAL_READINGS)
         | EXERCISE_LIBRARY
+        | CLASSES_KEPT
     ),
 }
 

@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import get_resolver
 
+from appointments.classes import book_place, schedule_class
 from appointments.models import Source, Status
 from clinic import api_v1
 from notifications.models import Kind, Notification
@@ -21,9 +22,12 @@ from tests.factories import (
     WorkingHoursFactory,
 )
 from tests.fixtures.clinic import TODAY, at
-from treatments.models import TreatmentPlan
+from treatments.models import BodyRegion, Exercise, ExerciseCategory, TreatmentPlan
 from treatments.services import (
     add_addendum,
+    create_plan,
+    log_home_exercise,
+    prescribe_home_exercise,
     record_odi,
     sign_note,
     start_note,
@@ -130,6 +134,55 @@ class Rows:
         for _ in range(n):
             submit_intake(patient=self.fixture("assessed_patient"), answers=INTAKE, entered_by=None)
 
+    def group_class(self):
+        """A class of the coach's, a day further on each time."""
+        self.added += 1
+        return schedule_class(
+            service=self.fixture("nmpt_group"),
+            practitioner=self.fixture("coach"),
+            location=self.fixture("location"),
+            start=at(TODAY + timedelta(days=self.added), 10),
+            capacity=20,
+        )
+
+    def classes(self, n):
+        for _ in range(n):
+            book_place(group_class=self.group_class(), patient=self.fixture("assessed_patient"))
+
+    def class_places(self, n):
+        group_class = self.group_class()
+        for _ in range(n):
+            book_place(group_class=group_class, patient=self.fixture("assessed_patient"))
+            group_class = self.group_class()
+
+    def exercises(self, n):
+        for _ in range(n):
+            self.added += 1
+            yield Exercise.objects.create(
+                name=f"Exercise {self.added}",
+                instructions="Slowly.",
+                category=ExerciseCategory.STABILITY,
+                body_region=BodyRegion.CORE,
+            )
+
+    def library(self, n):
+        list(self.exercises(n))
+
+    def home_exercises(self, n):
+        """Exercises prescribed to the patient, each logged today."""
+        patient = self.fixture("assessed_patient")
+        practitioner = self.fixture("myotherapist")
+        plan = TreatmentPlan.objects.filter(patient=patient).first() or create_plan(
+            patient=patient, practitioner=practitioner, goals="Stay well", phases=[]
+        )
+        for exercise in self.exercises(n):
+            prescribed = prescribe_home_exercise(
+                plan=plan, exercise=exercise, by=practitioner.user, times_per_week=3
+            )
+            log_home_exercise(
+                patient=patient, home_exercise=prescribed, done_on=TODAY, sets_done=3, reps_done=8
+            )
+
 
 # path → (caller, how to add rows it sees)
 LIST_ENDPOINTS = {
@@ -144,6 +197,11 @@ LIST_ENDPOINTS = {
     "/api/v1/outcome-measures/": ("as_practitioner", Rows.notes),
     "/api/v1/intakes/": ("as_practitioner", Rows.intakes),
     "/api/v1/waitlist/": ("as_reception", Rows.waitlist),
+    "/api/v1/classes/": ("anonymous", Rows.classes),
+    "/api/v1/class-places/": ("as_reception", Rows.class_places),
+    "/api/v1/exercises/": ("as_practitioner", Rows.library),
+    "/api/v1/home-exercises/": ("as_practitioner", Rows.home_exercises),
+    "/api/v1/home-exercise-logs/": ("as_practitioner", Rows.home_exercises),
 }
 # The same lists as others see them (a patient's own appointments, a manager's notes).
 OTHER_CALLERS = [

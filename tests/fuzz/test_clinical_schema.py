@@ -15,13 +15,12 @@ from datetime import timedelta
 import pytest
 import schemathesis
 from django.core.wsgi import get_wsgi_application
-from hypothesis import HealthCheck, settings
 from rest_framework_simplejwt.tokens import AccessToken
 
 from appointments.models import Status
 from tests.factories import AppointmentFactory
 from tests.fixtures.clinic import TODAY, at
-from tests.fuzz.depth import EXAMPLES, REFUSED_EXAMPLES
+from tests.fuzz.depth import EXAMPLES, REFUSED_EXAMPLES, drawing
 from tests.fuzz.test_schema import CHECKS, SPEC
 from treatments.models import Phase, RedFlag
 from treatments.services import (
@@ -140,26 +139,14 @@ def credentials(request, clinical_records, patient_user, reception, manager, as_
 
 @pytest.mark.parametrize("credentials", CLINICIANS, indirect=True)
 @schema.parametrize()
-@settings(
-    max_examples=MAX_EXAMPLES,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+@drawing(MAX_EXAMPLES)
 def test_clinical_answers_are_documented_and_no_server_error(case, credentials):
     case.call_and_validate(headers=credentials, checks=CHECKS)
 
 
 @pytest.mark.parametrize("credentials", OTHERS, indirect=True)
 @refused_schema.parametrize()
-@settings(
-    max_examples=REFUSED_EXAMPLES,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+@drawing(REFUSED_EXAMPLES)
 def test_everyone_else_is_refused_whatever_they_send(case, credentials):
     response = case.call_and_validate(headers=credentials, checks=CHECKS)
 

@@ -21,7 +21,6 @@ import pytest
 import schemathesis
 from django.core.wsgi import get_wsgi_application
 from drf_spectacular.generators import SchemaGenerator
-from hypothesis import HealthCheck, settings
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework_simplejwt.tokens import AccessToken
 from schemathesis.checks import not_a_server_error
@@ -35,7 +34,7 @@ from schemathesis.specs.openapi.checks import (
 from appointments.models import Source, Status
 from tests.factories import AppointmentFactory, UserFactory
 from tests.fixtures.clinic import TODAY, at
-from tests.fuzz.depth import EXAMPLES, REFUSED_EXAMPLES
+from tests.fuzz.depth import EXAMPLES, REFUSED_EXAMPLES, drawing
 
 # The WSGI handler closes and reopens connections around each request, so the test must
 # not sit inside one transaction: flush between tests and restart the sequences so the
@@ -198,39 +197,21 @@ def credentials(request, clinic, reception, as_practitioner, myotherapist, manag
 
 @pytest.mark.parametrize("credentials", SIGNED_IN_ROLES, indirect=True)
 @schema.parametrize()
-@settings(
-    max_examples=MAX_EXAMPLES,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+@drawing(MAX_EXAMPLES)
 def test_every_answer_is_documented_and_no_server_error(case, credentials):
     case.call_and_validate(headers=credentials, checks=CHECKS)
 
 
 @pytest.mark.parametrize("credentials", ["anonymous"], indirect=True)
 @schema.exclude(needs_sign_in).parametrize()
-@settings(
-    max_examples=MAX_EXAMPLES,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+@drawing(MAX_EXAMPLES)
 def test_what_anyone_may_call_is_documented_and_no_server_error(case, credentials):
     case.call_and_validate(headers=credentials, checks=CHECKS)
 
 
 @pytest.mark.parametrize("credentials", ["anonymous"], indirect=True)
 @refused_schema.parametrize()
-@settings(
-    max_examples=REFUSED_EXAMPLES,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+@drawing(REFUSED_EXAMPLES)
 def test_the_rest_refuses_anonymous_callers_whatever_they_send(case, credentials):
     response = case.call_and_validate(headers=credentials, checks=CHECKS)
 

@@ -7,7 +7,7 @@ import pytest
 from tests.factories import PatientFactory, UserFactory
 from tests.fixtures.clinic import assess
 from tests.site.pages import Site
-from treatments.models import Exercise, HomeExerciseLog
+from treatments.models import BodyRegion, Exercise, ExerciseCategory, HomeExerciseLog
 from treatments.services import create_plan, prescribe_home_exercise
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,7 +24,15 @@ def bird_dog(location, treatment_rooms, myotherapist, assessment):
     plan = create_plan(patient=patient, practitioner=myotherapist, goals="Stay well", phases=[])
     return prescribe_home_exercise(
         plan=plan,
-        exercise=Exercise.objects.get(name="Bird dog"),
+        # The library's seed is a data migration, which a live server's flushes empty.
+        exercise=Exercise.objects.get_or_create(
+            name="Bird dog",
+            defaults={
+                "instructions": "On hands and knees, reach one arm and the other leg long.",
+                "category": ExerciseCategory.STABILITY,
+                "body_region": BodyRegion.CORE,
+            },
+        )[0],
         by=myotherapist.user,
         times_per_week=3,
         notes="Keep your hips level",

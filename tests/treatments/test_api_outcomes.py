@@ -143,6 +143,7 @@ class TestProgress:
                 {"phase": "assess", "started_on": "2027-03-22", "ended_on": "2027-03-22"},
                 {"phase": "release", "started_on": "2027-03-22", "ended_on": None},
             ],
+            "adherence": [],  # no home programme
         }
 
     def test_empty_for_a_patient_without_records(self, as_manager, other_patient_user):
@@ -155,6 +156,7 @@ class TestProgress:
             "psfs": [],
             "bands": {"pain": None, "odi": None, "rmdq": None, "psfs": None},
             "phases": [],
+            "adherence": [],
         }
 
     def test_a_patient_nobody_may_see_is_404(self, as_manager, as_practitioner, new_patient):
