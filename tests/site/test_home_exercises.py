@@ -31,6 +31,8 @@ def bird_dog(location, treatment_rooms, myotherapist, assessment):
                 "instructions": "On hands and knees, reach one arm and the other leg long.",
                 "category": ExerciseCategory.STABILITY,
                 "body_region": BodyRegion.CORE,
+                "default_sets": 3,
+                "default_reps": 8,  # as the seed has it
             },
         )[0],
         by=myotherapist.user,
