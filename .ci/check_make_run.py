@@ -111,7 +111,7 @@ class Output:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--timeout", type=float, default=180.0, help="seconds to the banner")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds to the banner")
     args = parser.parse_args()
 
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
