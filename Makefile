@@ -8,11 +8,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEVENV := $(BIN)/python tools/devenv.py
 ARGS ?=
-# pytest-xdist workers: one per core and one more (at most 8), each with a test database of
-# its own: the tests spend a good part of their time waiting on a browser, a Celery worker or
-# PostgreSQL, so a third worker on two cores finishes ~40 s sooner than two.
+# pytest-xdist workers: one per core (at most 8), each with a test database of its own. A
+# worker more than the cores was slower on two cores (15:00 against 12:37 for the suite):
+# PostgreSQL, the browser and the Celery workers the tests start need the cores too.
 # `make test TEST_WORKERS=0` runs in one process (e.g. for a debugger).
-TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print((os.cpu_count() or 1) + 1)')
+TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(os.cpu_count() or 1)')
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test lint fmt shell migrations-check bench soak

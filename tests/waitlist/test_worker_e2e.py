@@ -9,12 +9,13 @@ import time
 from datetime import datetime, timedelta
 from datetime import time as clock
 
+import psycopg
 import pytest
 from django.apps import apps
 from django.core.cache import cache
 from django.utils import timezone
 
-from appointments.models import Status
+from appointments.models import SlotHold, Status
 from appointments.services import book_appointment
 from notifications.models import MessagingSettings, OutboxMessage
 from tests.factories import LocationFactory, PatientFactory, RoomFactory, ServiceFactory
@@ -27,9 +28,13 @@ from tests.notifications.conftest import (  # noqa: F401  (the fixtures, used by
     run_dir,
     wait_for,
 )
+from tests.notifications.conftest import (
+    test_database_url as database_url,
+)
 from tests.notifications.test_worker_e2e import zone_where_it_is_late_morning
-from waitlist.models import OfferStatus, WaitlistOffer
+from waitlist.models import FreedTime, OfferStatus, WaitlistOffer
 from waitlist.services import Wish, join_waitlist
+from waitlist.tasks import offer_freed_time
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -111,3 +116,95 @@ def test_a_cancellation_is_offered_through_the_worker_and_accepting_books_it(
     assert WaitlistOffer.objects.get().status == OfferStatus.ACCEPTED
     assert seconds < 30
     print(f"\nthe offer reached the outbox {seconds:.2f} s after the cancellation")
+
+
+def test_a_worker_killed_mid_offer_leaves_no_hold_and_the_next_worker_offers_once(
+    clinic,
+    celery_processes,  # noqa: F811
+):
+    """SIGKILL while the worker's transaction holds the time but has not written the offer:
+    PostgreSQL rolls the transaction back with the dead connection, so the hold goes with
+    it and the freed time waits, unprocessed, for the next worker, which offers it once."""
+    celery = celery_processes()
+    worker = celery.worker()
+    zone = clinic["location"].zone
+    start = datetime.combine(
+        timezone.now().astimezone(zone).date() + timedelta(days=1), clock(12), tzinfo=zone
+    )
+    reception = staff_user("front@clinic.example", "Reception")
+    bea = PatientFactory(first_name="Bea", email="bea@example.com", consent_email=True)
+    join_waitlist(
+        patient=bea,
+        service=clinic["service"],
+        by=reception,
+        wish=Wish(latest_date=start.date() + timedelta(days=7)),
+    )
+    booked = book_appointment(
+        patient=PatientFactory(first_name="Dee"),
+        service=clinic["service"],
+        practitioner=clinic["practitioner"],
+        start=start,
+    )
+
+    with (
+        psycopg.connect(database_url()) as blocker,
+        publishing_to(celery.broker_url, celery.queue),
+    ):
+        # Offers cannot be written while this lock is held: the worker stops right there,
+        # with the hold made in its open transaction.
+        blocker.execute(f'LOCK TABLE "{WaitlistOffer._meta.db_table}" IN EXCLUSIVE MODE')
+        response = client_for(reception).post(
+            f"/api/v1/appointments/{booked.pk}/cancel/", {"reason": "Called in sick"}
+        )
+        assert response.status_code == 200, response.json()
+        stuck = wait_for(
+            lambda: blocker.execute(
+                "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE %s",
+                [f'INSERT INTO "{WaitlistOffer._meta.db_table}"%'],
+            ).fetchone(),
+            timeout=30,
+            what=f"the worker waiting to write the offer\n{celery.logs()}",
+        )[0]
+        holding = blocker.execute(
+            "SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+            "WHERE l.pid = %s AND c.relname = %s AND l.mode = 'RowExclusiveLock'",
+            [stuck, SlotHold._meta.db_table],
+        ).fetchone()
+        assert holding, "the worker had not written the hold when it was killed"
+
+        celery.kill_worker(worker)
+        blocker.rollback()
+        wait_for(
+            lambda: (
+                not blocker.execute(
+                    "SELECT 1 FROM pg_stat_activity WHERE pid = %s", [stuck]
+                ).fetchone()
+            ),
+            timeout=30,
+            what="PostgreSQL ending the dead worker's session",
+        )
+        blocker.rollback()
+
+        assert not SlotHold.objects.exists()
+        assert not WaitlistOffer.objects.exists()
+        assert FreedTime.objects.get().processed_at is None
+
+        celery.worker()
+        offer_freed_time.delay()  # beat's next tick
+        sent = wait_for(
+            lambda: OutboxMessage.objects.filter(
+                notification__reason_key__startswith="waitlist_offer:"
+            ).first(),
+            timeout=30,
+            what=f"the offer in the outbox\n{celery.logs()}",
+        )
+        offer_freed_time.delay()  # and one more: nothing new
+        time.sleep(2)
+
+    assert sent.recipient == "bea@example.com"
+    assert WaitlistOffer.objects.get().entry.patient == bea
+    assert SlotHold.objects.get().start == start
+    assert (
+        OutboxMessage.objects.filter(notification__reason_key__startswith="waitlist_offer:").count()
+        == 1
+    )
