@@ -8,6 +8,9 @@ import os
 from hypothesis import HealthCheck, settings
 
 EXAMPLES = int(os.environ.get("CLINIC_FUZZ_EXAMPLES", "15"))
+# CI's deeper pass also runs the coverage phase (boundary and invalid values, some hundreds
+# per operation) as every role, not only as those whose input is read differently.
+DEEP = EXAMPLES >= 30
 # For a caller refused before anything they send is read (no sign-in, or a role the
 # operation is not for): a few random inputs, no coverage phase.
 REFUSED_EXAMPLES = 5

@@ -33,10 +33,8 @@ from treatments.services import (
     update_draft,
 )
 
-pytestmark = [
-    pytest.mark.usefixtures("frozen_now", "fresh_throttles"),
-    pytest.mark.django_db(transaction=True, reset_sequences=True),
-]
+# Rolled back after each test, ids counted from 1 (tests/fuzz/conftest.py).
+pytestmark = pytest.mark.usefixtures("frozen_now", "fresh_throttles")
 
 CLINICIANS = ["practitioner", "manager"]
 OTHERS = ["anonymous", "patient", "reception"]
