@@ -148,6 +148,8 @@ def test_a_worker_killed_mid_offer_leaves_no_hold_and_the_next_worker_offers_onc
 
     with (
         psycopg.connect(database_url()) as blocker,
+        # Apart from the blocker: a transaction sees pg_stat_activity as it first read it.
+        psycopg.connect(database_url(), autocommit=True) as watcher,
         publishing_to(celery.broker_url, celery.queue),
     ):
         # Offers cannot be written while this lock is held: the worker stops right there,
@@ -158,14 +160,14 @@ def test_a_worker_killed_mid_offer_leaves_no_hold_and_the_next_worker_offers_onc
         )
         assert response.status_code == 200, response.json()
         stuck = wait_for(
-            lambda: blocker.execute(
+            lambda: watcher.execute(
                 "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE %s",
                 [f'INSERT INTO "{WaitlistOffer._meta.db_table}"%'],
             ).fetchone(),
             timeout=30,
             what=f"the worker waiting to write the offer\n{celery.logs()}",
         )[0]
-        holding = blocker.execute(
+        holding = watcher.execute(
             "SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
             "WHERE l.pid = %s AND c.relname = %s AND l.mode = 'RowExclusiveLock'",
             [stuck, SlotHold._meta.db_table],
@@ -173,17 +175,16 @@ def test_a_worker_killed_mid_offer_leaves_no_hold_and_the_next_worker_offers_onc
         assert holding, "the worker had not written the hold when it was killed"
 
         celery.kill_worker(worker)
-        blocker.rollback()
+        blocker.rollback()  # the lock: PostgreSQL may now end the dead worker's session
         wait_for(
             lambda: (
-                not blocker.execute(
+                not watcher.execute(
                     "SELECT 1 FROM pg_stat_activity WHERE pid = %s", [stuck]
                 ).fetchone()
             ),
             timeout=30,
             what="PostgreSQL ending the dead worker's session",
         )
-        blocker.rollback()
 
         assert not SlotHold.objects.exists()
         assert not WaitlistOffer.objects.exists()
