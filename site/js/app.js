@@ -5,6 +5,7 @@ import { bookingViews } from "./book.js";
 import { accountViews, needSignIn } from "./account.js";
 import { myViews } from "./me.js";
 import { offerViews } from "./offer.js";
+import { waitlistViews } from "./waitlist.js";
 
 const main = document.getElementById("main");
 
@@ -30,7 +31,7 @@ function loadCatalogue() {
   return catalogue;
 }
 
-const routes = { ...bookingViews, ...accountViews, ...myViews, ...offerViews };
+const routes = { ...bookingViews, ...accountViews, ...myViews, ...offerViews, ...waitlistViews };
 
 // "#/hold/3f2a?x=1" → view "hold", argument "3f2a", query {x: "1"}.
 function parse() {
@@ -75,7 +76,7 @@ async function render() {
 
 function renderNav() {
   const links = signedIn()
-    ? [["#/", "Book"], ["#/bookings", "My bookings"], ["#/exercises", "My exercises"], ["#/preferences", "Reminders"], ["#/record", "My record"]]
+    ? [["#/", "Book"], ["#/bookings", "My bookings"], ["#/waitlist", "My waitlist"], ["#/exercises", "My exercises"], ["#/preferences", "Reminders"], ["#/record", "My record"]]
     : [["#/", "Book"], ["#/sign-in", "Sign in"], ["#/register", "Register"]];
   const current = `#/${parse().name}`;
   document.getElementById("nav").replaceChildren(...links.map(([href, label]) =>

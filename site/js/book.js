@@ -108,6 +108,17 @@ async function hold(choice, slot) {
   go(`#/hold/${held ? held.id : "direct"}`);
 }
 
+// When none of the times shown suits, or there are none: the waitlist for the service
+// chosen, with the location and practitioner as its first wishes (sign-in comes first).
+function waitlistLink({ service, location, practitioner }) {
+  const query = new URLSearchParams({ service, location });
+  if (practitioner) query.set("practitioner", practitioner);
+  return h("section", { "aria-labelledby": "waitlist-heading" },
+    h("h2", { id: "waitlist-heading" }, "No time that suits you?"),
+    h("p", {}, "Join the waitlist: tell us the days and times you could come, and when a time like that comes free we offer it to you."),
+    h("p", {}, h("a", { href: `#/waitlist?${query}` }, "Join the waitlist")));
+}
+
 function chooseView(ctx) {
   const rules = ctx.clinic;
   const assessments = ctx.services.filter((s) => s.is_assessment);
@@ -157,7 +168,7 @@ function chooseView(ctx) {
           fields: Object.fromEntries(missing.map((name) => [name, "Choose one."])),
         });
       }
-      results.replaceChildren(timePicker(ctx, data, (slot) => hold(data, slot).catch(showHoldError)));
+      results.replaceChildren(timePicker(ctx, data, (slot) => hold(data, slot).catch(showHoldError)), waitlistLink(data));
     },
   );
   const showHoldError = (error) => {

@@ -33,14 +33,16 @@ export function field(label, { tag = "input", options = [], ...props }, hint) {
   );
 }
 
-// A list of choices as a fieldset of checkboxes or radio buttons.
-export function choices(legend, name, options, type = "checkbox") {
+// A list of choices as a fieldset of checkboxes or radio buttons. `prefix` keeps the ids
+// unique where one page shows the same form twice.
+export function choices(legend, name, options, type = "checkbox", prefix = "") {
+  const id = `${prefix}${name}`;
   return h(
     "fieldset",
-    { className: "choices", "data-field": name, "aria-describedby": `${name}-error` },
+    { className: "choices", "data-field": name, "aria-describedby": `${id}-error` },
     h("legend", {}, legend),
-    options.map(([value, label]) => field(label, { type, name, value, id: `${name}-${value}` })),
-    h("p", { className: "field-error", id: `${name}-error` }),
+    options.map(([value, label]) => field(label, { type, name, value, id: `${id}-${value}` })),
+    h("p", { className: "field-error", id: `${id}-error` }),
   );
 }
 
@@ -59,19 +61,24 @@ export function formData(form) {
   return data;
 }
 
-// The API's error next to each field it names, and its summary at the top of the form;
-// focus goes to the first field in error so a keyboard user lands where the fix is.
+// The API's error next to each field it names, and its summary at the top of the form
+// (with the messages of fields the form does not show); focus goes to the first field in
+// error so a keyboard user lands where the fix is.
 export function showErrors(form, error) {
   clearErrors(form);
+  const unshown = [];
   for (const [name, messages] of Object.entries(error.fields || {})) {
     const box = form.querySelector(`[data-field="${name}"]`);
-    if (!box) continue;
+    if (!box) {
+      unshown.push(...[].concat(messages));
+      continue;
+    }
     box.querySelector(":scope > .field-error").textContent = [].concat(messages).join(" ");
     const input = box.querySelector("input, select, textarea");
     input.setAttribute("aria-invalid", "true");
   }
   const summary = form.querySelector(".form-error");
-  summary.textContent = error.message;
+  summary.textContent = [error.message, ...unshown].join(" ");
   (form.querySelector('[aria-invalid="true"]') || summary).focus();
 }
 
