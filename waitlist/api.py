@@ -101,6 +101,12 @@ class LiveOfferSerializer(OwnOfferSerializer):
 
 class WaitlistEntrySerializer(ModelSerializer):
     patient = NamedSerializer(read_only=True)
+    service_name = serializers.CharField(
+        source="service.name",
+        read_only=True,
+        help_text="What the entry waits for, in words (the catalogue lists only the services "
+        "booked online).",
+    )
     note = serializers.SerializerMethodField(
         help_text="The front desk's note; null for patients, who do not see it."
     )
@@ -118,6 +124,7 @@ class WaitlistEntrySerializer(ModelSerializer):
             "id",
             "patient",
             "service",
+            "service_name",
             "practitioners",
             "locations",
             "weekdays",

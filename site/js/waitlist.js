@@ -22,7 +22,6 @@ const refusal = (error) => {
 const named = (list, id) => list.find((item) => item.id === Number(id));
 const orList = (words) => (words.length > 1 ? `${words.slice(0, -1).join(", ")} or ${words.at(-1)}` : words[0]);
 const hhmm = (value) => value?.slice(0, 5) || "";
-const serviceName = (ctx, id) => named(ctx.services, id)?.name || "An appointment arranged by the clinic";
 
 // What the API's wish holds, from the form: empty times and dates are none; a list of
 // choices the form did not show (one practitioner or location only) is not sent.
@@ -161,7 +160,7 @@ async function waitlistView(ctx) {
     }));
 
   const item = (entry) => {
-    const name = serviceName(ctx, entry.service);
+    const name = entry.service_name;
     const area = h("div");
     const toggle = (makePanel) => (event) => {
       const open = event.currentTarget.getAttribute("aria-expanded") === "true";

@@ -216,6 +216,17 @@ class TestWhoSeesWhat:
     def test_a_patient_sees_their_own(self, as_patient, patients_entry, other_patients_entry):
         assert self.ids(as_patient) == {patients_entry.pk}
 
+    def test_an_entry_names_its_service_even_one_not_booked_online(
+        self, as_patient, patients_entry
+    ):
+        service = patients_entry.service
+        service.bookable_online = False
+        service.save()
+
+        (row,) = as_patient.get(WAITLIST).json()["results"]
+
+        assert (row["service"], row["service_name"]) == (service.pk, service.name)
+
     def test_reception_and_managers_see_every_one(
         self, as_reception, as_manager, patients_entry, other_patients_entry
     ):
