@@ -19,6 +19,7 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.fields import ArrayField
 from django.db.models import (
     BigIntegerField,
+    BooleanField,
     DateField,
     F,
     Func,
@@ -388,7 +389,9 @@ def free_slots(
     for the whole session, the practitioner free for the session and its buffer, and a
     place in a room of the service's kind at that location. Slots start on the clinic's
     grid of the local clock. `online` applies the patient-facing rules: the service must be
-    bookable online, and the start must lie between the lead time and the horizon.
+    bookable online, and the start must lie between the lead time and the horizon. Staff
+    (not `online`) also find the times the clinic holds to offer to the waitlist, which
+    they may book over (`offered_times` says which those are).
     Dates are local dates at each location; the result is sorted by start, then practitioner.
     """
     now = now or timezone.now()
@@ -408,6 +411,7 @@ def free_slots(
         earliest=earliest,
         latest=latest,
         now=now,
+        over_offers=not online,
     )
     return [
         Slot(
@@ -423,6 +427,9 @@ def free_slots(
 _ITS_ROOM_PLACE = F("room_place")
 
 
+_NOT_AN_OFFER = Value(False, output_field=BooleanField())
+
+
 def _taken(
     rows: QuerySet,
     practitioner_ids: list[int],
@@ -431,12 +438,13 @@ def _taken(
     *,
     expires,
     place=_ITS_ROOM_PLACE,
+    offer=_NOT_AN_OFFER,
 ) -> QuerySet:
     """The time that `rows` (appointments, holds, or group classes) take from these
     practitioners and room places over `span`: (practitioner, room, place, from, until,
-    expires), the times as epoch seconds straight from PostgreSQL (parsing thousands of
-    timestamps in Python would cost more than the query itself). A class takes its whole
-    room: its `place` is None."""
+    expires, offer), the times as epoch seconds straight from PostgreSQL (parsing thousands
+    of timestamps in Python would cost more than the query itself). A class takes its whole
+    room: its `place` is None. `offer`: a hold the clinic made to offer the time."""
     return (
         rows.filter(
             Q(practitioner_id__in=practitioner_ids) | Q(room_id__in=room_ids),
@@ -450,9 +458,16 @@ def _taken(
             busy_from=Epoch("start"),
             busy_until=Epoch("blocked_until"),
             expires=expires,
+            offer=offer,
         )
         .values_list(
-            "practitioner_id", "room_id", "taken_place", "busy_from", "busy_until", "expires"
+            "practitioner_id",
+            "room_id",
+            "taken_place",
+            "busy_from",
+            "busy_until",
+            "expires",
+            "offer",
         )
     )
 
@@ -470,6 +485,7 @@ def free_starts(
     now: datetime | None = None,
     days: Collection[date] | None = None,
     only: Collection[int] | None = None,
+    over_offers: bool = False,
 ) -> FreeStarts:
     """The search behind `free_slots`, on `grid_minutes`, whatever the service's state:
     starts from `earliest` to `latest` (epoch seconds, inclusive), or every start of the
@@ -477,7 +493,9 @@ def free_starts(
     days, months apart); with `only`, only those starts (epoch seconds) of the grid. A
     start is free or not whatever the bounds, so bounding the result later gives what
     bounding the search gives. Holds live at `now` (the clock's time when None) take their
-    time as bookings do.
+    time as bookings do; with `over_offers` (staff, who book over them: see
+    `services.book_appointment`) a hold the clinic made to offer a practitioner's time takes
+    nothing from that practitioner, and its room place from everyone else.
     """
     now = now or timezone.now()
     duration = service.duration_minutes * 60
@@ -527,6 +545,7 @@ def free_starts(
         room_ids,
         span,
         expires=Epoch("expires_at"),
+        offer=F("for_offer") if over_offers else _NOT_AN_OFFER,
     )
     teaching = _taken(
         GroupClass.objects.filter(status=ClassStatus.SCHEDULED),
@@ -547,15 +566,23 @@ def free_starts(
             busy_from=Epoch("start"),
             busy_until=Epoch("end"),
             expires=Value(None, output_field=BigIntegerField()),
+            offer=_NOT_AN_OFFER,
         )
-        .values_list("practitioner_id", "no_room", "no_place", "busy_from", "busy_until", "expires")
+        .values_list(
+            "practitioner_id", "no_room", "no_place", "busy_from", "busy_until", "expires", "offer"
+        )
     )
     holds_expire: int | None = None
     busy_by_room: dict[int, list[tuple[int, int]]] = defaultdict(list)  # every place of it
+    # Offers' holds, when staff book over them: (practitioner, room, place, from, until).
+    offered: list[tuple[int, int, int, int, int]] = []
     rows = booked.union(held, teaching, away, all=True)
-    for practitioner_id, room_id, place, start, end, expires in rows:
+    for practitioner_id, room_id, place, start, end, expires, offer in rows:
         if expires is not None:
             holds_expire = expires if holds_expire is None else min(holds_expire, expires)
+        if offer:
+            offered.append((practitioner_id, room_id, place, start, end))
+            continue
         busy_by_practitioner[practitioner_id].append((start, end))
         if room_id is not None and place is None:
             busy_by_room[room_id].append((start, end))
@@ -563,12 +590,25 @@ def free_starts(
             busy_by_place[room_id, place].append((start, end))
 
     practitioner_busy = {pid: _Busy(iv) for pid, iv in busy_by_practitioner.items()}
-    places_by_location: dict[int, list[_Busy]] = defaultdict(list)
-    for room_id, room_location_id, capacity in rooms:
-        for place in range(1, capacity + 1):
-            places_by_location[room_location_id].append(
-                _Busy([*busy_by_place.get((room_id, place), ()), *busy_by_room.get(room_id, ())])
-            )
+
+    def places_for(practitioner_id: int | None) -> dict[int, list[_Busy]]:
+        """Every room place by location, busy as the practitioner finds it: the places that
+        others' offers hold are taken, those of the practitioner's own offers free."""
+        by_place = defaultdict(list, busy_by_place)
+        for offered_by, room_id, place, start, end in offered:
+            if offered_by != practitioner_id:
+                by_place[room_id, place] = [*by_place[room_id, place], (start, end)]
+        places: dict[int, list[_Busy]] = defaultdict(list)
+        for room_id, room_location_id, capacity in rooms:
+            for place in range(1, capacity + 1):
+                places[room_location_id].append(
+                    _Busy([*by_place.get((room_id, place), ()), *busy_by_room.get(room_id, ())])
+                )
+        return places
+
+    places_by_location = places_for(None)
+    # Only the few practitioners whose time is offered see the rooms otherwise.
+    own_places = {offered_by: places_for(offered_by) for offered_by, *_ in offered}
 
     blocked = duration + service.buffer_after_minutes * 60
     grid = grid_minutes * 60
@@ -577,7 +617,9 @@ def free_starts(
     found: dict[tuple[int, int], int] = {}
     for window in windows:
         busy = practitioner_busy.get(window.practitioner_id, _NOTHING_BUSY)
-        places = places_by_location.get(window.location_id, ())
+        places = own_places.get(window.practitioner_id, places_by_location).get(
+            window.location_id, ()
+        )
         starts = window.grid_starts(grid)
         if asked is not None:
             inside = asked[bisect_left(asked, window.start) : bisect_right(asked, window.end)]

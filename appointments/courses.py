@@ -205,6 +205,7 @@ def preview_course(
             now=now,
             days=on,
             only=only,
+            over_offers=not online,
         )
 
     busy = _patient_busy(patient, starts[0], max(next_days), location) if patient else []

@@ -1,13 +1,15 @@
 """Which appointments a user may see: the one place that decides it for the API."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from django.db.models import Count, F, Min, Q, QuerySet
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import Role, is_front_desk, is_staff_member, roles_of
 
+from .availability import Slot
 from .models import (
     OCCUPYING_STATUSES,
     UPCOMING_STATUSES,
@@ -17,6 +19,7 @@ from .models import (
     Course,
     GroupClass,
     PlaceStatus,
+    SlotHold,
     Status,
 )
 
@@ -124,3 +127,27 @@ def class_places_for(user: User) -> QuerySet[ClassPlace]:
     if Role.PATIENT in roles:
         mine |= Q(patient=user.patient)
     return places.filter(mine) if mine else places.none()
+
+
+def offered_times(slots: Sequence[Slot], *, now: datetime | None = None) -> dict[Slot, datetime]:
+    """Of `slots` (staff's free slots), those that the clinic holds to offer to the waitlist
+    (a live offer of the practitioner's time overlaps them), with when that hold ends:
+    booking one withdraws the offer. One query."""
+    if not slots:
+        return {}
+    holds = list(
+        SlotHold.objects.filter(
+            for_offer=True,
+            expires_at__gt=now or timezone.now(),
+            practitioner_id__in={slot.practitioner_id for slot in slots},
+            start__lt=max(slot.end for slot in slots),
+            blocked_until__gt=min(slot.start for slot in slots),
+        ).values_list("practitioner_id", "start", "blocked_until", "expires_at")
+    )
+    offered = {}
+    for slot in slots:
+        for practitioner_id, start, until, expires_at in holds:
+            if practitioner_id == slot.practitioner_id and start < slot.end and slot.start < until:
+                offered[slot] = expires_at
+                break
+    return offered

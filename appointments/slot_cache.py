@@ -46,7 +46,7 @@ from .availability import free_starts, is_offered, start_bounds
 logger = logging.getLogger(__name__)
 
 # Change it when what is kept, or how it is computed, changes: old entries are then unread.
-KEY_PREFIX = "availability:2"
+KEY_PREFIX = "availability:3"
 # Entries are never stale by time (their key changes with the diary); the TTL frees the
 # superseded ones and bounds how long an entry computed by older code is served.
 ENTRY_SECONDS = 10 * 60
@@ -163,6 +163,7 @@ def _answer(question: Question, *, online: bool, now: datetime) -> _Answer:
         question.location,
         grid_minutes=rules.slot_grid_minutes,
         now=now,
+        over_offers=not online,
     )
     fragments = []
     for start, practitioner, location in found.starts:

@@ -20,6 +20,7 @@ from accounts.models import User
 from appointments.availability import Slot, free_slots
 from appointments.courses import Choice, CourseRule
 from appointments.models import MAX_COURSE_INTERVAL_WEEKS, MAX_COURSE_VISITS, Appointment
+from appointments.selectors import offered_times
 from care.selectors import bookable_patients_for
 from kernel.admin_query import CalendarDateField
 from kernel.errors import DomainError
@@ -107,16 +108,17 @@ class SlotPickerForm(RefusalShown, forms.Form):
     def slot_choices(self, slots: list[Slot]) -> list[tuple[str, str]]:
         practitioners = {p.pk: str(p) for p in self.fields["practitioner"].queryset}
         locations = {loc.pk: loc for loc in self.fields["location"].queryset}
+        offered = offered_times(slots)
         choices = []
         for slot in slots:
             location = locations[slot.location_id]
             local = slot.start.astimezone(location.zone)
-            choices.append(
-                (
-                    slot_value(slot.practitioner_id, slot.location_id, slot.start),
-                    f"{local:%H:%M} · {practitioners[slot.practitioner_id]} · {location}",
-                )
-            )
+            label = f"{local:%H:%M} · {practitioners[slot.practitioner_id]} · {location}"
+            if slot in offered:
+                until = offered[slot].astimezone(location.zone)
+                when = f"{until:%H:%M}" if until.date() == local.date() else f"{until:%a %H:%M}"
+                label += f" · offered to the waitlist until {when} (booking it withdraws the offer)"
+            choices.append((slot_value(slot.practitioner_id, slot.location_id, slot.start), label))
         return choices
 
     def choose_nearest(self, slots: list[Slot]) -> None:

@@ -8,12 +8,16 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
+from appointments.availability import free_slots
 from appointments.models import Appointment, SlotHold, Source, Status
+from appointments.selectors import offered_times
 from appointments.services import book_appointment, hold_slot, reschedule_appointment
 from diary.admin_forms import slot_value
 from kernel.errors import DomainError
 from notifications.models import Delivery
+from tests.factories import PractitionerFactory
 from tests.fixtures.api_clients import client_for
+from tests.fixtures.clinic import at, work_every_day
 from waitlist.models import OfferStatus, WaitlistOffer
 from waitlist.offers import accept_offer, process_freed_time, status_now, sweep_offers
 
@@ -200,3 +204,104 @@ def test_reception_books_an_offered_time_through_the_staff_api(
     refused = anonymous.post(link(offer, "accept"))
     assert refused.status_code == 409 and refused.json()["code"] == "offer_taken"
     assert sweep_offers() == 1
+
+
+# --- what reception is shown --------------------------------------------------------------
+
+
+def test_staff_find_the_offered_time_free_and_patients_online_do_not(
+    scene, myotherapy, myotherapist
+):
+    staff = {slot.start for slot in free_slots(myotherapy, TOMORROW, TOMORROW, myotherapist)}
+    online = {
+        slot.start for slot in free_slots(myotherapy, TOMORROW, TOMORROW, myotherapist, online=True)
+    }
+
+    assert FREED_AT in staff
+    assert FREED_AT not in online
+    assert at(TOMORROW, 12) in online & staff
+
+
+def test_the_offered_times_room_stays_taken_for_other_practitioners(
+    scene, myotherapy, myotherapist, second_myotherapist, location, treatment_rooms
+):
+    """Max cannot book over Mia's offer: its hold keeps the room place it would use, and
+    the other treatment room is booked by Zoe. Mia can: her booking ends her own offer."""
+    zoe = PractitionerFactory(user__first_name="Zoe", user__last_name="Myo")
+    work_every_day(zoe, location)
+    book_appointment(patient=scene["dee"], service=myotherapy, practitioner=zoe, start=FREED_AT)
+
+    def staff_starts(practitioner):
+        return {s.start for s in free_slots(myotherapy, TOMORROW, TOMORROW, practitioner)}
+
+    assert FREED_AT in staff_starts(myotherapist)
+    assert FREED_AT not in staff_starts(second_myotherapist)
+    with pytest.raises(DomainError):
+        book_appointment(
+            patient=scene["eve"],
+            service=myotherapy,
+            practitioner=second_myotherapist,
+            start=FREED_AT,
+        )
+    assert (
+        book_appointment(
+            patient=scene["eve"], service=myotherapy, practitioner=myotherapist, start=FREED_AT
+        ).start
+        == FREED_AT
+    )
+
+
+def test_offered_times_names_the_offered_slots_and_when_their_hold_ends(
+    scene, myotherapy, myotherapist
+):
+    slots = free_slots(myotherapy, TOMORROW, TOMORROW, myotherapist)
+
+    offered = offered_times(slots)
+
+    assert {slot.start for slot in offered} == {FREED_AT}
+    assert set(offered.values()) == {scene["offer"].expires_at}
+
+
+def test_the_admin_lists_the_offered_time_saying_it_is_offered(
+    scene, reception_staff, myotherapy, myotherapist, location
+):
+    response = reception_staff.post(
+        reverse("admin:appointments_appointment_book"),
+        {
+            "service": myotherapy.pk,
+            "date": TOMORROW.isoformat(),
+            "practitioner": myotherapist.pk,
+            "location": location.pk,
+            "find": "1",
+        },
+    )
+
+    choices = dict(response.context["form"].fields["slot"].widget.choices)
+    label = choices[slot_value(myotherapist.pk, location.pk, FREED_AT)]
+    until = scene["offer"].expires_at.astimezone(location.zone)
+    assert label.endswith(
+        f"· offered to the waitlist until {until:%H:%M} (booking it withdraws the offer)"
+    ), label
+    later = choices[slot_value(myotherapist.pk, location.pk, at(TOMORROW, 12))]
+    assert "offered" not in later
+
+
+def test_the_staff_availability_answer_includes_the_offered_time(
+    scene, reception, myotherapy, myotherapist, anonymous
+):
+    query = {
+        "service": myotherapy.pk,
+        "practitioner": myotherapist.pk,
+        "from": TOMORROW.isoformat(),
+        "to": TOMORROW.isoformat(),
+    }
+
+    def starts(client):
+        answer = client.get("/api/v1/availability/", query)
+        assert answer.status_code == 200, answer.content
+        return {slot["start"] for slot in answer.json()["slots"]}
+
+    staff, visitor = starts(client_for(reception)), starts(anonymous)
+    offered = FREED_AT.astimezone(scene["offer"].location.zone).isoformat()
+    assert offered in staff
+    assert offered not in visitor
