@@ -115,6 +115,22 @@ export function form(props, children, submitLabel, action) {
 }
 
 // Polite announcements of async results for screen readers (the live region is in index.html).
+// The click handler of a button that opens `makePanel()` in `area`, below it in its list
+// item, closing whatever panel another button of the item had open; a second click closes.
+export function panelToggle(area, makePanel) {
+  return (event) => {
+    const button = event.currentTarget;
+    const open = button.getAttribute("aria-expanded") === "true";
+    button.closest("li").querySelectorAll("[aria-expanded]").forEach((b) => b.setAttribute("aria-expanded", "false"));
+    area.replaceChildren();
+    if (!open) {
+      button.setAttribute("aria-expanded", "true");
+      area.append(makePanel());
+      area.querySelector("input, button")?.focus();
+    }
+  };
+}
+
 export function announce(message) {
   const region = document.getElementById("status");
   region.textContent = "";

@@ -1,7 +1,7 @@
 // The signed-in patient's own pages: bookings (confirm, reschedule, cancel), home exercises,
 // reminders, intake, record.
 import { api, download } from "./api.js";
-import { announce, choices, field, form, h, time, when } from "./dom.js";
+import { announce, choices, field, form, h, panelToggle, time, when } from "./dom.js";
 import { needSignIn } from "./account.js";
 import { timePicker } from "./book.js";
 import { offerActions, offerSummary } from "./offer.js";
@@ -134,16 +134,7 @@ async function bookingsView(ctx) {
       (title, message) => load(`${title}. ${message}`)));
   const item = (appointment) => {
     const area = h("div");
-    const toggle = (makePanel) => (event) => {
-      const open = event.currentTarget.getAttribute("aria-expanded") === "true";
-      row.querySelectorAll("[aria-expanded]").forEach((b) => b.setAttribute("aria-expanded", "false"));
-      area.replaceChildren();
-      if (!open) {
-        event.currentTarget.setAttribute("aria-expanded", "true");
-        area.append(makePanel(ctx, appointment, load));
-        area.querySelector("input, button")?.focus();
-      }
-    };
+    const toggle = (makePanel) => panelToggle(area, () => makePanel(ctx, appointment, load));
     // Telling the clinic you will come spares you the reception's call the day before.
     const confirm = async () => {
       try {

@@ -3,7 +3,7 @@
 // #/waitlist?service=3&location=1), see each open entry in words, change what it waits
 // for, leave it. The times offered to an entry stay in My bookings (offer.js).
 import { api } from "./api.js";
-import { announce, choices, date, field, form, h, when } from "./dom.js";
+import { announce, choices, date, field, form, h, panelToggle, when } from "./dom.js";
 import { needSignIn } from "./account.js";
 
 const DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
@@ -162,24 +162,14 @@ async function waitlistView(ctx) {
   const item = (entry) => {
     const name = entry.service_name;
     const area = h("div");
-    const toggle = (makePanel) => (event) => {
-      const open = event.currentTarget.getAttribute("aria-expanded") === "true";
-      row.querySelectorAll("[aria-expanded]").forEach((b) => b.setAttribute("aria-expanded", "false"));
-      area.replaceChildren();
-      if (!open) {
-        event.currentTarget.setAttribute("aria-expanded", "true");
-        area.append(makePanel(entry, name));
-        area.querySelector("input, button")?.focus();
-      }
-    };
-    const row = h("li", { className: "booking", "data-entry": entry.id },
+    const toggle = (makePanel) => panelToggle(area, () => makePanel(entry, name));
+    return h("li", { className: "booking", "data-entry": entry.id },
       h("h2", {}, name),
       wishSummary(ctx, entry, bookings),
       h("div", { className: "actions" },
         h("button", { type: "button", "aria-expanded": "false", onclick: toggle(changePanel) }, "Change"),
         h("button", { type: "button", "aria-expanded": "false", onclick: toggle(leavePanel) }, "Leave")),
       area);
-    return row;
   };
 
   await load();

@@ -66,13 +66,9 @@ def clinic():
     cache.clear()
 
 
-def test_a_cancellation_is_offered_through_the_worker_and_accepting_books_it(
-    clinic,
-    celery_processes,  # noqa: F811
-):
-    celery = celery_processes()
-    celery.worker()
-    celery.beat()
+@pytest.fixture
+def scene(clinic):
+    """Bea waits for the service; Dee's booking tomorrow at 12:00 is about to be cancelled."""
     zone = clinic["location"].zone
     start = datetime.combine(
         timezone.now().astimezone(zone).date() + timedelta(days=1), clock(12), tzinfo=zone
@@ -91,6 +87,18 @@ def test_a_cancellation_is_offered_through_the_worker_and_accepting_books_it(
         practitioner=clinic["practitioner"],
         start=start,
     )
+    return {"reception": reception, "bea": bea, "booked": booked}
+
+
+def test_a_cancellation_is_offered_through_the_worker_and_accepting_books_it(
+    scene,
+    celery_processes,  # noqa: F811
+):
+    celery = celery_processes()
+    celery.worker()
+    celery.beat()
+    reception, bea, booked = scene["reception"], scene["bea"], scene["booked"]
+    start = booked.start
 
     with publishing_to(celery.broker_url, celery.queue):
         cancelled_at = time.monotonic()
@@ -119,7 +127,7 @@ def test_a_cancellation_is_offered_through_the_worker_and_accepting_books_it(
 
 
 def test_a_worker_killed_mid_offer_leaves_no_hold_and_the_next_worker_offers_once(
-    clinic,
+    scene,
     celery_processes,  # noqa: F811
 ):
     """SIGKILL while the worker's transaction holds the time but has not written the offer:
@@ -127,24 +135,8 @@ def test_a_worker_killed_mid_offer_leaves_no_hold_and_the_next_worker_offers_onc
     it and the freed time waits, unprocessed, for the next worker, which offers it once."""
     celery = celery_processes()
     worker = celery.worker()
-    zone = clinic["location"].zone
-    start = datetime.combine(
-        timezone.now().astimezone(zone).date() + timedelta(days=1), clock(12), tzinfo=zone
-    )
-    reception = staff_user("front@clinic.example", "Reception")
-    bea = PatientFactory(first_name="Bea", email="bea@example.com", consent_email=True)
-    join_waitlist(
-        patient=bea,
-        service=clinic["service"],
-        by=reception,
-        wish=Wish(latest_date=start.date() + timedelta(days=7)),
-    )
-    booked = book_appointment(
-        patient=PatientFactory(first_name="Dee"),
-        service=clinic["service"],
-        practitioner=clinic["practitioner"],
-        start=start,
-    )
+    reception, bea, booked = scene["reception"], scene["bea"], scene["booked"]
+    start = booked.start
 
     with (
         psycopg.connect(database_url()) as blocker,
