@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count
 from django.test import Client
 from django.utils import timezone
@@ -81,7 +82,30 @@ def sent(ids) -> int:
     return OutboxMessage.objects.filter(notification_id__in=ids).count()
 
 
-def test_500_due_messages_survive_a_worker_killed_three_times(never_quiet, celery_processes):
+@pytest.fixture
+def slow_outbox(transactional_db):
+    """Each message written to the outbox takes 10 ms more (a trigger in the test database,
+    dropped after): 500 take 5 s at least, so a kill after the first few tens lands mid-run
+    even when this process, on a busy machine, polls the progress late."""
+    table = OutboxMessage._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION test_slow_outbox() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN PERFORM pg_sleep(0.01); RETURN NEW; END $$"
+        )
+        cursor.execute(
+            f'CREATE TRIGGER test_slow_outbox BEFORE INSERT ON "{table}" '
+            "FOR EACH ROW EXECUTE FUNCTION test_slow_outbox()"
+        )
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP TRIGGER test_slow_outbox ON "{table}"')
+        cursor.execute("DROP FUNCTION test_slow_outbox()")
+
+
+def test_500_due_messages_survive_a_worker_killed_three_times(
+    never_quiet, slow_outbox, celery_processes
+):
     ids = due_recalls(MESSAGES, "kill")
     celery = celery_processes(stale_seconds=3)
     started = time.monotonic()
