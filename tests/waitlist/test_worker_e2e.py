@@ -66,6 +66,18 @@ def clinic():
     cache.clear()
 
 
+def offers_in_the_outbox():
+    return OutboxMessage.objects.filter(notification__reason_key__startswith="waitlist_offer:")
+
+
+def the_offer_sent(celery) -> OutboxMessage:
+    return wait_for(
+        lambda: offers_in_the_outbox().first(),
+        timeout=30,
+        what=f"the offer in the outbox\n{celery.logs()}",
+    )
+
+
 @pytest.fixture
 def scene(clinic):
     """Bea waits for the service; Dee's booking tomorrow at 12:00 is about to be cancelled."""
@@ -107,13 +119,7 @@ def test_a_cancellation_is_offered_through_the_worker_and_accepting_books_it(
         )
         assert response.status_code == 200, response.json()
 
-        sent = wait_for(
-            lambda: OutboxMessage.objects.filter(
-                notification__reason_key__startswith="waitlist_offer:"
-            ).first(),
-            timeout=30,
-            what=f"the offer in the outbox\n{celery.logs()}",
-        )
+        sent = the_offer_sent(celery)
         seconds = time.monotonic() - cancelled_at
 
     assert sent.recipient == "bea@example.com"
@@ -184,20 +190,11 @@ def test_a_worker_killed_mid_offer_leaves_no_hold_and_the_next_worker_offers_onc
 
         celery.worker()
         offer_freed_time.delay()  # beat's next tick
-        sent = wait_for(
-            lambda: OutboxMessage.objects.filter(
-                notification__reason_key__startswith="waitlist_offer:"
-            ).first(),
-            timeout=30,
-            what=f"the offer in the outbox\n{celery.logs()}",
-        )
+        sent = the_offer_sent(celery)
         offer_freed_time.delay()  # and one more: nothing new
         time.sleep(2)
 
     assert sent.recipient == "bea@example.com"
     assert WaitlistOffer.objects.get().entry.patient == bea
     assert SlotHold.objects.get().start == start
-    assert (
-        OutboxMessage.objects.filter(notification__reason_key__startswith="waitlist_offer:").count()
-        == 1
-    )
+    assert offers_in_the_outbox().count() == 1
